@@ -1,0 +1,1 @@
+"""citygrowth.accountability"""

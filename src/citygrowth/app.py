@@ -1,0 +1,86 @@
+"""``create_app(settings)``: wires the application together and does nothing else."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from citygrowth import __version__
+from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.errors import ConfigurationError
+from citygrowth.events import EventBus
+from citygrowth.i18n import set_default_locale
+from citygrowth.logging_setup import configure_logging
+from citygrowth.plugins import collect_list, get_plugin_manager
+from citygrowth.settings import Settings
+from citygrowth.web.errors import install_error_handlers
+from citygrowth.web.middleware import LocaleMiddleware
+from citygrowth.web.templating import make_templates
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    if settings.env == "production" and not settings.secret_key:
+        raise ConfigurationError(detail="CITYGROWTH_SECRET_KEY is required in production")
+    configure_logging(settings.log_level, settings.log_json)
+    set_default_locale(settings.default_locale)
+    settings.ensure_dirs()
+    pm = get_plugin_manager(settings.plugins)
+    engine = make_engine(settings.resolved_database_url)
+
+    app = FastAPI(
+        title="citygrowth",
+        version=__version__,
+        description="City Growth Index, grid-governance command center and accountability "
+        "for a district government. Every JSON error has the shape "
+        '`{"ok": false, "error": "...", "code": "...", "errors": [...]}`.',
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.bus = EventBus()
+    app.state.plugins = pm
+    app.state.templates = make_templates(pm)
+
+    app.add_middleware(LocaleMiddleware, default_locale=settings.default_locale)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key or secrets.token_urlsafe(32),
+        session_cookie="citygrowth_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.env == "production",
+    )
+    install_error_handlers(app)
+    static = Path(__file__).parent / "web" / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    for router in collect_list(pm.hook.citygrowth_routers()):
+        app.include_router(router)
+
+    return app
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the in-process scheduler (when enabled); dispose of the engine on shutdown."""
+    from citygrowth.scheduler import Scheduler
+
+    settings: Settings = app.state.settings
+    scheduler = Scheduler(app) if settings.scheduler_enabled else None
+    if scheduler:
+        scheduler.start()
+    try:
+        yield
+    finally:
+        if scheduler:
+            await scheduler.stop()
+        app.state.engine.dispose()

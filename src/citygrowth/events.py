@@ -1,0 +1,65 @@
+"""In-process event bus: services publish, server-sent-event streams and plugins listen.
+
+``publish(topic, payload)`` is synchronous and cheap: it hands the event to every plugin's
+``citygrowth_event`` hook and to every subscriber queue (one per open SSE connection). Topics
+in use: ``observations.loaded``, ``index.computed``, ``case.changed``, ``target.changed``.
+
+One bus lives on each app (``app.state.bus``); services reach it through the function
+``publish`` given the bus, never through a global. Across several web worker processes each has
+its own bus; deployments with more than one worker run one SSE worker or put a broker behind
+``citygrowth_event`` (see docs/operating.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from citygrowth.db import utcnow
+
+
+@dataclass
+class Event:
+    topic: str
+    payload: dict[str, Any]
+    at: str = field(default_factory=lambda: utcnow().isoformat())
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = []
+        self._lock = threading.Lock()
+        self.recent: list[Event] = []
+
+    def subscribe(self) -> asyncio.Queue[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=1000)
+        with self._lock:
+            self._subscribers.append((asyncio.get_running_loop(), queue))
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Event]) -> None:
+        with self._lock:
+            self._subscribers = [(lp, q) for lp, q in self._subscribers if q is not queue]
+
+    def publish(self, topic: str, payload: dict[str, Any]) -> Event:
+        from citygrowth.plugins import get_plugin_manager
+
+        event = Event(topic, payload)
+        with self._lock:
+            self.recent = [*self.recent[-99:], event]
+            subscribers = list(self._subscribers)
+        for loop, queue in subscribers:
+            try:
+                loop.call_soon_threadsafe(_offer, queue, event)
+            except RuntimeError:  # loop closed: the connection is gone
+                self.unsubscribe(queue)
+        get_plugin_manager().hook.citygrowth_event(topic=topic, payload=payload)
+        return event
+
+
+def _offer(queue: asyncio.Queue[Event], event: Event) -> None:
+    if queue.full():
+        queue.get_nowait()
+    queue.put_nowait(event)

@@ -1,0 +1,140 @@
+"""One ``Period`` type for every time reference: year, quarter, month, week or day.
+
+``Period.parse`` reads ``2024``, ``2024Q3`` (also ``2024-Q3``), ``2024-09`` (also ``2024M09``),
+``2024-W05`` and ``2024-09-30``; ``str(period)`` writes the same canonical forms (SDMX-style),
+so periods sort as text within one frequency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from citygrowth.errors import ValidationFailed
+
+Freq = Literal["A", "Q", "M", "W", "D"]
+FREQ_ORDER: dict[str, int] = {"D": 0, "W": 1, "M": 2, "Q": 3, "A": 4}
+FREQ_NAMES = {"A": "annual", "Q": "quarterly", "M": "monthly", "W": "weekly", "D": "daily"}
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(\d{4})$"), "A"),
+    (re.compile(r"^(\d{4})-?Q([1-4])$", re.I), "Q"),
+    (re.compile(r"^(\d{4})-?M?(\d{2})$", re.I), "M"),
+    (re.compile(r"^(\d{4})-?W(\d{2})$", re.I), "W"),
+    (re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), "D"),
+]
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A calendar period, identified by its frequency and first day."""
+
+    start: dt.date
+    freq: str
+
+    @classmethod
+    def parse(cls, text: str | int | Period) -> Period:
+        if isinstance(text, Period):
+            return text
+        s = str(text).strip()
+        for pattern, freq in _PATTERNS:
+            m = pattern.match(s)
+            if not m:
+                continue
+            try:
+                return cls._from_match(freq, m.groups())
+            except ValueError:
+                break
+        raise ValidationFailed(
+            "'{text}' is not a period (use 2024, 2024Q3, 2024-09, 2024-W05 or 2024-09-30).",
+            code="bad_period",
+            text=s,
+        )
+
+    @classmethod
+    def _from_match(cls, freq: str, groups: tuple[str | None, ...]) -> Period:
+        y = int(groups[0] or 0)
+        if freq == "A":
+            return cls(dt.date(y, 1, 1), "A")
+        if freq == "Q":
+            q = int(groups[1] or 1)
+            return cls(dt.date(y, 3 * q - 2, 1), "Q")
+        if freq == "M":
+            return cls(dt.date(y, int(groups[1] or 1), 1), "M")
+        if freq == "W":
+            return cls(dt.date.fromisocalendar(y, int(groups[1] or 1), 1), "W")
+        return cls(dt.date(y, int(groups[1] or 1), int(groups[2] or 1)), "D")
+
+    @classmethod
+    def of(cls, day: dt.date, freq: str) -> Period:
+        """The period of frequency ``freq`` that contains ``day``."""
+        if freq == "A":
+            return cls(dt.date(day.year, 1, 1), "A")
+        if freq == "Q":
+            return cls(dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1), "Q")
+        if freq == "M":
+            return cls(dt.date(day.year, day.month, 1), "M")
+        if freq == "W":
+            return cls(day - dt.timedelta(days=day.weekday()), "W")
+        if freq == "D":
+            return cls(day, "D")
+        raise ValidationFailed("Unknown frequency '{freq}'.", code="bad_frequency", freq=freq)
+
+    def __str__(self) -> str:
+        d = self.start
+        if self.freq == "A":
+            return f"{d.year:04d}"
+        if self.freq == "Q":
+            return f"{d.year:04d}-Q{(d.month - 1) // 3 + 1}"
+        if self.freq == "M":
+            return f"{d.year:04d}-{d.month:02d}"
+        if self.freq == "W":
+            iso = d.isocalendar()
+            return f"{iso.year:04d}-W{iso.week:02d}"
+        return d.isoformat()
+
+    @property
+    def end(self) -> dt.date:
+        """Last day of the period."""
+        return self.next().start - dt.timedelta(days=1)
+
+    def shift(self, n: int) -> Period:
+        d = self.start
+        if self.freq in ("A", "Q", "M"):
+            months = {"A": 12, "Q": 3, "M": 1}[self.freq] * n
+            idx = d.year * 12 + (d.month - 1) + months
+            return Period(dt.date(idx // 12, idx % 12 + 1, 1), self.freq)
+        days = 7 * n if self.freq == "W" else n
+        return Period(d + dt.timedelta(days=days), self.freq)
+
+    def next(self) -> Period:
+        return self.shift(1)
+
+    def prev(self) -> Period:
+        return self.shift(-1)
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    def to_freq(self, freq: str) -> Period:
+        """The period of a coarser (or equal) frequency containing this one's start."""
+        return Period.of(self.start, freq)
+
+    def range_to(self, other: Period) -> list[Period]:
+        """Every period from this one to ``other`` inclusive (same frequency)."""
+        if other.freq != self.freq:
+            raise ValidationFailed(
+                "Periods {a} and {b} have different frequencies.", a=str(self), b=str(other)
+            )
+        out: list[Period] = []
+        p = self
+        while p <= other:
+            out.append(p)
+            p = p.next()
+        return out
+
+
+def parse_period(text: str | int | Period) -> Period:
+    return Period.parse(text)

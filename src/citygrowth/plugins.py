@@ -1,0 +1,205 @@
+"""Extension points: the declared, typed list of plugin hooks.
+
+citygrowth's own domains register through these same hooks (see ``DEFAULT_PLUGINS``); a
+department, street or community adds features by shipping a package with a ``citygrowth``
+entry point (or naming its module in the ``plugins`` setting) that implements some of them with
+``@hookimpl``. Every hook here has a test (``tests/test_plugins.py`` checks) and an entry in
+``docs/extending.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from fastapi import APIRouter
+
+
+hookspec = pluggy.HookspecMarker("citygrowth")
+hookimpl = pluggy.HookimplMarker("citygrowth")
+
+# Built-in domains register through the same hooks as third-party plugins. Each listed module
+# holds ``@hookimpl`` functions.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "citygrowth.web.plugin",
+    "citygrowth.areas.plugin",
+    "citygrowth.auth.plugin",
+    "citygrowth.catalog.plugin",
+    "citygrowth.ingest.plugin",
+    "citygrowth.observatory.plugin",
+    "citygrowth.index.plugin",
+    "citygrowth.analysis.plugin",
+    "citygrowth.governance.plugin",
+    "citygrowth.accountability.plugin",
+    "citygrowth.exchange.plugin",
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry of the main navigation. ``label`` is an English msgid."""
+
+    label: str
+    href: str
+    permission: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """One step of ``citygrowth demo``: runs after the steps named in ``after``; idempotent."""
+
+    name: str
+    run: Callable[..., Any]
+    after: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job the in-process scheduler runs every ``every_seconds`` (also a CLI command)."""
+
+    name: str
+    every_seconds: int
+    run: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class CaseCategorySpec:
+    """A case category contributed by a plugin (see the governance taxonomy)."""
+
+    code: str
+    kind: str  # "component" (部件) or "event" (事件)
+    name_zh: str
+    name_en: str
+    parent_code: str | None = None
+    department_code: str | None = None
+    time_limit_hours: float | None = None
+    attributes: Sequence[dict[str, Any]] = field(default_factory=tuple)
+
+
+class HookSpecs:
+    """Every hook citygrowth calls. Each returns contributions; pluggy collects them in lists."""
+
+    @hookspec
+    def citygrowth_routers(self) -> Sequence[APIRouter]:
+        """FastAPI routers (pages and JSON API) to mount on the app."""
+        raise AssertionError  # pragma: no cover - hookspec
+
+    @hookspec
+    def citygrowth_commands(self) -> Sequence[click.Command]:
+        """Click commands or groups to add under the ``citygrowth`` CLI."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_migration_dirs(self) -> Sequence[str]:
+        """Folders of Alembic revisions (a branch of one's own) for one's tables."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_template_dirs(self) -> Sequence[str]:
+        """Folders of Jinja2 templates, searched after the built-in ones."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_locale_dirs(self) -> Sequence[str]:
+        """Folders holding a ``zh_CN.po`` catalog for one's own strings."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_nav_items(self) -> Sequence[NavItem]:
+        """Entries for the main navigation."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_permissions(self) -> dict[str, Sequence[str]]:
+        """Permissions granted per role, e.g. ``{"street_commander": ["case.dispatch"]}``."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_indicator_frameworks(self) -> Sequence[Path]:
+        """Indicator framework files (YAML) to offer besides the default City Growth Index."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_data_readers(self) -> dict[str, Callable[..., Any]]:
+        """Readers of uploaded data by file extension (``".csv"`` → callable)."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_case_categories(self) -> Sequence[CaseCategorySpec]:
+        """Case categories (大类/小类) to add to the governance taxonomy."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_dispatch_channels(self) -> dict[str, Callable[..., Any]]:
+        """Channels that deliver a dispatched case (e.g. SMS gateway, a department's system)."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_demo_steps(self) -> Sequence[DemoStep]:
+        """Steps of ``citygrowth demo`` that load one's demo data."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_scheduled_jobs(self) -> Sequence[ScheduledJob]:
+        """Jobs for the in-process scheduler."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_event(self, topic: str, payload: dict[str, Any]) -> None:
+        """Called for every event published on the bus (``observations.loaded``,
+        ``case.changed`` …)."""
+        raise AssertionError  # pragma: no cover
+
+
+def _load_module(name: str) -> Any:
+    return importlib.import_module(name)
+
+
+def build_plugin_manager(extra: Sequence[str] = (), entry_points: bool = True) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("citygrowth")
+    pm.add_hookspecs(HookSpecs)
+    for name in (*DEFAULT_PLUGINS, *extra):
+        mod = _load_module(name)
+        if pm.get_plugin(name) is None:
+            pm.register(mod, name=name)
+    if entry_points:
+        pm.load_setuptools_entrypoints("citygrowth")
+    return pm
+
+
+@lru_cache(maxsize=8)
+def _cached(extra: tuple[str, ...]) -> pluggy.PluginManager:
+    return build_plugin_manager(extra)
+
+
+def get_plugin_manager(extra: Sequence[str] = ()) -> pluggy.PluginManager:
+    """The process-wide plugin manager (built-ins, entry points and ``extra`` modules)."""
+    return _cached(tuple(extra))
+
+
+def collect_list(results: Sequence[Sequence[Any] | None]) -> list[Any]:
+    """Flatten a hook's per-plugin lists."""
+    out: list[Any] = []
+    for r in results:
+        if r:
+            out.extend(r)
+    return out
+
+
+def collect_dict(results: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
+    """Merge a hook's per-plugin dicts; later plugins (third-party) override built-ins."""
+    out: dict[str, Any] = {}
+    for r in reversed(list(results)):
+        if r:
+            out.update(r)
+    return out

@@ -1,0 +1,110 @@
+"""All settings of citygrowth, in one place.
+
+Every setting has a type, a default and a description; ``docs/settings.md`` is generated from
+this class (``citygrowth settings docs``) and a test fails when the two drift apart.
+Values come from the environment with the ``CITYGROWTH_`` prefix, or from a ``.env`` file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """citygrowth's settings. Build one with ``Settings()`` and pass it to ``create_app``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CITYGROWTH_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for the SQLite database, observation Parquet batches, uploads and "
+        "index results. Created when missing.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the operational store, e.g. "
+        "`postgresql+psycopg://user:pw@127.0.0.1/citygrowth`. Empty means a SQLite file "
+        "`citygrowth.db` in WAL mode under `data_dir`.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Secret for signing session cookies and CSRF tokens. Required in production "
+        "(`env=production`); in development a random key is made per process.",
+    )
+    env: Literal["development", "production", "test"] = Field(
+        default="development",
+        description="Deployment mode. `production` requires `secret_key` and sets secure cookies.",
+    )
+    default_locale: Literal["zh_CN", "en"] = Field(
+        default="zh_CN", description="Language of pages, messages and CLI output when the user "
+        "has not chosen one."
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Time zone in which times are shown and working-day deadlines are counted. "
+        "Times are always stored in UTC.",
+    )
+    district_code: str = Field(
+        default="370203",
+        description="6-digit GB/T 2260 code of the district this installation serves.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Minimum level of log records written."
+    )
+    log_json: bool = Field(
+        default=False,
+        description="Write logs as one JSON object per line (for log collectors) instead of "
+        "human-readable lines.",
+    )
+    login_max_attempts: int = Field(
+        default=5, ge=1,
+        description="Failed logins allowed per user name and client address within "
+        "`login_window_seconds` before further attempts are refused.",
+    )
+    login_window_seconds: int = Field(
+        default=300, ge=1, description="Window of the login rate limit, in seconds."
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, ge=60, description="How long a web login lasts without activity."
+    )
+    max_upload_mb: int = Field(
+        default=200, ge=1, description="Largest accepted upload (data files, photos), in MiB."
+    )
+    query_backend: Literal["duckdb", "pyspark"] = Field(
+        default="duckdb",
+        description="Ibis backend that queries the observation store. `pyspark` runs Spark in "
+        "local mode unless `spark_master` says otherwise.",
+    )
+    spark_master: str = Field(
+        default="local[2]", description="Spark master URL used when `query_backend=pyspark`."
+    )
+    scheduler_enabled: bool = Field(
+        default=True,
+        description="Run scheduled jobs (escalating overdue cases, reminders, briefings) inside "
+        "the web process. Turn off when the same CLI commands run under cron.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `citygrowth serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `citygrowth serve` binds to.")
+    plugins: list[str] = Field(
+        default_factory=list,
+        description="Extra plugin modules to load by dotted name, in addition to installed "
+        "packages that declare the `citygrowth` entry point. JSON list in the environment.",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The operational store's URL, defaulting to SQLite under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'citygrowth.db').resolve()}"
+
+    def ensure_dirs(self) -> None:
+        """Create the data folder and its standard sub-folders."""
+        for sub in ("", "observations", "uploads", "results", "exports"):
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,83 @@
+"""Dependencies shared by every route: ``SessionDep``, ``ActorDep``, ``UserDep``, ``SettingsDep``.
+
+The actor comes from an API key (``X-API-Key`` header, ``Authorization: Bearer``, or — for
+Open311 clients — an ``api_key`` form/query field read by those routes themselves) or from the
+signed session cookie of a web login; otherwise it is the anonymous actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from citygrowth.auth.actor import ANONYMOUS, Actor
+from citygrowth.auth.identity import actor_for_api_key, load_actor
+from citygrowth.errors import Unauthenticated
+from citygrowth.events import EventBus
+from citygrowth.settings import Settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A session per request; committed when the handler returns, rolled back on error."""
+    factory = request.app.state.sessionmaker
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_bus(request: Request) -> EventBus:
+    return request.app.state.bus  # type: ignore[no-any-return]
+
+
+def api_key_from_headers(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return None
+
+
+def get_actor(request: Request, session: Annotated[Session, Depends(get_db)]) -> Actor:
+    cached = getattr(request.state, "actor", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    actor: Actor | None = None
+    key = api_key_from_headers(request)
+    if key:
+        actor = actor_for_api_key(session, key)
+        if actor is None:
+            raise Unauthenticated("The API key is not valid.", code="bad_api_key")
+    elif "session" in request.scope and (uid := request.session.get("user_id")):
+        actor = load_actor(session, int(uid))
+        if actor is None:
+            request.session.clear()
+    actor = actor or ANONYMOUS
+    request.state.actor = actor
+    return actor
+
+
+def get_user(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
+    """Like ``get_actor`` but refuses the anonymous actor with 401."""
+    if actor.is_anonymous:
+        raise Unauthenticated()
+    return actor
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+ActorDep = Annotated[Actor, Depends(get_actor)]
+UserDep = Annotated[Actor, Depends(get_user)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+BusDep = Annotated[EventBus, Depends(get_bus)]

@@ -1,0 +1,107 @@
+"""Error handlers: every error becomes the one JSON shape, or an HTML page/partial for browsers.
+
+A :class:`CityGrowthError` keeps its status and code; FastAPI's request validation becomes a 422
+``invalid`` whose problems name each field; a Starlette ``HTTPException`` (404 for an unknown
+path, 405 …) keeps its status; anything unexpected is logged and answered with a 500
+``internal`` — never with a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from citygrowth.errors import CityGrowthError, Problem
+from citygrowth.i18n import get_locale
+from citygrowth.logging_setup import get_logger
+
+log = get_logger(__name__)
+
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
+    415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
+}
+HTTP_MESSAGES = {
+    401: "Please log in first.",
+    403: "You are not allowed to do this.",
+    404: "Not found.",
+    405: "This method is not allowed here.",
+    413: "The upload is too large.",
+}
+
+
+def wants_html(request: Request) -> bool:
+    """Browsers asking for a page get HTML; API clients (and /api, /open311 …) get JSON."""
+    path = request.url.path
+    if path.startswith(("/api", "/open311", "/sdmx", "/openapi")) or path.endswith(".json"):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or request.headers.get("hx-request") == "true"
+
+
+def render_error(request: Request, error: CityGrowthError) -> Response:
+    locale = get_locale()
+    body = error.to_dict(locale)
+    headers = {"Retry-After": "60"} if error.status == 429 else None
+    if wants_html(request):
+        templates = request.app.state.templates
+        name = "errors/partial.html" if request.headers.get("hx-request") else "errors/page.html"
+        return templates.TemplateResponse(
+            request, name, {"error": body, "status": error.status},
+            status_code=error.status, headers=headers,
+        )
+    return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+def _validation_problems(exc: RequestValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        problems.append(
+            Problem(
+                message="{detail}",
+                params={"detail": err.get("msg", "invalid")},
+                field=".".join(loc) or None,
+            )
+        )
+    return problems
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CityGrowthError)
+    async def _cg(request: Request, exc: CityGrowthError) -> Response:
+        return render_error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        from citygrowth.errors import ValidationFailed
+
+        return render_error(request, ValidationFailed(problems=_validation_problems(exc)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = HTTP_MESSAGES.get(exc.status_code, "The request could not be carried out.")
+        err = CityGrowthError(
+            message, code=HTTP_CODES.get(exc.status_code, "error"), status=exc.status_code
+        )
+        response = render_error(request, err)
+        for k, v in (exc.headers or {}).items():
+            response.headers[k] = v
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", path=request.url.path)
+        err = CityGrowthError(
+            "Something went wrong on our side; it has been logged.", code="internal", status=500
+        )
+        return render_error(request, err)
+
+
+def error_json(error: CityGrowthError) -> dict[str, Any]:
+    return error.to_dict(get_locale())

@@ -1,0 +1,46 @@
+"""Jinja2 templates: every domain's ``templates/`` folder, gettext installed, shared globals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from citygrowth import __version__
+from citygrowth.i18n import bilingual, get_locale, gettext, ngettext
+from citygrowth.plugins import collect_list
+
+
+def template_dirs(pm: pluggy.PluginManager) -> list[str]:
+    root = Path(__file__).parent.parent
+    dirs = [str(root / "web" / "templates")]
+    dirs += sorted(str(p) for p in root.glob("*/templates") if p.parent.name != "web")
+    dirs += [str(d) for d in collect_list(pm.hook.citygrowth_template_dirs())]
+    return dirs
+
+
+def make_templates(pm: pluggy.PluginManager) -> Jinja2Templates:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(d) for d in template_dirs(pm)]),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        get_locale=get_locale, bilingual=bilingual, version=__version__, nav_items=_nav(pm)
+    )
+    return Jinja2Templates(env=env)
+
+
+def _nav(pm: pluggy.PluginManager) -> Any:
+    items = sorted(collect_list(pm.hook.citygrowth_nav_items()), key=lambda i: i.order)
+
+    def nav_items(actor: Any) -> list[Any]:
+        from citygrowth.auth.permissions import can
+
+        return [i for i in items if i.permission is None or (actor and can(actor, i.permission))]
+
+    return nav_items
