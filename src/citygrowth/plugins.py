@@ -165,7 +165,9 @@ def _load_module(name: str) -> Any:
     return importlib.import_module(name)
 
 
-def build_plugin_manager(extra: Sequence[str] = (), entry_points: bool = True) -> pluggy.PluginManager:
+def build_plugin_manager(
+    extra: Sequence[str] = (), entry_points: bool = True
+) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("citygrowth")
     pm.add_hookspecs(HookSpecs)
     for name in (*DEFAULT_PLUGINS, *extra):

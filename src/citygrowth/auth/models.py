@@ -85,7 +85,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(80), index=True)
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # the chain cannot fork
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 

@@ -87,6 +87,7 @@ def upgrade() -> None:
         sa.Column("entry_hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
         sa.UniqueConstraint("entry_hash", name="uq_audit_log_entry_hash"),
+        sa.UniqueConstraint("prev_hash", name="uq_audit_log_prev_hash"),
     )
     op.create_index("ix_audit_log_action", "audit_log", ["action"])
     op.create_table(
