@@ -1,0 +1,33 @@
+"""The event bus delivers to async subscribers and plugin hooks."""
+
+from __future__ import annotations
+
+import asyncio
+
+from citygrowth.events import EventBus
+
+
+def test_subscriber_receives_published_event() -> None:
+    bus = EventBus()
+
+    async def scenario() -> str:
+        queue = bus.subscribe()
+        bus.publish("observations.loaded", {"rows": 3})
+        event = await asyncio.wait_for(queue.get(), timeout=1)
+        bus.unsubscribe(queue)
+        return f"{event.topic}:{event.payload['rows']}"
+
+    assert asyncio.run(scenario()) == "observations.loaded:3"
+    assert bus.recent[-1].topic == "observations.loaded"
+
+
+def test_publish_from_another_thread_reaches_the_loop() -> None:
+    bus = EventBus()
+
+    async def scenario() -> str:
+        queue = bus.subscribe()
+        await asyncio.to_thread(bus.publish, "case.changed", {"id": 7})
+        event = await asyncio.wait_for(queue.get(), timeout=1)
+        return str(event.payload["id"])
+
+    assert asyncio.run(scenario()) == "7"
