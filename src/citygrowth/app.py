@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from citygrowth import __version__
+from citygrowth.auth.csrf import CSRFMiddleware
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.errors import ConfigurationError
 from citygrowth.events import EventBus
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.plugins = pm
     app.state.templates = make_templates(pm)
 
+    app.add_middleware(CSRFMiddleware)  # innermost: needs the session and the locale
     app.add_middleware(LocaleMiddleware, default_locale=settings.default_locale)
     app.add_middleware(
         SessionMiddleware,

@@ -16,6 +16,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+class _Keep(dict[str, Any]):
+    """Leaves an unknown ``{placeholder}`` as it is instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, params: dict[str, Any]) -> str:
+    """``template.format_map(params)`` that never raises for a missing or odd placeholder."""
+    try:
+        return template.format_map(_Keep(params))
+    except (ValueError, IndexError, AttributeError, TypeError):
+        return template
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with some input: where it is and why it is wrong.
@@ -34,7 +49,7 @@ class Problem:
         from citygrowth.i18n import translate
 
         out = {k: v for k, v in asdict(self).items() if v is not None and k != "params"}
-        out["message"] = translate(self.message, locale).format(**self.params)
+        out["message"] = fill(translate(self.message, locale), self.params)
         if "value" in out and not isinstance(out["value"], (str, int, float, bool)):
             out["value"] = str(out["value"])
         return out
@@ -58,18 +73,22 @@ class CityGrowthError(Exception):
     ) -> None:
         if message is not None:
             self.message = message
+        if code is not None and "{code" in self.message:
+            # ``code`` names a placeholder of the message here, not the error's code
+            params["code"] = code
+            code = None
         if code is not None:
             self.code = code
         if status is not None:
             self.status = status
         self.params = params
         self.problems = list(problems or [])
-        super().__init__(self.message.format(**params) if params else self.message)
+        super().__init__(fill(self.message, params))
 
     def render_message(self, locale: str | None = None) -> str:
         from citygrowth.i18n import translate
 
-        return translate(self.message, locale).format(**self.params)
+        return fill(translate(self.message, locale), self.params)
 
     def to_dict(self, locale: str | None = None) -> dict[str, Any]:
         """The one JSON error shape."""

@@ -28,19 +28,7 @@ hookimpl = pluggy.HookimplMarker("citygrowth")
 
 # Built-in domains register through the same hooks as third-party plugins. Each listed module
 # holds ``@hookimpl`` functions.
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "citygrowth.web.plugin",
-    "citygrowth.areas.plugin",
-    "citygrowth.auth.plugin",
-    "citygrowth.catalog.plugin",
-    "citygrowth.ingest.plugin",
-    "citygrowth.observatory.plugin",
-    "citygrowth.index.plugin",
-    "citygrowth.analysis.plugin",
-    "citygrowth.governance.plugin",
-    "citygrowth.accountability.plugin",
-    "citygrowth.exchange.plugin",
-)
+DEFAULT_PLUGINS: tuple[str, ...] = ("citygrowth.web.plugin","citygrowth.areas.plugin","citygrowth.auth.plugin")
 
 
 @dataclass(frozen=True)

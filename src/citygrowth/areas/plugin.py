@@ -2,4 +2,51 @@
 
 from __future__ import annotations
 
-from citygrowth.plugins import hookimpl  # noqa: F401
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from citygrowth.auth.actor import ROLES
+from citygrowth.i18n import N_
+from citygrowth.plugins import DemoStep, NavItem, hookimpl
+
+if TYPE_CHECKING:
+    import click
+    from fastapi import APIRouter
+
+
+@hookimpl
+def citygrowth_permissions() -> dict[str, Sequence[str]]:
+    """Every role reads the areas within its scope; district administrators change them."""
+    table: dict[str, list[str]] = {role: ["areas.read"] for role in ROLES}
+    table["district_admin"].append("areas.write")
+    return table
+
+
+@hookimpl
+def citygrowth_routers() -> Sequence[APIRouter]:
+    from citygrowth.areas.routes import api, pages
+
+    return [api, pages]
+
+
+@hookimpl
+def citygrowth_commands() -> Sequence[click.Command]:
+    from citygrowth.areas.cli import areas
+
+    return [areas]
+
+
+@hookimpl
+def citygrowth_nav_items() -> Sequence[NavItem]:
+    return [NavItem(label=N_("Areas"), href="/areas", permission="areas.read", order=20)]
+
+
+@hookimpl
+def citygrowth_demo_steps() -> Sequence[DemoStep]:
+    from citygrowth.areas.demo import run_step
+
+    return [DemoStep(
+        name="areas", run=run_step,
+        description=N_("Shibei district (370203): its real boundary and 22 sub-districts, "
+                       "illustrative communities and grid cells, and the departments"),
+    )]

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import AuditEntry
 from citygrowth.db import utcnow
+from citygrowth.i18n import N_
 
 GENESIS = "0" * 64
 
@@ -77,9 +78,9 @@ def verify(session: Session) -> VerifyResult:
     checked = 0
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
         if entry.prev_hash != prev:
-            return VerifyResult(False, checked, entry.id, "an earlier entry was deleted or altered")
+            return VerifyResult(False, checked, entry.id, N_("an earlier entry was deleted or altered"))
         if compute_hash(entry) != entry.entry_hash:
-            return VerifyResult(False, checked, entry.id, "this entry was altered")
+            return VerifyResult(False, checked, entry.id, N_("this entry was altered"))
         prev = entry.entry_hash
         checked += 1
     return VerifyResult(True, checked)

@@ -2,4 +2,32 @@
 
 from __future__ import annotations
 
-from citygrowth.plugins import hookimpl  # noqa: F401
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from citygrowth.auth.actor import ROLES
+from citygrowth.plugins import hookimpl
+
+if TYPE_CHECKING:
+    import click
+    from fastapi import APIRouter
+
+
+@hookimpl
+def citygrowth_routers() -> Sequence[APIRouter]:
+    from citygrowth.exchange.routes import routers
+
+    return routers()
+
+
+@hookimpl
+def citygrowth_commands() -> Sequence[click.Command]:
+    from citygrowth.exchange.cli import exchange
+
+    return [exchange]
+
+
+@hookimpl
+def citygrowth_permissions() -> dict[str, Sequence[str]]:
+    # Every signed-in role and machine clients read observation values for exchange.
+    return {role: ["exchange.read"] for role in ROLES}

@@ -2,4 +2,14 @@
 
 from __future__ import annotations
 
-from citygrowth.plugins import hookimpl  # noqa: F401
+from collections.abc import Sequence
+from typing import Any
+
+from citygrowth.plugins import DemoStep, NavItem, ScheduledJob, hookimpl
+
+
+@hookimpl
+def citygrowth_permissions() -> dict[str, Sequence[str]]:
+    from citygrowth.governance.permissions import PERMISSIONS
+
+    return PERMISSIONS

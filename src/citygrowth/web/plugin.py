@@ -1,4 +1,4 @@
-"""The web shell's registrations: health check and system pages."""
+"""The web shell's registrations: health check, system pages and the home page."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from citygrowth.plugins import hookimpl
-from citygrowth.web.system import router
 
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    return [router]
+    from citygrowth.web.home import router as home
+    from citygrowth.web.system import router as system
+
+    return [system, home]

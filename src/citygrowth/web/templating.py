@@ -44,3 +44,15 @@ def _nav(pm: pluggy.PluginManager) -> Any:
         return [i for i in items if i.permission is None or (actor and can(actor, i.permission))]
 
     return nav_items
+
+
+def render_page(
+    request: Any, name: str, actor: Any, context: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Any:
+    """Render a page template with what ``base.html`` needs: ``actor`` and ``csrf_token``."""
+    from citygrowth.auth.csrf import csrf_token
+
+    ctx = {"actor": actor, "csrf_token": csrf_token(request), **(context or {})}
+    return request.app.state.templates.TemplateResponse(request, name, ctx,
+                                                        status_code=status_code)

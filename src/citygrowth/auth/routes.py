@@ -1,0 +1,209 @@
+"""Login and logout pages, and the JSON API of users, grants, API keys and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from citygrowth.auth import audit
+from citygrowth.auth import service as svc
+from citygrowth.auth.actor import ROLES
+from citygrowth.auth.csrf import CsrfFailed, csrf_token, rotate_csrf_token, token_matches
+from citygrowth.auth.schemas import (
+    USERNAME,
+    ApiKeyIn,
+    ApiKeyOut,
+    AuditEntryOut,
+    AuditVerifyOut,
+    GrantIn,
+    MeOut,
+    NewApiKeyOut,
+    PasswordIn,
+    UserIn,
+    UserOut,
+)
+from citygrowth.errors import CityGrowthError
+from citygrowth.i18n import get_locale, translate
+from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.errors import render_error, wants_html
+from citygrowth.web.templating import render_page
+
+pages = APIRouter(tags=["auth"])
+api = APIRouter(prefix="/api/auth", tags=["auth"])
+
+UsernamePath = Annotated[str, Path(pattern=USERNAME)]
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths may be redirected to after login (no ``//host`` or ``scheme:``)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    if any(c in target for c in "\r\n\\") or ":" in target.split("?", 1)[0]:
+        return "/"
+    return target
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@pages.get("/login", summary="Login page", response_class=Response)
+def login_page(
+    request: Request, actor: ActorDep,
+    next: Annotated[str, Query(max_length=500)] = "/",
+) -> Response:
+    """The login form (Chinese first; English through the language switch)."""
+    return render_page(request, "auth/login.html", actor,
+                       {"next": safe_next(next), "login_error": None, "username": ""})
+
+
+def _login_failed(request: Request, actor: object, exc: CityGrowthError, username: str,
+                  next_path: str) -> Response:
+    if not wants_html(request):
+        return render_error(request, exc)
+    return render_page(request, "auth/login.html", actor, {
+        "next": next_path, "username": username,
+        "login_error": exc.render_message(get_locale()),
+    }, status_code=exc.status)
+
+
+@pages.post("/login", summary="Log in", response_class=Response)
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    username: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=200)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    """Check the user name and password; on success start a session and go to ``next``."""
+    next_path = safe_next(next)
+    try:
+        if not token_matches(request.session, csrf_token_field):
+            raise CsrfFailed()
+        user = svc.login(session, username, password, _client(request), settings)
+    except CityGrowthError as exc:
+        return _login_failed(request, actor, exc, username, next_path)
+    request.session.clear()
+    request.session["user_id"] = user.user_id
+    rotate_csrf_token(request)
+    return RedirectResponse(next_path, status_code=303)
+
+
+@pages.post("/logout", summary="Log out", response_class=Response)
+def logout(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    """End the web session."""
+    if not actor.is_anonymous:
+        audit.record(session, actor, "auth.logout", f"user:{actor.username}")
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+@api.get("/me", summary="Who am I")
+def me(actor: ActorDep) -> MeOut:
+    """The actor of this request: its user name and role grants (anonymous when not logged in)."""
+    return MeOut.of(actor)
+
+
+@api.get("/csrf", summary="CSRF token of this browser session")
+def csrf(request: Request) -> dict[str, str]:
+    """The token JavaScript clients send as ``X-CSRF-Token`` with state-changing requests."""
+    return {"csrf_token": csrf_token(request)}
+
+
+@api.get("/roles", summary="Roles and their permissions")
+def roles() -> dict[str, dict[str, object]]:
+    """Every role with its label (in the current language) and the permissions it grants."""
+    from citygrowth.auth.permissions import permission_table
+
+    table = permission_table()
+    return {r: {"label": translate(label), "permissions": sorted(table.get(r, ()))}
+            for r, label in ROLES.items()}
+
+
+@api.get("/users", summary="List users")
+def users(session: SessionDep, actor: UserDep) -> list[UserOut]:
+    """Users holding a role inside the caller's areas (needs ``user.manage``)."""
+    return [UserOut.of(u) for u in svc.list_users(session, actor)]
+
+
+@api.post("/users", summary="Create a user", status_code=201)
+def create_user(body: UserIn, session: SessionDep, actor: UserDep) -> UserOut:
+    """Create a user with role grants (needs ``user.manage`` over each grant's area)."""
+    grants = [svc.GrantInput(g.role, g.area_code, g.department_code) for g in body.grants]
+    user = svc.create_user(session, actor, body.username, grants, body.password,
+                           body.display_name)
+    return UserOut.of(user)
+
+
+@api.put("/users/{username}/password", summary="Set a password", status_code=204)
+def set_password(username: UsernamePath, body: PasswordIn, session: SessionDep,
+                 actor: UserDep) -> Response:
+    """Set a user's password (one's own, or as a user manager)."""
+    svc.set_password(session, actor, username, body.password)
+    return Response(status_code=204)
+
+
+@api.post("/users/{username}/grants", summary="Grant a role", status_code=201)
+def grant(username: UsernamePath, body: GrantIn, session: SessionDep,
+          actor: UserDep) -> UserOut:
+    """Give a user a role within an area (and department)."""
+    svc.grant_role(session, actor, username,
+                   svc.GrantInput(body.role, body.area_code, body.department_code))
+    return UserOut.of(svc.get_user(session, username))
+
+
+@api.post("/users/{username}/grants/revoke", summary="Revoke a role")
+def revoke(username: UsernamePath, body: GrantIn, session: SessionDep,
+           actor: UserDep) -> UserOut:
+    """Take a role away from a user."""
+    svc.revoke_role(session, actor, username,
+                    svc.GrantInput(body.role, body.area_code, body.department_code))
+    return UserOut.of(svc.get_user(session, username))
+
+
+@api.post("/users/{username}/deactivate", summary="Deactivate a user")
+def deactivate(username: UsernamePath, session: SessionDep, actor: UserDep) -> UserOut:
+    """Stop a user from logging in and using API keys."""
+    svc.deactivate(session, actor, username)
+    return UserOut.of(svc.get_user(session, username))
+
+
+@api.get("/users/{username}/keys", summary="List a user's API keys")
+def keys(username: UsernamePath, session: SessionDep, actor: UserDep) -> list[ApiKeyOut]:
+    """A user's API keys (prefixes only; the secret is never stored)."""
+    return [ApiKeyOut.of(k) for k in svc.list_api_keys(session, actor, username)]
+
+
+@api.post("/users/{username}/keys", summary="Create an API key", status_code=201)
+def create_key(username: UsernamePath, body: ApiKeyIn, session: SessionDep,
+               actor: UserDep) -> NewApiKeyOut:
+    """Create an API key for a department officer or a machine client; shown once."""
+    return NewApiKeyOut(key=svc.create_api_key(session, actor, username, body.name))
+
+
+@api.post("/keys/{key_id}/revoke", summary="Revoke an API key", status_code=204)
+def revoke_key(key_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep,
+               actor: UserDep) -> Response:
+    """Revoke an API key at once."""
+    svc.revoke_api_key(session, actor, key_id)
+    return Response(status_code=204)
+
+
+@api.get("/audit", summary="Newest audit entries")
+def audit_tail(session: SessionDep, actor: UserDep,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[AuditEntryOut]:
+    """The newest audit entries, newest first (needs ``audit.read``)."""
+    return [AuditEntryOut.of(e) for e in svc.audit_tail(session, actor, limit)]
+
+
+@api.get("/audit/verify", summary="Verify the audit chain")
+def audit_verify(session: SessionDep, actor: UserDep) -> AuditVerifyOut:
+    """Walk the hash chain and name the first edited, deleted or inserted entry."""
+    r = svc.audit_verify(session, actor)
+    return AuditVerifyOut(ok=r.ok, checked=r.checked, first_bad_id=r.first_bad_id,
+                          reason=r.reason)

@@ -1,0 +1,305 @@
+"""Auth actions: users, role grants, API keys and login.
+
+Every action takes ``(session, actor, …)``, checks ``user.manage`` first and writes an audit
+entry in the same transaction. ``login`` is the exception: anyone may try, but failed attempts
+are counted per user name and client address (``LoginAttempt``) and refused with
+:class:`TooManyRequests` once ``login_max_attempts`` fail within ``login_window_seconds``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from citygrowth.areas.models import Area
+from citygrowth.auth import audit
+from citygrowth.auth.actor import ROLES, Actor
+from citygrowth.auth.identity import actor_for_user, new_api_key
+from citygrowth.auth.models import ApiKey, Department, LoginAttempt, RoleGrant, User
+from citygrowth.auth.passwords import hash_password, verify_password
+from citygrowth.auth.permissions import can, require, scope_prefixes
+from citygrowth.db import utcnow
+from citygrowth.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Problem,
+    TooManyRequests,
+    Unauthenticated,
+    ValidationFailed,
+)
+from citygrowth.settings import Settings
+
+MANAGE = "user.manage"
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class GrantInput:
+    """A role to give within an area (code prefix), optionally for one department."""
+
+    role: str
+    area_code: str
+    department_code: str | None = None
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("There is no user '{username}'.", username=username)
+    return user
+
+
+def _require_scope(actor: Actor, user: User) -> None:
+    """The actor must hold ``user.manage`` over every area the user is granted in."""
+    for g in user.grants:
+        if not can(actor, MANAGE, g.area_code):
+            raise Forbidden(
+                "You may not manage user '{username}': they hold a role outside your areas.",
+                username=user.username,
+            )
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(problems=[Problem(
+            message="A password needs at least {n} characters.",
+            params={"n": MIN_PASSWORD_LENGTH}, field="password",
+        )])
+
+
+def _check_grant(session: Session, grant: GrantInput) -> None:
+    problems: list[Problem] = []
+    if grant.role not in ROLES:
+        problems.append(Problem(
+            message="Unknown role '{role}'; use one of: {roles}.",
+            params={"role": grant.role, "roles": ", ".join(ROLES)}, field="role",
+            value=grant.role,
+        ))
+    if session.get(Area, grant.area_code) is None:
+        problems.append(Problem(
+            message="There is no area with code '{code}'.", params={"code": grant.area_code},
+            field="area_code", value=grant.area_code,
+        ))
+    if grant.department_code and session.get(Department, grant.department_code) is None:
+        problems.append(Problem(
+            message="There is no department '{code}'.", params={"code": grant.department_code},
+            field="department_code", value=grant.department_code,
+        ))
+    if grant.role == "department_officer" and not grant.department_code:
+        problems.append(Problem(
+            message="A department officer needs a department.", field="department_code",
+        ))
+    if problems:
+        raise ValidationFailed(problems=problems)
+
+
+# --- users --------------------------------------------------------------------------------------
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    grants: Sequence[GrantInput],
+    password: str | None = None,
+    display_name: str = "",
+) -> User:
+    """Create a user holding ``grants``; machine clients may have no password."""
+    require(actor, MANAGE)
+    for grant in grants:
+        require(actor, MANAGE, grant.area_code)
+        _check_grant(session, grant)
+    username = username.strip()
+    if not username or len(username) > 80 or any(c.isspace() for c in username):
+        raise ValidationFailed(problems=[Problem(
+            message="A user name is 1 to 80 characters without spaces.", field="username",
+            value=username,
+        )])
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict("The user name '{username}' is taken.", username=username)
+    if password is not None:
+        _check_password(password)
+    user = User(username=username, display_name=display_name or username,
+                password_hash=hash_password(password) if password else None)
+    for g in grants:
+        user.grants.append(RoleGrant(role=g.role, area_code=g.area_code,
+                                     department_code=g.department_code or None))
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.create", f"user:{username}",
+                 {"grants": [g.__dict__ for g in grants]})
+    return user
+
+
+def set_password(session: Session, actor: Actor, username: str, password: str) -> None:
+    """Set a user's password (an administrator's reset, or the user's own change)."""
+    user = get_user(session, username)
+    if actor.user_id != user.id:
+        require(actor, MANAGE)
+        _require_scope(actor, user)
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    audit.record(session, actor, "user.set_password", f"user:{username}")
+
+
+def grant_role(session: Session, actor: Actor, username: str, grant: GrantInput) -> RoleGrant:
+    require(actor, MANAGE, grant.area_code)
+    _check_grant(session, grant)
+    user = get_user(session, username)
+    for g in user.grants:
+        if (g.role, g.area_code, g.department_code) == (
+                grant.role, grant.area_code, grant.department_code or None):
+            raise Conflict("User '{username}' already holds this role here.", username=username)
+    rg = RoleGrant(role=grant.role, area_code=grant.area_code,
+                   department_code=grant.department_code or None)
+    user.grants.append(rg)
+    session.flush()
+    audit.record(session, actor, "user.grant", f"user:{username}", dict(grant.__dict__))
+    return rg
+
+
+def revoke_role(session: Session, actor: Actor, username: str, grant: GrantInput) -> None:
+    require(actor, MANAGE, grant.area_code)
+    user = get_user(session, username)
+    match = [g for g in user.grants if (g.role, g.area_code, g.department_code) == (
+        grant.role, grant.area_code, grant.department_code or None)]
+    if not match:
+        raise NotFound("User '{username}' does not hold this role here.", username=username)
+    user.grants.remove(match[0])
+    session.flush()
+    audit.record(session, actor, "user.revoke", f"user:{username}", dict(grant.__dict__))
+
+
+def deactivate(session: Session, actor: Actor, username: str) -> None:
+    """Stop a user from logging in or using their API keys (the record stays)."""
+    require(actor, MANAGE)
+    user = get_user(session, username)
+    _require_scope(actor, user)
+    if user.id == actor.user_id:
+        raise Conflict("You cannot deactivate yourself.")
+    user.active = False
+    audit.record(session, actor, "user.deactivate", f"user:{username}")
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    """Users the actor may manage: those with a role inside the actor's areas.
+
+    Users holding no role at all are listed to district-wide managers only.
+    """
+    require(actor, MANAGE)
+    users = list(session.scalars(select(User).order_by(User.username)))
+    prefixes = scope_prefixes(actor, MANAGE)
+    if prefixes is None:
+        return users
+    district_wide = any(len(p) <= 6 for p in prefixes)
+
+    def visible(u: User) -> bool:
+        if not u.grants:
+            return district_wide
+        return any(g.area_code.startswith(p) for g in u.grants for p in prefixes)
+
+    return [u for u in users if visible(u)]
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+def create_api_key(session: Session, actor: Actor, username: str, name: str = "") -> str:
+    """A new key for ``username`` (a department officer or a machine client), shown once."""
+    require(actor, MANAGE)
+    user = get_user(session, username)
+    _require_scope(actor, user)
+    if not user.active:
+        raise Conflict("User '{username}' is deactivated.", username=username)
+    secret = new_api_key(session, user, name=name)
+    key_id = session.scalar(select(func.max(ApiKey.id)).where(ApiKey.user_id == user.id))
+    audit.record(session, actor, "apikey.create", f"user:{username}",
+                 {"key_id": key_id, "name": name})
+    return secret
+
+
+def revoke_api_key(session: Session, actor: Actor, key_id: int) -> None:
+    require(actor, MANAGE)
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound("There is no API key {key_id}.", key_id=key_id)
+    user = session.get(User, key.user_id)
+    if user is not None:
+        _require_scope(actor, user)
+    key.revoked = True
+    audit.record(session, actor, "apikey.revoke", f"apikey:{key_id}")
+
+
+def list_api_keys(session: Session, actor: Actor, username: str) -> list[ApiKey]:
+    require(actor, MANAGE)
+    user = get_user(session, username)
+    _require_scope(actor, user)
+    return list(session.scalars(select(ApiKey).where(ApiKey.user_id == user.id)
+                                .order_by(ApiKey.id)))
+
+
+# --- login --------------------------------------------------------------------------------------
+
+def _attempt_key(username: str, client_addr: str) -> str:
+    return f"{username.strip().lower()[:120]}|{client_addr[:70]}"
+
+
+def login(
+    session: Session,
+    username: str,
+    password: str,
+    client_addr: str,
+    settings: Settings | None = None,
+) -> Actor:
+    """Check a user name and password and return the actor, or raise.
+
+    A failed attempt is committed at once (so the rate limit holds although the error rolls the
+    request back): raise :class:`Unauthenticated` for a wrong name or password, and
+    :class:`TooManyRequests` once too many attempts failed within the window.
+    """
+    settings = settings or Settings()
+    key = _attempt_key(username, client_addr)
+    since = utcnow() - dt.timedelta(seconds=settings.login_window_seconds)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == key, LoginAttempt.at < since))
+    failures = session.scalar(select(func.count()).select_from(LoginAttempt)
+                              .where(LoginAttempt.key == key)) or 0
+    if failures >= settings.login_max_attempts:
+        session.commit()
+        raise TooManyRequests(
+            "Too many failed logins for this user name from your address. "
+            "Please wait {minutes} minutes and try again.",
+            minutes=max(1, settings.login_window_seconds // 60),
+        )
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        session.add(LoginAttempt(key=key))
+        audit.record(session, Actor(user_id=None, username=username.strip()[:80] or "?"),
+                     "auth.login_failed", f"user:{username.strip()[:80]}",
+                     {"client": client_addr})
+        session.commit()
+        raise Unauthenticated("The user name or password is wrong.", code="bad_login")
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+    user.last_login_at = utcnow()
+    actor = actor_for_user(user)
+    audit.record(session, actor, "auth.login", f"user:{user.username}", {"client": client_addr})
+    return actor
+
+
+# --- audit log ----------------------------------------------------------------------------------
+
+def audit_tail(session: Session, actor: Actor, limit: int = 20) -> list[audit.AuditEntry]:
+    """The newest ``limit`` audit entries, newest first."""
+    require(actor, "audit.read")
+    return list(session.scalars(select(audit.AuditEntry).order_by(audit.AuditEntry.id.desc())
+                                .limit(max(1, min(limit, 1000)))))
+
+
+def audit_verify(session: Session, actor: Actor) -> audit.VerifyResult:
+    """Walk the hash chain; the result names the first edited, deleted or inserted entry."""
+    require(actor, "audit.read")
+    return audit.verify(session)

@@ -1,0 +1,228 @@
+"""Intake: a report becomes a case — once, durably, in the right grid cell.
+
+``submit_report`` is used by every channel (grid workers' patrol app, the resident form,
+Open311, the JSON API). A position is turned into a grid cell with the areas domain's
+``GridLocator``; an ``Idempotency-Key`` (made on the phone, kept across retries) or — for
+Open311 clients that retry without one — an identical report from the same device within
+``retry_window_seconds`` returns the case already made instead of a second one. Callers commit
+before they acknowledge (the routes do), so an acknowledged report is durable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from citygrowth.areas.models import Area
+from citygrowth.auth.actor import Actor, Grant
+from citygrowth.auth.permissions import require
+from citygrowth.db import utcnow
+from citygrowth.errors import Problem, ValidationFailed
+from citygrowth.events import EventBus
+from citygrowth.governance.config import case_settings
+from citygrowth.governance.lifecycle import OPEN, report_event
+from citygrowth.governance.models import Case, CaseCategory, CaseEvent
+
+SOURCES = ("patrol", "resident", "open311", "api", "hotline")
+PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+
+
+@dataclass
+class ReportInput:
+    category_code: str
+    lon: float | None = None
+    lat: float | None = None
+    area_code: str | None = None
+    description: str = ""
+    address: str = ""
+    photos: list[str] = field(default_factory=list)
+    source: str = "api"
+    idempotency_key: str | None = None
+    device_id: str = ""
+    account_id: str = ""
+    contact: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    component_id: str | None = None
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    case: Case
+    created: bool
+
+
+def public_reporter(district_code: str) -> Actor:
+    """The actor of an anonymous resident report (resident role over the district)."""
+    return Actor(user_id=None, username="public", grants=(Grant("resident", district_code),))
+
+
+def locate(session: Session, inp: ReportInput, district_code: str) -> str:
+    """The finest known area of a report: its grid cell, else the given area, else the
+    district (a report with only an address)."""
+    if inp.lon is not None and inp.lat is not None:
+        if not (-180 <= inp.lon <= 180 and -90 <= inp.lat <= 90):
+            raise ValidationFailed(problems=[Problem(
+                "The position is not a valid longitude and latitude.", field="lat",
+                value=f"{inp.lat},{inp.lon}")])
+        from citygrowth.areas.locator import get_locator
+
+        code = get_locator(session).locate(inp.lon, inp.lat)
+        if code is None:
+            raise ValidationFailed(problems=[Problem(
+                "The position lies outside every grid cell of the district.", field="lat",
+                value=f"{inp.lat},{inp.lon}")], code="outside_district")
+        return code
+    code = inp.area_code or (district_code if inp.address.strip() else None)
+    if not code:
+        raise ValidationFailed(problems=[Problem(
+            "Give a position (lat and long) or an address.", field="lat")])
+    if session.get(Area, code) is None:
+        raise ValidationFailed(problems=[Problem("No area {code}.", params={"code": code},
+                                                 field="area_code", value=code)])
+    return code
+
+
+def _check(session: Session, inp: ReportInput) -> CaseCategory:
+    problems = []
+    cat = session.get(CaseCategory, inp.category_code)
+    if cat is None or not cat.active or cat.parent_code is None:
+        problems.append(Problem("No case category {code}.", params={"code": inp.category_code},
+                                field="category_code", value=inp.category_code))
+    if inp.source not in SOURCES:
+        problems.append(Problem("Unknown source {value}.", params={"value": inp.source},
+                                field="source", value=inp.source))
+    if len(inp.description) > 4000:
+        problems.append(Problem("The description is too long (at most 4000 characters).",
+                                field="description"))
+    if inp.idempotency_key is not None and not 8 <= len(inp.idempotency_key) <= 64:
+        problems.append(Problem("An idempotency key has 8 to 64 characters.",
+                                field="idempotency_key", value=inp.idempotency_key))
+    if problems or cat is None:
+        raise ValidationFailed(problems=problems)
+    return cat
+
+
+def scoped_key(actor: Actor, key: str | None) -> str | None:
+    """Keys are per reporter, so one client's key never reveals another's case."""
+    return f"{actor.username[:35]}:{key}" if key else None
+
+
+def fingerprint(inp: ReportInput) -> str | None:
+    if not (inp.device_id or inp.account_id):
+        return None
+    parts = [inp.device_id, inp.account_id, inp.category_code,
+             f"{inp.lon:.5f}" if inp.lon is not None else "",
+             f"{inp.lat:.5f}" if inp.lat is not None else "", inp.address, inp.description]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def find_existing(session: Session, key: str | None, fp: str | None,
+                  now: dt.datetime) -> Case | None:
+    if key:
+        found = session.scalar(select(Case).where(Case.idempotency_key == key))
+        if found is not None:
+            return found
+    if fp:
+        since = now - dt.timedelta(seconds=case_settings().retry_window_seconds)
+        return session.scalar(select(Case).where(Case.fingerprint == fp,
+                                                 Case.reported_at >= since).limit(1))
+    return None
+
+
+def submit_report(session: Session, actor: Actor, inp: ReportInput, *, district_code: str,
+                  bus: EventBus | None = None, at: dt.datetime | None = None) -> IntakeResult:
+    """Make a case of a report (or return the one a retry of it already made)."""
+    cat = _check(session, inp)
+    area_code = locate(session, inp, district_code)
+    require(actor, "case.report", area_code)
+    now = at or utcnow()
+    key, fp = scoped_key(actor, inp.idempotency_key), fingerprint(inp)
+    existing = find_existing(session, key, fp, now)
+    if existing is not None:
+        return IntakeResult(existing, False)
+    case = Case(token=secrets.token_urlsafe(12), idempotency_key=key, fingerprint=fp,
+                category_code=cat.code, kind=cat.kind, component_id=inp.component_id,
+                area_code=area_code, status="reported", source=inp.source,
+                description=inp.description.strip(), address=inp.address.strip()[:300],
+                lon=inp.lon, lat=inp.lat, photos=list(inp.photos), attributes=inp.attributes,
+                reporter_user_id=actor.user_id, reporter_contact=inp.contact[:200],
+                device_id=inp.device_id[:100], account_id=inp.account_id[:100],
+                reported_at=now, updated_at=now, supervised=False, escalation_level=0,
+                rework_count=0, reopen_count=0, illustrative=False)
+    try:
+        with session.begin_nested():
+            session.add(case)
+            session.flush()
+            session.add(CaseEvent(**report_event(case.id, actor, now, inp.description[:500],
+                                                 inp.photos, inp.source)))
+            session.flush()
+    except IntegrityError:  # the same key raced in from a parallel retry
+        again = find_existing(session, key, None, now)
+        if again is None:
+            raise
+        return IntakeResult(again, False)
+    if bus is not None:
+        bus.publish("case.changed", {"case_id": case.id, "action": "report", "from": None,
+                                     "to": "reported", "area_code": area_code,
+                                     "department_code": None})
+    return IntakeResult(case, True)
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    r = 6371008.8
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def nearby(session: Session, lat: float, lon: float, category_code: str | None,
+           radius_m: float | None = None, limit: int = 10) -> list[tuple[Case, float]]:
+    """Open cases (of the category, if given) within ``radius_m`` metres, nearest first."""
+    radius = radius_m or case_settings().nearby_metres
+    dlat = radius / 111_000
+    dlon = radius / (111_000 * max(math.cos(math.radians(lat)), 0.01))
+    q = select(Case).where(Case.status.in_(OPEN), Case.lat.between(lat - dlat, lat + dlat),
+                           Case.lon.between(lon - dlon, lon + dlon))
+    if category_code:
+        q = q.where(Case.category_code == category_code)
+    found = []
+    for case in session.scalars(q.limit(500)):
+        if case.lat is None or case.lon is None:
+            continue
+        d = haversine_m(lat, lon, case.lat, case.lon)
+        if d <= radius:
+            found.append((case, d))
+    found.sort(key=lambda x: x[1])
+    return found[:limit]
+
+
+# --- photos ----------------------------------------------------------------------------------
+
+def save_photo(data_dir: Path, content_type: str, data: bytes, max_mb: int) -> str:
+    """Keep an uploaded photo; returns its URL path (``/media/cases/<name>``)."""
+    ext = PHOTO_TYPES.get(content_type.split(";")[0].strip().lower())
+    if ext is None:
+        raise ValidationFailed(problems=[Problem(
+            "A photo must be a JPEG, PNG or WebP image.", field="photo", value=content_type)])
+    if len(data) > max_mb * 1024 * 1024:
+        raise ValidationFailed(problems=[Problem("The upload is too large.", field="photo")])
+    if not data:
+        raise ValidationFailed(problems=[Problem("The photo is empty.", field="photo")])
+    folder = data_dir / "uploads" / "cases"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(data).hexdigest()[:32] + ext
+    (folder / name).write_bytes(data)
+    return f"/media/cases/{name}"

@@ -1,0 +1,177 @@
+"""Governance tables: the case taxonomy, components, dispatch rules, cases and their events,
+helpers and help tasks.
+
+A :class:`Case` row holds the current state (a projection kept for fast queries); its history
+is the append-only list of :class:`CaseEvent` rows written by ``lifecycle.transition`` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from citygrowth.db import Base, UTCDateTime, utcnow
+
+KINDS = ("component", "event")
+
+
+class CaseCategory(Base):
+    """A 大类 (no parent) or 小类 of 部件 (components) or 事件 (events)."""
+
+    __tablename__ = "case_categories"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    parent_code: Mapped[str | None] = mapped_column(
+        String(20), ForeignKey("case_categories.code"), index=True
+    )
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(160), default="")
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    time_limit_hours: Mapped[float | None] = mapped_column(Float)
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Component(Base):
+    """A registered urban component (部件): 16-digit id = 6 admin + 2 大类 + 2 小类 + 6 serial."""
+
+    __tablename__ = "case_components"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("case_categories.code"), index=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default="intact")
+    owner_department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DispatchRule(Base):
+    """category × area → department (and street). The most specific matching rule wins."""
+
+    __tablename__ = "case_dispatch_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("case_categories.code"))
+    area_prefix: Mapped[str] = mapped_column(String(15), default="")
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Case(Base):
+    """A grid case (one report through its whole closed loop)."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("case_categories.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    component_id: Mapped[str | None] = mapped_column(String(16))
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    department_code: Mapped[str | None] = mapped_column(
+        ForeignKey("departments.code"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    pending: Mapped[str | None] = mapped_column(String(20))
+    pending_hours: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reporter_user_id: Mapped[int | None] = mapped_column(Integer)
+    reporter_contact: Mapped[str] = mapped_column(String(200), default="")
+    device_id: Mapped[str] = mapped_column(String(100), default="")
+    account_id: Mapped[str] = mapped_column(String(100), default="")
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    limit_hours: Mapped[float | None] = mapped_column(Float)
+    supervised: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseEvent(Base):
+    """One immutable step of a case's history (who, when, from, to, action, note, photos)."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Helper(Base):
+    """A party member (党员) or volunteer (志愿者) registered in a grid cell."""
+
+    __tablename__ = "case_helpers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # party_member | volunteer
+    label: Mapped[str] = mapped_column(String(120))
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class HelpTask(Base):
+    """A help task (帮办) in a grid cell: open → taken → done, with hours logged."""
+
+    __tablename__ = "case_help_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    helper_id: Mapped[int | None] = mapped_column(ForeignKey("case_helpers.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+__all__ = [
+    "KINDS", "Case", "CaseCategory", "CaseEvent", "Component", "DispatchRule", "HelpTask",
+    "Helper",
+]

@@ -1,0 +1,226 @@
+"""Case queries and actions for routes, CLI and jobs: scoped lists, one case, queues, acting
+through the lifecycle, tracking by token, escalation of overdue cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from citygrowth.areas.models import Area
+from citygrowth.auth.actor import Actor, Grant
+from citygrowth.auth.permissions import can, departments_for, require, scope_prefixes
+from citygrowth.db import utcnow
+from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.events import EventBus
+from citygrowth.governance.lifecycle import (
+    OPEN,
+    RUNNING,
+    STATUSES,
+    TABLE,
+    actions_for,
+    case_resource,
+    transition,
+)
+from citygrowth.governance.models import Case, CaseCategory, CaseEvent
+from citygrowth.governance.sla import WorkCalendar, default_calendar
+from citygrowth.i18n import bilingual, translate
+
+
+@dataclass
+class CaseFilter:
+    status: list[str] | None = None
+    category_code: str | None = None
+    area_prefix: str | None = None
+    department_code: str | None = None
+    queue: str | None = None  # open | overdue | warning | supervised | pending
+    ids: list[int] | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    limit: int = 200
+    offset: int = 0
+
+
+def scoped_query(actor: Actor, permission: str = "case.view") -> Select[tuple[Case]]:
+    """Cases ``actor`` may see: within their areas and, for department officers, assigned to
+    their departments."""
+    q = select(Case)
+    prefixes = scope_prefixes(actor, permission)
+    if prefixes is not None:
+        if not prefixes:
+            return q.where(Case.id.is_(None))
+        q = q.where(or_(*[Case.area_code.startswith(p, autoescape=True) for p in prefixes]))
+    depts = departments_for(actor, permission)
+    if depts is not None:
+        q = q.where(Case.department_code.in_(sorted(depts)))
+    return q
+
+
+def _filtered(actor: Actor, f: CaseFilter, now: dt.datetime) -> Select[tuple[Case]]:
+    q = scoped_query(actor)
+    if f.status:
+        q = q.where(Case.status.in_(f.status))
+    if f.category_code:
+        q = q.where(or_(Case.category_code == f.category_code,
+                        Case.category_code.startswith(f.category_code, autoescape=True)))
+    if f.area_prefix:
+        q = q.where(Case.area_code.startswith(f.area_prefix, autoescape=True))
+    if f.department_code:
+        q = q.where(Case.department_code == f.department_code)
+    if f.ids:
+        q = q.where(Case.id.in_(f.ids))
+    if f.since:
+        q = q.where(Case.reported_at >= f.since)
+    if f.until:
+        q = q.where(Case.reported_at < f.until)
+    if f.queue == "open":
+        q = q.where(Case.status.in_(OPEN))
+    elif f.queue == "overdue":
+        q = q.where(Case.status.in_(RUNNING), Case.due_at < now)
+    elif f.queue == "warning":
+        q = q.where(Case.status.in_(RUNNING), Case.warn_at <= now, Case.due_at >= now)
+    elif f.queue == "supervised":
+        q = q.where(Case.status.in_(OPEN), Case.supervised.is_(True))
+    elif f.queue == "pending":
+        q = q.where(Case.pending.is_not(None))
+    elif f.queue is not None:
+        raise ValidationFailed("Unknown queue {queue}.", queue=f.queue)
+    return q
+
+
+def list_cases(session: Session, actor: Actor, f: CaseFilter | None = None,
+               now: dt.datetime | None = None) -> tuple[list[Case], int]:
+    """A page of the cases ``actor`` may see, newest first, and how many match in all."""
+    require(actor, "case.view", None)
+    f = f or CaseFilter()
+    q = _filtered(actor, f, now or utcnow())
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = session.scalars(q.order_by(Case.reported_at.desc(), Case.id.desc())
+                           .limit(max(1, min(f.limit, 1000))).offset(max(f.offset, 0)))
+    return list(rows), int(total)
+
+
+def queue_counts(session: Session, actor: Actor, area_prefix: str | None = None,
+                 now: dt.datetime | None = None) -> dict[str, int]:
+    """Counts per status and per queue (overdue, warning, supervised, pending)."""
+    require(actor, "case.view", None)
+    now = now or utcnow()
+    base = _filtered(actor, CaseFilter(area_prefix=area_prefix), now).subquery()
+    out = {s: 0 for s in STATUSES}
+    for status, n in session.execute(select(base.c.status, func.count()).group_by(base.c.status)):
+        out[status] = int(n)
+    for queue in ("overdue", "warning", "supervised", "pending"):
+        q = _filtered(actor, CaseFilter(area_prefix=area_prefix, queue=queue), now)
+        out[queue] = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+    return out
+
+
+def get_case(session: Session, actor: Actor, case_id: int) -> Case:
+    """One case; a case outside the actor's scope is as good as absent (404)."""
+    case = session.get(Case, case_id)
+    if case is None or not can(actor, "case.view", case_resource(case)):
+        raise NotFound("No case {id}.", id=case_id)
+    return case
+
+
+def events_of(session: Session, case: Case) -> list[CaseEvent]:
+    return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                .order_by(CaseEvent.seq)))
+
+
+def act(session: Session, actor: Actor, case_id: int, action: str, *, bus: EventBus | None = None,
+        **inputs: Any) -> Case:
+    """Apply a lifecycle action to a case the actor can see."""
+    case = get_case(session, actor, case_id)
+    transition(session, actor, case, action, bus=bus, **inputs)
+    return case
+
+
+# --- residents' tracking ---------------------------------------------------------------------
+
+def by_token(session: Session, token: str) -> Case:
+    case = session.scalar(select(Case).where(Case.token == token)) if 8 <= len(token) <= 32 \
+        else None
+    if case is None:
+        raise NotFound("No report with this tracking code.")
+    return case
+
+
+def tracking_actor(case: Case) -> Actor:
+    """The holder of a tracking code acts as the resident who reported this case."""
+    return Actor(user_id=None, username=f"resident:{case.token[:6]}",
+                 grants=(Grant("resident", case.area_code),))
+
+
+# --- escalation ------------------------------------------------------------------------------
+
+def escalate_overdue(session: Session, actor: Actor, now: dt.datetime | None = None,
+                     bus: EventBus | None = None, calendar: WorkCalendar | None = None) -> int:
+    """Escalate running cases past their deadline: level 1 when overdue, one more level for
+    each further full time limit overdue (at most 3). Returns how many were escalated."""
+    require(actor, "case.escalate", None)
+    now = now or utcnow()
+    cal = calendar or default_calendar()
+    n = 0
+    q = scoped_query(actor, "case.escalate").where(Case.status.in_(RUNNING), Case.due_at < now)
+    for case in list(session.scalars(q)):
+        assert case.due_at is not None
+        over = cal.working_hours_between(case.due_at, now)
+        level = min(3, 1 + int(over // max(case.limit_hours or 1.0, 1.0)))
+        if level > case.escalation_level:
+            transition(session, actor, case, "escalate", level=level, at=now, bus=bus,
+                       note=translate("Overdue: escalated automatically."), calendar=cal)
+            n += 1
+    return n
+
+
+# --- presentation ----------------------------------------------------------------------------
+
+def case_dict(session: Session, case: Case, now: dt.datetime | None = None,
+              actor: Actor | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    cat = session.get(CaseCategory, case.category_code)
+    area = session.get(Area, case.area_code)
+    out = {
+        "id": case.id, "status": case.status, "status_label": translate(STATUSES[case.status]),
+        "category_code": case.category_code,
+        "category": bilingual(cat.name_zh, cat.name_en) if cat else case.category_code,
+        "kind": case.kind, "area_code": case.area_code, "street_code": case.area_code[:9],
+        "area": bilingual(area.name_zh, area.name_en) if area else case.area_code,
+        "department_code": case.department_code, "source": case.source,
+        "description": case.description, "address": case.address, "lat": case.lat,
+        "lon": case.lon, "photos": case.photos, "reported_at": _iso(case.reported_at),
+        "updated_at": _iso(case.updated_at), "due_at": _iso(case.due_at),
+        "closed_at": _iso(case.closed_at), "pending": case.pending,
+        "supervised": case.supervised, "escalation_level": case.escalation_level,
+        "rework_count": case.rework_count, "satisfaction": case.satisfaction,
+        "overdue": is_overdue(case, now), "warning": is_warning(case, now),
+        "illustrative": case.illustrative,
+    }
+    if actor is not None:
+        out["actions"] = [t.action for t in actions_for(actor, case)]
+    return out
+
+
+def event_dict(e: CaseEvent) -> dict[str, Any]:
+    t = TABLE.get(e.action)
+    return {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "action": e.action,
+            "action_label": translate(t.label) if t else translate("Report"),
+            "from": e.from_status, "to": e.to_status, "note": e.note, "photos": e.photos,
+            "detail": e.detail}
+
+
+def is_overdue(case: Case, now: dt.datetime) -> bool:
+    return case.status in RUNNING and case.due_at is not None and case.due_at < now
+
+
+def is_warning(case: Case, now: dt.datetime) -> bool:
+    return (case.status in RUNNING and case.warn_at is not None and case.due_at is not None
+            and case.warn_at <= now <= case.due_at)
+
+
+def _iso(v: dt.datetime | None) -> str | None:
+    return v.isoformat() if v else None

@@ -1,0 +1,136 @@
+"""The working-time calendar: deadlines in working hours and working days.
+
+Working days follow China's statutory calendar through the maintained ``chinese_calendar``
+package: public holidays are off and make-up working days (调休, often a Saturday) are on.
+Outside the years the package knows, Monday–Friday are working days. Within a working day only
+the working periods count (default 08:30–12:00 and 13:30–17:30 local time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+from citygrowth.errors import ValidationFailed
+
+Period = tuple[dt.time, dt.time]
+
+
+def parse_periods(text: str) -> tuple[Period, ...]:
+    """``"08:30-12:00,13:30-17:30"`` → ((08:30, 12:00), (13:30, 17:30))."""
+    out: list[Period] = []
+    try:
+        for part in text.split(","):
+            a, b = part.strip().split("-")
+            start, end = dt.time.fromisoformat(a.strip()), dt.time.fromisoformat(b.strip())
+            if end <= start or (out and start < out[-1][1]):
+                raise ValueError(part)
+            out.append((start, end))
+    except ValueError:
+        raise ValidationFailed("Working periods are not valid: {value}", value=text) from None
+    if not out:
+        raise ValidationFailed("Working periods are not valid: {value}", value=text)
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def is_workday(day: dt.date) -> bool:
+    """True on working days: statutory holidays off, make-up working days on."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:  # a year the calendar does not cover yet
+        return day.weekday() < 5
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    periods: tuple[Period, ...]
+    tz: ZoneInfo
+
+    @classmethod
+    def from_settings(cls, periods: str = "08:30-12:00,13:30-17:30",
+                      timezone: str = "Asia/Shanghai") -> WorkCalendar:
+        return cls(parse_periods(periods), ZoneInfo(timezone))
+
+    @property
+    def hours_per_day(self) -> float:
+        return sum(_seconds(a, b) for a, b in self.periods) / 3600
+
+    def _day_spans(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        if not is_workday(day):
+            return []
+        return [(dt.datetime.combine(day, a, self.tz), dt.datetime.combine(day, b, self.tz))
+                for a, b in self.periods]
+
+    def working_hours_between(self, start: dt.datetime, end: dt.datetime) -> float:
+        """Working hours elapsed from ``start`` to ``end`` (0 when end ≤ start)."""
+        if end <= start:
+            return 0.0
+        s, e = start.astimezone(self.tz), end.astimezone(self.tz)
+        total = 0.0
+        day = s.date()
+        while day <= e.date():
+            for a, b in self._day_spans(day):
+                lo, hi = max(a, s), min(b, e)
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+            day += dt.timedelta(days=1)
+        return total / 3600
+
+    def add_working_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
+        """The moment when ``hours`` working hours have passed since ``start`` (UTC)."""
+        if hours < 0:
+            raise ValidationFailed("Working hours must not be negative.")
+        left = hours * 3600
+        s = start.astimezone(self.tz)
+        day = s.date()
+        for _ in range(3700):  # ten years of days: a hard bound on the walk
+            for a, b in self._day_spans(day):
+                lo = max(a, s)
+                if b <= lo:
+                    continue
+                span = (b - lo).total_seconds()
+                if left <= span:
+                    return (lo + dt.timedelta(seconds=left)).astimezone(dt.UTC)
+                left -= span
+            day += dt.timedelta(days=1)
+        raise ValidationFailed("Working hours must not be negative.")
+
+    def add_working_days(self, start: dt.datetime, days: int) -> dt.datetime:
+        """End of the working day ``days`` working days after ``start``'s day (UTC).
+
+        A deadline of 1 working day set on a Friday before a holiday ends on the first working
+        day after it, at the close of its last working period.
+        """
+        day = start.astimezone(self.tz).date()
+        counted = 0
+        while counted < days:
+            day += dt.timedelta(days=1)
+            if is_workday(day):
+                counted += 1
+        end = dt.datetime.combine(day, self.periods[-1][1], self.tz)
+        return end.astimezone(dt.UTC)
+
+    def next_working_moment(self, moment: dt.datetime) -> dt.datetime:
+        """``moment`` itself when inside working time, else the start of the next period."""
+        return self.add_working_hours(moment, 0.0)
+
+
+def _seconds(a: dt.time, b: dt.time) -> float:
+    return (dt.datetime.combine(dt.date.min, b) - dt.datetime.combine(dt.date.min, a)).total_seconds()
+
+
+def default_calendar() -> WorkCalendar:
+    from citygrowth.governance.config import case_settings
+
+    cs = case_settings()
+    return _cached_calendar(cs.work_periods, cs.timezone)
+
+
+@lru_cache(maxsize=8)
+def _cached_calendar(periods: str, timezone: str) -> WorkCalendar:
+    return WorkCalendar.from_settings(periods, timezone)

@@ -1,0 +1,316 @@
+"""Validation of an upload, vectorised in DuckDB: joins against the indicator, area, period and
+unit lists instead of a Python loop over rows.
+
+The upload sits in a DuckDB table ``up`` (its ``rowid`` is the record's position). Small
+dimension tables are built in Python — the framework's indicators, the stored areas, the
+*distinct* periods and (indicator, unit) pairs of the upload — and one join gives every row its
+keys and error flags (table ``j``). Problems are counted in one pass and up to ``cap`` of them
+are fetched with the file's own values; duplicates are found by grouping on one integer key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from citygrowth.areas.models import LEVELS
+from citygrowth.catalog.datasets import COLUMNS, Dataset
+from citygrowth.catalog.framework import Framework
+from citygrowth.catalog.units import UnitError, factor
+from citygrowth.errors import CityGrowthError, Problem
+from citygrowth.i18n import N_, _
+from citygrowth.periods import Period
+
+CAP = 200
+MIN_YEAR = 1990
+ALIASES: dict[str, tuple[str, ...]] = {
+    "indicator": ("indicator", "indicator_code", "指标", "指标代码"),
+    "area_code": ("area_code", "area", "区域代码", "地区代码", "区划代码"),
+    "period": ("period", "time_period", "时期", "期间", "统计期"),
+    "value": ("value", "obs_value", "数值", "值"),
+    "unit": ("unit", "单位"),
+}
+FREQ_MESSAGES = {
+    "A": N_("Period {value} does not match {indicator}, which is annual (e.g. 2024)."),
+    "Q": N_("Period {value} does not match {indicator}, which is quarterly (e.g. 2024-Q3)."),
+    "M": N_("Period {value} does not match {indicator}, which is monthly (e.g. 2024-09)."),
+}
+# flag → (column the problem is about, msgid)
+CHECKS: dict[str, tuple[str, str]] = {
+    "e_ind": ("indicator", N_("Unknown indicator code '{value}'.")),
+    "e_ds": ("indicator", N_("Indicator {value} does not belong to dataset {dataset}.")),
+    "e_area": ("area_code", N_("Unknown area code '{value}'.")),
+    "e_level": ("area_code", N_("Area {value} is a {area_level}, finer than {indicator} allows "
+                                "(finest level: {finest_level}).")),
+    "e_period": ("period", N_("'{value}' is not a period (use 2024, 2024-Q3 or 2024-09).")),
+    "e_freq": ("period", ""),
+    "e_future": ("period", N_("Period {value} has not begun yet.")),
+    "e_old": ("period", N_("Period {value} is before {min_year}.")),
+    "e_empty": ("value", N_("The value is empty.")),
+    "e_num": ("value", N_("'{value}' is not a number.")),
+    "e_unit": ("unit", N_("Unknown unit '{value}'.")),
+    "e_mismatch": ("unit", N_("Unit '{value}' cannot be converted to {unit}, the unit of "
+                              "{indicator}.")),
+}
+LEVEL_NAMES = {"district": N_("district"), "street": N_("street"),
+               "community": N_("community"), "grid": N_("grid cell")}
+
+
+class LoadRejected(CityGrowthError):
+    """An upload with problems: nothing was written. ``problems`` name file, row and column."""
+
+    status = 422
+    code = "load_rejected"
+    message = "{file}: {n} problems found; nothing was loaded."
+
+    def __init__(self, problems: list[Problem], total: int, file: str, **meta: Any) -> None:
+        super().__init__(problems=problems, file=file, n=total)
+        self.total = total
+        self.meta = meta
+
+
+@dataclass
+class Checked:
+    rows: int
+    problems: list[Problem] = field(default_factory=list)
+    total: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def map_columns(names: list[str]) -> dict[str, str]:
+    """canonical column → the upload's column name."""
+    out: dict[str, str] = {}
+    for name in names:
+        key = str(name).strip().lower()
+        for canon, aliases in ALIASES.items():
+            if key in aliases and canon not in out:
+                out[canon] = name
+    return out
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def check(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFrame, file: str,
+          first_row: int, dataset: Dataset | None, today: dt.date) -> Checked:
+    """Validate table ``up``; leaves table ``j`` (one row per record, keys and factor)."""
+    names = [r[0] for r in con.execute("DESCRIBE up").fetchall()]
+    cols = map_columns(names)
+    missing = [c for c in COLUMNS if c not in cols]
+    if missing:
+        probs = [Problem(N_("Missing column '{column}'. The columns must be indicator, "
+                            "area_code, period, value (unit optional)."),
+                         {"column": c}, file=file, row=1, field=c) for c in missing]
+        return Checked(0, probs, len(probs), cols)
+    rows = con.execute("SELECT count(*) FROM up").fetchone()[0]  # type: ignore[index]
+    if rows == 0:
+        p = Problem(N_("The upload has no data rows."), {}, file=file)
+        return Checked(0, [p], 1, cols)
+    _dimensions(con, fw, areas, cols, dataset, today)
+    _join(con, cols)
+    checked = Checked(rows, columns=cols)
+    _collect(con, checked, file, first_row, dataset, fw)
+    return checked
+
+
+def _dimensions(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFrame,
+                cols: dict[str, str], dataset: Dataset | None, today: dt.date) -> None:
+    inds = fw.indicators
+    in_ds = set(dataset.indicators) if dataset else {i.code for i in inds}
+    dim_ind = pd.DataFrame({
+        "code": [i.code for i in inds], "ik": range(len(inds)),
+        "i_freq": [i.frequency for i in inds],
+        "i_lvl": [LEVELS.index(i.finest_level) for i in inds],
+        "in_ds": [i.code in in_ds for i in inds],
+    })
+    dim_area = pd.DataFrame({
+        "code": areas["code"].astype(str), "ak": range(len(areas)),
+        "a_lvl": [LEVELS.index(lv) if lv in LEVELS else 9 for lv in areas["level"]],
+    })
+    con.register("dim_ind_df", dim_ind)
+    con.register("dim_area_df", dim_area)
+    con.execute("CREATE OR REPLACE TEMP TABLE dim_ind AS SELECT * FROM dim_ind_df")
+    con.execute("CREATE OR REPLACE TEMP TABLE dim_area AS SELECT * FROM dim_area_df")
+    raws = [r[0] for r in con.execute(
+        f"SELECT DISTINCT trim(CAST({_q(cols['period'])} AS VARCHAR)) FROM up").fetchall()]
+    con.register("dim_per_df", _periods(raws, today))
+    con.execute("CREATE OR REPLACE TEMP TABLE dim_per AS SELECT * FROM dim_per_df")
+    if "unit" in cols:
+        pairs = con.execute(
+            f"SELECT DISTINCT trim(CAST({_q(cols['indicator'])} AS VARCHAR)), "
+            f"trim(CAST({_q(cols['unit'])} AS VARCHAR)) FROM up").fetchall()
+        con.register("dim_unit_df", _units(pairs, fw))
+        con.execute("CREATE OR REPLACE TEMP TABLE dim_unit AS SELECT * FROM dim_unit_df")
+
+
+def _periods(raws: list[str | None], today: dt.date) -> pd.DataFrame:
+    out: dict[str, list[Any]] = {"raw": [], "pk": [], "period": [], "p_freq": [], "p_start": [],
+                                 "p_future": [], "p_old": []}
+    for k, raw in enumerate(r for r in raws if r is not None):
+        try:
+            p = Period.parse(raw)
+        except CityGrowthError:
+            continue
+        out["raw"].append(raw)
+        out["pk"].append(k)
+        out["period"].append(str(p))
+        out["p_freq"].append(p.freq)
+        out["p_start"].append(p.start)
+        out["p_future"].append(p.start > today)
+        out["p_old"].append(p.start.year < MIN_YEAR)
+    df = pd.DataFrame(out)
+    df["p_start"] = pd.to_datetime(df["p_start"]).dt.date if len(df) else pd.Series(
+        [], dtype="datetime64[s]")
+    return df.astype({"raw": "string", "period": "string", "p_freq": "string", "pk": "int64",
+                      "p_future": "bool", "p_old": "bool"})
+
+
+def _units(pairs: list[tuple[Any, Any]], fw: Framework) -> pd.DataFrame:
+    out: dict[str, list[Any]] = {"u_ind": [], "u_raw": [], "u_factor": [], "u_status": []}
+    imap = fw.indicator_map()
+    for ind, raw in pairs:
+        if raw is None or raw == "" or ind not in imap:
+            continue
+        status, f = "ok", 1.0
+        try:
+            f = factor(raw, imap[ind].unit, fw.fx_rates)
+        except UnitError as exc:
+            status = "mismatch" if exc.code == "unit_mismatch" else "unknown"
+        out["u_ind"].append(ind)
+        out["u_raw"].append(raw)
+        out["u_factor"].append(f)
+        out["u_status"].append(status)
+    return pd.DataFrame(out).astype({"u_ind": "string", "u_raw": "string",
+                                     "u_factor": "float64", "u_status": "string"})
+
+
+def _join(con: duckdb.DuckDBPyConnection, cols: dict[str, str]) -> None:
+    ind = f"trim(CAST(u.{_q(cols['indicator'])} AS VARCHAR))"
+    area = f"trim(CAST(u.{_q(cols['area_code'])} AS VARCHAR))"
+    per = f"trim(CAST(u.{_q(cols['period'])} AS VARCHAR))"
+    val = f"u.{_q(cols['value'])}"
+    unit_join, unit_cols = "", "1.0::DOUBLE AS factor, false AS e_unit, false AS e_mismatch"
+    if "unit" in cols:
+        unit = f"trim(CAST(u.{_q(cols['unit'])} AS VARCHAR))"
+        unit_join = f"LEFT JOIN dim_unit du ON du.u_ind = {ind} AND du.u_raw = {unit}"
+        unit_cols = ("coalesce(du.u_factor, 1.0) AS factor, "
+                     "coalesce(du.u_status = 'unknown', false) AS e_unit, "
+                     "coalesce(du.u_status = 'mismatch', false) AS e_mismatch")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE j AS
+        SELECT u.rowid AS rid, i.ik, a.ak, p.pk, TRY_CAST({val} AS DOUBLE) AS val,
+          i.ik IS NULL AS e_ind,
+          i.ik IS NOT NULL AND NOT i.in_ds AS e_ds,
+          a.ak IS NULL AS e_area,
+          coalesce(a.a_lvl > i.i_lvl, false) AS e_level,
+          p.pk IS NULL AS e_period,
+          coalesce(p.p_freq <> i.i_freq, false) AS e_freq,
+          coalesce(p.p_future, false) AS e_future,
+          coalesce(p.p_old, false) AS e_old,
+          {val} IS NULL OR trim(CAST({val} AS VARCHAR)) = '' AS e_empty,
+          {unit_cols}
+        FROM up u
+        LEFT JOIN dim_ind i ON i.code = {ind}
+        LEFT JOIN dim_area a ON a.code = {area}
+        LEFT JOIN dim_per p ON p.raw = {per}
+        {unit_join}
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW jf AS
+        SELECT *, NOT e_empty AND (val IS NULL OR isinf(val) OR isnan(val)) AS e_num FROM j
+    """)
+
+
+def _collect(con: duckdb.DuckDBPyConnection, checked: Checked, file: str, first_row: int,
+             dataset: Dataset | None, fw: Framework) -> None:
+    flags = list(CHECKS)
+    counts = con.execute(
+        "SELECT " + ", ".join(f"count_if({f})" for f in flags) + " FROM jf").fetchone()
+    assert counts is not None
+    found: list[tuple[int, str]] = []
+    total = 0
+    for flag, n in zip(flags, counts, strict=True):
+        total += int(n)
+        if n:
+            found += [(int(r[0]), flag) for r in con.execute(
+                f"SELECT rid FROM jf WHERE {flag} ORDER BY rid LIMIT {CAP}").fetchall()]
+    dups, n_dups = _duplicates(con)
+    total += n_dups
+    found += [(rid, "dup") for rid, _first in dups]
+    first_of = dict(dups)
+    found.sort()
+    shown = found[:CAP]
+    raw = _raw_rows(con, checked.columns, sorted({rid for rid, _ in shown}))
+    for rid, flag in shown:
+        checked.problems.append(_problem(flag, raw[rid], file, rid + first_row,
+                                         first_of.get(rid, 0) + first_row, dataset, fw))
+    if total > len(shown):
+        checked.problems.append(Problem(N_("… and {n} more problems not shown."),
+                                        {"n": total - len(shown)}, file=file))
+    checked.total = total
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[int, int]], int]:
+    na = con.execute("SELECT count(*) + 1 FROM dim_area").fetchone()[0]  # type: ignore[index]
+    npk = con.execute("SELECT count(*) + 1 FROM dim_per").fetchone()[0]  # type: ignore[index]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE dupk AS
+        SELECT (ik::BIGINT * {na} + ak) * {npk} + pk AS k, min(rid) AS first, count(*) AS n
+        FROM j WHERE ik IS NOT NULL AND ak IS NOT NULL AND pk IS NOT NULL
+        GROUP BY 1 HAVING count(*) > 1
+    """)
+    n = con.execute("SELECT coalesce(sum(n - 1), 0) FROM dupk").fetchone()[0]  # type: ignore
+    if not n:
+        return [], 0
+    rows = con.execute(f"""
+        SELECT j.rid, d.first FROM j JOIN dupk d
+          ON (j.ik::BIGINT * {na} + j.ak) * {npk} + j.pk = d.k
+        WHERE j.rid <> d.first ORDER BY j.rid LIMIT {CAP}
+    """).fetchall()
+    return [(int(a), int(b)) for a, b in rows], int(n)
+
+
+def _raw_rows(con: duckdb.DuckDBPyConnection, cols: dict[str, str], rids: list[int]
+              ) -> dict[int, dict[str, Any]]:
+    if not rids:
+        return {}
+    sel = ", ".join(f"CAST({_q(src)} AS VARCHAR) AS {canon}" for canon, src in cols.items())
+    rows = con.execute(f"SELECT rowid, {sel} FROM up WHERE rowid IN (SELECT unnest(?))",
+                       [rids]).fetchall()
+    names = list(cols)
+    out = {int(r[0]): dict(zip(names, r[1:], strict=True)) for r in rows}
+    info = con.execute(
+        "SELECT j.rid, i.code, i.i_freq, i.i_lvl, a.a_lvl FROM j LEFT JOIN dim_ind i USING (ik) "
+        "LEFT JOIN dim_area a USING (ak) WHERE j.rid IN (SELECT unnest(?))", [rids]).fetchall()
+    for rid, code, freq, ilvl, alvl in info:
+        out[int(rid)].update(_code=code, _freq=freq, _ilvl=ilvl, _alvl=alvl)
+    return out
+
+
+def _problem(flag: str, raw: dict[str, Any], file: str, row: int, first_row: int,
+             dataset: Dataset | None, fw: Framework) -> Problem:
+    if flag == "dup":
+        return Problem(
+            N_("Duplicate of row {first}: {indicator}, {area}, {period} may appear only once "
+               "per upload."),
+            {"first": first_row, "indicator": raw.get("indicator"), "area": raw.get("area_code"),
+             "period": raw.get("period")}, file=file, row=row, field="period",
+            value=raw.get("period"))
+    column, message = CHECKS[flag]
+    value = raw.get(column)
+    params: dict[str, Any] = {"value": value, "indicator": raw.get("_code") or
+                              raw.get("indicator"), "dataset": dataset.code if dataset else "",
+                              "min_year": MIN_YEAR}
+    if flag == "e_freq":
+        message = FREQ_MESSAGES[raw.get("_freq") or "A"]
+    if flag == "e_level":
+        params.update(area_level=_(LEVEL_NAMES[LEVELS[int(raw["_alvl"])]]),
+                      finest_level=_(LEVEL_NAMES[LEVELS[int(raw["_ilvl"])]]))
+    if flag == "e_mismatch":
+        params["unit"] = fw.indicator(str(raw.get("_code"))).unit
+    return Problem(message, params, file=file, row=row, field=column, value=value)

@@ -1,0 +1,263 @@
+"""The observation store: every accepted batch, queried through Ibis (DuckDB or PySpark).
+
+``ObservationStore(settings)`` reads the Parquet batches under ``<data_dir>/observations/``.
+With DuckDB (the default) it keeps, per process and data folder, one in-memory database that
+holds every batch (``obs_all``) and the current view (``obs_current``); it reloads only the new
+batches when a load is committed, so dashboards do not re-scan files on every query. With
+PySpark it reads the same files through ``ibis.pyspark``.
+
+The *current view* is, for each (indicator, area_code, period), the value of the latest
+vintage (ties broken by load id) at or before ``as_of`` — see :func:`current_view`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from citygrowth.areas.models import CODE_LENGTH, LEVELS
+from citygrowth.errors import ValidationFailed
+from citygrowth.observatory import batches
+from citygrowth.periods import Period
+from citygrowth.settings import Settings
+
+QUERY_COLUMNS: tuple[str, ...] = (
+    "indicator", "area_code", "period", "freq", "value", "unit", "load_id", "vintage",
+)
+KEY = ("indicator", "area_code", "period")
+
+
+def current_view(t: ir.Table, as_of: dt.datetime | None = None) -> ir.Table:
+    """Latest vintage per (indicator, area_code, period), at or before ``as_of``."""
+    if as_of is not None:
+        t = t.filter(t.vintage <= ibis.literal(as_of, type="timestamp('UTC')"))
+    w = ibis.window(group_by=[t.indicator, t.area_code, t.period],
+                    order_by=[ibis.desc(t.vintage), ibis.desc(t.load_id)])
+    return t.mutate(_rn=ibis.row_number().over(w)).filter(lambda x: x._rn == 0).drop("_rn")
+
+
+def parse_as_of(value: str | dt.date | dt.datetime | None, tz: str = "Asia/Shanghai"
+                ) -> dt.datetime | None:
+    """``2025-06-30`` means the end of that day (in ``tz``); a datetime without zone is in
+    ``tz``; the result is aware UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = (dt.date.fromisoformat(value) if len(value) == 10
+                     else dt.datetime.fromisoformat(value))
+        except ValueError:
+            raise ValidationFailed("'{value}' is not a date or time.", code="bad_as_of",
+                                   value=value) from None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time.max)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    return value.astimezone(dt.UTC)
+
+
+@dataclass
+class _DuckCache:
+    con: duckdb.DuckDBPyConnection
+    backend: Any
+    files: set[str]
+    signature: tuple[int, int, int]
+    lock: threading.RLock
+
+
+_DUCK: dict[str, _DuckCache] = {}
+_DUCK_LOCK = threading.Lock()
+_SPARK: dict[int, Any] = {}
+
+
+class ObservationStore:
+    """Queries over the observations of one data folder."""
+
+    def __init__(self, settings: Settings, backend: str | None = None,
+                 spark_session: Any = None) -> None:
+        self.settings = settings
+        self.backend_name = backend or settings.query_backend
+        self._spark_session = spark_session
+
+    # --- backends ---------------------------------------------------------------------------
+
+    def _duck(self) -> _DuckCache:
+        key = str(batches.batches_dir(self.settings).resolve())
+        sig = batches.signature(self.settings)
+        with _DUCK_LOCK:
+            cache = _DUCK.get(key)
+            if cache is None:
+                con = duckdb.connect()
+                con.execute("SET TimeZone='UTC'")
+                cache = _DuckCache(con, ibis.duckdb.from_connection(con), set(), (-1, -1, -1),
+                                   threading.RLock())
+                _DUCK[key] = cache
+        if cache.signature != sig:
+            with cache.lock:
+                if cache.signature != sig:
+                    self._refresh_duck(cache)
+                    cache.signature = sig
+        return cache
+
+    def _refresh_duck(self, cache: _DuckCache) -> None:
+        files = {str(p) for p in batches.visible_batches(self.settings)}
+        con = cache.con
+        if not cache.files or not cache.files <= files:
+            con.execute(f"CREATE OR REPLACE TABLE obs_all AS {_empty_select()}")
+            cache.files = set()
+        new = sorted(files - cache.files)
+        if new:
+            con.execute(
+                "INSERT INTO obs_all SELECT " + ", ".join(batches.BATCH_COLUMNS)
+                + " FROM read_parquet(?)", [new])
+        cache.files |= set(new)
+        cur = current_view(cache.backend.table("obs_all"))
+        con.execute(f"CREATE OR REPLACE TABLE obs_current AS {ibis.to_sql(cur, 'duckdb')}")
+
+    def _spark_backend(self) -> Any:
+        if self._spark_session is None:
+            from pyspark.sql import SparkSession
+
+            self._spark_session = (SparkSession.builder.master(self.settings.spark_master)
+                                   .appName("citygrowth").getOrCreate())
+        sid = id(self._spark_session)
+        if sid not in _SPARK:
+            _SPARK[sid] = ibis.pyspark.connect(self._spark_session)
+        return _SPARK[sid]
+
+    @property
+    def ibis_backend(self) -> Any:
+        if self.backend_name == "pyspark":
+            return self._spark_backend()
+        return self._duck().backend
+
+    # --- tables -----------------------------------------------------------------------------
+
+    def all_table(self) -> ir.Table:
+        """Every stored observation of every vintage."""
+        if self.backend_name == "pyspark":
+            files = [str(p) for p in batches.visible_batches(self.settings)]
+            if not files:
+                return ibis.memtable(_empty_frame())
+            return self._spark_backend().read_parquet(files)
+        return self._duck().backend.table("obs_all")
+
+    def table(self, as_of: dt.datetime | None = None) -> ir.Table:
+        """The current view (or the view as of ``as_of``) as an Ibis table expression."""
+        if self.backend_name != "pyspark" and as_of is None:
+            return self._duck().backend.table("obs_current")
+        return current_view(self.all_table(), as_of)
+
+    def execute(self, expr: ir.Table) -> pd.DataFrame:
+        if self.backend_name == "pyspark":
+            return self._spark_backend().execute(expr)
+        cache = self._duck()
+        with cache.lock:
+            return cache.backend.execute(expr)
+
+    # --- queries ----------------------------------------------------------------------------
+
+    def filtered(self, indicators: list[str] | None = None, area_codes: list[str] | None = None,
+                 start: str | Period | None = None, end: str | Period | None = None,
+                 as_of: dt.datetime | None = None, level: str | None = None) -> ir.Table:
+        t = self.table(as_of)
+        if indicators:
+            t = t.filter(t.indicator.isin(list(indicators)))
+        if area_codes:
+            t = t.filter(t.area_code.isin(list(area_codes)))
+        if level:
+            if level not in CODE_LENGTH:
+                raise ValidationFailed("Unknown area level '{level}'.", code="bad_level",
+                                       level=level)
+            t = t.filter(t.area_code.length() == CODE_LENGTH[level])
+        if start is not None:
+            t = t.filter(t.period_start >= Period.parse(start).start)
+        if end is not None:
+            t = t.filter(t.period_start <= Period.parse(end).end)
+        return t
+
+    def query(self, indicators: list[str] | None = None, area_codes: list[str] | None = None,
+              start: str | Period | None = None, end: str | Period | None = None,
+              as_of: dt.datetime | None = None, level: str | None = None) -> pd.DataFrame:
+        """Observations of the current (or as-of) view, sorted by indicator, area, period."""
+        t = self.filtered(indicators, area_codes, start, end, as_of, level)
+        expr = t.select(*QUERY_COLUMNS).order_by([t.indicator, t.area_code, t.period_start])
+        return _normalise(self.execute(expr))
+
+    def rollup(self, indicators: str | list[str], to_level: str, *,
+               from_level: str | None = None, start: str | Period | None = None,
+               end: str | Period | None = None, as_of: dt.datetime | None = None,
+               framework: Any = None) -> pd.DataFrame:
+        """Each indicator's values aggregated up to ``to_level`` by its own roll-up rule."""
+        from citygrowth.observatory.rollup import rollup_expr
+
+        codes = [indicators] if isinstance(indicators, str) else list(indicators)
+        exprs = [rollup_expr(self, code, to_level, from_level=from_level, start=start, end=end,
+                             as_of=as_of, framework=framework) for code in codes]
+        expr = exprs[0] if len(exprs) == 1 else ibis.union(*exprs)
+        expr = expr.order_by([expr.indicator, expr.area_code, expr.period])
+        out = self.execute(expr)
+        out["value"] = out["value"].astype(float)
+        return out.reset_index(drop=True)
+
+    def periods(self, indicator: str) -> list[str]:
+        t = self.table()
+        expr = t.filter(t.indicator == indicator).select("period", "period_start").distinct()
+        df = self.execute(expr.order_by("period_start"))
+        return [str(p) for p in df["period"]]
+
+    def summary(self) -> pd.DataFrame:
+        """Per indicator: rows in the current view, latest period, latest vintage."""
+        t = self.table()
+        expr = t.group_by("indicator").aggregate(
+            rows=t.count(), last_period_start=t.period_start.max(), last_vintage=t.vintage.max())
+        return self.execute(expr)
+
+    def freshness(self, session: Any) -> list[dict[str, Any]]:
+        from citygrowth.observatory.freshness import freshness
+
+        return freshness(session, self)
+
+
+def _empty_select() -> str:
+    return ("SELECT NULL::VARCHAR AS indicator, NULL::VARCHAR AS area_code, "
+            "NULL::VARCHAR AS period, NULL::VARCHAR AS freq, NULL::DATE AS period_start, "
+            "NULL::DOUBLE AS value, NULL::VARCHAR AS unit, NULL::VARCHAR AS load_id, "
+            "NULL::TIMESTAMPTZ AS vintage WHERE false")
+
+
+def _empty_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "indicator": pd.Series([], dtype="string"), "area_code": pd.Series([], dtype="string"),
+        "period": pd.Series([], dtype="string"), "freq": pd.Series([], dtype="string"),
+        "period_start": pd.Series([], dtype="datetime64[s]"),
+        "value": pd.Series([], dtype="float64"), "unit": pd.Series([], dtype="string"),
+        "load_id": pd.Series([], dtype="string"),
+        "vintage": pd.Series([], dtype="datetime64[us, UTC]"),
+    })
+
+
+def _normalise(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reset_index(drop=True)
+    if "vintage" in df and len(df):
+        df["vintage"] = pd.to_datetime(df["vintage"], utc=True)
+    if "value" in df:
+        df["value"] = df["value"].astype(float)
+    return df
+
+
+def level_rank(level: str) -> int:
+    return LEVELS.index(level)
+
+
+def store_path(settings: Settings) -> Path:
+    return batches.observations_dir(settings)

@@ -1,0 +1,1 @@
+"""Screens: the leadership big screen, indicator explorer, area profiles, index workbench and data health."""

@@ -1,0 +1,153 @@
+"""Screens: the big screen, the explorer, area profiles, the workbench and data health.
+
+Pages redirect anonymous visitors to the login page; every page's numbers come from a JSON
+twin under ``/api/screen``, ``/api/explore``, ``/api/profile``, ``/api/workbench`` and
+``/api/data/health`` (tables also as CSV and XLSX).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from citygrowth.auth.actor import Actor
+from citygrowth.auth.permissions import require
+from citygrowth.errors import ValidationFailed
+from citygrowth.i18n import _, bilingual
+from citygrowth.screens import explore
+from citygrowth.screens.sources import sources
+from citygrowth.screens.summary import screen_summary
+from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.templating import render_page
+
+pages = APIRouter(tags=["screens"], include_in_schema=True)
+api = APIRouter(tags=["screens"])
+
+Code = Annotated[str, Query(pattern=r"^\d{6}(\d{3}){0,3}$", description="Area code")]
+Level = Annotated[str, Query(pattern="^(street|community|grid)$")]
+IndicatorCode = Annotated[str, Query(pattern=r"^[A-Za-z0-9_]{1,60}$")]
+Fmt = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return RedirectResponse(f"/login?next={target}", status_code=303)
+
+
+def table_response(df: pd.DataFrame, fmt: str, name: str) -> Response:
+    """The numbers behind a chart as CSV (UTF-8 with BOM, so Excel reads Chinese) or XLSX."""
+    if fmt == "csv":
+        body = df.to_csv(index=False).encode("utf-8-sig")
+        return Response(body, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    buf = io.BytesIO()
+    df.to_excel(buf, index=False, engine="openpyxl")
+    return Response(
+        buf.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+# --- big screen -----------------------------------------------------------------------------
+
+@pages.get("/screen", summary="Leadership big screen", response_class=Response)
+def screen_page(request: Request, actor: ActorDep, settings: SettingsDep,
+                session: SessionDep) -> Response:
+    """The 1920×1080 command screen; it draws from ``/api/screen/summary``."""
+    if actor.is_anonymous:
+        return login_redirect(request)
+    require(actor, "screens.view", settings.district_code)
+    src = sources(request.app.state, session, settings)
+    district = settings.district_code
+    strings = {"no_data": _("No data yet"), "error": _("Error")}
+    return render_page(request, "screens/screen.html", actor, {
+        "district": district, "strings": strings,
+        "district_name": explore.area_name(src.tree, district) if district in src.tree
+        else district,
+    })
+
+
+@api.get("/api/screen/summary", summary="Everything the big screen shows")
+def screen_summary_api(
+    request: Request, actor: UserDep, settings: SettingsDep, session: SessionDep,
+    level: Level = "street", parent: Code | None = None,
+    metric: IndicatorCode | None = None,
+) -> dict[str, Any]:
+    """Map values and ranking of the areas one level below ``parent``, the parent's index and
+    pillars over time, key figures against targets and the live case feed, with the ECharts
+    options built from them."""
+    src = sources(request.app.state, session, settings)
+    return screen_summary(session, actor, src, level=level,
+                          parent=parent or settings.district_code, metric=metric)
+
+
+# --- explorer -------------------------------------------------------------------------------
+
+@pages.get("/explore", summary="Indicator explorer", response_class=Response)
+def explore_page(request: Request, actor: ActorDep, settings: SettingsDep,
+                 session: SessionDep) -> Response:
+    if actor.is_anonymous:
+        return login_redirect(request)
+    require(actor, "screens.explore")
+    src = sources(request.app.state, session, settings)
+    district = settings.district_code
+    streets = [{"code": c, "name": explore.area_name(src.tree, c)}
+               for c in src.tree.descendants(district, "street")]
+    pillars = [{"code": p.code, "name": bilingual(p.name_zh, p.name_en)}
+               for p in src.framework.children(src.framework.root.code)]
+    return render_page(request, "screens/explore.html", actor, {
+        "district": district, "streets": streets, "pillars": pillars,
+        "district_name": explore.area_name(src.tree, district),
+    })
+
+
+def _areas_param(areas: str) -> list[str]:
+    codes = [c.strip() for c in areas.split(",") if c.strip()]
+    bad = [c for c in codes if not c.isdigit() or len(c) not in (6, 9, 12, 15)]
+    if bad:
+        raise ValidationFailed("'{value}' is not an area code.", code="bad_area", value=bad[0])
+    return codes
+
+
+@api.get("/api/explore/series", summary="An indicator over time for some areas")
+def explore_series(
+    request: Request, actor: UserDep, settings: SettingsDep, session: SessionDep,
+    indicator: IndicatorCode,
+    areas: Annotated[str, Query(max_length=300, description="Comma-separated area codes")],
+    start: Annotated[str | None, Query(max_length=12)] = None,
+    end: Annotated[str | None, Query(max_length=12)] = None,
+    format: Fmt = "json",
+) -> Any:
+    require(actor, "screens.explore")
+    src = sources(request.app.state, session, settings)
+    data = explore.series(src.store, src.framework, src.tree, indicator, _areas_param(areas),
+                          start=start, end=end)
+    if format != "json":
+        return table_response(explore.series_table(data), format, f"{indicator}-series")
+    return {"ok": True, **data}
+
+
+@api.get("/api/explore/map", summary="An indicator for every area of a level, one period")
+def explore_map(
+    request: Request, actor: UserDep, settings: SettingsDep, session: SessionDep,
+    indicator: IndicatorCode, level: Level = "street", parent: Code | None = None,
+    period: Annotated[str | None, Query(max_length=12)] = None,
+    format: Fmt = "json",
+) -> Any:
+    require(actor, "screens.explore")
+    src = sources(request.app.state, session, settings)
+    data = explore.map_values(src.store, src.framework, src.tree, indicator, level,
+                              parent or settings.district_code, period=period)
+    if format != "json":
+        return table_response(explore.map_table(data), format, f"{indicator}-{level}")
+    return {"ok": True, **data}
+
+
+def page_actor(request: Request, actor: Actor) -> Response | None:
+    return login_redirect(request) if actor.is_anonymous else None

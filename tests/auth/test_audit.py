@@ -1,0 +1,80 @@
+"""The hash-chained audit log: intact chains verify; edited or deleted rows are named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from citygrowth.auth import audit
+from citygrowth.auth.actor import system_actor
+from citygrowth.cli import main
+from citygrowth.db import make_engine, make_sessionmaker
+
+
+def _three_entries(session: Session) -> list[int]:
+    actor = system_actor("test")
+    ids = [audit.record(session, actor, "case.create", f"case:{i}", {"n": i}).id
+           for i in range(3)]
+    session.commit()
+    return ids
+
+
+def test_intact_chain_verifies(session: Session) -> None:
+    _three_entries(session)
+    result = audit.verify(session)
+    assert (result.ok, result.checked, result.first_bad_id) == (True, 3, None)
+
+
+def test_edited_detail_is_named(session: Session) -> None:
+    ids = _three_entries(session)
+    dialect = session.get_bind().dialect.name
+    new = "'{\"n\": 99}'" + ("::json" if dialect == "postgresql" else "")
+    session.execute(text(f"UPDATE audit_log SET detail = {new} WHERE id = :id"), {"id": ids[1]})
+    session.commit()
+    session.expire_all()
+    result = audit.verify(session)
+    assert not result.ok
+    assert result.first_bad_id == ids[1]
+    assert result.reason == "this entry was altered"
+
+
+def test_deleted_row_is_detected(session: Session) -> None:
+    ids = _three_entries(session)
+    session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": ids[1]})
+    session.commit()
+    session.expire_all()
+    result = audit.verify(session)
+    assert not result.ok
+    assert result.first_bad_id == ids[2]  # the entry after the gap no longer links
+    assert result.checked == 1
+
+
+def test_cli_verify_exits_1_naming_the_entry(tmp_path: Path, sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    with make_sessionmaker(engine)() as s:
+        ids = _three_entries(s)
+        s.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE id = :id"),
+                  {"id": ids[0]})
+        s.commit()
+    engine.dispose()
+    env = {"CITYGROWTH_DATABASE_URL": sqlite_url, "CITYGROWTH_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["--lang", "en", "audit", "verify"], env=env)
+    assert result.exit_code == 1
+    assert f"entry {ids[0]}" in result.output
+
+
+def test_cli_verify_and_tail_on_an_intact_log(tmp_path: Path, sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    with make_sessionmaker(engine)() as s:
+        _three_entries(s)
+    engine.dispose()
+    env = {"CITYGROWTH_DATABASE_URL": sqlite_url, "CITYGROWTH_DATA_DIR": str(tmp_path)}
+    ok = CliRunner().invoke(main, ["--lang", "en", "audit", "verify"], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "3 entries checked" in ok.output
+    tail = CliRunner().invoke(main, ["audit", "tail", "-n", "2"], env=env)
+    assert tail.exit_code == 0
+    assert "case:2" in tail.output and "case:0" not in tail.output

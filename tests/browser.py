@@ -1,0 +1,120 @@
+"""A real citygrowth server for browser tests (Playwright driving /usr/bin/chromium).
+
+Use the session-scoped fixtures from ``tests/web/conftest.py`` — or, in another test folder,
+import them into that folder's ``conftest.py``::
+
+    from tests.browser import browser, demo_server  # noqa: F401  (fixtures)
+
+    @pytest.mark.browser
+    @pytest.mark.xdist_group("browser")
+    def test_something(demo_server, browser):
+        page = browser.new_page()
+        login_page(page, demo_server, "street1", "street1-demo-2026")
+        page.goto(demo_server.url + "/cases")
+
+``demo_server`` migrates a temporary data folder, runs the ``areas`` and ``users`` demo steps
+(the demo district and one user per role; ``citygrowth users demo-logins`` lists them) and
+serves ``create_app`` with uvicorn on a free loopback port in a background thread.
+``browser`` launches Chromium once per test worker, and calls ``needs("Chromium", …)`` first.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from citygrowth.settings import Settings
+from tests.conftest import needs
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@dataclass
+class DemoServer:
+    url: str
+    settings: Settings
+    screenshots: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def load_demo(settings: Settings, steps: tuple[str, ...] = ("areas", "users")) -> None:
+    """Run the named ``citygrowth demo`` steps (in dependency order) against ``settings``."""
+    from citygrowth.auth.actor import system_actor
+    from citygrowth.cli.context import CliContext
+    from citygrowth.cli.main import ordered_demo_steps
+    from citygrowth.db import upgrade
+    from citygrowth.plugins import collect_list, get_plugin_manager
+
+    upgrade(settings.resolved_database_url)
+    cx = CliContext(settings=settings)
+    wanted = [s for s in collect_list(get_plugin_manager().hook.citygrowth_demo_steps())
+              if s.name in steps]
+    assert {s.name for s in wanted} == set(steps), f"missing demo steps among {steps}"
+    for step in ordered_demo_steps(wanted):
+        step.run(cx=cx, actor=system_actor("demo"))
+    cx.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    import uvicorn
+
+    from citygrowth.app import create_app
+
+    root = tmp_path_factory.mktemp("demo-server")
+    settings = Settings(data_dir=root / "var", env="test", secret_key="browser-test-secret",
+                        scheduler_enabled=False, log_level="WARNING")
+    load_demo(settings)
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        assert thread.is_alive(), "the test server stopped"
+        time.sleep(0.05)
+    shots = root / "screenshots"
+    shots.mkdir()
+    yield DemoServer(f"http://127.0.0.1:{port}", settings, shots)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    needs("Chromium", CHROMIUM.exists(), str(CHROMIUM))
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def login_page(page: Any, server: DemoServer, username: str, password: str,
+               next_path: str = "/") -> None:
+    """Log in through the real form and wait for the page ``next_path`` to load."""
+    page.goto(f"{server.url}/login?next={next_path}")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("form[data-testid=login-form] button[type=submit]")
