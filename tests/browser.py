@@ -13,7 +13,9 @@ import them into that folder's ``conftest.py``::
         page.goto(demo_server.url + "/cases")
 
 ``demo_server`` migrates a temporary data folder, runs the ``areas`` and ``users`` demo steps
-(the demo district and one user per role; ``citygrowth users demo-logins`` lists them) and
+(the demo district and one user per role; ``citygrowth users demo-logins`` lists them; a
+folder that needs more demo data makes its own server fixture with
+``load_demo(settings, (*DEMO_PLUGINS, "citygrowth.<domain>.plugin"))``) and
 serves ``create_app`` with uvicorn on a free loopback port in a background thread.
 ``browser`` launches Chromium once per test worker, and calls ``needs("Chromium", …)`` first.
 """
@@ -53,20 +55,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def load_demo(settings: Settings, steps: tuple[str, ...] = ("areas", "users")) -> None:
-    """Run the named ``citygrowth demo`` steps (in dependency order) against ``settings``."""
+DEMO_PLUGINS = ("citygrowth.areas.plugin", "citygrowth.auth.plugin")
+
+
+def load_demo(settings: Settings, plugins: tuple[str, ...] = DEMO_PLUGINS) -> None:
+    """Run the ``citygrowth demo`` steps of the named plugin modules (in dependency order)
+    against ``settings``: by default the demo district's areas and the demo users."""
+    import importlib
+
     from citygrowth.auth.actor import system_actor
     from citygrowth.cli.context import CliContext
     from citygrowth.cli.main import ordered_demo_steps
     from citygrowth.db import upgrade
-    from citygrowth.plugins import collect_list, get_plugin_manager
 
+    settings.ensure_dirs()
     upgrade(settings.resolved_database_url)
     cx = CliContext(settings=settings)
-    wanted = [s for s in collect_list(get_plugin_manager().hook.citygrowth_demo_steps())
-              if s.name in steps]
-    assert {s.name for s in wanted} == set(steps), f"missing demo steps among {steps}"
-    for step in ordered_demo_steps(wanted):
+    steps = [s for name in plugins
+             for s in importlib.import_module(name).citygrowth_demo_steps()]
+    for step in ordered_demo_steps(steps):
         step.run(cx=cx, actor=system_actor("demo"))
     cx.engine.dispose()
 

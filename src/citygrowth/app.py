@@ -18,7 +18,7 @@ from citygrowth.errors import ConfigurationError
 from citygrowth.events import EventBus
 from citygrowth.i18n import set_default_locale
 from citygrowth.logging_setup import configure_logging
-from citygrowth.plugins import collect_list, get_plugin_manager
+from citygrowth.plugins import collect_list, configure_plugins, get_plugin_manager
 from citygrowth.settings import Settings
 from citygrowth.web.errors import install_error_handlers
 from citygrowth.web.middleware import LocaleMiddleware
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level, settings.log_json)
     set_default_locale(settings.default_locale)
     settings.ensure_dirs()
+    configure_plugins(settings.plugins)
     pm = get_plugin_manager(settings.plugins)
     engine = make_engine(settings.resolved_database_url)
 

@@ -28,7 +28,20 @@ hookimpl = pluggy.HookimplMarker("citygrowth")
 
 # Built-in domains register through the same hooks as third-party plugins. Each listed module
 # holds ``@hookimpl`` functions.
-DEFAULT_PLUGINS: tuple[str, ...] = ("citygrowth.web.plugin","citygrowth.areas.plugin","citygrowth.auth.plugin")
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "citygrowth.web.plugin",
+    "citygrowth.areas.plugin",
+    "citygrowth.auth.plugin",
+    "citygrowth.catalog.plugin",
+    "citygrowth.ingest.plugin",
+    "citygrowth.observatory.plugin",
+    "citygrowth.index.plugin",
+    "citygrowth.analysis.plugin",
+    "citygrowth.governance.plugin",
+    "citygrowth.accountability.plugin",
+    "citygrowth.exchange.plugin",
+    "citygrowth.screens.plugin",
+)
 
 
 @dataclass(frozen=True)
@@ -172,9 +185,23 @@ def _cached(extra: tuple[str, ...]) -> pluggy.PluginManager:
     return build_plugin_manager(extra)
 
 
-def get_plugin_manager(extra: Sequence[str] = ()) -> pluggy.PluginManager:
-    """The process-wide plugin manager (built-ins, entry points and ``extra`` modules)."""
-    return _cached(tuple(extra))
+_configured: list[tuple[str, ...]] = [()]
+
+
+def configure_plugins(extra: Sequence[str]) -> None:
+    """Make ``get_plugin_manager()`` include these modules (the ``plugins`` setting).
+
+    ``create_app`` and the CLI call it, so that every hook consumer (permissions, readers,
+    case categories, migrations …) sees the plugins named in the settings, not only those
+    installed with an entry point.
+    """
+    _configured[0] = tuple(extra)
+
+
+def get_plugin_manager(extra: Sequence[str] | None = None) -> pluggy.PluginManager:
+    """The process-wide plugin manager (built-ins, entry points and ``extra`` modules; when
+    ``extra`` is not given, the modules of the ``plugins`` setting in force)."""
+    return _cached(tuple(extra) if extra is not None else _configured[0])
 
 
 def collect_list(results: Sequence[Sequence[Any] | None]) -> list[Any]:

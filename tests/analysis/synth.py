@@ -21,6 +21,10 @@ def months(start: str, n: int) -> list[str]:
     return [str(p.shift(i)) for i in range(n)]
 
 
+def quarters(start: str, n: int) -> list[str]:
+    return months(start, n)
+
+
 def clean_panel(seed: int = 7, n: int = 60, start: str = "2021-01") -> pd.DataFrame:
     """Monthly panel of three indicators for eight streets, no anomalies."""
     rng = np.random.default_rng(seed)

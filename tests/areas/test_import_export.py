@@ -12,17 +12,18 @@ from sqlalchemy.orm import Session
 from citygrowth.areas import service
 from citygrowth.areas.geo import area_km2, parse_geometry
 from citygrowth.areas.models import Area
+from citygrowth.auth.actor import Actor, Grant
 from citygrowth.auth.models import AuditEntry
 from citygrowth.errors import Forbidden, ValidationFailed
 from tests.areas.helpers import collection, feature, square
-from tests.factories import DISTRICT, STREET_A, make_areas, make_user
+from tests.factories import DISTRICT, STREET_A, make_areas
 
 DATA = Path(__file__).parent.parent / "data" / "areas"
 
 
-def _admin(session: Session):  # type: ignore[no-untyped-def]
+def _admin(session: Session) -> Actor:
     make_areas(session)
-    return make_user(session, "admin", ("district_admin", DISTRICT))[1]
+    return Actor(user_id=1, username="admin", grants=(Grant("district_admin", DISTRICT),))
 
 
 def _snapshot(session: Session) -> tuple[int, int, list[tuple[str, str]]]:
@@ -128,20 +129,27 @@ def test_a_new_boundary_may_not_leave_stored_children_outside(session: Session) 
 
 def test_only_district_admins_import(session: Session) -> None:
     make_areas(session)
-    _, commander = make_user(session, "cmd", ("street_commander", STREET_A))
+    commander = Actor(user_id=2, username="cmd", grants=(Grant("street_commander", STREET_A),))
     with pytest.raises(Forbidden):
         service.import_geojson(session, commander, (DATA / "good.geojson").read_bytes())
 
 
 def test_export_round_trip(session: Session) -> None:
     actor = _admin(session)
-    exported = service.export_geojson(session, actor, level="community", parent=DISTRICT)
+    exported = service.export_geojson(session, actor, level="community", parent=DISTRICT,
+                                      locale="zh_CN")
     assert [f["properties"]["code"] for f in exported["features"]] == [
         "370203001001", "370203001002", "370203002001", "370203002002"]
     props = exported["features"][0]["properties"]
     assert props["name"] == "社区1-1" and props["level"] == "community"
+    service.import_geojson(session, actor, json.dumps(exported), "export.geojson")
+    again = service.export_geojson(session, actor, level="community", parent=DISTRICT)
+    for a, b in zip(exported["features"], again["features"], strict=True):
+        assert parse_geometry(a["geometry"]).equals_exact(parse_geometry(b["geometry"]), 1e-6)
+        assert {k: a["properties"][k] for k in ("code", "name_zh", "name_en", "population")} \
+            == {k: b["properties"][k] for k in ("code", "name_zh", "name_en", "population")}
     before = _snapshot(session)
-    result = service.import_geojson(session, actor, json.dumps(exported), "export.geojson")
+    result = service.import_geojson(session, actor, json.dumps(again), "again.geojson")
     assert len(result.unchanged) == 4 and not result.created and not result.updated
     assert _snapshot(session) == before
     geom = parse_geometry(exported["features"][0]["geometry"])

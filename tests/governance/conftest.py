@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
-from citygrowth.auth.actor import Actor, system_actor
+from citygrowth.auth.actor import Actor, Grant, system_actor
+from citygrowth.auth.models import RoleGrant, User
 from citygrowth.governance.intake import ReportInput, submit_report
 from citygrowth.governance.models import Case
 from citygrowth.governance.taxonomy import ensure_taxonomy
-from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_department, make_user
+from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_department
 
 GRID_A = STREET_A + "001001"  # lon 120.30–120.31, lat 36.05–36.06
 GRID_B = STREET_B + "001001"  # lon 120.34–120.35, lat 36.05–36.06
@@ -40,7 +43,7 @@ def build_world(session: Session) -> World:
         make_department(session, d, d, d)
     ensure_taxonomy(session)
     actors: dict[str, Actor] = {}
-    for name, grants in {
+    for i, (name, grants) in enumerate({
         "admin": [("district_admin", DISTRICT)],
         "cmd_a": [("street_commander", STREET_A)],
         "cmd_b": [("street_commander", STREET_B)],
@@ -52,8 +55,9 @@ def build_world(session: Session) -> World:
         "helper": [("helper", GRID_A)],
         "resident": [("resident", DISTRICT)],
         "machine": [("machine", DISTRICT)],
-    }.items():
-        actors[name] = make_user(session, name, *grants)[1]  # type: ignore[arg-type]
+    }.items()):
+        actors[name] = Actor(user_id=1000 + i, username=name, display_name=name,
+                             grants=tuple(Grant(*g) for g in grants))
     session.flush()
     return World(session, actors, system_actor("test"))
 
@@ -66,3 +70,54 @@ def world(session: Session) -> World:
 @pytest.fixture
 def sworld(sqlite_session: Session) -> World:
     return build_world(sqlite_session)
+
+
+@dataclass
+class Web:
+    client: Any
+    keys: dict[str, str]
+    factory: Any
+
+    def h(self, who: str) -> dict[str, str]:
+        return {"X-API-Key": self.keys[who]}
+
+
+WEB_USERS = {
+    "admin": [("district_admin", DISTRICT)],
+    "cmd_a": [("street_commander", STREET_A)],
+    "cmd_b": [("street_commander", STREET_B)],
+    "urban": [("department_officer", DISTRICT, "urban")],
+    "market": [("department_officer", DISTRICT, "market")],
+    "worker_a": [("grid_worker", GRID_A)],
+    "worker_b": [("grid_worker", GRID_B)],
+    "helper": [("helper", GRID_A)],
+    "machine": [("machine", DISTRICT)],
+    "analyst": [("analyst", DISTRICT)],
+}
+
+
+@pytest.fixture
+def web(settings: Any, client: Any) -> Iterator[Web]:
+    """The app on a store with the small district, taxonomy and one API key per role."""
+    from citygrowth.auth.identity import new_api_key
+    from citygrowth.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.resolved_database_url)
+    factory = make_sessionmaker(engine)
+    keys = {}
+    with factory() as s:
+        make_areas(s)
+        for d in DEPTS:
+            make_department(s, d, d, d)
+        ensure_taxonomy(s)
+        for name, grants in WEB_USERS.items():
+            user = User(username=name, display_name=name, password_hash=None)
+            for g in grants:
+                user.grants.append(RoleGrant(role=g[0], area_code=g[1],
+                                             department_code=g[2] if len(g) > 2 else None))
+            s.add(user)
+            s.flush()
+            keys[name] = new_api_key(s, user, "test")
+        s.commit()
+    yield Web(client, keys, factory)
+    engine.dispose()

@@ -32,7 +32,9 @@ def _streets(server: DemoServer) -> list[Area]:
 def test_street_commander_sees_map_in_chinese_then_english(
         demo_server: DemoServer, browser: Any) -> None:
     streets = _streets(demo_server)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    # a browser set to Chinese, as the district's staff use (the default language is Chinese
+    # anyway; an English browser would get English through Accept-Language)
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     login_page(page, demo_server, "street1", "street1-demo-2026")
     page.wait_for_selector("#street-map canvas")
     assert page.locator(".userbox .who").inner_text() == "街道指挥中心一"

@@ -28,7 +28,7 @@ from citygrowth.accountability.demo_data import (
     seed_projects,
 )
 from citygrowth.accountability.measures import MeasuresUnavailable, publish_measures
-from citygrowth.accountability.models import Milestone, ProgressReport, Project, Target
+from citygrowth.accountability.models import ProgressReport, Project, Target
 from citygrowth.accountability.schemas import TargetIn
 from citygrowth.accountability.targets import apply_target
 from citygrowth.areas.models import Area
@@ -80,7 +80,8 @@ TARGETS: tuple[DemoTarget, ...] = (
                "housing", ("urban",), ("个", "compounds"), 0, 900, (-2, 0), 842),
     DemoTarget("T-ILLEGAL", "拆除违法建设56万平方米", "560,000 m² of illegal construction removed",
                "urban", (), ("平方米", "m²"), 0, 560000, (0, 0), 541000),
-    DemoTarget("T-SHANTY", "棚户区4.9万户待改造居民清零", "49,000 waiting shantytown households cleared",
+    DemoTarget("T-SHANTY", "棚户区4.9万户待改造居民清零",
+               "49,000 waiting shantytown households cleared",
                "housing", ("ndrc", "civil"), ("户", "households"), 49000, 0, (0, 2), 41000,
                illustrative=True, note="Deadline illustrative: the article gives 49,000 waiting."),
     DemoTarget("T-APPROVAL", "项目核准备案1个工作日办结", "Project approval within 1 working day",
@@ -115,7 +116,8 @@ def target_input(t: DemoTarget, today: dt.date, district: str) -> TargetIn:
             if start < due < deadline:
                 planned = t.baseline + (t.goal - t.baseline) * (due - start).days / span
                 miles.append({"due_date": due, "planned_value": round(planned, 1),
-                              "title_zh": f"{year}年{month}月节点", "title_en": f"{year}-{month:02d} checkpoint"})
+                              "title_zh": f"{year}年{month}月节点",
+                              "title_en": f"{year}-{month:02d} checkpoint"})
     return TargetIn(
         code=t.code, name_zh=t.name_zh, name_en=t.name_en, department_code=t.dept,
         co_owners=list(t.co), area_code=district, unit_zh=t.unit[0], unit_en=t.unit[1],
@@ -230,5 +232,3 @@ def run_demo(cx: Any, actor: Actor) -> None:
         except MeasuresUnavailable as exc:
             log.warning("accountability measures not published", reason=str(exc))
 
-
-__all__ = ["Milestone", "TARGETS", "run_demo", "seed_demo"]

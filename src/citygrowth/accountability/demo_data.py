@@ -33,18 +33,18 @@ TOTAL_YI = 1530
 
 # industry, count, total 亿元, lead department, name templates (zh, en)
 INDUSTRY_PLAN: tuple[tuple[str, int, int, str, tuple[tuple[str, str], ...]], ...] = (
-    ("blue_economy", 28, 380, "ndrc", (("海洋科技创新中心", "Marine Technology Innovation Centre"),
+    ("blue_economy", 28, 380, "ndrc", (("海洋科技创新中心", "Marine Technology Centre"),
                                        ("海洋生物医药研发基地", "Marine Biomedicine R&D Base"),
                                        ("智慧港航服务平台", "Smart Port and Shipping Platform"),
                                        ("蓝色金融服务中心", "Blue Finance Service Centre"))),
     ("sci_tech", 26, 350, "science", (("科技创新园", "Science and Technology Innovation Park"),
                                       ("孵化加速器", "Incubator and Accelerator"),
-                                      ("工业互联网创新中心", "Industrial Internet Innovation Centre"),
+                                      ("工业互联网创新中心", "Industrial Internet Centre"),
                                       ("新材料研发中心", "New Materials R&D Centre"))),
     ("big_data", 22, 300, "bigdata", (("大数据产业园", "Big Data Industrial Park"),
                                       ("智算中心", "Intelligent Computing Centre"),
                                       ("数据交易服务中心", "Data Trading Service Centre"),
-                                      ("软件信息服务基地", "Software and Information Services Base"))),
+                                      ("软件信息服务基地", "Software Services Base"))),
     ("finance", 12, 180, "finance", (("金融商务区", "Financial Business District"),
                                      ("财富管理中心", "Wealth Management Centre"),
                                      ("金融科技大厦", "Fintech Tower"))),
@@ -122,16 +122,18 @@ def seed_projects(session: Session, district: str, streets: list[Area],
             area, lon, lat = _where(streets, district, rng)
             stage = stages[len(projects)]
             start = today.year - (2 if stage == "completed" else rng.choice((0, 1)))
+            end = start + rng.choice((2, 3, 4))
+            end = min(end, today.year) if stage == "completed" else end
             p = Project(code=f"KP-{len(projects) + 1:03d}", name_zh=f"{place[0]}{tpl[0]}",
                         name_en=f"{place[1]} {tpl[1]}", industry=industry, stage=stage,
                         department_code=dept, area_code=area, total_wan=amount * 100,
-                        start_year=start, end_year=start + rng.choice((2, 3, 4)),
+                        start_year=start, end_year=end,
                         lon=lon, lat=lat, illustrative=True)
             _investments(p, today, rng)
             p.milestones.append(ProjectMilestone(
                 title_zh="主体工程完工", title_en="Main works completed",
                 due_date=dt.date(p.end_year, 6, 30),
-                done_on=dt.date(p.end_year, 6, 20) if stage == "completed" else None))
+                done_on=min(dt.date(end, 6, 20), today) if stage == "completed" else None))
             projects.append(p)
     for i, (text, owner) in enumerate(PROBLEMS):
         p = projects[7 + 17 * i]
@@ -146,7 +148,7 @@ def seed_projects(session: Session, district: str, streets: list[Area],
 
 
 # Median working days to approval by year offset from 2019 (the 20 → 1 story).
-MEDIAN_BY_YEAR = {2019: 20, 2020: 15, 2021: 10, 2022: 6, 2023: 3, 2024: 2, 2025: 1}
+MEDIAN_BY_YEAR = {2019: 22, 2020: 17, 2021: 11, 2022: 6, 2023: 3, 2024: 2, 2025: 1}
 COUNT_BY_YEAR = {2019: 60, 2020: 64, 2021: 70, 2022: 74, 2023: 80, 2024: 88, 2025: 95}
 THIS_YEAR_COUNT = 97  # "近百个" (nearly 100) approved so far this year
 KINDS = ("filing", "filing", "filing", "approval", "initiation")
@@ -220,7 +222,7 @@ def seed_approvals(session: Session, district: str, streets: list[Area],
             project = rng.choice(projects) if projects and year >= today.year - 1 else None
             items.append(_approval(f"AP-{year}-{k + 1:04d}", day, days, rng, district, streets,
                                    project, limit))
-    for i, back in enumerate((1, 2, 6)):  # pending now; the last one is overdue
+    for i, back in enumerate((0, 1, 6)):  # pending now; the last one is overdue
         day = today - dt.timedelta(days=back)
         while not is_working_day(day):
             day -= dt.timedelta(days=1)
@@ -236,7 +238,8 @@ ENTERPRISE_WORDS = (
     ("工业互联网", "Industrial Internet", "sci_tech"), ("新材料", "New Materials", "sci_tech"),
     ("智算", "AI Computing", "big_data"), ("数据服务", "Data Services", "big_data"),
     ("金融科技", "Fintech", "finance"), ("跨境电商", "Cross-border Commerce", "commerce"),
-    ("文旅发展", "Culture and Tourism", "culture_tourism"), ("医疗器械", "Medical Devices", "health"),
+    ("文旅发展", "Culture and Tourism", "culture_tourism"),
+    ("医疗器械", "Medical Devices", "health"),
     ("集成电路设计", "Chip Design", "sci_tech"), ("海洋装备", "Marine Equipment", "blue_economy"),
 )
 LEAD_DEPTS = ("science", "industry", "invest")
@@ -264,9 +267,6 @@ def seed_desk(session: Session, district: str, streets: list[Area], today: dt.da
     leads = [_lead(i, ents[i % len(ents)], today, rng) for i in range(48)]
     session.add_all(leads)
     session.flush()
-    for lead in leads:
-        for ev in lead.events:
-            ev.lead_id = lead.id
     for i in range(16):
         ent = ents[(i * 5) % len(ents)]
         topic = TOPICS[i % len(TOPICS)]

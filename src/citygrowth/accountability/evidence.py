@@ -66,7 +66,7 @@ def check_upload(filename: str, data: bytes, max_mb: int) -> str:
 def add_evidence(session: Session, settings: Settings, actor: Actor, target_id: int,
                  filename: str, data: bytes, report_id: int | None = None) -> Evidence:
     """Attach a file or photo to a target (and optionally one of its reports)."""
-    target = get_or_404(session, Target, target_id, N_("Target"))
+    target = get_or_404(session, Target, target_id, N_("Accountability target"))
     require_owner(actor, "target.report", target)
     if report_id is not None:
         report = session.get(ProgressReport, report_id)

@@ -31,7 +31,7 @@ from citygrowth.accountability.approvals import working_days
 from citygrowth.accountability.models import ApprovalItem, Lead, Project, Target
 from citygrowth.accountability.status import status_of
 from citygrowth.accountability.workdays import local_date
-from citygrowth.auth.actor import Actor
+from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require
 from citygrowth.errors import CityGrowthError
 from citygrowth.events import EventBus
@@ -129,6 +129,12 @@ def build_measures(session: Session, district: str, today: dt.date,
     return pd.DataFrame(rows, columns=["indicator", "area_code", "period", "value"])
 
 
+def _illustrative(session: Session) -> bool:
+    """True when any record behind the measures was generated for the demo."""
+    return any(session.scalar(select(m.id).where(m.illustrative.is_(True)).limit(1)) is not None
+               for m in (Target, Project, ApprovalItem, Lead))
+
+
 def publish_measures(session: Session, settings: Settings, actor: Actor,
                      bus: EventBus | None, today: dt.date) -> dict[str, int]:
     """Compute the measures and load them into the observation store; rows per indicator."""
@@ -139,6 +145,9 @@ def publish_measures(session: Session, settings: Settings, actor: Actor,
     except ImportError as exc:
         raise MeasuresUnavailable(detail=str(exc)) from None
     if not frame.empty:
-        load_observations(session, settings, actor, frame, dataset=None, source=SOURCE, bus=bus)
+        # computed from records the actor may not load by hand: the system loads them
+        load_observations(session, settings, system_actor(f"accountability:{actor.username}"),
+                          frame, dataset=None, source=SOURCE, bus=bus,
+                          illustrative=_illustrative(session))
     counts = frame.groupby("indicator").size().to_dict() if not frame.empty else {}
     return {k: int(counts.get(k, 0)) for k in INDICATORS}

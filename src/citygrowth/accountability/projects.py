@@ -167,7 +167,8 @@ def portfolio(session: Session, actor: Actor) -> dict[str, Any]:
         "illustrative": any(p.illustrative for p in projects),
         "by_industry": [{"industry": k, "name": label(INDUSTRY_NAMES, k), **v,
                          "total_yi": yi(v["total_wan"]), "completed_yi": yi(v["completed_wan"])}
-                        for k, v in sorted(by_industry.items(), key=lambda kv: -kv[1]["total_wan"])],
+                        for k, v in sorted(by_industry.items(),
+                                           key=lambda kv: -kv[1]["total_wan"])],
         "by_stage": [{"stage": k, "name": label(PROJECT_STAGE_NAMES, k), **v,
                       "total_yi": yi(v["total_wan"])}
                      for k, v in sorted(by_stage.items(),

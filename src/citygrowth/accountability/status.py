@@ -46,8 +46,8 @@ STATUS_NAMES = {"green": N_("On track"), "amber": N_("At risk"), "red": N_("Off 
 
 R_ACHIEVED = N_("Target achieved")
 R_MISSED = N_("Deadline passed before the target was reached")
-R_GAP_RED = N_("More than 20 points behind plan")
-R_GAP_AMBER = N_("More than 5 points behind plan")
+R_GAP_RED = N_("20 points or more behind plan")
+R_GAP_AMBER = N_("5 points or more behind plan")
 R_FC_RED = N_("Forecast at the deadline is 80% of the target or less")
 R_FC_AMBER = N_("Forecast at the deadline is 95% of the target or less")
 R_ODDS_RED = N_("Probability of attainment is 50% or less")

@@ -99,7 +99,7 @@ def _mark_milestones(target: Target, report: ProgressReport) -> None:
 def report_progress(session: Session, actor: Actor, target_id: int, data: ProgressIn,
                     bus: EventBus | None = None) -> ProgressReport:
     """Record the cumulative value reached on a date; owners and co-owners only."""
-    target = get_or_404(session, Target, target_id, N_("Target"))
+    target = get_or_404(session, Target, target_id, N_("Accountability target"))
     require_owner(actor, "target.report", target)
     if data.reported_on < target.start_date:
         raise ValidationFailed(problems=[Problem(
@@ -241,7 +241,7 @@ def send_reminders(session: Session, actor: Actor, today: dt.date, bus: EventBus
 def target_detail(session: Session, actor: Actor, target_id: int,
                   today: dt.date) -> dict[str, Any]:
     require(actor, "accountability.view", None)
-    t = get_or_404(session, Target, target_id, N_("Target"))
+    t = get_or_404(session, Target, target_id, N_("Accountability target"))
     require(actor, "accountability.view", {"area_code": t.area_code})
     st = status_of(t, today)
     row = target_row(t, st, _dept_names(session))

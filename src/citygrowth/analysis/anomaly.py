@@ -84,8 +84,9 @@ class AnomalyWarning:
 
     def render(self, locale: str | None = None) -> str:
         params = dict(self.params)
-        if "hint" in params:
-            params["hint"] = translate(params["hint"], locale)
+        hint = params.get("hint")
+        if hint:
+            params["hint"] = translate(hint, locale)
         return translate(self.message, locale).format(**params)
 
     def to_dict(self, locale: str | None = None) -> dict[str, Any]:

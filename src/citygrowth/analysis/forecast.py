@@ -141,7 +141,7 @@ def _finish(
     scores: dict[str, dict[str, float]], notes: list[str],
 ) -> Forecast:
     try:
-        mean, sd = METHODS[method](y, m, horizon)
+        mean, sd = _method(method, y, m)(y, m, horizon)
     except Exception:  # noqa: BLE001 - fall back to the naive forecast
         method = "naive"
         mean, sd = METHODS["naive"](y, m, horizon)

@@ -73,16 +73,14 @@ def ets(y: np.ndarray, m: int, h: int) -> tuple[np.ndarray, np.ndarray]:
             pd.Series(y), error="add", trend=trend, damped_trend=bool(trend and n >= 15),
             seasonal=seasonal, seasonal_periods=m if seasonal else None,
         )
-        res = model.fit(disp=False, maxiter=200)
+        res = model.fit(disp=False, maxiter=100)
         pred = res.get_prediction(start=n, end=n + h - 1)
         return np.asarray(pred.predicted_mean, float), np.sqrt(np.asarray(pred.var_pred_mean))
 
     return _quiet(fit)
 
 
-ARIMA_ORDERS: tuple[tuple[int, int, int], ...] = (
-    (0, 1, 0), (1, 1, 0), (0, 1, 1), (1, 1, 1), (1, 0, 0), (2, 1, 0),
-)
+ARIMA_ORDERS: tuple[tuple[int, int, int], ...] = ((0, 1, 0), (1, 1, 0), (0, 1, 1), (1, 1, 1))
 
 
 def _aicc(res: object, n: int) -> float:

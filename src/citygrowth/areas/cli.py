@@ -101,14 +101,16 @@ def list_cmd(cx: CliContext, level: str | None, parent: str | None) -> None:
 @areas.command("locate")
 @click.argument("lon", type=float)
 @click.argument("lat", type=float)
+@click.option("--wgs84", is_flag=True, help="The point is raw GPS (WGS-84), not GCJ-02.")
 @pass_ctx
-def locate_cmd(cx: CliContext, lon: float, lat: float) -> None:
+def locate_cmd(cx: CliContext, lon: float, lat: float, wgs84: bool) -> None:
     """Print the code of the grid cell holding a point (lon/lat, GCJ-02 for the demo).
 
     Example: citygrowth areas locate 120.3745 36.0905
     """
     with cx.session() as session:
-        code = service.locate(session, system_actor("cli"), lon, lat)
+        code = service.locate(session, system_actor("cli"), lon, lat,
+                              "wgs84" if wgs84 else "gcj02")
         if code is None:
             raise click.ClickException(_("No grid cell holds the point ({lon}, {lat}).")
                                        .format(lon=lon, lat=lat))

@@ -140,7 +140,7 @@ def load_collection(content: bytes | str | Mapping[str, Any], filename: str) -> 
     if isinstance(content, bytes | str):
         try:
             data = json.loads(content)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ValidationFailed(problems=[Problem(MSG_BAD_JSON, {"detail": str(exc)},
                                                      file=filename)]) from None
     if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection" \
@@ -356,3 +356,47 @@ def feature_collection(areas: Iterable[Area], locale: str | None = None) -> dict
             "properties": area_properties(area, locale),
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+# --- datums -----------------------------------------------------------------------------------
+
+_GCJ_A = 6378245.0
+_GCJ_EE = 0.00669342162296594323
+
+
+def _in_china(lon: float, lat: float) -> bool:
+    return 72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271
+
+
+def _gcj_dlat(x: float, y: float) -> float:
+    r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    r += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    r += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    r += (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    return r
+
+
+def _gcj_dlon(x: float, y: float) -> float:
+    r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    r += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    r += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    r += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    return r
+
+
+def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
+    """Shift a WGS-84 point (GPS) into GCJ-02, the datum of AMap and of the demo boundary.
+
+    The published GCJ-02 obfuscation formula; points outside China are returned unchanged.
+    Accurate to about a metre, which is plenty for finding a grid cell.
+    """
+    if not _in_china(lon, lat):
+        return lon, lat
+    dlat = _gcj_dlat(lon - 105.0, lat - 35.0)
+    dlon = _gcj_dlon(lon - 105.0, lat - 35.0)
+    radlat = lat / 180.0 * math.pi
+    magic = 1 - _GCJ_EE * math.sin(radlat) ** 2
+    sqrt_magic = math.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_GCJ_A * (1 - _GCJ_EE)) / (magic * sqrt_magic) * math.pi)
+    dlon = (dlon * 180.0) / (_GCJ_A / sqrt_magic * math.cos(radlat) * math.pi)
+    return lon + dlon, lat + dlat

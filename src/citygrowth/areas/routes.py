@@ -73,9 +73,12 @@ def areas_geojson(session: SessionDep, level: LevelQuery = None,
 @api.get("/api/areas/locate", summary="Which grid cell holds a point")
 def locate(session: SessionDep, actor: UserDep,
            lon: Annotated[float, Query(ge=-180, le=180)],
-           lat: Annotated[float, Query(ge=-90, le=90)]) -> dict[str, Any]:
+           lat: Annotated[float, Query(ge=-90, le=90)],
+           datum: Annotated[Literal["gcj02", "wgs84"], Query(
+               description="datum of the point: gcj02 (as the boundaries) or wgs84 (GPS)")
+           ] = "gcj02") -> dict[str, Any]:
     """The grid cell (and its area record) holding (lon, lat); ``code`` is null outside."""
-    code = service.locate(session, actor, lon, lat)
+    code = service.locate(session, actor, lon, lat, datum)
     area = None
     if code is not None:
         try:

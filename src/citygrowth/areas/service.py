@@ -35,6 +35,7 @@ MSG_NO_AREA = N_("There is no area with code {code}.")
 MSG_EXISTS = N_("The area {code} already exists.")
 MSG_OUT_OF_SCOPE = N_("You may not change area {code}.")
 MSG_BAD_COORD = N_("{name} must be a number between {low} and {high}.")
+MSG_BAD_DATUM = N_("Unknown datum {datum}; use gcj02 or wgs84.")
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -114,16 +115,25 @@ def ancestors(session: Session, actor: Actor, code: str) -> list[Area]:
     return [rows[c] for c in codes if c in rows]
 
 
-def locate(session: Session, actor: Actor, lon: float, lat: float) -> str | None:
-    """The code of the grid cell holding the point (lon, lat), or None outside the grid."""
+def locate(session: Session, actor: Actor, lon: float, lat: float,
+           datum: str = "gcj02") -> str | None:
+    """The code of the grid cell holding the point (lon, lat), or None outside the grid.
+
+    ``datum`` is that of the point: ``gcj02`` (as the stored boundaries; AMap and most Chinese
+    web maps) or ``wgs84`` (raw GPS), which is shifted into GCJ-02 first.
+    """
     require(actor, READ)
     problems = []
     for name, value, low, high in (("lon", lon, -180, 180), ("lat", lat, -90, 90)):
         if not (isinstance(value, int | float) and low <= value <= high):
             problems.append(Problem(MSG_BAD_COORD, {"name": name, "low": low, "high": high},
                                     field=name, value=value))
+    if datum not in ("gcj02", "wgs84"):
+        problems.append(Problem(MSG_BAD_DATUM, {"datum": datum}, field="datum", value=datum))
     if problems:
         raise ValidationFailed(problems=problems)
+    if datum == "wgs84":
+        lon, lat = geo.wgs84_to_gcj02(float(lon), float(lat))
     return get_locator(session).locate(float(lon), float(lat))
 
 
@@ -166,12 +176,26 @@ def _values(f: geo.ParsedFeature) -> dict[str, Any]:
     return values
 
 
+def _same(field: str, old: Any, new: Any) -> bool:
+    """Equal, or — for geometry and centroids — equal to within the stored precision."""
+    if old == new:
+        return True
+    if old is None or new is None:
+        return False
+    if field in ("centroid_lon", "centroid_lat", "area_km2"):
+        return bool(abs(float(old) - float(new)) < 1e-6)
+    if field == "geometry":
+        tolerance = 10.0 ** -geo.COORD_PRECISION / 2
+        return bool(geo.parse_geometry(old).equals_exact(geo.parse_geometry(new), tolerance))
+    return False
+
+
 def _apply(session: Session, f: geo.ParsedFeature, area: Area | None) -> str:
     values = _values(f)
     if area is None:
         session.add(Area(code=f.code, updated_at=utcnow(), **values))
         return "created"
-    changed = {k: v for k, v in values.items() if getattr(area, k) != v}
+    changed = {k: v for k, v in values.items() if not _same(k, getattr(area, k), v)}
     if not changed:
         return "unchanged"
     for k, v in changed.items():

@@ -78,7 +78,8 @@ def verify(session: Session) -> VerifyResult:
     checked = 0
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
         if entry.prev_hash != prev:
-            return VerifyResult(False, checked, entry.id, N_("an earlier entry was deleted or altered"))
+            return VerifyResult(False, checked, entry.id,
+                                N_("an earlier entry was deleted or altered"))
         if compute_hash(entry) != entry.entry_hash:
             return VerifyResult(False, checked, entry.id, N_("this entry was altered"))
         prev = entry.entry_hash

@@ -50,7 +50,7 @@ def user_add(cx: CliContext, username: str, role: str, area_code: str,
              department_code: str | None, display_name: str, password_stdin: bool) -> None:
     """Create a user with one role. Machine clients get no password (use `user key create`).
 
-    Example: echo 's3cret-pass' | citygrowth user add wang --role analyst --area 370203 --password-stdin
+    Example: citygrowth user add wang --role analyst --area 370203 --password-stdin < pw.txt
     """
     password = _password(password_stdin, required=role != "machine")
     with cx.session() as session:
@@ -256,6 +256,6 @@ def audit_tail(cx: CliContext, limit: int) -> None:
     table = Table("id", _("Time"), _("Actor"), _("Action"), _("Target"))
     with cx.session() as session:
         for e in svc.audit_tail(session, CLI_ACTOR, limit):
-            table.add_row(str(e.id), e.at.astimezone(tz).isoformat(timespec="seconds"), e.actor, e.action,
-                          e.target)
+            at = e.at.astimezone(tz).isoformat(timespec="seconds")
+            table.add_row(str(e.id), at, e.actor, e.action, e.target)
     out.print(table)

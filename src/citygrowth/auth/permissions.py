@@ -28,14 +28,22 @@ from citygrowth.plugins import get_plugin_manager
 PUBLIC = "public"
 
 
-@lru_cache(maxsize=1)
 def permission_table() -> dict[str, frozenset[str]]:
     """role → permissions, merged from every plugin's ``citygrowth_permissions``."""
+    return _permission_table(get_plugin_manager())
+
+
+@lru_cache(maxsize=8)
+def _permission_table(pm: Any) -> dict[str, frozenset[str]]:
     table: dict[str, set[str]] = {}
-    for contribution in get_plugin_manager().hook.citygrowth_permissions():
+    for contribution in pm.hook.citygrowth_permissions():
         for role, perms in (contribution or {}).items():
             table.setdefault(role, set()).update(perms)
     return {role: frozenset(perms) for role, perms in table.items()}
+
+
+# Tests that register a plugin on the live manager clear the cache with this.
+permission_table.cache_clear = _permission_table.cache_clear  # type: ignore[attr-defined]
 
 
 def all_permissions() -> frozenset[str]:

@@ -66,6 +66,12 @@ def _require_scope(actor: Actor, user: User) -> None:
             )
 
 
+def _not_self(actor: Actor, user: User) -> None:
+    """Nobody changes their own roles or deactivates themselves (ask another manager)."""
+    if actor.user_id is not None and user.id == actor.user_id:
+        raise Conflict("You cannot change your own roles or deactivate yourself.")
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(problems=[Problem(
@@ -152,6 +158,7 @@ def grant_role(session: Session, actor: Actor, username: str, grant: GrantInput)
     require(actor, MANAGE, grant.area_code)
     _check_grant(session, grant)
     user = get_user(session, username)
+    _not_self(actor, user)
     for g in user.grants:
         if (g.role, g.area_code, g.department_code) == (
                 grant.role, grant.area_code, grant.department_code or None):
@@ -167,6 +174,7 @@ def grant_role(session: Session, actor: Actor, username: str, grant: GrantInput)
 def revoke_role(session: Session, actor: Actor, username: str, grant: GrantInput) -> None:
     require(actor, MANAGE, grant.area_code)
     user = get_user(session, username)
+    _not_self(actor, user)
     match = [g for g in user.grants if (g.role, g.area_code, g.department_code) == (
         grant.role, grant.area_code, grant.department_code or None)]
     if not match:
@@ -181,8 +189,7 @@ def deactivate(session: Session, actor: Actor, username: str) -> None:
     require(actor, MANAGE)
     user = get_user(session, username)
     _require_scope(actor, user)
-    if user.id == actor.user_id:
-        raise Conflict("You cannot deactivate yourself.")
+    _not_self(actor, user)
     user.active = False
     audit.record(session, actor, "user.deactivate", f"user:{username}")
 
@@ -228,6 +235,8 @@ def revoke_api_key(session: Session, actor: Actor, key_id: int) -> None:
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound("There is no API key {key_id}.", key_id=key_id)
+    if key.id == actor.api_key_id:
+        raise Conflict("You cannot revoke the API key you are using.")
     user = session.get(User, key.user_id)
     if user is not None:
         _require_scope(actor, user)

@@ -14,7 +14,7 @@ from citygrowth.auth.actor import system_actor
 from citygrowth.cli.context import CliContext, pass_ctx
 from citygrowth.errors import CityGrowthError
 from citygrowth.i18n import _, set_default_locale, translate
-from citygrowth.plugins import DemoStep, collect_list, get_plugin_manager
+from citygrowth.plugins import DemoStep, collect_list, configure_plugins, get_plugin_manager
 from citygrowth.settings import Settings
 
 console = Console(stderr=True)
@@ -52,6 +52,7 @@ def main(ctx: click.Context, lang: str | None) -> None:
     except Exception as exc:  # pydantic's message names the setting
         raise click.ClickException(f"Invalid setting: {exc}") from None
     set_default_locale(lang or settings.default_locale)
+    configure_plugins(settings.plugins)
     ctx.obj = CliContext(settings=settings)
 
 

@@ -89,7 +89,8 @@ class Catalog:
         )
         return [
             {"id": _uuid("res", ind.code, rid), "package_id": pid,
-             "name": translate(name), "description": ind.name_en, "format": fmt, "mimetype": mime, "url": url,
+             "name": translate(name), "description": ind.name_en, "format": fmt,
+             "mimetype": mime, "url": url,
              "position": pos, "state": "active", "url_type": None, "resource_type": "api",
              "created": self.created, "last_modified": self.modified.get(ind.code)}
             for pos, (rid, fmt, mime, url, name) in enumerate(specs)
@@ -200,7 +201,9 @@ def _text(pkg: dict[str, Any]) -> str:
     return " ".join(str(b) for b in bits).lower()
 
 
-def _matches(pkg: dict[str, Any], query: str, exact: bool) -> bool:
+def _matches(pkg: dict[str, Any], query: str) -> bool:
+    """Every token must hit: free text is a substring of the package's text; ``field:value``
+    equals one of the field's values (titles: a substring); ``-`` negates a token."""
     for sign, field, raw in _TOKEN.findall(query):
         value = raw.strip('"').lower()
         if field and field not in SEARCH_FIELDS and field not in ("text", "id"):
@@ -211,7 +214,8 @@ def _matches(pkg: dict[str, Any], query: str, exact: bool) -> bool:
             hit = value == pkg["id"]
         else:
             values = [v.lower() for v in _field_values(pkg, field)]
-            hit = value == "*" or (value in values if exact else any(value in v for v in values))
+            words = field in ("title", "title_string")
+            hit = value == "*" or (any(value in v for v in values) if words else value in values)
         if hit == (sign == "-"):
             return False
     return True
@@ -256,7 +260,7 @@ def package_search(cat: Catalog, params: dict[str, Any]) -> dict[str, Any]:
     rows = _int(params, "rows", 10, 0, MAX_ROWS)
     start = _int(params, "start", 0, 0, 10**9)
     sort = str(params.get("sort") or "score desc, metadata_modified desc")
-    found = [p for p in cat.packages() if _matches(p, q, exact=False) and _matches(p, fq, True)]
+    found = [p for p in cat.packages() if _matches(p, q) and _matches(p, fq)]
     found = _sort(found, sort)
     facets = _facets(found, params)
     return {"count": len(found), "sort": sort, "results": found[start:start + rows],

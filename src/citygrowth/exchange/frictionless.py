@@ -25,7 +25,7 @@ from citygrowth.exchange.sources import Publication
 
 PERIOD_PATTERN = r"\d{4}(-Q[1-4]|-\d{2}|-W\d{2}|-\d{2}-\d{2})?"
 
-INDICATOR_FIELDS = [
+INDICATOR_FIELDS: list[dict[str, Any]] = [
     {"name": "code", "type": "string", "title": "Indicator code",
      "constraints": {"required": True, "unique": True}},
     {"name": "name_zh", "type": "string", "title": "Name (Chinese)"},
@@ -37,7 +37,7 @@ INDICATOR_FIELDS = [
     {"name": "pillar", "type": "string", "title": "Pillar"},
     {"name": "finest_level", "type": "string", "title": "Finest area level"},
 ]
-AREA_FIELDS = [
+AREA_FIELDS: list[dict[str, Any]] = [
     {"name": "code", "type": "string", "title": "Area code",
      "constraints": {"required": True, "unique": True, "pattern": r"\d{6}(\d{3}){0,3}"}},
     {"name": "level", "type": "string", "title": "Level",
@@ -46,7 +46,7 @@ AREA_FIELDS = [
     {"name": "name_zh", "type": "string", "title": "Name (Chinese)"},
     {"name": "name_en", "type": "string", "title": "Name (English)"},
 ]
-OBSERVATION_FIELDS = [
+OBSERVATION_FIELDS: list[dict[str, Any]] = [
     {"name": "indicator", "type": "string", "title": "Indicator code",
      "constraints": {"required": True}},
     {"name": "area_code", "type": "string", "title": "Area code",
@@ -76,7 +76,7 @@ def _vintage(value: Any) -> str:
     if pd.isna(ts):
         return ""
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(ts.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def indicators_csv(pub: Publication, codes: set[str] | None) -> bytes:

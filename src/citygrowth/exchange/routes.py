@@ -1,11 +1,212 @@
-"""Every router of the exchange domain."""
+"""HTTP routes of the exchange: CKAN action API, DCAT, Data Package, per-indicator data.
+
+The CKAN endpoints (``/api/3/action/…`` and ``/api/action/…``) keep CKAN's own response
+envelope and error format, as CKAN clients expect; the rest use citygrowth's JSON shape.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import json
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+
+from citygrowth.errors import CityGrowthError, NotFound
+from citygrowth.exchange import ckan
+from citygrowth.exchange.ckan import Catalog, CkanError
+from citygrowth.exchange.dcat import catalog_jsonld, dataset_jsonld
+from citygrowth.exchange.frictionless import observations_csv
+from citygrowth.exchange.service import export_datapackage, last_loaded, read_observations
+from citygrowth.exchange.sources import publication
+from citygrowth.settings import Settings
+from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep
+
+CKAN_ERROR_TYPES = {404: "Not Found Error", 401: "Authorization Error",
+                    403: "Authorization Error", 409: "Validation Error",
+                    422: "Validation Error"}
+
+
+def _help(request: Request, action: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/api/3/action/help_show?name={action}"
+
+
+def ckan_error_body(request: Request, err: CkanError) -> JSONResponse:
+    action = request.url.path.rsplit("/", 1)[-1]
+    error: dict[str, Any] = {"__type": err.kind}
+    if err.message:
+        error["message"] = err.message
+    error.update(err.fields)
+    return JSONResponse({"help": _help(request, action), "success": False, "error": error},
+                        status_code=err.status)
+
+
+def _as_ckan(exc: Exception) -> CkanError | None:
+    if isinstance(exc, CkanError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        fields: dict[str, list[str]] = {}
+        for e in exc.errors():
+            name = ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "body"))
+            fields.setdefault(name or "request", []).append(str(e.get("msg", "invalid")))
+        return CkanError("Validation Error", fields=fields)
+    if isinstance(exc, CityGrowthError) and exc.status < 500:
+        kind = CKAN_ERROR_TYPES.get(exc.status, "Bad Request")
+        return CkanError(kind, exc.render_message("en"))
+    return None
+
+
+class CkanRoute(APIRoute):
+    """Answers every error of a CKAN action in CKAN's envelope."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except Exception as exc:
+                err = _as_ckan(exc)
+                if err is None:
+                    raise
+                return ckan_error_body(request, err)
+
+        return handler
+
+
+ckan_router = APIRouter(tags=["exchange: CKAN"], route_class=CkanRoute)
+router = APIRouter(tags=["exchange"])
+
+
+def catalog_for(request: Request, session: Session, settings: Settings) -> Catalog:
+    pub = publication(session, settings, with_areas=False)
+    created = dt.datetime(2020, 1, 1).strftime("%Y-%m-%dT%H:%M:%S")
+    return Catalog(pub, str(request.base_url), last_loaded(settings), created)
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    """Action parameters from the query string, and for POST from a JSON or form body."""
+    params: dict[str, Any] = dict(request.query_params)
+    if request.method != "POST":
+        return params
+    body = await request.body()
+    if not body.strip():
+        return params
+    ctype = request.headers.get("content-type", "")
+    if "form" in ctype:
+        form = await request.form()
+        params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        return params
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise CkanError("Bad Request", "Bad request - JSON Error: not valid JSON") from None
+    if not isinstance(data, dict):
+        raise CkanError("Bad Request", "Bad request - JSON Error: not a JSON object")
+    params.update(data)
+    return params
+
+
+ACTION_BODY = {"requestBody": {"required": False, "content": {"application/json": {"schema": {
+    "type": "object", "additionalProperties": True, "properties": {
+        "id": {"type": "string"}, "q": {"type": "string"}, "fq": {"type": "string"},
+        "rows": {"type": "integer"}, "start": {"type": "integer"},
+        "sort": {"type": "string"}, "limit": {"type": "integer"},
+        "offset": {"type": "integer"}}}}}}}
+
+
+def _register_action(name: str) -> None:
+    fn = ckan.ACTIONS[name]
+
+    async def action(request: Request, session: SessionDep,
+                     settings: SettingsDep) -> JSONResponse:
+        params = await _params(request)
+        cat = catalog_for(request, session, settings)
+        return JSONResponse({"help": _help(request, name), "success": True,
+                             "result": fn(cat, params)})
+
+    for prefix in ("/api/3/action", "/api/action"):
+        for method in ("GET", "POST"):
+            ckan_router.add_api_route(
+                f"{prefix}/{name}", action, methods=[method], response_class=JSONResponse,
+                summary=f"CKAN {name}", name=f"ckan_{name}_{method.lower()}_{prefix.count('/')}",
+                openapi_extra=ACTION_BODY if method == "POST" else None,
+            )
+
+
+for _name in ckan.ACTIONS:
+    _register_action(_name)
+
+
+@ckan_router.get("/api/3", summary="CKAN API version")
+def api_version() -> dict[str, int]:
+    return {"version": 3}
+
+
+@router.get("/catalog.jsonld", summary="DCAT catalog (JSON-LD)")
+def dcat_catalog(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    body = catalog_jsonld(catalog_for(request, session, settings))
+    return JSONResponse(body, media_type="application/ld+json")
+
+
+@router.get("/dataset/{name}.jsonld", summary="DCAT dataset (JSON-LD)")
+def dcat_dataset(request: Request, session: SessionDep, settings: SettingsDep,
+                 name: str) -> Response:
+    cat = catalog_for(request, session, settings)
+    try:
+        pkg = cat.find(name)
+    except CkanError:
+        raise NotFound("No dataset '{code}'.", code=name) from None
+    return JSONResponse(dataset_jsonld(cat, pkg), media_type="application/ld+json")
+
+
+IndicatorQ = Annotated[list[str] | None, Query(
+    alias="indicator", description="Only these indicators (repeat the parameter).")]
+
+
+@router.get("/api/exchange/datapackage.zip", summary="Frictionless Data Package (zip)",
+            response_class=Response)
+def datapackage(session: SessionDep, settings: SettingsDep, actor: ActorDep,
+                indicator: IndicatorQ = None) -> Response:
+    body = export_datapackage(session, settings, actor, indicator)
+    return Response(body, media_type="application/zip", headers={
+        "Content-Disposition": 'attachment; filename="datapackage.zip"'})
+
+
+def _indicator_frame(session: Session, settings: Settings, actor: Any, code: str) -> Any:
+    pub = publication(session, settings, with_areas=False)
+    if pub.indicator(code) is None:
+        raise NotFound("No indicator '{code}' in this framework.", code=code)
+    return read_observations(session, settings, actor, indicators=[code])
+
+
+@router.get("/api/exchange/indicators/{code}.json", summary="Observations of one indicator")
+def indicator_json(session: SessionDep, settings: SettingsDep, actor: ActorDep,
+                   code: str) -> dict[str, Any]:
+    frame = _indicator_frame(session, settings, actor, code)
+    rows = [
+        {"indicator": r["indicator"], "area_code": r["area_code"], "period": r["period"],
+         "freq": r["freq"], "value": None if r["value"] != r["value"] else r["value"],
+         "unit": r["unit"], "vintage": r["vintage"].isoformat()}
+        for r in frame.to_dict("records")
+    ]
+    return {"ok": True, "indicator": code, "count": len(rows), "observations": rows}
+
+
+@router.get("/api/exchange/indicators/{code}.csv", summary="Observations of one indicator (CSV)",
+            response_class=Response)
+def indicator_csv(session: SessionDep, settings: SettingsDep, actor: ActorDep,
+                  code: str) -> Response:
+    frame = _indicator_frame(session, settings, actor, code)
+    return Response(observations_csv(frame), media_type="text/csv; charset=utf-8")
 
 
 def routers() -> list[APIRouter]:
     from citygrowth.exchange.sdmx.routes import router as sdmx
 
-    return [sdmx]
+    return [sdmx, ckan_router, router]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require, scope_prefixes
+from citygrowth.errors import NotFound
 from citygrowth.periods import Period
 from citygrowth.settings import Settings
 
@@ -61,3 +62,20 @@ def last_loaded(settings: Settings) -> dict[str, str]:
         if not pd.isna(vintage):
             out[str(rec["indicator"])] = vintage.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S")
     return out
+
+
+def export_datapackage(session: Session, settings: Settings, actor: Actor,
+                       indicators: Iterable[str] | None = None) -> bytes:
+    """The zipped Frictionless Data Package of the observations the actor may read."""
+    require(actor, READ, None)
+    from citygrowth.exchange.frictionless import build_package, zip_package
+    from citygrowth.exchange.sources import publication
+
+    pub = publication(session, settings)
+    wanted = set(indicators) if indicators else None
+    unknown = sorted((wanted or set()) - {i.code for i in pub.indicators})
+    if unknown:
+        raise NotFound("No indicator '{code}' in this framework.", code=unknown[0])
+    frame = read_observations(session, settings, actor, indicators=wanted)
+    descriptor, files = build_package(pub, frame, wanted)
+    return zip_package(descriptor, files)

@@ -76,11 +76,12 @@ def area_infos(session: Session) -> tuple[AreaInfo, ...]:
                  for r in rows)
 
 
-def publication(session: Session, settings: Settings, framework: str = "default") -> Publication:
+def publication(session: Session, settings: Settings, framework: str = "default",
+                with_areas: bool = True) -> Publication:
     fw = load_framework(framework)
     depts = {d.code: (d.name_zh, d.name_en) for d in fw.departments}
     return Publication(
         agency=agency_id(settings), framework_code=fw.code, framework_version=fw.version,
         name_zh=fw.name_zh, name_en=fw.name_en, indicators=indicator_infos(fw),
-        departments=depts, areas=area_infos(session),
+        departments=depts, areas=area_infos(session) if with_areas else (),
     )

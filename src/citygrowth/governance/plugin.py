@@ -13,3 +13,45 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
     from citygrowth.governance.permissions import PERMISSIONS
 
     return PERMISSIONS
+
+
+@hookimpl
+def citygrowth_routers() -> Sequence[Any]:
+    from citygrowth.governance.open311.routes import router as open311
+    from citygrowth.governance.pages import router as pages
+    from citygrowth.governance.routes import router as api
+
+    return [api, open311, pages]
+
+
+@hookimpl
+def citygrowth_commands() -> Sequence[Any]:
+    from citygrowth.governance.cli import cases
+
+    return [cases]
+
+
+@hookimpl
+def citygrowth_nav_items() -> Sequence[NavItem]:
+    return [NavItem("Command center", "/command", "case.view", 40),
+            NavItem("Patrol", "/m/patrol", "case.verify", 45),
+            NavItem("Help tasks", "/help", "help.view", 48)]
+
+
+@hookimpl
+def citygrowth_demo_steps() -> Sequence[DemoStep]:
+    from citygrowth.governance.demo import run_demo
+
+    return [DemoStep(name="cases", run=run_demo, after=("users", "observations"),
+                     description="Illustrative case history (18 months) and its evaluation")]
+
+
+@hookimpl
+def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
+    from citygrowth.governance.config import case_settings
+    from citygrowth.governance.jobs import escalate_job, evaluate_job
+
+    cs = case_settings()
+    return [ScheduledJob("cases.escalate", cs.escalate_every_seconds, escalate_job),
+            ScheduledJob("cases.evaluate", cs.evaluate_every_seconds, evaluate_job)]
+

@@ -121,7 +121,8 @@ class WorkCalendar:
 
 
 def _seconds(a: dt.time, b: dt.time) -> float:
-    return (dt.datetime.combine(dt.date.min, b) - dt.datetime.combine(dt.date.min, a)).total_seconds()
+    day = dt.date.min
+    return (dt.datetime.combine(day, b) - dt.datetime.combine(day, a)).total_seconds()
 
 
 def default_calendar() -> WorkCalendar:

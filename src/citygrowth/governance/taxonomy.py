@@ -44,16 +44,17 @@ MAJORS: tuple[Cat, ...] = (
     Cat("E01", "市容环境", "City appearance", "urban", 8),
     Cat("E02", "宣传广告", "Advertising", "urban", 16),
     Cat("E03", "施工管理", "Construction", "housing", 16),
-    Cat("E04", "突发事件", "Emergencies", "civil", 2),
+    Cat("E04", "突发事件", "Emergencies", "urban", 2),
     Cat("E05", "街面秩序", "Street order", "market", 8),
     Cat("E06", "生态环境", "Environment", "ecology", 16),
+    Cat("E07", "社会服务", "Social services", "civil", 16),
 )
 
 MINORS: tuple[Cat, ...] = (
     Cat("C0101", "上水井盖", "Water-supply manhole cover", "urban", 8),
     Cat("C0102", "污水井盖", "Sewer manhole cover", "urban", 8),
     Cat("C0103", "雨水箅子", "Storm-drain grate", "urban", 8),
-    Cat("C0104", "消防栓", "Fire hydrant", "civil", 8),
+    Cat("C0104", "消防栓", "Fire hydrant", "urban", 8),
     Cat("C0105", "路灯", "Street light", "urban", 16),
     Cat("C0201", "交通信号灯", "Traffic light", "urban", 4),
     Cat("C0202", "交通护栏", "Traffic barrier", "urban", 16),
@@ -72,12 +73,14 @@ MINORS: tuple[Cat, ...] = (
     Cat("E0301", "施工扰民", "Construction nuisance", "housing", 8),
     Cat("E0302", "违法建设", "Illegal construction", "housing", 40),
     Cat("E0401", "路面塌陷", "Road collapse", "urban", 2),
-    Cat("E0402", "积水内涝", "Waterlogging", "civil", 2),
+    Cat("E0402", "积水内涝", "Waterlogging", "urban", 2),
     Cat("E0501", "占道经营", "Street vending", "market", 4),
     Cat("E0502", "违章停车", "Illegal parking", "urban", 4),
     Cat("E0503", "店外经营", "Business outside the shop", "market", 8),
     Cat("E0601", "噪声污染", "Noise", "ecology", 8),
     Cat("E0602", "油烟污染", "Cooking fumes", "ecology", 16),
+    Cat("E0701", "困难群众求助", "Residents in need", "civil", 16),
+    Cat("E0702", "养老服务诉求", "Elderly care request", "civil", 24),
 )
 
 

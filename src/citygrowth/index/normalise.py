@@ -12,6 +12,8 @@ Methods (``method``; per-indicator ``overrides`` may set any key):
 * ``rank``        rank (ties averaged), 1 = worst
 * ``percentile``  rank / n × 100
 * ``borda``       number of units strictly below (COINr ``n_borda``)
+* ``use_goalposts: true`` makes every indicator that has goalposts in the framework use
+                  ``goalposts`` whatever ``method`` says (overrides still win)
 * ``goalposts``   (x − lo)/(hi − lo) clipped to [0, 1], mapped onto ``range``; goalposts from
                   the setting or the framework node; with ``log: true`` both x and the
                   goalposts are logged first (the HDI's income index)
@@ -95,8 +97,10 @@ def normalise_vector(x: np.ndarray, cfg: Mapping[str, Any], direction: int = 1,
 def indicator_config(spec: IndexSpec, ind: str, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The normalisation settings of one indicator: defaults, then the framework node's
     goalposts/target, then ``overrides[ind]``."""
-    cfg = {k: v for k, v in settings.items() if k != "overrides"}
+    cfg = {k: v for k, v in settings.items() if k not in ("overrides", "use_goalposts")}
     node = spec.nodes.get(ind)
+    if settings.get("use_goalposts") and node is not None and node.goalposts is not None:
+        cfg["method"] = "goalposts"
     if node is not None and node.goalposts is not None:
         cfg.setdefault("goalposts", node.goalposts)
     if node is not None and node.target is not None:

@@ -2,4 +2,48 @@
 
 from __future__ import annotations
 
-from citygrowth.plugins import hookimpl  # noqa: F401
+from collections.abc import Sequence
+from typing import Any
+
+from citygrowth.index import models  # noqa: F401  (tables on Base.metadata)
+from citygrowth.plugins import ScheduledJob, hookimpl
+
+ALL_ROLES = ("district_admin", "analyst", "department_officer", "street_commander",
+             "grid_worker", "helper", "resident", "machine")
+PERMISSIONS: dict[str, list[str]] = {role: ["index.read"] for role in ALL_ROLES}
+PERMISSIONS["district_admin"] = ["index.read", "index.compute"]
+PERMISSIONS["analyst"] = ["index.read", "index.compute"]
+
+
+@hookimpl
+def citygrowth_permissions() -> dict[str, Sequence[str]]:
+    return PERMISSIONS
+
+
+@hookimpl
+def citygrowth_routers() -> Sequence[Any]:
+    from citygrowth.index.routes import router
+
+    return [router]
+
+
+@hookimpl
+def citygrowth_commands() -> Sequence[Any]:
+    from citygrowth.index.cli import index
+
+    return [index]
+
+
+@hookimpl
+def citygrowth_event(topic: str, payload: dict[str, Any]) -> None:
+    from citygrowth.index.jobs import note_event
+
+    note_event(topic, payload)
+
+
+@hookimpl
+def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
+    from citygrowth.index.jobs import RECOMPUTE_SECONDS, recompute_job
+
+    return [ScheduledJob(name="index.recompute", every_seconds=RECOMPUTE_SECONDS,
+                         run=recompute_job)]

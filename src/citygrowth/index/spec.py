@@ -128,7 +128,7 @@ def _node_from(raw: Mapping[str, Any], parent: str | None, file: str | None) -> 
     gp = raw.get("goalposts")
     if gp is not None:
         if isinstance(gp, Mapping):
-            gp = (gp.get("min"), gp.get("max"))
+            gp = (gp.get("lo", gp.get("min")), gp.get("hi", gp.get("max")))
         if len(gp) != 2 or any(not isinstance(v, (int, float)) for v in gp) or gp[0] == gp[1]:
             raise _bad("Node {code}: goalposts must be two different numbers.", file, code=code)
         gp = (float(gp[0]), float(gp[1]))
@@ -222,3 +222,48 @@ def spec_from_coinr_meta(meta: Any, code: str = "ASEM", version: str = "1") -> I
         if node.parent:
             nodes[node.parent].children.append(node.code)
     return IndexSpec(code=code, version=version, nodes=nodes, settings={})
+
+
+# Settings for a catalog framework whose file has no ``index:`` section: panel imputation,
+# goalposts where the catalog gives them (else min-max over the whole panel), arithmetic means.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "impute": {"method": ["linear", "locf"]},
+    "normalise": {"method": "minmax", "range": [0, 100], "global": True,
+                  "use_goalposts": True},
+    "weights": {"method": "fixed"},
+    "aggregate": {"method": "arithmetic", "min_coverage": 0.0},
+}
+
+
+def spec_for_framework(name: str | Path = "default") -> IndexSpec:
+    """The spec of a catalog framework (``citygrowth.catalog.framework.load_framework``): its
+    tree, weights, directions, goalposts and targets, plus the ``index:`` section of its file
+    (or :data:`DEFAULT_SETTINGS`)."""
+    from citygrowth.catalog.framework import Indicator, load_framework
+
+    fw = load_framework(name)
+    nodes: dict[str, Node] = {}
+    for n in fw.nodes:
+        node = Node(code=n.code, parent=n.parent, weight=float(n.weight), name_zh=n.name_zh,
+                    name_en=n.name_en)
+        if isinstance(n, Indicator):
+            node.direction = int(n.direction)
+            node.target = n.target
+            if n.goalposts is not None:
+                node.goalposts = (float(n.goalposts.lo), float(n.goalposts.hi))
+        nodes[n.code] = node
+    for node in nodes.values():
+        if node.parent is not None:
+            nodes[node.parent].children.append(node.code)
+    # nodes with no indicator below (empty branches) cannot be computed
+    empty = [c for c, n in nodes.items() if n.is_indicator and c not in
+             {i.code for i in fw.indicators if not i.supporting}]
+    for code in empty:
+        parent = nodes.pop(code).parent
+        if parent:
+            nodes[parent].children.remove(code)
+    settings: Any = DEFAULT_SETTINGS
+    if fw.path:
+        doc = yaml.safe_load(Path(fw.path).read_text(encoding="utf-8")) or {}
+        settings = doc.get("index") or DEFAULT_SETTINGS
+    return IndexSpec(code=fw.code, version=fw.version, nodes=nodes, settings=dict(settings))

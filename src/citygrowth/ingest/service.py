@@ -40,7 +40,7 @@ from citygrowth.errors import Forbidden
 from citygrowth.events import EventBus
 from citygrowth.ingest.models import ObservationLoad
 from citygrowth.ingest.readers import reader_for
-from citygrowth.ingest.validate import Checked, LoadRejected, check
+from citygrowth.ingest.validate import LoadRejected, check
 from citygrowth.observatory import batches
 from citygrowth.settings import Settings
 
@@ -265,7 +265,7 @@ def _stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "SELECT DISTINCT i.code FROM j JOIN dim_ind i USING (ik) ORDER BY 1").fetchall()]
     row = con.execute(
         "SELECT arg_min(p.period, p.p_start), arg_max(p.period, p.p_start) "
-        "FROM (SELECT DISTINCT pk FROM j) jj JOIN dim_per p USING (pk)").fetchone()
+        "FROM (SELECT DISTINCT pk FROM j) jj JOIN dim_per p USING (pk)").fetchall()[0]
     return {"indicators": inds, "period_min": row[0] if row else None,
             "period_max": row[1] if row else None}
 

@@ -107,7 +107,7 @@ def check(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFrame, fi
                             "area_code, period, value (unit optional)."),
                          {"column": c}, file=file, row=1, field=c) for c in missing]
         return Checked(0, probs, len(probs), cols)
-    rows = con.execute("SELECT count(*) FROM up").fetchone()[0]  # type: ignore[index]
+    rows = con.execute("SELECT count(*) FROM up").fetchall()[0][0]
     if rows == 0:
         p = Problem(N_("The upload has no data rows."), {}, file=file)
         return Checked(0, [p], 1, cols)
@@ -230,7 +230,7 @@ def _collect(con: duckdb.DuckDBPyConnection, checked: Checked, file: str, first_
              dataset: Dataset | None, fw: Framework) -> None:
     flags = list(CHECKS)
     counts = con.execute(
-        "SELECT " + ", ".join(f"count_if({f})" for f in flags) + " FROM jf").fetchone()
+        "SELECT " + ", ".join(f"count_if({f})" for f in flags) + " FROM jf").fetchall()[0]
     assert counts is not None
     found: list[tuple[int, str]] = []
     total = 0
@@ -256,15 +256,15 @@ def _collect(con: duckdb.DuckDBPyConnection, checked: Checked, file: str, first_
 
 
 def _duplicates(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[int, int]], int]:
-    na = con.execute("SELECT count(*) + 1 FROM dim_area").fetchone()[0]  # type: ignore[index]
-    npk = con.execute("SELECT count(*) + 1 FROM dim_per").fetchone()[0]  # type: ignore[index]
+    na = con.execute("SELECT count(*) + 1 FROM dim_area").fetchall()[0][0]
+    npk = con.execute("SELECT count(*) + 1 FROM dim_per").fetchall()[0][0]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE dupk AS
         SELECT (ik::BIGINT * {na} + ak) * {npk} + pk AS k, min(rid) AS first, count(*) AS n
         FROM j WHERE ik IS NOT NULL AND ak IS NOT NULL AND pk IS NOT NULL
         GROUP BY 1 HAVING count(*) > 1
     """)
-    n = con.execute("SELECT coalesce(sum(n - 1), 0) FROM dupk").fetchone()[0]  # type: ignore
+    n = con.execute("SELECT coalesce(sum(n - 1), 0) FROM dupk").fetchall()[0][0]
     if not n:
         return [], 0
     rows = con.execute(f"""

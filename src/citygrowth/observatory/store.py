@@ -190,7 +190,7 @@ class ObservationStore:
               as_of: dt.datetime | None = None, level: str | None = None) -> pd.DataFrame:
         """Observations of the current (or as-of) view, sorted by indicator, area, period."""
         t = self.filtered(indicators, area_codes, start, end, as_of, level)
-        expr = t.select(*QUERY_COLUMNS).order_by([t.indicator, t.area_code, t.period_start])
+        expr = t.order_by([t.indicator, t.area_code, t.period_start]).select(*QUERY_COLUMNS)
         return _normalise(self.execute(expr))
 
     def rollup(self, indicators: str | list[str], to_level: str, *,

@@ -19,6 +19,7 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require
 from citygrowth.errors import ValidationFailed
 from citygrowth.i18n import _, bilingual
+from citygrowth.observatory.store import ObservationStore
 from citygrowth.screens import explore
 from citygrowth.screens.sources import sources
 from citygrowth.screens.summary import screen_summary
@@ -151,3 +152,28 @@ def explore_map(
 
 def page_actor(request: Request, actor: Actor) -> Response | None:
     return login_redirect(request) if actor.is_anonymous else None
+
+
+# --- data health ----------------------------------------------------------------------------
+
+@pages.get("/data/health", summary="Data health page", response_class=Response)
+def health_page(request: Request, actor: ActorDep, settings: SettingsDep,
+                session: SessionDep) -> Response:
+    """Freshness per indicator and department, late indicators and failed loads."""
+    if actor.is_anonymous:
+        return login_redirect(request)
+    from citygrowth.screens.health import data_health
+
+    data = data_health(session, actor, ObservationStore(settings))
+    return render_page(request, "screens/health.html", actor, {"data": data})
+
+
+@api.get("/api/data/health", summary="Data health: freshness and failed loads")
+def health_api(actor: UserDep, settings: SettingsDep, session: SessionDep,
+               format: Fmt = "json") -> Any:
+    from citygrowth.screens.health import data_health, indicators_table
+
+    data = data_health(session, actor, ObservationStore(settings))
+    if format != "json":
+        return table_response(indicators_table(data), format, "data-health")
+    return data

@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from citygrowth import __version__
-from citygrowth.i18n import bilingual, get_locale, gettext, ngettext
+from citygrowth.i18n import add_catalog_dir, bilingual, get_locale, gettext, ngettext
 from citygrowth.plugins import collect_list
 
 
@@ -22,7 +22,14 @@ def template_dirs(pm: pluggy.PluginManager) -> list[str]:
     return dirs
 
 
+def register_locale_dirs(pm: pluggy.PluginManager) -> None:
+    """Add the catalogs plugins offer through ``citygrowth_locale_dirs`` to the translations."""
+    for d in collect_list(pm.hook.citygrowth_locale_dirs()):
+        add_catalog_dir(Path(d))
+
+
 def make_templates(pm: pluggy.PluginManager) -> Jinja2Templates:
+    register_locale_dirs(pm)
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(d) for d in template_dirs(pm)]),
         autoescape=select_autoescape(["html", "xml"]),

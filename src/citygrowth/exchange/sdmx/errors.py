@@ -7,10 +7,12 @@ error (400), 150 semantic error (403), 406 format not acceptable (406).
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
-from citygrowth.i18n import N_, translate
 from citygrowth.exchange.sdmx.xmlbase import XML_LANG, root, sub, tostring
+from citygrowth.i18n import N_, translate
 
 HTTP_STATUS = {100: 404, 110: 401, 130: 413, 140: 400, 150: 403, 406: 406, 510: 413}
 ERROR_MEDIA_TYPE = "application/xml"
@@ -20,11 +22,11 @@ class SdmxError(Exception):
     """An error answered as an SDMX error message. ``message`` is an English msgid."""
 
     def __init__(self, code: int, message: str, status: int | None = None,
-                 **params: object) -> None:
+                 **params: Any) -> None:
         self.code = code
         self._status = status
         self.message = message
-        self.params = params
+        self.params: dict[str, Any] = params
         super().__init__(message.format(**params) if params else message)
 
     @property
@@ -35,12 +37,12 @@ class SdmxError(Exception):
         return translate(self.message, locale).format(**self.params)
 
 
-def no_results(message: str = N_("No results found."), **params: object) -> SdmxError:
-    return SdmxError(100, message, **params)
+def no_results(message: str = N_("No results found."), **params: Any) -> SdmxError:
+    return SdmxError(100, message, None, **params)
 
 
-def syntax_error(message: str, **params: object) -> SdmxError:
-    return SdmxError(140, message, **params)
+def syntax_error(message: str, **params: Any) -> SdmxError:
+    return SdmxError(140, message, None, **params)
 
 
 def write_error(error: SdmxError) -> bytes:

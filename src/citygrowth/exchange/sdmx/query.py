@@ -172,9 +172,9 @@ def filter_rows(rows: pd.DataFrame, q: DataQuery) -> pd.DataFrame:
     if q.start or q.end:
         periods = rows["TIME_PERIOD"].map(Period.parse)
         if q.start:
-            mask &= periods.map(lambda p: p.start >= q.start.start)  # type: ignore[union-attr]
+            mask &= periods.map(lambda p: p.start >= q.start.start)
         if q.end:
-            mask &= periods.map(lambda p: p.start <= q.end.end)  # type: ignore[union-attr]
+            mask &= periods.map(lambda p: p.start <= q.end.end)
     out = rows[mask]
     keys = list(SERIES_DIMENSIONS)
     if q.first_n:

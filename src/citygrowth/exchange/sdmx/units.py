@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 
-from citygrowth.catalog.units import UnitError, parse_unit
+from citygrowth.catalog.units import Unit, UnitError, parse_unit
 from citygrowth.exchange.sdmx.model import Code
 
 # unit text -> (UNIT_MEASURE code, UNIT_MULT)
@@ -55,7 +55,8 @@ _NAMES: dict[str, tuple[str, str]] = {
     "CNY_PER_PERSON": ("Yuan per person", "元/人"),
     "M2_PER_PERSON": ("Square metres per person", "平方米/人"),
     "INDEX": ("Index", "指数"), "PURE_NUMBER": ("Pure number", "纯数"),
-    "PER_10000_PERSONS": ("Per 10,000 persons", "每万人"), "WORKING_DAY": ("Working days", "工作日"),
+    "PER_10000_PERSONS": ("Per 10,000 persons", "每万人"),
+    "WORKING_DAY": ("Working days", "工作日"),
     "RATIO": ("Ratio", "比值"),
 }
 
@@ -68,13 +69,13 @@ def unit_code(unit: str | None) -> tuple[str, int]:
     if text in _BASE:
         return _BASE[text]
     try:
-        unit = parse_unit(text)
+        parsed: Unit | None = parse_unit(text)
     except UnitError:
-        unit = None
-    if unit is not None and unit.dimension in _DIMENSION_CODES and unit.scale >= 1:
-        power = math.log10(unit.scale)
+        parsed = None
+    if parsed is not None and parsed.dimension in _DIMENSION_CODES and parsed.scale >= 1:
+        power = math.log10(parsed.scale)
         if abs(power - round(power)) < 1e-9 and round(power) in MULTIPLIERS:
-            return _DIMENSION_CODES[unit.dimension], round(power)
+            return _DIMENSION_CODES[parsed.dimension], round(power)
     return "U_" + hashlib.sha1(text.encode()).hexdigest()[:8].upper(), 0
 
 

@@ -32,14 +32,17 @@ class Selection:
         return bool(self.dataflows or self.structures or self.codelists or self.concept_schemes)
 
 
-def _maintainable(parent: etree._Element, tag: str, cls: str, obj: object, ss: StructureSet,
+Named = Codelist | ConceptScheme | DataStructure | Dataflow
+
+
+def _maintainable(parent: etree._Element, tag: str, cls: str, obj: Named, ss: StructureSet,
                   stub: bool) -> etree._Element:
-    oid = getattr(obj, "id")
+    oid = obj.id
     el = sub(parent, "str", tag, id=oid, agencyID=ss.agency, version=ss.version,
              urn=ss.urn(cls, oid), isFinal="true")
     if stub:
         el.set("isExternalReference", "true")
-    names(el, getattr(obj, "name_en"), getattr(obj, "name_zh"))
+    names(el, obj.name_en, obj.name_zh)
     return el
 
 
@@ -127,17 +130,22 @@ def write_structure(ss: StructureSet, sel: Selection) -> bytes:
     doc = root("Structure", "str", "com")
     header(doc, ss.agency)
     structures = sub(doc, "mes", "Structures")
-    groups = (
-        ("Dataflows", sel.dataflows, _dataflow),
-        ("Codelists", sel.codelists, _codelist),
-        ("Concepts", sel.concept_schemes, _concepts),
-        ("DataStructures", sel.structures, _dsd),
-    )
-    for tag, items, fn in groups:
-        if items:
-            holder = sub(structures, "str", tag)
-            for item in items:
-                fn(holder, item, ss, sel.stubs)  # type: ignore[operator]
+    if sel.dataflows:
+        holder = sub(structures, "str", "Dataflows")
+        for flow in sel.dataflows:
+            _dataflow(holder, flow, ss, sel.stubs)
+    if sel.codelists:
+        holder = sub(structures, "str", "Codelists")
+        for cl in sel.codelists:
+            _codelist(holder, cl, ss, sel.stubs)
+    if sel.concept_schemes:
+        holder = sub(structures, "str", "Concepts")
+        for cs in sel.concept_schemes:
+            _concepts(holder, cs, ss, sel.stubs)
+    if sel.structures:
+        holder = sub(structures, "str", "DataStructures")
+        for dsd in sel.structures:
+            _dsd(holder, dsd, ss, sel.stubs)
     return tostring(doc)
 
 

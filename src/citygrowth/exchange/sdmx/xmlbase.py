@@ -55,7 +55,8 @@ def header(root: etree._Element, sender: str, prepared: dt.datetime | None = Non
 
 
 def tostring(root: etree._Element) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return out
 
 
 def root(tag: str, *prefixes: str, extra: dict[str, str] | None = None) -> etree._Element:

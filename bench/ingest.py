@@ -1,0 +1,168 @@
+"""Ingest benchmark: our full validate-and-store path against DuckDB's own CSV → Parquet.
+
+    python -m bench.ingest [--rows N] [--quick]
+
+Generates a long CSV (indicator, area_code, period, value) of N rows (default 10 million) for
+a synthetic district of 12 streets, 120 communities and 12 000 grid cells and nine monthly
+grid-level indicators, then, each in a child process of its own:
+
+* ``duckdb``: ``COPY (SELECT * FROM read_csv(...)) TO 'x.parquet'`` — the baseline;
+* ``citygrowth``: ``ingest.service.load_file`` as the system actor (read, every validation,
+  unit conversion, Parquet batch, load record, commit).
+
+It prints both times, our throughput as a ratio of DuckDB's (goal ≥ 0.5) and each child's
+peak resident memory (``resource.getrusage``, which counts native memory too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+INDICATORS = (
+    "GOV_CASE_CLOSURE_RATE", "GOV_CASE_REWORK_RATE", "GOV_CASE_HANDLING_HOURS",
+    "GOV_CASE_SATISFACTION", "SOC_HELPER_HOURS", "SOC_HELP_TASKS_DONE", "GOV_CASES_DUE",
+    "GOV_CASES_CLOSED_ONTIME", "GOV_CASE_ONTIME_RATE",
+)
+STREETS, COMMUNITIES, GRIDS = 12, 10, 100  # per parent
+
+
+def grid_codes() -> list[str]:
+    return [f"370203{s:03d}{c:03d}{g:03d}" for s in range(1, STREETS + 1)
+            for c in range(1, COMMUNITIES + 1) for g in range(1, GRIDS + 1)]
+
+
+def make_database(url: str) -> None:
+    """Migrate a fresh store and add the synthetic district's areas."""
+    from sqlalchemy import insert
+
+    from citygrowth.areas.models import Area
+    from citygrowth.db import make_engine, upgrade
+
+    upgrade(url)
+    rows: list[dict[str, Any]] = [dict(code="370203", level="district", parent_code=None)]
+    for s in range(1, STREETS + 1):
+        sc = f"370203{s:03d}"
+        rows.append(dict(code=sc, level="street", parent_code="370203"))
+        for c in range(1, COMMUNITIES + 1):
+            rows.append(dict(code=f"{sc}{c:03d}", level="community", parent_code=sc))
+    rows += [dict(code=g, level="grid", parent_code=g[:12]) for g in grid_codes()]
+    for r in rows:
+        r.update(name_zh=r["code"], name_en=r["code"], illustrative=True, source="bench")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(insert(Area), rows)
+    engine.dispose()
+
+
+def make_csv(path: Path, rows: int) -> None:
+    """N distinct (indicator, grid, month) rows, months counted back from 2026-09."""
+    import duckdb
+
+    n_ind, n_grid = len(INDICATORS), len(grid_codes())
+    con = duckdb.connect()
+    con.execute("CREATE TABLE g AS SELECT row_number() OVER () - 1 AS k, code "
+                "FROM (SELECT unnest(?) AS code)", [grid_codes()])
+    con.execute(f"""
+        COPY (
+          SELECT ?[(r % {n_ind}) + 1] AS indicator, g.code AS area_code,
+                 strftime(DATE '2026-09-01' - INTERVAL (r // {n_ind * n_grid}) MONTH, '%Y-%m')
+                   AS period,
+                 round(((r * 7919) % 100000) / 1000.0, 2) AS value
+          FROM range(?) t(r) JOIN g ON g.k = (r // {n_ind}) % {n_grid}
+        ) TO '{path}' (HEADER, DELIMITER ',')
+    """, [list(INDICATORS), rows])
+    con.close()
+
+
+def _duckdb_variant(csv: str, out: str) -> dict[str, float]:
+    import duckdb
+
+    t = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_csv('{csv}', header=true)) TO '{out}' "
+                "(FORMAT parquet, COMPRESSION zstd)")
+    con.close()
+    return {"seconds": time.perf_counter() - t}
+
+
+def _citygrowth_variant(csv: str, data_dir: str, url: str) -> dict[str, float]:
+    from citygrowth.auth.actor import system_actor
+    from citygrowth.db import make_engine, make_sessionmaker, transaction
+    from citygrowth.ingest.service import load_file
+    from citygrowth.settings import Settings
+
+    settings = Settings(data_dir=Path(data_dir), database_url=url, env="test")
+    factory = make_sessionmaker(make_engine(url))
+    t = time.perf_counter()
+    with transaction(factory) as session:
+        result = load_file(session, settings, system_actor("bench"), Path(csv),
+                           source="bench")
+    return {"seconds": time.perf_counter() - t, "rows": result.rows}
+
+
+def _child(name: str, args: tuple[Any, ...], queue: Any) -> None:
+    fn = _duckdb_variant if name == "duckdb" else _citygrowth_variant
+    out = fn(*args)  # type: ignore[operator]
+    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(out)
+
+
+def measure(name: str, *args: Any) -> dict[str, float]:
+    """Run one variant in a fresh child process; return its time and peak memory."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(name, args, queue))
+    proc.start()
+    while True:
+        try:
+            result: dict[str, float] = queue.get(timeout=1)
+            break
+        except Empty:
+            if not proc.is_alive():
+                raise RuntimeError(f"{name} variant failed (exit code {proc.exitcode})") from None
+    proc.join()
+    return result
+
+
+def run(rows: int, work: Path) -> dict[str, dict[str, float]]:
+    url = f"sqlite:///{work / 'bench.db'}"
+    csv = work / "observations.csv"
+    t = time.perf_counter()
+    make_database(url)
+    make_csv(csv, rows)
+    setup = time.perf_counter() - t
+    duck = measure("duckdb", str(csv), str(work / "duckdb.parquet"))
+    ours = measure("citygrowth", str(csv), str(work / "var"), url)
+    return {"setup": {"seconds": setup, "mib": csv.stat().st_size / 2**20},
+            "duckdb": duck, "citygrowth": ours,
+            "ratio": {"throughput": duck["seconds"] / ours["seconds"]}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--quick", action="store_true", help="200 000 rows")
+    args = parser.parse_args(argv)
+    rows = 200_000 if args.quick else args.rows
+    with tempfile.TemporaryDirectory(prefix="cg-bench-") as tmp:
+        r = run(rows, Path(tmp))
+    print(f"rows: {rows:,}  csv: {r['setup']['mib']:.0f} MiB  (setup {r['setup']['seconds']:.1f} s)")
+    for name in ("duckdb", "citygrowth"):
+        v = r[name]
+        print(f"{name:>11}: {v['seconds']:7.2f} s  {rows / v['seconds'] / 1e6:6.2f} M rows/s  "
+              f"peak {v['peak_mib']:7.0f} MiB")
+    ratio = r["ratio"]["throughput"]
+    print(f"throughput ratio citygrowth/duckdb: {ratio:.2f} (goal >= 0.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Example citygrowth plugin: street notices."""

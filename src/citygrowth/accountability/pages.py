@@ -1,0 +1,148 @@
+"""HTML pages (Chinese first): leadership view, targets, projects, approvals, investment desk.
+
+Each page links its JSON twin under ``/api/accountability/…`` and, for tables, CSV and Excel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from citygrowth.accountability import (
+    approvals,
+    charts,
+    evidence,
+    investment,
+    projects,
+    targets,
+)
+from citygrowth.accountability.common import today_local
+from citygrowth.accountability.routes import DeptQ, StatusQ, _read_limited
+from citygrowth.accountability.schemas import ProgressIn
+from citygrowth.auth.models import Department
+from citygrowth.errors import NotFound
+from citygrowth.i18n import bilingual
+from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
+
+router = APIRouter(tags=["accountability pages"], include_in_schema=True)
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _render(request: Request, name: str, actor: Any, **ctx: Any) -> Response:
+    try:
+        from citygrowth.auth.csrf import csrf_token
+    except ImportError:  # pragma: no cover - the auth domain ships it
+        token = ""
+    else:
+        token = csrf_token(request)
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, f"accountability/{name}", {"actor": actor, "csrf_token": token, **ctx})
+
+
+@router.get("/accountability", response_class=HTMLResponse)
+def leadership(request: Request, session: SessionDep, actor: UserDep,
+               settings: SettingsDep) -> Response:
+    """Leadership view: status counts by department, at-risk targets, upcoming milestones."""
+    today = today_local(settings.timezone)
+    depts = targets.department_overview(session, actor, today)
+    rows = targets.list_targets(session, actor, today)
+    return _render(request, "overview.html", actor, today=today, departments=depts,
+                   counts=targets.status_counts(rows),
+                   milestones=targets.upcoming_milestones(session, actor, today),
+                   dept_chart=charts.status_by_department(depts))
+
+
+@router.get("/accountability/departments/{code}", response_class=HTMLResponse)
+def department_page(request: Request, session: SessionDep, actor: UserDep,
+                    settings: SettingsDep, code: Annotated[str, Path(max_length=40)]) -> Response:
+    """A department's targets (owned or co-owned) and its milestone reminders."""
+    dept = session.get(Department, code)
+    if dept is None:
+        raise NotFound("Department {code} was not found.", code=code)
+    today = today_local(settings.timezone)
+    rows = targets.list_targets(session, actor, today, department=code)
+    return _render(request, "department.html", actor, dept=dept,
+                   dept_name=bilingual(dept.name_zh, dept.name_en), targets=rows,
+                   counts=targets.status_counts(rows),
+                   milestones=targets.upcoming_milestones(session, actor, today,
+                                                          department=code))
+
+
+@router.get("/targets", response_class=HTMLResponse)
+def targets_page(request: Request, session: SessionDep, actor: UserDep, settings: SettingsDep,
+                 department: DeptQ = None, status: StatusQ = None) -> Response:
+    """Every target with its status; filter by department and status."""
+    rows = targets.list_targets(session, actor, today_local(settings.timezone), department,
+                                status)
+    query = request.url.query
+    return _render(request, "targets.html", actor, targets=rows,
+                   counts=targets.status_counts(rows), department=department, status=status,
+                   json_url="/api/accountability/targets" + (f"?{query}" if query else ""))
+
+
+@router.get("/targets/{target_id}", response_class=HTMLResponse)
+def target_page(request: Request, session: SessionDep, actor: UserDep, settings: SettingsDep,
+                target_id: Id) -> Response:
+    """One target: progress chart, milestones, reports, evidence and the report forms."""
+    today = today_local(settings.timezone)
+    detail = targets.target_detail(session, actor, target_id, today)
+    return _render(request, "target.html", actor, t=detail, today=today,
+                   evidence=evidence.list_evidence(session, target_id),
+                   progress_chart=charts.target_progress(detail), max_mb=settings.max_upload_mb,
+                   accepted=",".join(sorted(evidence.ALLOWED)))
+
+
+@router.post("/targets/{target_id}/progress", response_class=HTMLResponse)
+def progress_form(session: SessionDep, actor: UserDep, bus: BusDep, target_id: Id,
+                  reported_on: Annotated[dt.date, Form()],
+                  value: Annotated[float, Form(allow_inf_nan=False, ge=-1e12, le=1e12)],
+                  note: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    """The progress form of the target page; back to the page on success."""
+    targets.report_progress(session, actor, target_id,
+                            ProgressIn(reported_on=reported_on, value=value, note=note), bus)
+    return RedirectResponse(f"/targets/{target_id}", status_code=303)
+
+
+@router.post("/targets/{target_id}/evidence", response_class=HTMLResponse)
+async def evidence_form(session: SessionDep, actor: UserDep, settings: SettingsDep,
+                        target_id: Id, file: Annotated[UploadFile, File()]) -> Response:
+    """The evidence upload form of the target page."""
+    data = await _read_limited(file, settings.max_upload_mb)
+    evidence.add_evidence(session, settings, actor, target_id, file.filename or "upload", data)
+    return RedirectResponse(f"/targets/{target_id}", status_code=303)
+
+
+@router.get("/projects", response_class=HTMLResponse)
+def projects_page(request: Request, session: SessionDep, actor: UserDep,
+                  settings: SettingsDep) -> Response:
+    """Portfolio by industry and stage, the map of locations, totals, coordination problems."""
+    rows = projects.list_projects(session, actor)
+    pf = projects.portfolio(session, actor)
+    return _render(request, "projects.html", actor, projects=rows, portfolio=pf,
+                   problems=projects.open_problems(session, actor),
+                   industry_chart=charts.investment_by_industry(pf),
+                   stage_chart=charts.projects_by_stage(pf), map_chart=charts.projects_map(rows),
+                   district=settings.district_code)
+
+
+@router.get("/approvals", response_class=HTMLResponse)
+def approvals_page(request: Request, session: SessionDep, actor: UserDep,
+                   settings: SettingsDep) -> Response:
+    """Working days to approval: this year, by year, the monthly trend, overdue items."""
+    stats = approvals.approval_stats(session, actor, today_local(settings.timezone),
+                                     settings.timezone)
+    return _render(request, "approvals.html", actor, stats=stats,
+                   trend_chart=charts.approval_trend(stats))
+
+
+@router.get("/investment", response_class=HTMLResponse)
+def investment_page(request: Request, session: SessionDep, actor: UserDep) -> Response:
+    """The investment desk: pipeline funnel, conversion, shared leads, service requests."""
+    f = investment.funnel(session, actor)
+    return _render(request, "investment.html", actor, funnel=f,
+                   funnel_chart=charts.lead_funnel(f),
+                   leads=investment.list_leads(session, actor),
+                   requests=investment.list_service_requests(session, actor))

@@ -1,0 +1,315 @@
+"""JSON API of the accountability domain (``/api/accountability/…``); thin over the services."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi.responses import FileResponse, Response
+
+from citygrowth.accountability import (
+    approvals,
+    charts,
+    evidence,
+    excel,
+    investment,
+    measures,
+    projects,
+    tables,
+    targets,
+)
+from citygrowth.accountability.common import today_local
+from citygrowth.accountability.schemas import (
+    ApprovalIn,
+    CloseIn,
+    EnterpriseIn,
+    FollowUpIn,
+    HandOverIn,
+    InvestmentIn,
+    LeadIn,
+    ProblemIn,
+    ProgressIn,
+    ProjectIn,
+    RequestUpdateIn,
+    ResolveIn,
+    ServiceRequestIn,
+    StageIn,
+    TargetIn,
+)
+from citygrowth.accountability.status import STATUSES
+from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
+
+router = APIRouter(prefix="/api/accountability", tags=["accountability"])
+
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DeptQ = Annotated[str | None, Query(max_length=40)]
+StatusQ = Annotated[Literal[STATUSES] | None, Query()]  # type: ignore[valid-type]
+Kind = Literal["targets", "projects", "approvals", "leads"]
+
+
+def _xlsx(body: bytes, name: str) -> Response:
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument."
+                    "spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+async def _read_limited(file: UploadFile, max_mb: int) -> bytes:
+    data = await file.read(max_mb * 1024 * 1024 + 1)
+    if len(data) > max_mb * 1024 * 1024:
+        raise evidence.UploadTooLarge(limit=max_mb)
+    return data
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+@router.get("/overview", summary="Leadership view: target status by department")
+def overview(session: SessionDep, actor: UserDep, settings: SettingsDep) -> dict[str, Any]:
+    today = today_local(settings.timezone)
+    depts = targets.department_overview(session, actor, today)
+    rows = targets.list_targets(session, actor, today)
+    return {"today": today.isoformat(), "counts": targets.status_counts(rows),
+            "departments": depts, "chart": charts.status_by_department(depts)}
+
+
+@router.get("/targets", summary="Targets with their status today")
+def list_targets(session: SessionDep, actor: UserDep, settings: SettingsDep,
+                 department: DeptQ = None, status: StatusQ = None) -> dict[str, Any]:
+    rows = targets.list_targets(session, actor, today_local(settings.timezone), department, status)
+    return {"targets": rows, "counts": targets.status_counts(rows)}
+
+
+@router.post("/targets", status_code=201, summary="Create a target")
+def create_target(session: SessionDep, actor: UserDep, bus: BusDep,
+                  body: TargetIn) -> dict[str, Any]:
+    t = targets.create_target(session, actor, body, bus)
+    return {"id": t.id, "code": t.code}
+
+
+@router.get("/targets/{target_id}", summary="One target: status, milestones, reports, chart")
+def get_target(session: SessionDep, actor: UserDep, settings: SettingsDep,
+               target_id: Id) -> dict[str, Any]:
+    detail = targets.target_detail(session, actor, target_id, today_local(settings.timezone))
+    detail["evidence"] = [{"id": e.id, "filename": e.filename, "content_type": e.content_type,
+                           "size_bytes": e.size_bytes, "report_id": e.report_id}
+                          for e in evidence.list_evidence(session, target_id)]
+    detail["chart"] = charts.target_progress(detail)
+    return detail
+
+
+@router.post("/targets/{target_id}/progress", status_code=201, summary="Report progress")
+def report_progress(session: SessionDep, actor: UserDep, bus: BusDep, target_id: Id,
+                    body: ProgressIn) -> dict[str, Any]:
+    r = targets.report_progress(session, actor, target_id, body, bus)
+    return {"id": r.id, "target_id": r.target_id, "value": r.value}
+
+
+@router.post("/targets/{target_id}/evidence", status_code=201,
+             summary="Upload a photo or document as evidence")
+async def upload_evidence(session: SessionDep, actor: UserDep, settings: SettingsDep,
+                          target_id: Id, file: Annotated[UploadFile, File()],
+                          report_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+                          ) -> dict[str, Any]:
+    data = await _read_limited(file, settings.max_upload_mb)
+    ev = evidence.add_evidence(session, settings, actor, target_id, file.filename or "upload",
+                               data, report_id)
+    return {"id": ev.id, "filename": ev.filename, "sha256": ev.sha256}
+
+
+@router.get("/evidence/{evidence_id}", summary="Download an evidence file")
+def get_evidence(session: SessionDep, actor: UserDep, settings: SettingsDep,
+                 evidence_id: Id) -> FileResponse:
+    ev, path = evidence.evidence_file(session, settings, actor, evidence_id)
+    return FileResponse(path, media_type=ev.content_type, filename=ev.filename)
+
+
+@router.get("/milestones/upcoming", summary="Open milestones due soon or overdue")
+def upcoming(session: SessionDep, actor: UserDep, settings: SettingsDep,
+             within_days: Annotated[int, Query(ge=0, le=366)] = targets.REMINDER_DAYS,
+             department: DeptQ = None) -> dict[str, Any]:
+    rows = targets.upcoming_milestones(session, actor, today_local(settings.timezone),
+                                       within_days, department)
+    return {"milestones": rows}
+
+
+# --- projects ---------------------------------------------------------------------------------
+
+@router.get("/projects", summary="Key projects with portfolio totals and charts")
+def list_projects(session: SessionDep, actor: UserDep,
+                  industry: Annotated[str | None, Query(max_length=30)] = None,
+                  stage: Annotated[str | None, Query(max_length=20)] = None) -> dict[str, Any]:
+    rows = projects.list_projects(session, actor, industry, stage)
+    pf = projects.portfolio(session, actor)
+    return {"projects": rows, "portfolio": pf,
+            "charts": {"industry": charts.investment_by_industry(pf),
+                       "stage": charts.projects_by_stage(pf), "map": charts.projects_map(rows)}}
+
+
+@router.post("/projects", status_code=201, summary="Create a key project")
+def create_project(session: SessionDep, actor: UserDep, body: ProjectIn) -> dict[str, Any]:
+    p = projects.create_project(session, actor, body)
+    return {"id": p.id, "code": p.code}
+
+
+@router.post("/projects/{project_id}/investments", summary="Record a month's investment")
+def record_investment(session: SessionDep, actor: UserDep, project_id: Id,
+                      body: InvestmentIn) -> dict[str, Any]:
+    row = projects.record_investment(session, actor, project_id, body)
+    return {"project_id": row.project_id, "period": row.period,
+            "completed_wan": row.completed_wan}
+
+
+@router.get("/problems", summary="Open coordination problems")
+def list_problems(session: SessionDep, actor: UserDep) -> dict[str, Any]:
+    return {"problems": projects.open_problems(session, actor)}
+
+
+@router.post("/projects/{project_id}/problems", status_code=201,
+             summary="Escalate a problem for coordination")
+def raise_problem(session: SessionDep, actor: UserDep, project_id: Id,
+                  body: ProblemIn) -> dict[str, Any]:
+    x = projects.raise_problem(session, actor, project_id, body)
+    return {"id": x.id, "status": x.status}
+
+
+@router.post("/problems/{problem_id}/resolve", summary="Resolve a coordination problem")
+def resolve_problem(session: SessionDep, actor: UserDep, problem_id: Id,
+                    body: ResolveIn) -> dict[str, Any]:
+    x = projects.resolve_problem(session, actor, problem_id, body)
+    return {"id": x.id, "status": x.status}
+
+
+# --- approvals --------------------------------------------------------------------------------
+
+@router.get("/approvals", summary="Approval items with working days to approval")
+def list_approvals(session: SessionDep, actor: UserDep, settings: SettingsDep) -> dict[str, Any]:
+    cols, rows = tables.approval_table(session, actor, settings.timezone)
+    return {"approvals": rows}
+
+
+@router.get("/approvals/stats", summary="Working days to approval by month and year")
+def approval_stats(session: SessionDep, actor: UserDep, settings: SettingsDep) -> dict[str, Any]:
+    stats = approvals.approval_stats(session, actor, today_local(settings.timezone),
+                                     settings.timezone)
+    return {**stats, "chart": charts.approval_trend(stats)}
+
+
+@router.post("/approvals", status_code=201, summary="Record an approval item and its steps")
+def record_approval(session: SessionDep, actor: UserDep, body: ApprovalIn) -> dict[str, Any]:
+    item = approvals.record_approval(session, actor, body)
+    return {"id": item.id, "code": item.code, "working_days": approvals.working_days(item)}
+
+
+# --- investment desk --------------------------------------------------------------------------
+
+@router.get("/leads", summary="Investment leads (shared by every department)")
+def list_leads(session: SessionDep, actor: UserDep,
+               stage: Annotated[str | None, Query(max_length=16)] = None,
+               department: DeptQ = None) -> dict[str, Any]:
+    return {"leads": investment.list_leads(session, actor, stage, department)}
+
+
+@router.get("/leads/{lead_id}/history", summary="A lead's full history")
+def lead_history(session: SessionDep, actor: UserDep, lead_id: Id) -> dict[str, Any]:
+    return {"events": investment.lead_history(session, actor, lead_id)}
+
+
+@router.get("/funnel", summary="Pipeline funnel and conversion")
+def funnel(session: SessionDep, actor: UserDep) -> dict[str, Any]:
+    f = investment.funnel(session, actor)
+    return {**f, "chart": charts.lead_funnel(f)}
+
+
+@router.post("/enterprises", status_code=201, summary="Register an enterprise")
+def create_enterprise(session: SessionDep, actor: UserDep, body: EnterpriseIn) -> dict[str, Any]:
+    e = investment.create_enterprise(session, actor, body)
+    return {"id": e.id}
+
+
+@router.post("/leads", status_code=201, summary="Enter a lead")
+def create_lead(session: SessionDep, actor: UserDep, body: LeadIn) -> dict[str, Any]:
+    lead = investment.create_lead(session, actor, body)
+    return {"id": lead.id, "stage": lead.stage}
+
+
+@router.post("/leads/{lead_id}/follow-ups", status_code=201, summary="Add a follow-up")
+def follow_up(session: SessionDep, actor: UserDep, lead_id: Id,
+              body: FollowUpIn) -> dict[str, Any]:
+    ev = investment.follow_up(session, actor, lead_id, body)
+    return {"id": ev.id, "kind": ev.kind}
+
+
+@router.post("/leads/{lead_id}/stage", summary="Move a lead to another stage")
+def change_stage(session: SessionDep, actor: UserDep, settings: SettingsDep, lead_id: Id,
+                 body: StageIn) -> dict[str, Any]:
+    lead = investment.change_stage(session, actor, lead_id, body,
+                                   today_local(settings.timezone))
+    return {"id": lead.id, "stage": lead.stage}
+
+
+@router.post("/leads/{lead_id}/handover", summary="Hand a lead to another department")
+def hand_over(session: SessionDep, actor: UserDep, lead_id: Id,
+              body: HandOverIn) -> dict[str, Any]:
+    lead = investment.hand_over(session, actor, lead_id, body)
+    return {"id": lead.id, "owner_department_code": lead.owner_department_code}
+
+
+@router.post("/leads/{lead_id}/close", summary="Close a lead (it is kept with its history)")
+def close_lead(session: SessionDep, actor: UserDep, lead_id: Id, body: CloseIn) -> dict[str, Any]:
+    lead = investment.close_lead(session, actor, lead_id, body)
+    return {"id": lead.id, "closed": lead.closed}
+
+
+@router.get("/service-requests", summary="Service requests and where they were routed")
+def list_requests(session: SessionDep, actor: UserDep) -> dict[str, Any]:
+    return {"requests": investment.list_service_requests(session, actor)}
+
+
+@router.post("/service-requests", status_code=201, summary="File a service request")
+def create_request(session: SessionDep, actor: UserDep,
+                   body: ServiceRequestIn) -> dict[str, Any]:
+    r = investment.create_service_request(session, actor, body)
+    return {"id": r.id, "department_code": r.department_code, "status": r.status}
+
+
+@router.post("/service-requests/{request_id}", summary="Update a service request")
+def update_request(session: SessionDep, actor: UserDep, request_id: Id,
+                   body: RequestUpdateIn) -> dict[str, Any]:
+    r = investment.update_service_request(session, actor, request_id, body)
+    return {"id": r.id, "status": r.status}
+
+
+# --- exports, imports, measures ---------------------------------------------------------------
+
+@router.get("/export/{kind}.csv", summary="A table as CSV")
+def export_csv(session: SessionDep, actor: UserDep, settings: SettingsDep,
+               kind: Kind) -> Response:
+    cols, rows = tables.table(session, actor, kind, today_local(settings.timezone),
+                              settings.timezone)
+    return Response(tables.to_csv(cols, rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
+
+
+@router.get("/export/{kind}.xlsx", summary="A table as an Excel workbook")
+def export_xlsx(session: SessionDep, actor: UserDep, settings: SettingsDep,
+                kind: Kind) -> Response:
+    body = tables.export_xlsx(session, actor, kind, today_local(settings.timezone),
+                              settings.timezone)
+    return _xlsx(body, kind)
+
+
+@router.post("/import/{kind}", summary="Import targets or projects from Excel (all or nothing)")
+async def import_xlsx(session: SessionDep, actor: UserDep, settings: SettingsDep,
+                      kind: Literal["targets", "projects"],
+                      file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    data = await _read_limited(file, settings.max_upload_mb)
+    name = file.filename or "upload.xlsx"
+    fn = excel.import_targets if kind == "targets" else excel.import_projects
+    return fn(session, actor, data, name).as_dict()
+
+
+@router.post("/measures/publish", summary="Write the measures into the observation store")
+def publish(session: SessionDep, actor: UserDep, settings: SettingsDep,
+            bus: BusDep) -> dict[str, Any]:
+    counts = measures.publish_measures(session, settings, actor, bus,
+                                       today_local(settings.timezone))
+    return {"rows": counts}

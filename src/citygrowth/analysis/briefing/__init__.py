@@ -1,0 +1,1 @@
+"""Monthly briefings: compose from numbers, export to PDF/DOCX, archive."""

@@ -1,0 +1,136 @@
+"""Make, archive, list and read briefings.
+
+Files of a briefing go to ``data_dir/exports/briefings/<area>/<month>/<locale>/``:
+``briefing.json`` (sentences, figures and their sources), ``briefing.pdf``,
+``briefing.docx``; a row in ``analysis_briefings`` records it. Making the same briefing again
+replaces it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citygrowth.analysis.briefing.compose import BriefingInputs
+from citygrowth.analysis.briefing.export import to_docx, to_pdf
+from citygrowth.analysis.briefing.model import Briefing
+from citygrowth.analysis.briefing.sections import compose
+from citygrowth.analysis.models import BriefingRecord
+from citygrowth.auth.actor import Actor
+from citygrowth.auth.audit import record
+from citygrowth.auth.permissions import require, scope_prefixes
+from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.i18n import normalise_locale
+from citygrowth.periods import Period
+from citygrowth.settings import Settings
+
+FORMATS = ("json", "pdf", "docx")
+
+
+def archive_root(settings: Settings) -> Path:
+    return settings.data_dir / "exports" / "briefings"
+
+
+def _check(month: str, locale: str, formats: tuple[str, ...]) -> tuple[str, str]:
+    m = Period.parse(month)
+    if m.freq != "M":
+        raise ValidationFailed("A briefing month looks like 2026-10.", code="bad_month")
+    loc = normalise_locale(locale)
+    if loc is None:
+        raise ValidationFailed("Unknown language '{locale}'.", code="bad_locale", locale=locale)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValidationFailed("Unknown format '{format}'.", code="bad_format", format=bad[0])
+    return str(m), loc
+
+
+def write_files(b: Briefing, folder: Path, locale: str, formats: tuple[str, ...]) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    data = b.to_dict(locale)
+    data["charts"] = b.charts
+    (folder / "briefing.json").write_text(json.dumps(data, ensure_ascii=False, indent=1),
+                                          "utf-8")
+    written.append("json")
+    if "pdf" in formats:
+        (folder / "briefing.pdf").write_bytes(to_pdf(b, locale))
+        written.append("pdf")
+    if "docx" in formats:
+        (folder / "briefing.docx").write_bytes(to_docx(b, locale))
+        written.append("docx")
+    return written
+
+
+def make_briefing(session: Session, actor: Actor, settings: Settings, area_code: str,
+                  month: str, locale: str = "zh_CN", formats: tuple[str, ...] = FORMATS,
+                  inputs: BriefingInputs | None = None) -> BriefingRecord:
+    """Compose, export and archive the briefing of an area for a month (``inputs`` given:
+    use those numbers instead of gathering them from the system)."""
+    require(actor, "analysis.briefing", area_code)
+    month, loc = _check(month, locale, formats)
+    if inputs is None:
+        from citygrowth.analysis.briefing.gather import gather
+
+        inputs = gather(session, settings, area_code, month)
+    b = compose(inputs)
+    folder = archive_root(settings) / area_code / month / loc
+    written = write_files(b, folder, loc, formats)
+    rec = session.scalar(select(BriefingRecord).where(
+        BriefingRecord.area_code == area_code, BriefingRecord.month == month,
+        BriefingRecord.locale == loc))
+    if rec is None:
+        rec = BriefingRecord(area_code=area_code, month=month, locale=loc)
+        session.add(rec)
+    rec.folder = str(folder)
+    rec.formats = written
+    rec.vintage = b.vintage[:60]
+    rec.figure_count = len(b.figures)
+    rec.sentence_count = len(b.sentences)
+    rec.created_by = actor.username
+    from citygrowth.db import utcnow
+
+    rec.created_at = utcnow()
+    session.flush()
+    record(session, actor, "analysis.briefing", f"briefing:{area_code}:{month}:{loc}",
+           {"figures": rec.figure_count, "formats": written})
+    return rec
+
+
+def list_briefings(session: Session, actor: Actor) -> list[BriefingRecord]:
+    require(actor, "analysis.view")
+    rows = session.scalars(select(BriefingRecord).order_by(
+        BriefingRecord.month.desc(), BriefingRecord.area_code, BriefingRecord.locale)).all()
+    prefixes = scope_prefixes(actor, "analysis.view")
+    return [r for r in rows if prefixes is None
+            or any(r.area_code.startswith(p) for p in prefixes)]
+
+
+def get_briefing(session: Session, actor: Actor, briefing_id: int) -> BriefingRecord:
+    rec = session.get(BriefingRecord, briefing_id)
+    require(actor, "analysis.view", rec.area_code if rec else None)
+    if rec is None:
+        raise NotFound("No briefing with id {id}.", id=briefing_id)
+    return rec
+
+
+def briefing_json(rec: BriefingRecord) -> dict[str, Any]:
+    path = Path(rec.folder) / "briefing.json"
+    if not path.exists():
+        raise NotFound("The files of this briefing are missing; make it again.")
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    data["id"] = rec.id
+    data["formats"] = list(rec.formats)
+    return data
+
+
+def briefing_file(rec: BriefingRecord, fmt: str) -> Path:
+    if fmt not in rec.formats or fmt not in FORMATS:
+        raise NotFound("This briefing has no {format} file.", format=fmt)
+    path = Path(rec.folder) / f"briefing.{fmt}"
+    if not path.exists():
+        raise NotFound("The files of this briefing are missing; make it again.")
+    return path

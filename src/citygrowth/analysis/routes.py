@@ -1,0 +1,112 @@
+"""JSON API of the analysis domain (``/api/analysis/…``): thin over the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from citygrowth.analysis import service
+from citygrowth.analysis.briefing import service as briefings
+from citygrowth.analysis.models import AnomalyRecord
+from citygrowth.i18n import get_locale, translate
+from citygrowth.web.deps import SessionDep, SettingsDep, UserDep
+
+router = APIRouter(prefix="/api/analysis", tags=["analysis"])
+
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Code = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")]
+AreaQ = Annotated[str, Query(min_length=6, max_length=15, pattern=r"^[0-9]+$")]
+MonthQ = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Lang = Literal["zh_CN", "en"]
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["accepted", "returned"]
+    note: str = Field(default="", max_length=2000)
+
+
+class BriefingIn(BaseModel):
+    area_code: str = Field(min_length=6, max_length=15, pattern=r"^[0-9]+$")
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    lang: Lang = "zh_CN"
+
+
+def anomaly_json(r: AnomalyRecord) -> dict[str, Any]:
+    from citygrowth.analysis.anomaly import KIND_NAMES, AnomalyWarning
+
+    w = AnomalyWarning(r.kind, r.indicator, r.area_code, r.period, r.value, r.message,
+                       dict(r.params), r.severity, r.expected)
+    out = w.to_dict(get_locale())
+    out.update(id=r.id, load_id=r.load_id, decision=r.decision, note=r.note,
+               decided_by=r.decided_by,
+               decided_at=r.decided_at.isoformat() if r.decided_at else None)
+    out["kind_name"] = translate(KIND_NAMES[r.kind])
+    return out
+
+
+@router.get("/forecast", summary="Forecast of an indicator or index node for an area")
+def forecast(session: SessionDep, actor: UserDep, settings: SettingsDep, indicator: Code,
+             area: AreaQ, horizon: Annotated[int, Query(ge=1, le=60)] = 12) -> dict[str, Any]:
+    fc = service.forecast_for(session, actor, settings, indicator, area, horizon)
+    out = fc.to_dict()
+    out.update(indicator=indicator, area_code=area,
+               notes=[translate(n) for n in fc.notes])
+    return out
+
+
+@router.get("/anomalies", summary="Anomaly warnings of a load")
+def anomalies(session: SessionDep, actor: UserDep, settings: SettingsDep,
+              load_id: Annotated[str, Query(min_length=1, max_length=40)]) -> dict[str, Any]:
+    rows = service.anomalies_for_load(session, actor, settings, load_id)
+    return {"load_id": load_id, "warnings": [anomaly_json(r) for r in rows]}
+
+
+@router.post("/anomalies/{anomaly_id}/decision", summary="Accept or send back a warned value")
+def decide(session: SessionDep, actor: UserDep, anomaly_id: Id,
+           body: DecisionIn) -> dict[str, Any]:
+    return anomaly_json(service.decide_anomaly(session, actor, anomaly_id, body.decision,
+                                               body.note))
+
+
+@router.get("/odds", summary="Probability of reaching a target by its deadline")
+def odds(session: SessionDep, actor: UserDep, settings: SettingsDep, target: Code
+         ) -> dict[str, Any]:
+    today = dt.datetime.now(dt.UTC).date()
+    return service.odds_for_target_code(session, actor, settings, target, today)
+
+
+@router.get("/briefings", summary="Archived briefings")
+def list_(session: SessionDep, actor: UserDep) -> dict[str, Any]:
+    rows = briefings.list_briefings(session, actor)
+    return {"briefings": [{"id": r.id, "area_code": r.area_code, "month": r.month,
+                           "locale": r.locale, "formats": list(r.formats),
+                           "figures": r.figure_count, "created_at": r.created_at.isoformat()}
+                          for r in rows]}
+
+
+@router.post("/briefings", summary="Make (or remake) a briefing")
+def make(session: SessionDep, actor: UserDep, settings: SettingsDep,
+         body: BriefingIn) -> dict[str, Any]:
+    rec = briefings.make_briefing(session, actor, settings, body.area_code, body.month,
+                                  body.lang)
+    return briefings.briefing_json(rec)
+
+
+@router.get("/briefings/{briefing_id}", summary="A briefing with its figures and sources")
+def show(session: SessionDep, actor: UserDep, briefing_id: Id) -> dict[str, Any]:
+    return briefings.briefing_json(briefings.get_briefing(session, actor, briefing_id))
+
+
+@router.get("/briefings/{briefing_id}/file/{fmt}", summary="Download a briefing's PDF/DOCX")
+def download(session: SessionDep, actor: UserDep, briefing_id: Id,
+             fmt: Literal["pdf", "docx", "json"]) -> FileResponse:
+    rec = briefings.get_briefing(session, actor, briefing_id)
+    path = briefings.briefing_file(rec, fmt)
+    media = {"pdf": "application/pdf", "json": "application/json",
+             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+    return FileResponse(path, media_type=media[fmt],
+                        filename=f"briefing-{rec.area_code}-{rec.month}-{rec.locale}.{fmt}")

@@ -1,0 +1,226 @@
+"""The analysis domain's actions: forecasts, anomaly checks of loads and their decisions,
+target odds. Briefings are in :mod:`.briefing.service`.
+
+Every action takes ``(session, actor, …)`` and checks permission first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citygrowth.analysis.anomaly import AnomalyWarning, check_batch
+from citygrowth.analysis.forecast import Forecast, ForecastCache, forecast_series
+from citygrowth.analysis.models import AnomalyRecord
+from citygrowth.analysis.odds import target_odds
+from citygrowth.analysis.series import to_series
+from citygrowth.auth.actor import Actor
+from citygrowth.auth.audit import record
+from citygrowth.auth.permissions import require, scope_prefixes
+from citygrowth.db import utcnow
+from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.periods import Period
+from citygrowth.settings import Settings
+
+_CACHES: dict[str, ForecastCache] = {}
+
+
+def forecast_cache(settings: Settings) -> ForecastCache:
+    """The process-wide forecast cache of an installation (memory + JSON files)."""
+    folder = settings.data_dir / "results" / "forecasts"
+    key = str(folder.resolve())
+    if key not in _CACHES:
+        _CACHES[key] = ForecastCache(folder)
+    return _CACHES[key]
+
+
+def series_for(settings: Settings, code: str, area_code: str) -> pd.Series:
+    """An indicator's series from the store, or an index node's from the index results."""
+    from citygrowth.observatory.store import ObservationStore
+
+    obs = ObservationStore(settings).query(indicators=[code], area_codes=[area_code])
+    if not obs.empty:
+        obs = obs.assign(period=obs["period"].astype(str))
+        freqs = obs["freq"].astype(str)
+        finest = min(set(freqs), key=lambda f: "DWMQA".index(f) if f in "DWMQA" else 9)
+        return to_series(obs[freqs == finest], code, area_code)
+    from citygrowth.analysis.briefing.gather import index_results
+
+    index, _v = index_results(settings, area_code)
+    if index is not None:
+        rows = index[(index["unit"] == area_code) & (index["code"] == code)]
+        if not rows.empty:
+            frame = pd.DataFrame({"indicator": code, "area_code": area_code,
+                                  "period": rows["period"], "value": rows["value"]})
+            return to_series(frame, code, area_code)
+    raise NotFound("No data for {code} in area {area}.", code=code, area=area_code)
+
+
+def forecast_for(session: Session, actor: Actor, settings: Settings, code: str,
+                 area_code: str, horizon: int = 12) -> Forecast:
+    """Forecast an indicator (or an index node) for an area."""
+    require(actor, "analysis.view", area_code)
+    return forecast_series(series_for(settings, code, area_code), horizon,
+                           cache=forecast_cache(settings))
+
+
+def _history_for(settings: Settings, frame: pd.DataFrame,
+                 as_of: dt.datetime | None) -> pd.DataFrame:
+    from citygrowth.observatory.store import ObservationStore
+
+    inds = sorted(set(frame["indicator"].astype(str)))
+    areas = sorted(set(frame["area_code"].astype(str)))
+    parents = sorted({a[:-3] for a in areas if len(a) > 6})
+    store = ObservationStore(settings)
+    hist = store.query(indicators=inds, area_codes=areas, as_of=as_of)
+    sib = [store.query(indicators=inds, level=lv, as_of=as_of) for lv in
+           sorted({_level(a) for a in areas}) if lv] if parents else []
+    out = pd.concat([hist, *sib], ignore_index=True) if sib else hist
+    out = out.assign(period=out["period"].astype(str))
+    return out.drop_duplicates(["indicator", "area_code", "period"], keep="last")
+
+
+def _level(code: str) -> str | None:
+    from citygrowth.areas.models import level_of
+
+    return level_of(code)
+
+
+def check_load_frame(session: Session, settings: Settings, frame: pd.DataFrame,
+                     as_of: dt.datetime | None = None) -> list[AnomalyWarning]:
+    """``check_batch`` with history, catalog and areas read from the system (what the ingest
+    path calls before committing a load; ``as_of`` = just before the load for a re-check)."""
+    from citygrowth.areas.models import Area
+    from citygrowth.catalog.framework import load_framework
+
+    if frame.empty:
+        return []
+    history = _history_for(settings, frame, as_of)
+    if as_of is None and "load_id" in frame.columns:
+        history = history[~history["load_id"].isin(set(frame["load_id"]))]
+    codes = {str(a) for a in frame["area_code"]}
+    parents = {c[:-3] for c in codes}
+    areas = session.scalars(select(Area).where(Area.parent_code.in_(parents))).all()
+    return check_batch(frame, history, load_framework("default"), areas)
+
+
+def record_warnings(session: Session, actor: Actor, load_id: str,
+                    warnings: list[AnomalyWarning]) -> list[AnomalyRecord]:
+    """Keep the warnings of a load so the loader can accept or send back each one."""
+    require(actor, "analysis.check")
+    existing = {r.key: r for r in session.scalars(
+        select(AnomalyRecord).where(AnomalyRecord.load_id == load_id))}
+    out = []
+    for w in warnings:
+        rec = existing.get(w.key)
+        if rec is None:
+            rec = AnomalyRecord(load_id=load_id, key=w.key, kind=w.kind, indicator=w.indicator,
+                                area_code=w.area_code, period=w.period, value=w.value,
+                                expected=w.expected, severity=w.severity, message=w.message,
+                                params=dict(w.params), decision="pending", note="")
+            session.add(rec)
+        out.append(rec)
+    session.flush()
+    return out
+
+
+def anomalies_for_load(session: Session, actor: Actor, settings: Settings,
+                       load_id: str) -> list[AnomalyRecord]:
+    """The warnings of a load: those recorded at load time, else checked now (and kept)."""
+    require(actor, "analysis.view")
+    rows = _visible(session, actor, load_id)
+    if rows:
+        return rows
+    from citygrowth.ingest.models import ObservationLoad
+    from citygrowth.observatory.store import ObservationStore
+
+    load = session.scalar(select(ObservationLoad).where(ObservationLoad.load_id == load_id))
+    if load is None:
+        raise NotFound("No load with id {load_id}.", load_id=load_id)
+    frame = ObservationStore(settings).query(indicators=list(load.indicators or []))
+    frame = frame[frame["load_id"] == load_id].assign(period=lambda f: f["period"].astype(str))
+    before = load.created_at - dt.timedelta(microseconds=1)
+    warnings = check_load_frame(session, settings, frame, as_of=before)
+    from citygrowth.auth.actor import system_actor
+
+    record_warnings(session, system_actor("analysis"), load_id, warnings)
+    return _visible(session, actor, load_id)
+
+
+def _visible(session: Session, actor: Actor, load_id: str) -> list[AnomalyRecord]:
+    rows = session.scalars(select(AnomalyRecord).where(AnomalyRecord.load_id == load_id)
+                           .order_by(AnomalyRecord.id)).all()
+    prefixes = scope_prefixes(actor, "analysis.view")
+    return [r for r in rows if prefixes is None
+            or any(r.area_code.startswith(p) for p in prefixes)]
+
+
+def decide_anomaly(session: Session, actor: Actor, anomaly_id: int, decision: str,
+                   note: str = "") -> AnomalyRecord:
+    """Accept a warned value, or send it back to the department."""
+    rec = session.get(AnomalyRecord, anomaly_id)
+    require(actor, "analysis.decide", rec.area_code if rec else None)
+    if rec is None:
+        raise NotFound("No anomaly warning with id {id}.", id=anomaly_id)
+    if decision not in ("accepted", "returned"):
+        raise ValidationFailed("A decision is accepted or returned.", code="bad_decision")
+    rec.decision, rec.note = decision, note[:2000]
+    rec.decided_by, rec.decided_at = actor.username, utcnow()
+    record(session, actor, "analysis.decide", f"anomaly:{rec.id}",
+           {"decision": decision, "key": rec.key, "load_id": rec.load_id})
+    session.flush()
+    return rec
+
+
+def odds_for_target(settings: Settings, target: Any, today: dt.date
+                    ) -> tuple[float | None, dict[str, Any]]:
+    """Probability that a target (accountability ``Target``) is reached by its deadline.
+
+    The series is the target's linked indicator in its area when the store has it, else its
+    progress reports (last value per month, starting from the baseline).
+    """
+    series, source = _target_series(settings, target)
+    direction = "up" if target.target_value >= target.baseline else "down"
+    detail: dict[str, Any] = {"indicator": target.indicator_code or "", "series": source,
+                              "direction": direction, "odds_available": False}
+    if series is None or len(series) < 2:
+        return None, detail
+    freq = Period.parse(str(series.index[-1])).freq
+    deadline = str(Period.of(target.deadline, freq))
+    try:
+        p = target_odds(series, target.target_value, deadline, direction)
+    except ValidationFailed:
+        return None, detail
+    detail.update(deadline_period=deadline, odds_available=True, today=today.isoformat())
+    return p, detail
+
+
+def _target_series(settings: Settings, target: Any) -> tuple[pd.Series | None, str]:
+    if target.indicator_code:
+        try:
+            return series_for(settings, target.indicator_code, target.area_code), "store"
+        except NotFound:
+            pass
+    reports = sorted(target.reports, key=lambda r: r.reported_on)
+    if not reports:
+        return None, "reports"
+    values = {str(Period.of(target.start_date, "M")): float(target.baseline)}
+    for r in reports:
+        values[str(Period.of(r.reported_on, "M"))] = float(r.value)
+    return pd.Series(values), "reports"
+
+
+def odds_for_target_code(session: Session, actor: Actor, settings: Settings,
+                         code: str, today: dt.date) -> dict[str, Any]:
+    from citygrowth.accountability.models import Target
+
+    target = session.scalar(select(Target).where(Target.code == code))
+    require(actor, "analysis.view", target.area_code if target else None)
+    if target is None:
+        raise NotFound("No target with code {code}.", code=code)
+    odds, detail = odds_for_target(settings, target, today)
+    return {"target": code, "odds": odds, **detail}

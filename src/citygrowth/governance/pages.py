@@ -1,0 +1,236 @@
+"""Pages: the district and street command centers, the department view, a case, evaluation;
+the grid worker's mobile patrol and task list; the resident's report form and tracking page;
+helpers' tasks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from citygrowth.areas.models import Area
+from citygrowth.auth.permissions import can, require, scope_prefixes
+from citygrowth.db import utcnow
+from citygrowth.governance import charts, helpers
+from citygrowth.governance.evaluation import evaluate, recent_months
+from citygrowth.governance.intake import ReportInput, public_reporter, submit_report
+from citygrowth.governance.lifecycle import STATUSES, TABLE, actions_for, transition
+from citygrowth.governance.service import (
+    CaseFilter,
+    act,
+    by_token,
+    case_dict,
+    event_dict,
+    events_of,
+    get_case,
+    list_cases,
+    queue_counts,
+    tracking_actor,
+)
+from citygrowth.governance.taxonomy import leaf_categories
+from citygrowth.i18n import bilingual
+from citygrowth.web.deps import ActorDep, BusDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.templating import render_page
+
+router = APIRouter(tags=["command center"], include_in_schema=True)
+Queue = Annotated[str | None, Query(pattern=r"^(open|overdue|warning|supervised|pending)$")]
+StatusQ = Annotated[str | None, Query(max_length=20, pattern=r"^[a-z]+$")]
+StreetCode = Annotated[str, Path(pattern=r"^\d{9}$")]
+Token = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+CaseId = Annotated[int, Path(ge=1, le=2**31)]
+
+
+def _center(request: Request, session: Any, actor: Any, title: str, area: str | None,
+            queue: str | None, status: str | None) -> Response:
+    now = utcnow()
+    status_list = [status] if status in STATUSES else None
+    cases, total = list_cases(session, actor, CaseFilter(area_prefix=area, queue=queue,
+                                                         status=status_list, limit=200), now)
+    rows = [case_dict(session, c, now) for c in cases]
+    counts = queue_counts(session, actor, area, now)
+    mapped, _ = list_cases(session, actor, CaseFilter(area_prefix=area, queue="open",
+                                                      limit=1000), now)
+    return render_page(request, "governance/center.html", actor, {
+        "title": title, "area": area, "queue": queue, "status": status, "rows": rows,
+        "total": total, "counts": counts, "statuses": STATUSES,
+        "map_option": charts.case_map_option([case_dict(session, c, now) for c in mapped]),
+        "queue_option": charts.queue_option(counts),
+        "streets": _streets(session, actor)})
+
+
+def _streets(session: Any, actor: Any) -> list[Area]:
+    prefixes = scope_prefixes(actor, "case.view")
+    streets = session.scalars(select(Area).where(Area.level == "street").order_by(Area.code))
+    return [s for s in streets if prefixes is None or any(s.code.startswith(p) or
+                                                          p.startswith(s.code) for p in prefixes)]
+
+
+@router.get("/command", summary="District command center")
+def district_center(request: Request, session: SessionDep, actor: UserDep, queue: Queue = None,
+                    status: StatusQ = None) -> Response:
+    require(actor, "case.view", None)
+    return _center(request, session, actor, "District command center", None, queue, status)
+
+
+@router.get("/command/street/{code}", summary="Street command center")
+def street_center(request: Request, session: SessionDep, actor: UserDep, code: StreetCode,
+                  queue: Queue = None, status: StatusQ = None) -> Response:
+    require(actor, "case.view", code)
+    return _center(request, session, actor, "Street command center", code, queue, status)
+
+
+@router.get("/command/department", summary="Department view: assigned cases")
+def department_center(request: Request, session: SessionDep, actor: UserDep,
+                      queue: Queue = None, status: StatusQ = None) -> Response:
+    require(actor, "case.view", None)
+    return _center(request, session, actor, "Department view", None, queue, status)
+
+
+@router.get("/command/cases/{case_id}", summary="One case")
+def case_page(request: Request, session: SessionDep, actor: UserDep, case_id: CaseId,
+              ) -> Response:
+    case = get_case(session, actor, case_id)
+    return render_page(request, "governance/case.html", actor, {
+        "case": case_dict(session, case, actor=actor),
+        "events": [event_dict(e) for e in events_of(session, case)],
+        "actions": actions_for(actor, case), "departments": _departments(session)})
+
+
+def _departments(session: Any) -> list[Any]:
+    from citygrowth.auth.models import Department
+
+    return list(session.scalars(select(Department).where(Department.active.is_(True))
+                                .order_by(Department.code)))
+
+
+@router.post("/command/cases/{case_id}/act", summary="Apply an action from the case page")
+def case_act(session: SessionDep, actor: UserDep, bus: BusDep, case_id: CaseId,
+             action: Annotated[str, Form(max_length=30)],
+             note: Annotated[str, Form(max_length=2000)] = "",
+             department_code: Annotated[str, Form(max_length=40)] = "",
+             hours: Annotated[float | None, Form(gt=0, le=400)] = None) -> Response:
+    act(session, actor, case_id, action, bus=bus, note=note,
+        department_code=department_code or None, hours=hours)
+    return RedirectResponse(f"/command/cases/{case_id}", status_code=303)
+
+
+@router.get("/command/evaluation", summary="Evaluation tables")
+def evaluation_page(request: Request, session: SessionDep, actor: UserDep,
+                    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+                    = None) -> Response:
+    months = [month] if month else recent_months()
+    df = evaluate(session, actor, months)
+    rows = df.astype(object).where(df.notna(), None).to_dict("records")
+    return render_page(request, "governance/evaluation.html", actor, {
+        "rows": rows, "months": months, "month": month or "",
+        "levels": ("district", "street", "grid", "department"),
+        "trend": charts.ontime_trend_option([r for r in rows if r["level"] == "street"])})
+
+
+# --- grid worker (mobile) --------------------------------------------------------------------
+
+@router.get("/m/patrol", summary="Grid worker's patrol report (mobile)")
+def patrol(request: Request, session: SessionDep, actor: UserDep) -> Response:
+    require(actor, "case.report", None)
+    return render_page(request, "governance/patrol.html", actor, {
+        "categories": leaf_categories(session)})
+
+
+@router.get("/m/tasks", summary="Grid worker's tasks (mobile)")
+def tasks(request: Request, session: SessionDep, actor: UserDep) -> Response:
+    require(actor, "case.view", None)
+    verify, _ = list_cases(session, actor, CaseFilter(status=["handled"], limit=100))
+    mine, _ = list_cases(session, actor, CaseFilter(queue="open", limit=100))
+    return render_page(request, "governance/tasks.html", actor, {
+        "verify": [case_dict(session, c) for c in verify if can(actor, "case.verify", c.area_code)],
+        "open": [case_dict(session, c) for c in mine]})
+
+
+@router.post("/m/tasks/{case_id}/verify", summary="Verify (核查) a handled case")
+def verify_case(session: SessionDep, actor: UserDep, bus: BusDep, case_id: CaseId,
+                outcome: Annotated[str, Form(pattern=r"^(pass|fail)$")],
+                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    act(session, actor, case_id, "verify" if outcome == "pass" else "rework", bus=bus, note=note)
+    return RedirectResponse("/m/tasks", status_code=303)
+
+
+# --- residents -------------------------------------------------------------------------------
+
+@router.get("/report", summary="Resident report form")
+def report_form(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    return render_page(request, "governance/report.html", actor, {
+        "categories": leaf_categories(session), "problems": []})
+
+
+@router.post("/report", summary="Submit a resident report")
+def report_submit(request: Request, session: SessionDep, actor: ActorDep,
+                  settings: SettingsDep, bus: BusDep,
+                  category_code: Annotated[str, Form(max_length=20)],
+                  description: Annotated[str, Form(max_length=4000)] = "",
+                  address: Annotated[str, Form(max_length=300)] = "",
+                  lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+                  lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
+                  contact: Annotated[str, Form(max_length=200)] = "",
+                  idempotency_key: Annotated[str | None, Form(min_length=8, max_length=64)]
+                  = None) -> Response:
+    reporter = actor if can(actor, "case.report") else public_reporter(settings.district_code)
+    inp = ReportInput(category_code=category_code, lat=lat, lon=lon, description=description,
+                      address=address, contact=contact, source="resident",
+                      idempotency_key=idempotency_key)
+    result = submit_report(session, reporter, inp, district_code=settings.district_code, bus=bus)
+    session.commit()
+    return RedirectResponse(f"/track/{result.case.token}", status_code=303)
+
+
+@router.get("/track/{token}", summary="Resident tracking page")
+def track(request: Request, session: SessionDep, actor: ActorDep, token: Token) -> Response:
+    case = by_token(session, token)
+    public = {"report", *[a for a, t in TABLE.items() if t.target]}
+    return render_page(request, "governance/track.html", actor, {
+        "case": case_dict(session, case), "token": token,
+        "events": [event_dict(e) for e in events_of(session, case) if e.action in public]})
+
+
+@router.post("/track/{token}/rate", summary="Rate a closed case")
+def track_rate(session: SessionDep, bus: BusDep, token: Token,
+               rating: Annotated[int, Form(ge=1, le=5)],
+               note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    case = by_token(session, token)
+    transition(session, tracking_actor(case), case, "rate", rating=rating, note=note, bus=bus)
+    return RedirectResponse(f"/track/{token}", status_code=303)
+
+
+@router.post("/track/{token}/reopen", summary="Reopen a closed case")
+def track_reopen(session: SessionDep, bus: BusDep, token: Token,
+                 note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    case = by_token(session, token)
+    transition(session, tracking_actor(case), case, "reopen", note=note, bus=bus)
+    return RedirectResponse(f"/track/{token}", status_code=303)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+@router.get("/help", summary="Help tasks (党员帮办, 网格共建)")
+def help_page(request: Request, session: SessionDep, actor: UserDep) -> Response:
+    tasks_ = helpers.list_tasks(session, actor)
+    names = {a.code: bilingual(a.name_zh, a.name_en) for a in session.scalars(
+        select(Area).where(Area.code.in_({t.area_code for t in tasks_})))}
+    return render_page(request, "governance/help.html", actor, {
+        "tasks": tasks_, "areas": names, "statuses": helpers.TASK_STATUSES,
+        "can_take": can(actor, "help.take")})
+
+
+@router.post("/help/{task_id}/take", summary="Take a help task")
+def help_take(session: SessionDep, actor: UserDep, task_id: CaseId) -> Response:
+    helpers.take_task(session, actor, task_id)
+    return RedirectResponse("/help", status_code=303)
+
+
+@router.post("/help/{task_id}/done", summary="Finish a help task")
+def help_done(session: SessionDep, actor: UserDep, task_id: CaseId,
+              hours: Annotated[float, Form(gt=0, le=24)]) -> Response:
+    helpers.finish_task(session, actor, task_id, hours)
+    return RedirectResponse("/help", status_code=303)
+

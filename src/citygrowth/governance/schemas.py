@@ -1,0 +1,50 @@
+"""Pydantic shapes at the edges of the governance API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReportIn(BaseModel):
+    """A report sent as JSON (patrol app, integrations)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category_code: str = Field(min_length=1, max_length=20)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    area_code: str | None = Field(default=None, max_length=15, pattern=r"^\d{6,15}$")
+    description: str = Field(default="", max_length=4000)
+    address: str = Field(default="", max_length=300)
+    photos: list[str] = Field(default_factory=list, max_length=9)
+    source: str = Field(default="api", pattern=r"^(patrol|resident|api|hotline)$")
+    device_id: str = Field(default="", max_length=100)
+    contact: str = Field(default="", max_length=200)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=64)
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=2000)
+    photos: list[str] = Field(default_factory=list, max_length=9)
+    department_code: str | None = Field(default=None, max_length=40)
+    hours: float | None = Field(default=None, gt=0, le=400)
+    rating: int | None = Field(default=None, ge=1, le=5)
+
+
+class HelpTaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    area_code: str = Field(pattern=r"^\d{15}$")
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+
+
+class HoursIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hours: float = Field(gt=0, le=24)

@@ -1,0 +1,98 @@
+"""JSON API of the index (``/api/index/…``); thin over the service. Tables also as CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from citygrowth.index import service
+from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
+
+router = APIRouter(prefix="/api/index", tags=["index"])
+
+Level = Literal["street", "community", "grid"]
+Framework = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")]
+Code = Annotated[str, Query(min_length=1, max_length=60)]
+PeriodQ = Annotated[str, Query(min_length=4, max_length=12)]
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    clean = df.astype(object).where(pd.notna(df), None)
+    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()}
+            for r in clean.to_dict("records")]
+
+
+def _table(df: pd.DataFrame, fmt: str, name: str) -> Any:
+    if fmt == "csv":
+        return Response(df.to_csv(index=False), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return {"ok": True, "rows": _records(df)}
+
+
+class ComputeIn(BaseModel):
+    framework: str = Field("default", min_length=1, max_length=60,
+                           pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+@router.get("/results", summary="Index results per unit, period and node")
+def results(settings: SettingsDep, actor: UserDep, framework: Framework = "default",
+            vintage: Annotated[str, Query(max_length=40)] = "latest", level: Level = "street",
+            period: PeriodQ | None = None, code: Code | None = None,
+            format: Literal["json", "csv"] = "json") -> Any:
+    df = service.results_for(settings, actor, framework, vintage, level, period, code)
+    return _table(df, format, f"index-{level}")
+
+
+@router.get("/runs", summary="Runs of the index, newest first")
+def runs(session: SessionDep, actor: UserDep, framework: Framework | None = None,
+         limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    return {"ok": True, "runs": [r.as_dict() for r in service.list_runs(
+        session, actor, framework, limit)]}
+
+
+@router.post("/runs", summary="Compute the index now from the observation store")
+def compute(body: ComputeIn, session: SessionDep, settings: SettingsDep, actor: UserDep,
+            bus: BusDep) -> dict[str, Any]:
+    run = service.compute_index(session, settings, actor, body.framework, bus=bus)
+    return {"ok": True, "run": run.as_dict()}
+
+
+@router.get("/audit", summary="Statistical audit of the latest run")
+def audit(settings: SettingsDep, actor: UserDep, framework: Framework = "default",
+          level: Level = "street") -> dict[str, Any]:
+    return {"ok": True, **service.audit_for(settings, actor, framework, level)}
+
+
+@router.get("/uncertainty", summary="Monte Carlo rank intervals per unit")
+def uncertainty(settings: SettingsDep, actor: UserDep, framework: Framework = "default",
+                level: Level = "street", runs: Annotated[int, Query(ge=2, le=200)] = 50,
+                weights_noise: Annotated[float, Query(ge=0, le=1)] = 0.25,
+                vary_aggregation: bool = True, seed: Annotated[int, Query(ge=0, le=2**31)] = 1,
+                format: Literal["json", "csv"] = "json") -> Any:
+    df = service.uncertainty_for(settings, actor, framework, level, runs, weights_noise,
+                                 vary_aggregation, seed)
+    return _table(df, format, f"index-uncertainty-{level}")
+
+
+@router.get("/explanations", summary="Each indicator's contribution to a unit's change")
+def explanations(settings: SettingsDep, actor: UserDep, unit: Code, start: PeriodQ,
+                 end: PeriodQ, framework: Framework = "default", level: Level = "street",
+                 code: Code | None = None, format: Literal["json", "csv"] = "json") -> Any:
+    df = service.explain_for(settings, actor, unit, start, end, framework, level, code)
+    if format == "csv":
+        return _table(df, format, f"index-explain-{unit}")
+    return {"ok": True, "change": df.attrs["node_change"], "residual": df.attrs["residual"],
+            "rows": _records(df)}
+
+
+@router.get("/strengths", summary="A unit's strongest and weakest indicators")
+def strengths(settings: SettingsDep, actor: UserDep, unit: Code, period: PeriodQ,
+              framework: Framework = "default", level: Level = "street",
+              n: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, Any]:
+    return {"ok": True, **service.strengths_for(settings, actor, unit, period, framework,
+                                                level, n)}

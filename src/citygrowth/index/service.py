@@ -1,0 +1,284 @@
+"""The index on the server: computed from the observation store, stored by framework version
+and data vintage, read back for pages, the API and other domains.
+
+Results of a run are Parquet files under
+``<data_dir>/results/<framework code>/<framework version>/<vintage key>/``: per area level
+``<level>.parquet`` (unit, period, code, value, rank) and ``<level>.raw.parquet`` (the
+indicator values the run started from, so audits and explanations can rebuild the run), plus
+``run.json``. The run's metadata is a row of ``index_runs``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citygrowth.auth.actor import Actor
+from citygrowth.auth.audit import record
+from citygrowth.auth.permissions import require
+from citygrowth.db import utcnow
+from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.events import EventBus
+from citygrowth.index.coin import Coin
+from citygrowth.index.models import IndexRun
+from citygrowth.index.spec import IndexSpec, spec_for_framework
+from citygrowth.settings import Settings
+
+LEVELS = ("street", "community", "grid")
+
+
+def results_root(settings: Settings, spec: IndexSpec) -> Path:
+    return settings.data_dir / "results" / _safe(spec.code) / _safe(spec.version)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "", text) or "_"
+
+
+def vintage_key(vintage: str) -> str:
+    """A sortable folder name for a vintage timestamp (``2026-11-26T10:40:32+00:00`` →
+    ``20261126T104032``)."""
+    return _safe(vintage.replace("-", "").replace(":", "").split("+")[0].replace(".", "_"))
+
+
+def _observations(settings: Settings, spec: IndexSpec, level: str) -> pd.DataFrame:
+    from citygrowth.areas.models import LEVELS as AREA_LEVELS
+    from citygrowth.catalog.framework import load_framework
+    from citygrowth.observatory.store import ObservationStore
+
+    fw = load_framework(spec.code)
+    store = ObservationStore(settings)
+    present = set(store.summary()["indicator"])
+    codes = [i.code for i in fw.indicators if i.code in spec.nodes and i.code in present
+             and AREA_LEVELS.index(i.finest_level) >= AREA_LEVELS.index(level)]
+    if not codes:
+        return pd.DataFrame(columns=["indicator", "area_code", "period", "value"])
+    obs = store.rollup(codes, to_level=level, framework=fw)
+    rules = {i.code: i.rollup.rule for i in fw.indicators}
+    return annualise(obs, rules)
+
+
+def annualise(obs: pd.DataFrame, rules: dict[str, str]) -> pd.DataFrame:
+    """The server computes the index per year: quarterly and monthly values become the
+    year's sum for indicators rolled up by ``sum`` (flows such as GDP or new jobs) and the
+    year's mean for the others (rates, averages)."""
+    obs = obs[["indicator", "area_code", "period", "value"]].copy()
+    obs["period"] = obs["period"].astype(str).str[:4]
+    is_sum = obs["indicator"].map(rules).eq("sum")
+    parts = []
+    for flag, fn in ((True, "sum"), (False, "mean")):
+        block = obs[is_sum == flag]
+        if len(block):
+            parts.append(block.groupby(["indicator", "area_code", "period"], as_index=False)
+                         ["value"].agg(fn))
+    return pd.concat(parts, ignore_index=True) if parts else obs
+
+
+def _latest_vintage(settings: Settings) -> str:
+    from citygrowth.observatory.store import ObservationStore
+
+    summary = ObservationStore(settings).summary()
+    if summary.empty or summary["last_vintage"].isna().all():
+        raise ValidationFailed("There are no observations to compute the index from.",
+                               code="no_observations")
+    return pd.Timestamp(summary["last_vintage"].max()).isoformat()
+
+
+def _rank(long: pd.DataFrame) -> pd.DataFrame:
+    long = long.copy()
+    long["rank"] = long.groupby(["period", "code"])["value"].rank(
+        ascending=False, method="min").astype("Int64")
+    return long
+
+
+def compute_level(spec: IndexSpec, obs: pd.DataFrame) -> tuple[Coin, pd.DataFrame] | None:
+    """The coin of one area level from rolled-up observations, or None without data."""
+    if obs.empty:
+        return None
+    raw = obs.pivot_table(index=["area_code", "period"], columns="indicator", values="value",
+                          aggfunc="last")
+    raw.columns.name = None
+    raw.index = raw.index.set_names(["unit", "period"])
+    coin = Coin.build(spec, raw.astype(float))
+    return coin, _rank(coin.long("Aggregated"))
+
+
+def compute_index(session: Session, settings: Settings, actor: Actor,
+                  framework: str = "default", bus: EventBus | None = None,
+                  levels: tuple[str, ...] = LEVELS) -> IndexRun:
+    """Compute the index of ``framework`` per area level and period from the observation
+    store; store the results; publish ``index.computed``."""
+    require(actor, "index.compute")
+    spec = spec_for_framework(framework)
+    vintage = _latest_vintage(settings)
+    folder = results_root(settings, spec) / vintage_key(vintage)
+    folder.mkdir(parents=True, exist_ok=True)
+    run = IndexRun(framework_code=spec.code, framework_version=spec.version, vintage=vintage,
+                   status="running", levels="[]", rows=0, results_path=str(folder),
+                   settings_json=json.dumps(spec.settings, default=str), message="",
+                   actor=actor.username, started_at=utcnow())
+    session.add(run)
+    session.flush()
+    done: list[str] = []
+    rows = 0
+    for level in levels:
+        built = compute_level(spec, _observations(settings, spec, level))
+        if built is None:
+            continue
+        coin, long = built
+        long.to_parquet(folder / f"{level}.parquet", index=False)
+        coin.raw.reset_index().to_parquet(folder / f"{level}.raw.parquet", index=False)
+        done.append(level)
+        rows += len(long)
+    run.status = "done"
+    run.levels = json.dumps(done)
+    run.rows = rows
+    run.finished_at = utcnow()
+    (folder / "run.json").write_text(json.dumps(run.as_dict(), default=str), "utf-8")
+    record(session, actor, "index.compute", f"{spec.code}@{vintage}",
+           {"levels": done, "rows": rows})
+    session.flush()
+    if bus is not None:
+        bus.publish("index.computed", {"framework": spec.code, "version": spec.version,
+                                       "vintage": vintage, "levels": done, "run_id": run.id})
+    return run
+
+
+def _run_folder(settings: Settings, framework: str, vintage: str) -> tuple[IndexSpec, Path]:
+    spec = spec_for_framework(framework)
+    root = results_root(settings, spec)
+    if vintage == "latest":
+        found = sorted(p for p in root.glob("*") if (p / "run.json").exists()) \
+            if root.exists() else []
+        if not found:
+            raise NotFound("The index has not been computed yet.", code="no_index_results")
+        return spec, found[-1]
+    folder = root / vintage_key(vintage)
+    if not (folder / "run.json").exists():
+        raise NotFound("No index results for vintage {vintage}.", code="no_index_results",
+                       vintage=vintage)
+    return spec, folder
+
+
+def read_results(settings: Settings, framework: str = "default", vintage: str = "latest",
+                 level: str = "street", period: str | None = None) -> pd.DataFrame:
+    """Stored results: DataFrame(unit, period, code, value, rank)."""
+    if level not in LEVELS:
+        raise ValidationFailed("Unknown area level '{level}'.", code="bad_level", level=level)
+    _, folder = _run_folder(settings, framework, vintage)
+    path = folder / f"{level}.parquet"
+    if not path.exists():
+        return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
+    df = pd.read_parquet(path)
+    if period is not None:
+        df = df[df["period"] == period]
+    return df.reset_index(drop=True)
+
+
+def load_coin(settings: Settings, framework: str = "default", vintage: str = "latest",
+              level: str = "street") -> Coin:
+    """Rebuild the coin of a stored run (for audits, uncertainty and explanations)."""
+    spec, folder = _run_folder(settings, framework, vintage)
+    path = folder / f"{level}.raw.parquet"
+    if level not in LEVELS or not path.exists():
+        raise NotFound("No index results for level {level}.", code="no_index_results",
+                       level=level)
+    raw = pd.read_parquet(path).set_index(["unit", "period"])
+    return Coin.build(spec, raw)
+
+
+def list_runs(session: Session, actor: Actor, framework: str | None = None,
+              limit: int = 50) -> list[IndexRun]:
+    require(actor, "index.read")
+    q = select(IndexRun).order_by(IndexRun.id.desc()).limit(limit)
+    if framework:
+        q = q.where(IndexRun.framework_code == framework)
+    return list(session.scalars(q))
+
+
+def latest_vintage_computed(session: Session, framework_code: str) -> str | None:
+    q = (select(IndexRun.vintage).where(IndexRun.framework_code == framework_code,
+                                        IndexRun.status == "done")
+         .order_by(IndexRun.id.desc()).limit(1))
+    return session.scalar(q)
+
+
+def summary_of(run: IndexRun) -> dict[str, Any]:
+    return run.as_dict()
+
+
+# --- reading, with permissions (routes and other domains) ---------------------------------
+
+def _in_scope(df: pd.DataFrame, actor: Actor) -> pd.DataFrame:
+    from citygrowth.auth.permissions import scope_prefixes
+
+    prefixes = scope_prefixes(actor, "index.read")
+    if prefixes is None or df.empty:
+        return df
+    mask = pd.Series(False, index=df.index)
+    for p in prefixes:
+        mask |= df["unit"].astype(str).str.startswith(p)
+    return df[mask]
+
+
+def results_for(settings: Settings, actor: Actor, framework: str = "default",
+                vintage: str = "latest", level: str = "street", period: str | None = None,
+                code: str | None = None) -> pd.DataFrame:
+    """:func:`read_results` limited to the areas the actor may see."""
+    require(actor, "index.read")
+    df = read_results(settings, framework, vintage, level, period)
+    if code is not None:
+        df = df[df["code"] == code]
+    return _in_scope(df, actor).reset_index(drop=True)
+
+
+def audit_for(settings: Settings, actor: Actor, framework: str = "default",
+              level: str = "street") -> dict[str, Any]:
+    from citygrowth.index.audit import audit
+
+    require(actor, "index.read")
+    return audit(load_coin(settings, framework, "latest", level))
+
+
+def uncertainty_for(settings: Settings, actor: Actor, framework: str = "default",
+                    level: str = "street", runs: int = 50, weights_noise: float = 0.25,
+                    vary_aggregation: bool = True, seed: int = 1) -> pd.DataFrame:
+    """Monte Carlo rank intervals of the stored run (weights noise, and arithmetic versus
+    geometric aggregation when ``vary_aggregation``)."""
+    from citygrowth.index.sensitivity import uncertainty
+
+    require(actor, "index.read")
+    coin = load_coin(settings, framework, "latest", level)
+    factors: list[dict[str, Any]] = [{"name": "weights", "kind": "weights",
+                                      "noise": weights_noise}]
+    if vary_aggregation:
+        factors.append({"name": "aggregation", "path": "aggregate.method",
+                        "options": ["arithmetic", "geometric"]})
+    summary = uncertainty(coin, factors, n=runs, seed=seed).summary
+    return _in_scope(summary, actor).reset_index(drop=True)
+
+
+def explain_for(settings: Settings, actor: Actor, unit: str, start: str, end: str,
+                framework: str = "default", level: str = "street",
+                code: str | None = None) -> pd.DataFrame:
+    from citygrowth.index.explain import contributions
+
+    require(actor, "index.read", unit)
+    return contributions(load_coin(settings, framework, "latest", level), unit, start, end,
+                         code)
+
+
+def strengths_for(settings: Settings, actor: Actor, unit: str, period: str,
+                  framework: str = "default", level: str = "street", n: int = 5
+                  ) -> dict[str, list]:
+    from citygrowth.index.explain import strengths_weaknesses
+
+    require(actor, "index.read", unit)
+    return strengths_weaknesses(load_coin(settings, framework, "latest", level), unit, period,
+                                n)

@@ -1,0 +1,103 @@
+"""The demo's totals (119 projects, exactly 1530 亿元) and the measures in the observation store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from citygrowth.accountability import approvals, projects, targets
+from citygrowth.accountability.demo import seed_demo
+from citygrowth.accountability.measures import build_measures, publish_measures
+from citygrowth.accountability.models import Lead, Project, Target
+from citygrowth.auth.actor import system_actor
+from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.events import EventBus
+from citygrowth.settings import Settings
+from tests.accountability.conftest import setup_district
+from tests.conftest import needs
+from tests.factories import DISTRICT, STREET_A, STREET_B
+
+TODAY = dt.date(2026, 11, 26)
+
+
+def test_demo_has_119_projects_summing_exactly_to_1530_yi(session: Session) -> None:
+    setup_district(session)
+    result = seed_demo(session, system_actor("demo"), DISTRICT, TODAY)
+    assert result["projects"] == 119
+    assert session.scalar(select(func.sum(Project.total_wan))) == 1530 * 10_000
+    pf = projects.portfolio(session, system_actor())
+    assert (pf["count"], pf["total_yi"], pf["illustrative"]) == (119, 1530.0, True)
+    lead_three = {r["industry"] for r in pf["by_industry"][:3]}
+    assert lead_three == {"blue_economy", "sci_tech", "big_data"}
+    assert {p.area_code for p in session.scalars(select(Project))} == {STREET_A, STREET_B}
+    # a second run changes nothing
+    assert seed_demo(session, system_actor("demo"), DISTRICT, TODAY) == {"created": False}
+    assert session.scalar(select(func.count()).select_from(Project)) == 119
+
+
+def test_demo_tells_the_20_to_1_day_story_and_has_the_seed_targets(
+        sqlite_session: Session) -> None:
+    setup_district(sqlite_session)
+    seed_demo(sqlite_session, system_actor("demo"), DISTRICT, TODAY)
+    stats = approvals.approval_stats(sqlite_session, system_actor(), TODAY)
+    by_year = {y["year"]: y for y in stats["by_year"]}
+    assert 18 <= by_year[2019]["median_days"] <= 22
+    assert by_year[2025]["median_days"] == 1 and by_year[2026]["median_days"] == 1
+    assert 90 <= stats["this_year"]["count"] < 100  # "nearly 100 projects approved"
+    assert [o["code"] for o in stats["overdue"]] == ["AP-2026-P003"]
+    codes = set(sqlite_session.scalars(select(Target.code)))
+    assert {"T-SCHOOLS", "T-MOVEBACK", "T-RESETTLE", "T-PARKING", "T-ROADS", "T-CHOKE",
+            "T-DOCTOR", "T-COMPOUNDS", "T-ILLEGAL", "T-SHANTY"} <= codes
+    rows = {r["code"]: r for r in targets.list_targets(sqlite_session, system_actor(), TODAY)}
+    assert rows["T-SCHOOLS"]["latest_value"] == 6 and rows["T-SCHOOLS"]["target_value"] == 20
+    assert {r["status"] for r in rows.values()} == {"green", "amber", "red"}
+    depts = {lead.source_department_code for lead in sqlite_session.scalars(select(Lead))}
+    assert depts == {"science", "industry", "invest"}
+
+
+def test_measures_frame_has_the_four_indicators(sqlite_session: Session) -> None:
+    setup_district(sqlite_session)
+    seed_demo(sqlite_session, system_actor("demo"), DISTRICT, TODAY)
+    frame = build_measures(sqlite_session, DISTRICT, TODAY)
+    assert set(frame["indicator"]) == {"GOV_APPROVAL_DAYS", "GOV_TARGETS_ON_TRACK",
+                                       "ECO_KEY_PROJECT_INVEST", "IND_INVEST_LEADS_LANDED"}
+    assert frame["period"].max() == "2026-11"
+    days = frame[(frame.indicator == "GOV_APPROVAL_DAYS") & (frame.area_code == DISTRICT)]
+    first, last = days.iloc[0], days.iloc[-1]
+    assert first.period.startswith("2019-") and first.value > 15 and last.value == 1.0
+    streets = set(frame[frame.indicator == "ECO_KEY_PROJECT_INVEST"].area_code)
+    assert streets == {DISTRICT, STREET_A, STREET_B}
+
+
+# ibis 12 calls DuckDB and pandas APIs that they deprecate (third-party warnings, not ours)
+@pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
+def test_measures_arrive_in_the_observation_store(settings: Settings) -> None:
+    needs("observation store", importlib.util.find_spec("citygrowth.observatory.store")
+          is not None and importlib.util.find_spec("citygrowth.ingest.service") is not None)
+    from citygrowth.observatory.store import ObservationStore
+
+    engine = make_engine(settings.resolved_database_url)
+    factory = make_sessionmaker(engine)
+    with factory() as s:
+        setup_district(s)
+        seed_demo(s, system_actor("demo"), DISTRICT, TODAY)
+        s.commit()
+    bus = EventBus()
+    with factory() as s:
+        counts = publish_measures(s, settings, system_actor(), bus, TODAY)
+        s.commit()
+    engine.dispose()
+    assert all(n > 0 for n in counts.values())
+    got = ObservationStore(settings).query(indicators=["GOV_APPROVAL_DAYS",
+                                                       "ECO_KEY_PROJECT_INVEST"])
+    district = got[(got.indicator == "GOV_APPROVAL_DAYS") & (got.area_code == DISTRICT)]
+    assert len(district) > 80
+    assert float(district.iloc[-1]["value"]) == 1.0
+    invest = got[(got.indicator == "ECO_KEY_PROJECT_INVEST") & (got.area_code == DISTRICT)]
+    assert invest["value"].sum() > 0
+    assert [e.topic for e in bus.recent] == ["observations.loaded"]

@@ -1,0 +1,157 @@
+"""A running citygrowth server on loopback with a small district's observations, shared by
+every exchange test of one worker, plus helpers to make a second, empty installation."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import uvicorn
+
+from citygrowth.app import create_app
+from citygrowth.auth import service as auth
+from citygrowth.auth.actor import system_actor
+from citygrowth.auth.permissions import permission_table
+from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.ingest.service import load_observations
+from citygrowth.plugins import get_plugin_manager
+from citygrowth.settings import Settings
+from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas
+
+# Quarterly GDP (亿元) for the district and both streets, monthly retail sales for the
+# district, annual financial institutions (家) for street A — two years each.
+GDP = {DISTRICT: [180.0, 185.5, 190.25, 200.85], STREET_A: [100.0, 101.5, 104.0, 110.0],
+       STREET_B: [80.0, 84.0, 86.25, 90.85]}
+
+
+def observations() -> pd.DataFrame:
+    rows = []
+    for area, values in GDP.items():
+        for q, v in enumerate(values, start=1):
+            rows.append(("ECO_GDP", area, f"2024-Q{q}", v))
+    for m in range(1, 13):
+        rows.append(("ECO_RETAIL_SALES", DISTRICT, f"2024-{m:02d}", 60.0 + m))
+    rows += [("ECO_FIN_INSTITUTIONS", STREET_A, "2023", 90.0),
+             ("ECO_FIN_INSTITUTIONS", STREET_A, "2024", 96.0)]
+    return pd.DataFrame(rows, columns=["indicator", "area_code", "period", "value"])
+
+
+# ibis 12 calls duckdb's deprecated fetch_arrow_table() and pandas' deprecated
+# future.infer_string option: third-party deprecations we cannot fix (the server thread shares
+# the process's warning filters).
+THIRD_PARTY_DEPRECATIONS = (
+    "ignore:fetch_arrow_table:DeprecationWarning",
+    "ignore:The 'future.infer_string' option is deprecated",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            for spec in THIRD_PARTY_DEPRECATIONS:
+                item.add_marker(pytest.mark.filterwarnings(spec))
+
+
+# The domains these tests need registered (their routes and permissions).
+PLUGINS = ("citygrowth.ingest.plugin", "citygrowth.exchange.plugin")
+
+
+@pytest.fixture(scope="package", autouse=True)
+def exchange_plugins() -> Iterator[None]:
+    """Make sure the exchange and ingest plugins are registered while these tests run, also
+    when the built-in plugin list is narrowed; undo it afterwards."""
+    pm = get_plugin_manager()
+    added = [n for n in PLUGINS if pm.get_plugin(n) is None]
+    for name in added:
+        pm.register(importlib.import_module(name), name=name)
+    permission_table.cache_clear()
+    yield
+    for name in added:
+        pm.unregister(name=name)
+    permission_table.cache_clear()
+
+
+@dataclass
+class World:
+    settings: Settings
+    base_url: str
+    machine_key: str
+    street_key: str
+
+
+def make_settings(root: Path, template: Path) -> Settings:
+    root.mkdir(parents=True, exist_ok=True)
+    db = root / "citygrowth.db"
+    shutil.copy(template, db)
+    settings = Settings(data_dir=root / "var", database_url=f"sqlite:///{db}", env="test",
+                        secret_key="exchange-secret", scheduler_enabled=False,
+                        log_level="ERROR")
+    settings.ensure_dirs()
+    return settings
+
+
+def seed_areas(settings: Settings) -> None:
+    """The test district's areas only (a second, empty installation)."""
+    engine = make_engine(settings.resolved_database_url)
+    with make_sessionmaker(engine)() as s:
+        make_areas(s)
+        s.commit()
+    engine.dispose()
+
+
+def seed(settings: Settings) -> dict[str, str]:
+    """Areas, a machine client and a street user with API keys, and the observations."""
+    engine = make_engine(settings.resolved_database_url)
+    keys: dict[str, str] = {}
+    with make_sessionmaker(engine)() as s:
+        make_areas(s)
+        sys = system_actor("test")
+        auth.create_user(s, sys, "city-platform", [auth.GrantInput("machine", DISTRICT)])
+        auth.create_user(s, sys, "street-a", [auth.GrantInput("street_commander", STREET_A)],
+                         password="secret-pass-1")
+        keys["machine"] = auth.create_api_key(s, sys, "city-platform", "exchange")
+        keys["street"] = auth.create_api_key(s, sys, "street-a", "exchange")
+        s.commit()
+        load_observations(s, settings, sys, observations(), source="test")
+        s.commit()
+    engine.dispose()
+    return keys
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture(scope="package")
+def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path,
+          exchange_plugins: None) -> Iterator[World]:
+    """One live server per test worker, on a loopback port of its own."""
+    settings = make_settings(tmp_path_factory.mktemp("exchange-server"), sqlite_template)
+    keys = seed(settings)
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), log_level="error", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the exchange test server did not start")
+        time.sleep(0.02)
+    yield World(settings, f"http://127.0.0.1:{port}", keys["machine"], keys["street"])
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()

@@ -1,0 +1,134 @@
+"""The server computes the district's index from the observation store, stores it by
+framework version and data vintage, and serves it over HTTP with permissions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session
+
+from citygrowth.auth.actor import system_actor
+from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.errors import Forbidden, NotFound
+from citygrowth.events import EventBus
+from citygrowth.index import jobs
+from citygrowth.index.models import IndexRun
+from citygrowth.index.service import compute_index, read_results, results_for
+from citygrowth.ingest.service import load_observations
+from citygrowth.settings import Settings
+from tests.factories import STREET_A, STREET_B, make_areas, make_user
+
+INDICATORS = {  # street-level indicators of the default framework, values per street
+    "ECO_GDP": (300.0, 450.0), "APP_MUSEUMS": (12.0, 10.0), "SOC_VOLUNTEER_ORGS": (280, 320),
+    "GOV_APPROVAL_DAYS": (3.0, 1.0), "IND_LISTED_COMPANIES": (40.0, 58.0),
+}
+
+
+def observations(year: int, bump: float = 1.0) -> pd.DataFrame:
+    rows = []
+    for code, vals in INDICATORS.items():
+        for street, v in zip((STREET_A, STREET_B), vals, strict=True):
+            period = f"{year}-Q4" if code == "ECO_GDP" else str(year)
+            rows.append({"indicator": code, "area_code": street, "period": period,
+                         "value": float(v) * bump})
+    return pd.DataFrame(rows)
+
+
+def load(session: Session, settings: Settings, frame: pd.DataFrame,
+         bus: EventBus | None = None) -> None:
+    load_observations(session, settings, system_actor("test"), frame, source="test", bus=bus)
+    session.commit()
+
+
+def test_compute_store_and_read(session: Session, settings: Settings) -> None:
+    make_areas(session)
+    session.commit()
+    load(session, settings, pd.concat([observations(2024), observations(2025, 1.1)]))
+    run = compute_index(session, settings, system_actor("test"))
+    session.commit()
+    assert run.status == "done" and "street" in run.levels and run.framework_code == "CGI"
+    res = read_results(settings, framework="default", level="street", period="2025")
+    assert list(res.columns) == ["unit", "period", "code", "value", "rank"]
+    assert set(res["unit"]) == {STREET_A, STREET_B}
+    idx = res[res["code"] == "CGI"].set_index("unit")
+    assert idx["rank"].tolist() in ([1, 2], [2, 1]) and idx["value"].between(0, 100).all()
+    gdp = res[res["code"] == "ECO_GDP"].set_index("unit")["value"]
+    # goalposts 400–1200 from the catalog: street A 330 → 0, street B 495 → 11.875
+    assert gdp[STREET_A] == 0.0 and gdp[STREET_B] == pytest.approx((495 - 400) / 800 * 100)
+    assert run.vintage in str(run.results_path) or run.results_path
+    assert session.query(IndexRun).count() == 1
+
+
+def test_permissions_and_scope(session: Session, settings: Settings) -> None:
+    make_areas(session)
+    _, commander = make_user(session, "cmd", ("street_commander", STREET_A))
+    _, resident = make_user(session, "res", ("resident", STREET_B))
+    session.commit()
+    load(session, settings, observations(2024))
+    with pytest.raises(Forbidden):
+        compute_index(session, settings, commander)
+    compute_index(session, settings, system_actor("test"))
+    seen = results_for(settings, commander, level="street")
+    assert set(seen["unit"]) == {STREET_A}
+    assert set(results_for(settings, resident)["unit"]) == {STREET_B}
+
+
+def test_nothing_computed_yet(settings: Settings) -> None:
+    with pytest.raises(NotFound):
+        read_results(settings, level="street")
+
+
+def test_recompute_after_observations_loaded(session: Session, settings: Settings,
+                                             sqlite_url: str) -> None:
+    make_areas(session)
+    session.commit()
+    bus = EventBus()
+    load(session, settings, observations(2024), bus=bus)
+    assert jobs.pending()  # the event hook noted the load
+    factory = make_sessionmaker(make_engine(settings.resolved_database_url))
+    assert jobs.recompute_job(sessionmaker=factory, settings=settings) is True
+    assert not jobs.recompute_job(sessionmaker=factory, settings=settings)  # nothing new
+    load(session, settings, observations(2025, 1.2), bus=bus)
+    assert jobs.recompute_job(sessionmaker=factory, settings=settings) is True
+    periods = set(read_results(settings, level="street")["period"])
+    assert periods == {"2024", "2025"}
+
+
+def test_http_api(client, session: Session, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    make_areas(session)
+    make_user(session, "admin", ("district_admin", "370203"))
+    make_user(session, "worker", ("grid_worker", STREET_A))
+    session.commit()
+    load(session, settings, pd.concat([observations(2024), observations(2025, 1.3)]))
+    assert client.get("/api/index/results").status_code == 401
+    assert client.post("/login", data={"username": "worker", "password": "secret-pass-1"}
+                       ).status_code in (200, 303)
+    r = client.post("/api/index/runs", json={"framework": "default"})
+    assert r.status_code == 403
+    client.post("/logout")
+    client.post("/login", data={"username": "admin", "password": "secret-pass-1"})
+    r = client.post("/api/index/runs", json={"framework": "default"})
+    assert r.status_code == 200, r.text
+    assert r.json()["run"]["status"] == "done"
+    rows = client.get("/api/index/results", params={"code": "CGI", "period": "2025"}).json()
+    assert {row["unit"] for row in rows["rows"]} == {STREET_A, STREET_B}
+    csv = client.get("/api/index/results", params={"format": "csv"})
+    assert csv.text.startswith("unit,period,code,value,rank")
+    assert client.get("/api/index/runs").json()["runs"][0]["status"] == "done"
+    audit = client.get("/api/index/audit").json()
+    assert audit["ok"] and {g["code"] for g in audit["groups"]} >= {"CGI"}
+    unc = client.get("/api/index/uncertainty", params={"runs": 5}).json()
+    assert len(unc["rows"]) == 4 and all(r["q05"] <= r["q95"] for r in unc["rows"])
+    ex = client.get("/api/index/explanations", params={
+        "unit": STREET_B, "start": "2024", "end": "2025"}).json()
+    assert ex["ok"] and abs(ex["residual"]) < 1e-6
+    assert abs(sum(r["contribution"] for r in ex["rows"]) - ex["change"]) < 1e-6
+    st = client.get("/api/index/strengths", params={"unit": STREET_B, "period": "2025"})
+    assert st.status_code == 200 and st.json()["strengths"]
+    bad = client.get("/api/index/results", params={"level": "planet"})
+    assert bad.status_code == 422
+    missing = client.get("/api/index/explanations", params={
+        "unit": "nowhere", "start": "2024", "end": "2025"})
+    assert missing.status_code in (400, 403, 404)
+    assert np.isfinite(ex["change"])

@@ -1,0 +1,79 @@
+"""schemathesis over every operation of the OpenAPI schema — whatever routes the domains and
+plugins add — as an anonymous client and as a district administrator with an API key.
+
+No request may produce a server error, and every JSON error has exactly the one shape
+``{"ok", "error", "code", "errors"}``. Each operation is one test (so xdist spreads them);
+the examples and fuzzing phases run with a few examples each to keep the whole run short.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from citygrowth.app import create_app
+from citygrowth.auth import service as auth
+from citygrowth.auth.actor import system_actor
+from citygrowth.db import make_engine, make_sessionmaker, upgrade
+from citygrowth.settings import Settings
+from tests.factories import DISTRICT, STREET_A, make_areas, make_user
+
+ERROR_KEYS = {"ok", "error", "code", "errors"}
+MAX_EXAMPLES = 6
+
+
+# The app is made when the module is collected (schemathesis reads its schema then); its
+# temporary store is migrated and seeded by ``fuzz_store`` before the first case runs.
+_ROOT = Path(tempfile.mkdtemp(prefix="citygrowth-fuzz-"))
+atexit.register(shutil.rmtree, _ROOT, True)
+_URL = f"sqlite:///{_ROOT / 'citygrowth.db'}"
+APP = create_app(Settings(data_dir=_ROOT / "var", database_url=_URL, env="test",
+                          secret_key="fuzz-secret", scheduler_enabled=False, log_level="ERROR"))
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+schema.config.phases.coverage.enabled = False
+schema.config.phases.stateful.enabled = False
+
+
+@pytest.fixture(scope="module")
+def fuzz_key() -> str:
+    """Migrate and seed the fuzzed app's store; the district administrator's API key."""
+    upgrade(_URL)
+    engine = make_engine(_URL)
+    with make_sessionmaker(engine)() as s:
+        make_areas(s)
+        make_user(s, "cmd", ("street_commander", STREET_A))
+        auth.create_user(s, system_actor(), "fuzz-admin",
+                         [auth.GrantInput("district_admin", DISTRICT)])
+        key = auth.create_api_key(s, system_actor(), "fuzz-admin", "fuzz")
+        s.commit()
+    engine.dispose()
+    return key
+
+
+def check_error_shape(response: Any) -> None:
+    if response.status_code < 400:
+        return
+    if "json" not in response.headers.get("content-type", [""])[0]:
+        return
+    body = response.json()
+    assert isinstance(body, dict) and set(body) == ERROR_KEYS, (
+        f"{response.status_code} error body is not the one shape: {body!r}")
+    assert body["ok"] is False and isinstance(body["errors"], list)
+
+
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None,
+          suppress_health_check=list(HealthCheck))
+def test_no_server_error_and_one_error_shape(case: Any, fuzz_key: str) -> None:
+    for headers in ({}, {"X-API-Key": fuzz_key}):
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=[not_a_server_error])
+        check_error_shape(response)

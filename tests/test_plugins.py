@@ -1,0 +1,225 @@
+"""The extension points: every declared hook has a test and a section in docs/extending.md,
+and the example plugin package (examples/citygrowth-plugin-example) takes effect through them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from citygrowth.app import create_app
+from citygrowth.auth.permissions import permission_table
+from citygrowth.cli.context import CliContext
+from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.plugins import (
+    DemoStep,
+    HookSpecs,
+    ScheduledJob,
+    configure_plugins,
+    get_plugin_manager,
+    hookimpl,
+)
+from citygrowth.settings import Settings
+from tests.factories import DISTRICT, STREET_A, make_areas, make_user
+from tests.web.login import login
+
+ROOT = Path(__file__).parent.parent
+EXAMPLE = ROOT / "examples" / "citygrowth-plugin-example"
+MODULE = "citygrowth_plugin_example.plugin"
+
+
+def hook_names() -> list[str]:
+    return sorted(n for n, f in inspect.getmembers(HookSpecs, inspect.isfunction)
+                  if n.startswith("citygrowth_"))
+
+
+def test_plugin_hooks_have_tests() -> None:
+    texts = [p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py")]
+    untested = [n for n in hook_names() if not any(re.search(rf"\b{n}\b", t) for t in texts)]
+    assert not untested, f"hooks without a test: {untested}"
+
+
+def test_plugin_hooks_are_documented() -> None:
+    doc = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    sections = set(re.findall(r"^##+ `?(citygrowth_\w+)", doc, flags=re.M))
+    missing = sorted(set(hook_names()) - sections)
+    assert not missing, f"hooks without a section in docs/extending.md: {missing}"
+
+
+def test_example_declares_its_entry_point() -> None:
+    meta = tomllib.loads((EXAMPLE / "pyproject.toml").read_text(encoding="utf-8"))
+    assert meta["project"]["entry-points"]["citygrowth"] == {"example": MODULE}
+
+
+# --- the example plugin, loaded through the ``plugins`` setting ----------------------------------
+
+@pytest.fixture
+def example_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    engine = make_engine(settings.resolved_database_url)
+    with make_sessionmaker(engine)() as s:
+        make_areas(s)
+        make_user(s, "cmd", ("street_commander", STREET_A))
+        make_user(s, "res", ("resident", DISTRICT))
+        s.commit()
+    engine.dispose()
+    yield settings.model_copy(update={"plugins": [MODULE]})
+    configure_plugins(())
+
+
+@pytest.fixture
+def example_client(example_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(example_settings)) as c:
+        yield c
+
+
+def test_example_contributes_through_each_hook(example_settings: Settings) -> None:
+    configure_plugins(example_settings.plugins)
+    hook = get_plugin_manager().hook
+    paths = {r.path for group in hook.citygrowth_routers() for router in group
+             for r in router.routes}
+    assert "/api/example/notices" in paths
+    perms = [p.get("street_commander", ()) for p in hook.citygrowth_permissions()]
+    assert any("example.notice.read" in p for p in perms)
+    assert "/example/notices" in [i.href for g in hook.citygrowth_nav_items() for i in g]
+    assert any(d.endswith("templates") and "plugin_example" in d
+               for g in hook.citygrowth_template_dirs() for d in g)
+    assert any((Path(d) / "zh_CN.po").exists() and "plugin_example" in d
+               for g in hook.citygrowth_locale_dirs() for d in g)
+    assert any(".tsv" in g for g in hook.citygrowth_data_readers())
+
+
+def test_example_router_and_permission_take_effect(example_client: TestClient) -> None:
+    assert "example.notice.read" in permission_table()["street_commander"]
+    assert example_client.get("/api/example/notices").status_code == 401
+    login(example_client, "cmd", "secret-pass-1")
+    notices = example_client.get("/api/example/notices").json()
+    assert [n["area_code"] for n in notices] == [STREET_A]  # scoped to the commander's street
+
+
+def test_example_nav_item_template_and_catalog(example_client: TestClient) -> None:
+    login(example_client, "cmd", "secret-pass-1")
+    home = example_client.get("/").text
+    assert 'href="/example/notices">街道公告</a>' in home  # nav item, translated by its catalog
+    page = example_client.get("/example/notices").text
+    assert "<h1>街道公告</h1>" in page and "周六上午停水检修" in page
+
+
+def test_example_nav_item_hidden_without_the_permission(example_client: TestClient) -> None:
+    login(example_client, "res", "secret-pass-1")
+    assert "/example/notices" not in example_client.get("/").text
+    assert example_client.get("/api/example/notices").status_code == 403
+
+
+def test_example_command(example_settings: Settings) -> None:
+    configure_plugins(example_settings.plugins)
+    commands = {c.name: c for group in get_plugin_manager().hook.citygrowth_commands()
+                for c in group}
+    result = CliRunner().invoke(commands["example-notices"],
+                                obj=CliContext(settings=example_settings))
+    assert result.exit_code == 0 and "周六上午停水检修" in result.output
+
+
+def test_example_case_category_enters_the_taxonomy(example_settings: Settings,
+                                                   session: Session) -> None:
+    from citygrowth.governance.models import CaseCategory
+    from citygrowth.governance.taxonomy import ensure_taxonomy
+
+    configure_plugins(example_settings.plugins)
+    assert any(c.code == "E0599" for group in get_plugin_manager().hook
+               .citygrowth_case_categories() for c in group)
+    ensure_taxonomy(session)
+    cat = session.get(CaseCategory, "E0599")
+    assert cat is not None and cat.name_zh == "共享单车乱停放" and cat.parent_code == "E05"
+
+
+def test_example_reader_and_dispatch_channel(example_settings: Settings, tmp_path: Path) -> None:
+    import duckdb
+
+    from citygrowth.ingest.readers import readers
+
+    configure_plugins(example_settings.plugins)
+    tsv = tmp_path / "x.tsv"
+    tsv.write_text("area\tvalue\n370203001\t5\n", encoding="utf-8")
+    rel = readers()[".tsv"](duckdb.connect(), tsv)
+    assert rel.fetchall() == [("370203001", "5")]
+    channels: dict[str, Any] = {}
+    for c in get_plugin_manager().hook.citygrowth_dispatch_channels():
+        channels.update(c or {})
+    assert channels["example-log"](object())["delivered"] is True
+
+
+# --- the hooks the example does not use, through small inline plugins ----------------------------
+
+class Inline:
+    """A plugin object registered on the live manager for one test."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        (tmp / "migrations").mkdir()
+        (tmp / "fw.yaml").write_text("code: x\n", encoding="utf-8")
+
+    @hookimpl
+    def citygrowth_migration_dirs(self) -> list[str]:
+        return [str(self.tmp / "migrations")]
+
+    @hookimpl
+    def citygrowth_indicator_frameworks(self) -> list[Path]:
+        return [self.tmp / "fw.yaml"]
+
+    @hookimpl
+    def citygrowth_demo_steps(self) -> list[DemoStep]:
+        return [DemoStep(name="inline", run=lambda cx, actor: None, after=("users",))]
+
+    @hookimpl
+    def citygrowth_scheduled_jobs(self) -> list[ScheduledJob]:
+        return [ScheduledJob(name="inline-job", every_seconds=60, run=lambda **kw: None)]
+
+    @hookimpl
+    def citygrowth_event(self, topic: str, payload: dict[str, Any]) -> None:
+        self.events.append((topic, payload))
+
+
+@pytest.fixture
+def inline(tmp_path: Path) -> Iterator[Inline]:
+    pm = get_plugin_manager()
+    plugin = Inline(tmp_path)
+    pm.register(plugin, name="inline-test-plugin")
+    yield plugin
+    pm.unregister(name="inline-test-plugin")
+
+
+def test_migration_dirs_and_frameworks_are_collected(inline: Inline) -> None:
+    from citygrowth.catalog.framework import framework_files
+    from citygrowth.db import migration_dirs
+
+    assert inline.tmp / "migrations" in migration_dirs()
+    assert inline.tmp / "fw.yaml" in framework_files()
+
+
+def test_demo_step_runs_after_the_users(inline: Inline) -> None:
+    from citygrowth.cli.main import ordered_demo_steps
+    from citygrowth.plugins import collect_list
+
+    order = [s.name for s in ordered_demo_steps(
+        collect_list(get_plugin_manager().hook.citygrowth_demo_steps()))]
+    assert order.index("areas") < order.index("users") < order.index("inline")
+
+
+def test_scheduled_job_and_event_hooks(inline: Inline, app: Any) -> None:
+    from citygrowth.events import EventBus
+    from citygrowth.scheduler import Scheduler
+
+    assert "inline-job" in [j.name for j in Scheduler(app).jobs]
+    EventBus().publish("case.changed", {"id": 7})
+    assert inline.events == [("case.changed", {"id": 7})]
