@@ -17,7 +17,7 @@ from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.events import EventBus
 from citygrowth.settings import Settings
-from tests.accountability.conftest import setup_district
+from tests.accountability.conftest import school_target, setup_district
 from tests.conftest import needs
 from tests.factories import DISTRICT, STREET_A, STREET_B
 
@@ -101,3 +101,23 @@ def test_measures_arrive_in_the_observation_store(settings: Settings) -> None:
     invest = got[(got.indicator == "ECO_KEY_PROJECT_INVEST") & (got.area_code == DISTRICT)]
     assert invest["value"].sum() > 0
     assert [e.topic for e in bus.recent] == ["observations.loaded"]
+
+
+def test_reminder_job_announces_milestones_on_the_bus(settings: Settings) -> None:
+    from citygrowth.accountability.jobs import reminders_job
+
+    engine = make_engine(settings.resolved_database_url)
+    factory = make_sessionmaker(engine)
+    with factory() as s:
+        setup_district(s)
+        school_target(s, milestones=[{"due_date": dt.date.today() + dt.timedelta(days=3),
+                                      "planned_value": 12, "title_zh": "年底节点"}],
+                      deadline=dt.date.today() + dt.timedelta(days=400))
+        s.commit()
+    bus = EventBus()
+    by_dept = reminders_job(factory, settings, bus)
+    engine.dispose()
+    assert sorted(by_dept) == ["education", "housing"]  # owner and co-owner
+    payload = bus.recent[0].payload
+    assert bus.recent[0].topic == "target.changed" and payload["kind"] == "milestone.reminder"
+    assert payload["departments"] == ["education", "housing"] and payload["overdue"] is False

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from citygrowth.accountability.common import today_local
 from citygrowth.accountability.demo import seed_demo
 from citygrowth.accountability.evidence import UploadTooLarge, check_upload
 from citygrowth.accountability.models import Target
@@ -36,17 +40,35 @@ def _user(session: Session, name: str, role: str, dept: str | None) -> str:
     return new_api_key(session, user, "test")
 
 
-@pytest.fixture
-def keys(settings: Settings) -> dict[str, dict[str, str]]:
-    """The demo loaded into the app's store; API-key headers per user."""
-    engine = make_engine(settings.resolved_database_url)
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory,
+                    sqlite_template: Path) -> tuple[Path, dict[str, dict[str, str]]]:
+    """The demo loaded once per module into a copy of the migrated store; API keys per user."""
+    path = tmp_path_factory.mktemp("accountability") / "seeded.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
     with make_sessionmaker(engine)() as s:
         setup_district(s)
-        seed_demo(s, system_actor("demo"), DISTRICT, dt.date.today())
-        out = {n: {"X-API-Key": _user(s, n, *v)} for n, v in USERS.items()}
+        seed_demo(s, system_actor("demo"), DISTRICT, today_local())
+        keys = {n: {"X-API-Key": _user(s, n, *v)} for n, v in USERS.items()}
         s.commit()
+    with engine.connect() as c:
+        c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     engine.dispose()
-    return out
+    return path, keys
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, seeded_template: tuple[Path, dict]) -> str:
+    """This module's store: a fresh copy of the seeded one (overrides the empty store)."""
+    path = tmp_path / "citygrowth.db"
+    shutil.copy(seeded_template[0], path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def keys(seeded_template: tuple[Path, dict[str, dict[str, str]]]) -> dict[str, dict[str, str]]:
+    return seeded_template[1]
 
 
 def target_id(settings: Settings, code: str) -> int:
@@ -69,6 +91,10 @@ def test_leadership_and_target_pages_in_chinese(client: TestClient, keys: dict,
     assert "报告进度" in page and 'name="csrf_token"' in page
     dept = client.get("/accountability/departments/housing", headers=keys["admin"]).text
     assert "三年新建学校20所" in dept  # co-owned by housing
+    red = client.get("/targets?status=red", headers=keys["analyst"]).text
+    assert "严重滞后" in red and "正常推进</span>" not in red
+    assert "落后计划 5 个百分点及以上" in red  # the status rules, in Chinese
+    assert client.get("/targets?lang=en", headers=keys["analyst"]).text.count("On track") >= 2
 
 
 def test_projects_approvals_investment_pages(client: TestClient, keys: dict) -> None:

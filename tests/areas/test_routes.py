@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +11,10 @@ from fastapi.testclient import TestClient
 
 from citygrowth.areas.charts import area_map_option
 from citygrowth.auth.identity import new_api_key
+from citygrowth.auth.models import RoleGrant, User
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, make_areas, make_user
+from tests.factories import DISTRICT, STREET_A, make_areas
 
 DATA = Path(__file__).parent.parent / "data" / "areas"
 
@@ -22,8 +24,13 @@ def keys(settings: Settings) -> Iterator[dict[str, str]]:
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine)() as s:
         make_areas(s)
-        admin, _ = make_user(s, "admin", ("district_admin", DISTRICT))
-        cmd, _ = make_user(s, "cmd", ("street_commander", STREET_A))
+        # API-key users need no password (and hashing one costs a second per user)
+        admin = User(username="admin", grants=[RoleGrant(role="district_admin",
+                                                          area_code=DISTRICT)])
+        cmd = User(username="cmd", grants=[RoleGrant(role="street_commander",
+                                                      area_code=STREET_A)])
+        s.add_all([admin, cmd])
+        s.flush()
         out = {"admin": new_api_key(s, admin), "cmd": new_api_key(s, cmd)}
         s.commit()
     yield {k: v for k, v in out.items()}
@@ -133,8 +140,9 @@ def test_pages(client: TestClient, keys: dict[str, str]) -> None:
 
 def test_map_option_is_a_plain_dict() -> None:
     fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": None, "properties": {"code": "1", "name": "甲",
-                                                              "population": 10}},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
+            [120.0, 36.0], [120.1, 36.0], [120.1, 36.2], [120.0, 36.0]]]},
+         "properties": {"code": "1", "name": "甲", "population": 10}},
         {"type": "Feature", "geometry": None, "properties": {"code": "2", "name": "乙",
                                                               "population": 30}}]}
     option = area_map_option(fc, "m", highlight="2")
@@ -142,3 +150,5 @@ def test_map_option_is_a_plain_dict() -> None:
     assert series["type"] == "map" and series["map"] == "m"
     assert series["data"][1] == {"name": "乙", "value": 30, "code": "2", "selected": True}
     assert (option["visualMap"]["min"], option["visualMap"]["max"]) == (10, 30)
+    assert series["aspectScale"] == pytest.approx(math.cos(math.radians(36.1)), abs=1e-4)
+    assert series["label"]["show"] is True

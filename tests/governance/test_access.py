@@ -10,7 +10,7 @@ from citygrowth.governance.intake import ReportInput, submit_report
 from citygrowth.governance.lifecycle import TABLE, case_resource, transition
 from citygrowth.governance.service import CaseFilter, get_case, list_cases
 from tests.factories import DISTRICT
-from tests.governance.conftest import POS_A, POS_B, World, Web
+from tests.governance.conftest import POS_A, POS_B, Web, World
 
 ROLES = ["admin", "cmd_a", "cmd_b", "urban", "market", "worker_a", "worker_b", "analyst",
          "helper", "resident", "machine"]

@@ -101,7 +101,8 @@ def test_patrol_api_upload_and_idempotent_retry(web: Web) -> None:
     body = {"category_code": "C0101", "lat": POS_A[1], "lon": POS_A[0], "photos": [url],
             "source": "patrol", "description": "井盖缺失"}
     hk = {**h, "Idempotency-Key": "4f1c7d0e-retry-key"}
-    r1, r2 = c.post("/api/cases", headers=hk, json=body), c.post("/api/cases", headers=hk, json=body)
+    r1 = c.post("/api/cases", headers=hk, json=body)
+    r2 = c.post("/api/cases", headers=hk, json=body)
     assert (r1.status_code, r2.status_code) == (201, 200)
     assert r1.json()["id"] == r2.json()["id"] and r1.json()["area_code"] == GRID_A
     near = c.get(f"/api/cases/nearby?lat={POS_A[1]}&lon={POS_A[0]}&category=C0101").json()
@@ -132,7 +133,8 @@ def test_resident_report_track_rate_reopen(web: Web) -> None:
     assert "csrf" in c.post(f"{track}/rate", data={"rating": "5"}).text  # forged: refused
     rated = c.post(f"{track}/rate", data={"rating": "5", "csrf_token": csrf})
     assert rated.status_code == 200
-    assert c.post(f"{track}/reopen", data={"note": "又堵上了", "csrf_token": csrf}).status_code == 200
+    reopened = c.post(f"{track}/reopen", data={"note": "又堵上了", "csrf_token": csrf})
+    assert reopened.status_code == 200
     state = c.get(f"/api/cases/{rid}", headers=web.h("admin")).json()
     assert state["case"]["status"] == "registered"
     assert state["case"]["satisfaction"] == 5

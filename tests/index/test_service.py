@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import system_actor
+from citygrowth.catalog.framework import load_framework
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.errors import Forbidden, NotFound
 from citygrowth.events import EventBus
@@ -26,10 +27,12 @@ INDICATORS = {  # street-level indicators of the default framework, values per s
 
 
 def observations(year: int, bump: float = 1.0) -> pd.DataFrame:
+    fw = load_framework()
     rows = []
     for code, vals in INDICATORS.items():
+        freq = fw.indicator(code).frequency
+        period = {"A": str(year), "Q": f"{year}-Q4", "M": f"{year}-12"}[freq]
         for street, v in zip((STREET_A, STREET_B), vals, strict=True):
-            period = f"{year}-Q4" if code == "ECO_GDP" else str(year)
             rows.append({"indicator": code, "area_code": street, "period": period,
                          "value": float(v) * bump})
     return pd.DataFrame(rows)
@@ -95,40 +98,47 @@ def test_recompute_after_observations_loaded(session: Session, settings: Setting
     assert periods == {"2024", "2025"}
 
 
-def test_http_api(client, session: Session, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    make_areas(session)
-    make_user(session, "admin", ("district_admin", "370203"))
-    make_user(session, "worker", ("grid_worker", STREET_A))
-    session.commit()
-    load(session, settings, pd.concat([observations(2024), observations(2025, 1.3)]))
+def test_http_api(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    from citygrowth.auth.service import create_api_key
+
+    with make_sessionmaker(make_engine(settings.resolved_database_url))() as s:
+        make_areas(s)
+        make_user(s, "admin", ("district_admin", "370203"))
+        make_user(s, "worker", ("grid_worker", STREET_A))
+        keys = {n: {"X-API-Key": create_api_key(s, system_actor(), n)}
+                for n in ("admin", "worker")}
+        s.commit()
+        load(s, settings, pd.concat([observations(2024), observations(2025, 1.3)]))
+    admin, worker = keys["admin"], keys["worker"]
     assert client.get("/api/index/results").status_code == 401
-    assert client.post("/login", data={"username": "worker", "password": "secret-pass-1"}
-                       ).status_code in (200, 303)
-    r = client.post("/api/index/runs", json={"framework": "default"})
-    assert r.status_code == 403
-    client.post("/logout")
-    client.post("/login", data={"username": "admin", "password": "secret-pass-1"})
-    r = client.post("/api/index/runs", json={"framework": "default"})
+    assert client.post("/api/index/runs", json={"framework": "default"},
+                       headers=worker).status_code == 403
+    assert client.get("/api/index/results", headers=admin).status_code == 404  # not yet
+    r = client.post("/api/index/runs", json={"framework": "default"}, headers=admin)
     assert r.status_code == 200, r.text
     assert r.json()["run"]["status"] == "done"
-    rows = client.get("/api/index/results", params={"code": "CGI", "period": "2025"}).json()
-    assert {row["unit"] for row in rows["rows"]} == {STREET_A, STREET_B}
-    csv = client.get("/api/index/results", params={"format": "csv"})
+    rows = client.get("/api/index/results", params={"code": "CGI", "period": "2025"},
+                      headers=admin).json()["rows"]
+    assert {row["unit"] for row in rows} == {STREET_A, STREET_B}
+    mine = client.get("/api/index/results", params={"code": "CGI"}, headers=worker).json()
+    assert {row["unit"] for row in mine["rows"]} == {STREET_A}
+    csv = client.get("/api/index/results", params={"format": "csv"}, headers=admin)
     assert csv.text.startswith("unit,period,code,value,rank")
-    assert client.get("/api/index/runs").json()["runs"][0]["status"] == "done"
-    audit = client.get("/api/index/audit").json()
-    assert audit["ok"] and {g["code"] for g in audit["groups"]} >= {"CGI"}
-    unc = client.get("/api/index/uncertainty", params={"runs": 5}).json()
+    assert client.get("/api/index/runs", headers=worker).json()["runs"][0]["status"] == "done"
+    audit = client.get("/api/index/audit", headers=admin).json()
+    assert audit["ok"] and "CGI" in {g["code"] for g in audit["groups"]}
+    unc = client.get("/api/index/uncertainty", params={"runs": 5}, headers=admin).json()
     assert len(unc["rows"]) == 4 and all(r["q05"] <= r["q95"] for r in unc["rows"])
     ex = client.get("/api/index/explanations", params={
-        "unit": STREET_B, "start": "2024", "end": "2025"}).json()
+        "unit": STREET_B, "start": "2024", "end": "2025"}, headers=admin).json()
     assert ex["ok"] and abs(ex["residual"]) < 1e-6
     assert abs(sum(r["contribution"] for r in ex["rows"]) - ex["change"]) < 1e-6
-    st = client.get("/api/index/strengths", params={"unit": STREET_B, "period": "2025"})
+    st = client.get("/api/index/strengths", params={"unit": STREET_B, "period": "2025"},
+                    headers=admin)
     assert st.status_code == 200 and st.json()["strengths"]
-    bad = client.get("/api/index/results", params={"level": "planet"})
-    assert bad.status_code == 422
+    assert client.get("/api/index/results", params={"level": "planet"},
+                      headers=admin).status_code == 422
     missing = client.get("/api/index/explanations", params={
-        "unit": "nowhere", "start": "2024", "end": "2025"})
-    assert missing.status_code in (400, 403, 404)
+        "unit": "370203999", "start": "2024", "end": "2025"}, headers=admin)
+    assert missing.status_code == 422 and missing.json()["ok"] is False
     assert np.isfinite(ex["change"])

@@ -54,6 +54,12 @@ TOPIC_NAMES = {
     "other": N_("Other"),
 }
 
+REQUEST_STATUS_NAMES = {
+    "open": N_("Open"),
+    "in_progress": N_("In progress"),
+    "done": N_("Done"),
+}
+
 
 def label(table: dict[str, str], key: str) -> str:
     """The translated label of a code, or the code itself when unknown."""

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from citygrowth.accountability.common import (
     INDUSTRY_NAMES,
     LEAD_STAGE_NAMES,
+    REQUEST_STATUS_NAMES,
     TOPIC_NAMES,
     check_refs,
     get_or_404,
@@ -274,6 +275,7 @@ def list_service_requests(session: Session, actor: Actor) -> list[dict[str, Any]
         out.append({"id": r.id, "enterprise": bilingual(ent.name_zh, ent.name_en) if ent else "",
                     "topic": r.topic, "topic_name": label(TOPIC_NAMES, r.topic),
                     "department_code": r.department_code, "status": r.status,
+                    "status_name": label(REQUEST_STATUS_NAMES, r.status),
                     "description": r.description, "response": r.response,
                     "created_at": r.created_at.isoformat(),
                     "resolved_at": r.resolved_at.isoformat() if r.resolved_at else None})

@@ -22,9 +22,10 @@ from citygrowth.accountability import (
 from citygrowth.accountability.common import today_local
 from citygrowth.accountability.routes import DeptQ, StatusQ, _read_limited
 from citygrowth.accountability.schemas import ProgressIn
+from citygrowth.accountability.status import STATUS_RULES
 from citygrowth.auth.models import Department
 from citygrowth.errors import NotFound
-from citygrowth.i18n import bilingual
+from citygrowth.i18n import _, bilingual
 from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
 
 router = APIRouter(tags=["accountability pages"], include_in_schema=True)
@@ -78,7 +79,7 @@ def targets_page(request: Request, session: SessionDep, actor: UserDep, settings
     rows = targets.list_targets(session, actor, today_local(settings.timezone), department,
                                 status)
     query = request.url.query
-    return _render(request, "targets.html", actor, targets=rows,
+    return _render(request, "targets.html", actor, targets=rows, status_rules=_(STATUS_RULES),
                    counts=targets.status_counts(rows), department=department, status=status,
                    json_url="/api/accountability/targets" + (f"?{query}" if query else ""))
 

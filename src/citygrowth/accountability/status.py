@@ -44,6 +44,9 @@ ODDS_RED = 0.50
 STATUSES = ("green", "amber", "red")
 STATUS_NAMES = {"green": N_("On track"), "amber": N_("At risk"), "red": N_("Off track")}
 
+STATUS_RULES = N_("Status rules: 5 points or more behind plan, or a forecast of 95% or less, is "
+                  "at risk; 20 points or more behind plan, or a forecast of 80% or less, is off "
+                  "track.")
 R_ACHIEVED = N_("Target achieved")
 R_MISSED = N_("Deadline passed before the target was reached")
 R_GAP_RED = N_("20 points or more behind plan")

@@ -171,7 +171,9 @@ def granger(x: pd.Series, y: pd.Series, max_lag: int = 3) -> dict[int, float]:
     if lags < 1 or np.std(dx) == 0 or np.std(dy) == 0:
         return {}
     data = np.column_stack([dy, dx])
-    with warnings.catch_warnings():
+    from citygrowth.analysis.blas import single_threaded_blas
+
+    with warnings.catch_warnings(), single_threaded_blas():
         warnings.simplefilter("ignore")
         res = grangercausalitytests(data, maxlag=lags)
     return {int(k): float(v[0]["ssr_ftest"][1]) for k, v in res.items()}

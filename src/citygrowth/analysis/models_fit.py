@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 Method = Callable[[np.ndarray, int, int], tuple[np.ndarray, np.ndarray]]
+Backtester = Callable[[np.ndarray, int, list[int], int], list[np.ndarray]]
 
 
 def _sigma(resid: np.ndarray) -> float:
@@ -60,24 +61,51 @@ def _quiet(fn: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray,
             return fn()
 
 
+def _ets_model(y: np.ndarray, m: int, n_spec: int) -> object:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    seasonal = "add" if m > 1 and n_spec >= 2 * m + 2 else None
+    trend = "add" if n_spec >= 6 else None
+    return ETSModel(
+        pd.Series(y), error="add", trend=trend, damped_trend=bool(trend and n_spec >= 15),
+        seasonal=seasonal, seasonal_periods=m if seasonal else None,
+    )
+
+
+def _ets_predict(res: object, n: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    pred = res.get_prediction(start=n, end=n + h - 1)  # type: ignore[attr-defined]
+    return np.asarray(pred.predicted_mean, float), np.sqrt(np.asarray(pred.var_pred_mean))
+
+
 def ets(y: np.ndarray, m: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     """ETS with additive errors: additive (damped when n ≥ 15) trend, additive season when
     there are at least two full seasons plus two points."""
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     def fit() -> tuple[np.ndarray, np.ndarray]:
-        n = y.size
-        seasonal = "add" if m > 1 and n >= 2 * m + 2 else None
-        trend = "add" if n >= 6 else None
-        model = ETSModel(
-            pd.Series(y), error="add", trend=trend, damped_trend=bool(trend and n >= 15),
-            seasonal=seasonal, seasonal_periods=m if seasonal else None,
-        )
-        res = model.fit(disp=False, maxiter=100)
-        pred = res.get_prediction(start=n, end=n + h - 1)
-        return np.asarray(pred.predicted_mean, float), np.sqrt(np.asarray(pred.var_pred_mean))
+        res = _ets_model(y, m, y.size).fit(disp=False, maxiter=100)  # type: ignore[attr-defined]
+        return _ets_predict(res, y.size, h)
 
     return _quiet(fit)
+
+
+def ets_backtest(y: np.ndarray, m: int, cuts: list[int], h: int) -> list[np.ndarray]:
+    """Point forecasts at each origin: parameters fitted once on the shortest training
+    window, then the model is only re-run (smoothed) on the longer ones."""
+
+    def run() -> list[np.ndarray]:
+        first = min(cuts)
+        res = _ets_model(y[:first], m, first).fit(disp=False, maxiter=100)  # type: ignore
+        out = []
+        for cut in cuts:
+            r = res if cut == first else _ets_model(y[:cut], m, first).smooth(  # type: ignore
+                res.params)
+            out.append(np.asarray(r.forecast(h), float))
+        return out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            return run()
 
 
 ARIMA_ORDERS: tuple[tuple[int, int, int], ...] = ((0, 1, 0), (1, 1, 0), (0, 1, 1), (1, 1, 1))
@@ -98,8 +126,21 @@ def _arima_fit(y: np.ndarray, m: int, order: tuple[int, int, int]) -> object:
     return ARIMA(y, order=order, seasonal_order=seasonal, trend=trend).fit()
 
 
+_ORDER_MEMO: dict[tuple[bytes, int], tuple[int, int, int] | None] = {}
+
+
 def arima_order(y: np.ndarray, m: int) -> tuple[int, int, int] | None:
-    """The order among ``ARIMA_ORDERS`` with the lowest AICc on ``y`` (None if none fits)."""
+    """The order among ``ARIMA_ORDERS`` with the lowest AICc on ``y`` (None if none fits);
+    remembered for the series so the backtest and the final fit search only once."""
+    key = (np.asarray(y, float).tobytes(), m)
+    if key not in _ORDER_MEMO:
+        if len(_ORDER_MEMO) > 256:
+            _ORDER_MEMO.clear()
+        _ORDER_MEMO[key] = _search_order(y, m)
+    return _ORDER_MEMO[key]
+
+
+def _search_order(y: np.ndarray, m: int) -> tuple[int, int, int] | None:
 
     def search() -> tuple[int, int, int] | None:
         best: tuple[float, tuple[int, int, int]] | None = None
@@ -140,6 +181,27 @@ def arima_with(order: tuple[int, int, int] | None) -> Method:
 def arima(y: np.ndarray, m: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     """ARIMA chosen by AICc among a few small orders (with drift when differenced)."""
     return arima_with(None)(y, m, h)
+
+
+def arima_backtest(order: tuple[int, int, int] | None) -> Backtester:
+    """Point forecasts at each origin: the order's parameters are estimated once on the
+    shortest window and applied (filtered, not refitted) to the longer ones."""
+
+    def run(y: np.ndarray, m: int, cuts: list[int], h: int) -> list[np.ndarray]:
+        if order is None:
+            raise ValueError("no ARIMA order fits")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                first = min(cuts)
+                res = _arima_fit(y[:first], m, order)
+                out = []
+                for cut in cuts:
+                    r = res if cut == first else res.apply(y[:cut])  # type: ignore[attr-defined]
+                    out.append(np.asarray(r.get_forecast(h).predicted_mean, float))
+                return out
+
+    return run
 
 
 def theta(y: np.ndarray, m: int, h: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from citygrowth.i18n import _
+
+LABEL_LIMIT = 12  # more regions than this: names only on hover
+
+
+def _mid_latitude(collection: dict[str, Any]) -> float | None:
+    lats: list[float] = []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], int | float):
+            lats.append(float(coords[1]))
+        else:
+            for c in coords or []:
+                walk(c)
+
+    for f in collection.get("features", []):
+        walk((f.get("geometry") or {}).get("coordinates"))
+    return (min(lats) + max(lats)) / 2 if lats else None
 
 
 def area_map_option(collection: dict[str, Any], map_name: str,
@@ -28,16 +46,19 @@ def area_map_option(collection: dict[str, Any], map_name: str,
             "code": p.get("code"),
             "selected": p.get("code") == highlight,
         })
+    lat = _mid_latitude(collection)
     option: dict[str, Any] = {
         "tooltip": {"trigger": "item"},
         "series": [{
             "type": "map",
             "map": map_name,
             "roam": True,
+            # lon/lat degrees are shorter east-west by cos(latitude)
+            "aspectScale": round(math.cos(math.radians(lat)), 4) if lat is not None else 0.75,
             "name": _("Population"),
             "data": data,
             "selectedMode": "single",
-            "label": {"show": len(data) <= 30, "fontSize": 10},
+            "label": {"show": len(data) <= LABEL_LIMIT, "fontSize": 10},
             "emphasis": {"label": {"show": True}},
             "itemStyle": {"borderColor": "#555", "borderWidth": 0.6},
         }],

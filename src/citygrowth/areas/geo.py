@@ -62,7 +62,7 @@ NAME_LIMITS = {"name_zh": 120, "name_en": 160, "source": 300}
 class ParsedFeature:
     """One feature of an import file, checked for its own errors."""
 
-    row: int
+    row: int | None
     code: str
     name_zh: str
     name_en: str
@@ -288,7 +288,7 @@ def validate_features(
     replace, so that a new boundary cannot leave a stored child outside.
     """
     problems: list[Problem] = []
-    first_row: dict[str, int] = {}
+    first_row: dict[str, int | None] = {}
     for f in features:
         if f.code in first_row:
             problems.append(Problem(MSG_DUPLICATE, {"code": f.code, "first": first_row[f.code]},
@@ -297,7 +297,7 @@ def validate_features(
             first_row[f.code] = f.row
     in_file = {f.code: f for f in features}
     for f in features:
-        where = {"file": filename, "row": f.row}
+        where: dict[str, Any] = {"file": filename, "row": f.row}
         parent = f.parent_code
         if parent is None:
             continue

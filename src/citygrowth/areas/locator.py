@@ -37,7 +37,7 @@ class GridLocator:
     _tree: shapely.STRtree = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        order = np.argsort(np.array(self.codes, dtype=object)) if self.codes else []
+        order: list[int] = sorted(range(len(self.codes)), key=self.codes.__getitem__)
         self.codes = [self.codes[i] for i in order]
         self.geometries = [self.geometries[i] for i in order]
         for g in self.geometries:
@@ -83,7 +83,8 @@ def grid_signature(session: Session) -> tuple[Any, ...]:
 
 
 def _cache_key(session: Session) -> str:
-    return str(session.get_bind().url)
+    bind = session.get_bind()
+    return str(bind.engine.url)
 
 
 def get_locator(session: Session) -> GridLocator:

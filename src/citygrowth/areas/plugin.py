@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 @hookimpl
 def citygrowth_permissions() -> dict[str, Sequence[str]]:
     """Every role reads the areas within its scope; district administrators change them."""
-    table: dict[str, list[str]] = {role: ["areas.read"] for role in ROLES}
-    table["district_admin"].append("areas.write")
+    table: dict[str, Sequence[str]] = {role: ("areas.read",) for role in ROLES}
+    table["district_admin"] = ("areas.read", "areas.write")
     return table
 
 

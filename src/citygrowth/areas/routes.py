@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
 
 from citygrowth.areas import service
 from citygrowth.areas.charts import area_map_option
@@ -150,7 +151,8 @@ def areas_page(request: Request, session: SessionDep, actor: ActorDep,
     """The table of areas within the viewer's scope (JSON and CSV twins linked)."""
     areas = service.list_areas(session, actor, level, parent)
     query = request.url.query
-    return request.app.state.templates.TemplateResponse(
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
         request, "areas/list.html", _page_context(
             request, actor, areas=_out(areas), level=level, parent=parent,
             json_url="/api/areas" + (f"?{query}" if query else ""),
@@ -167,7 +169,8 @@ def area_page(request: Request, session: SessionDep, actor: ActorDep, code: str)
     shown = kids or [area]
     collection = feature_collection([a for a in shown if a.geometry], locale)
     map_name = f"area-{code}"
-    return request.app.state.templates.TemplateResponse(
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
         request, "areas/detail.html", _page_context(
             request, actor, area=_out([area])[0], children=_out(kids),
             ancestors=_out(service.ancestors(session, actor, code)),

@@ -40,7 +40,7 @@ MSG_BAD_DATUM = N_("Unknown datum {datum}; use gcj02 or wgs84.")
 
 # --- reading ----------------------------------------------------------------------------------
 
-def _scoped(query: Select[tuple[Area]], actor: Actor) -> Select[tuple[Area]]:
+def _scoped(query: Select[Area], actor: Actor) -> Select[Area]:
     prefixes = scope_prefixes(actor, READ)
     if prefixes is None:
         return query

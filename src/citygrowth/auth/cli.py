@@ -219,6 +219,26 @@ def demo_logins(cx: CliContext) -> None:
     out.print(table)
 
 
+@user.command("permissions")
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (for the docs).")
+def user_permissions(markdown: bool) -> None:
+    """Print each role with the permissions every plugin grants it.
+
+    Example: citygrowth user permissions --markdown
+    """
+    from citygrowth.auth.permissions import permission_table
+
+    table = permission_table()
+    if markdown:
+        click.echo("| role | permissions |\n|---|---|")
+        for role in ROLES:
+            perms = ", ".join(f"`{p}`" for p in sorted(table.get(role, ())))
+            click.echo(f"| `{role}` | {perms} |")
+        return
+    for role, label in ROLES.items():
+        click.echo(f"{role} ({translate(label)}): {' '.join(sorted(table.get(role, ())))}")
+
+
 @click.group("audit")
 def audit_group() -> None:
     """Read and verify the hash-chained audit log.

@@ -24,6 +24,7 @@ import yaml
 from citygrowth.areas.models import LEVELS
 from citygrowth.catalog.units import UnitError, parse_unit
 from citygrowth.errors import NotFound, Problem, ValidationFailed
+from citygrowth.i18n import N_
 from citygrowth.plugins import collect_list, get_plugin_manager
 
 FRAMEWORK_DIR = Path(__file__).parent / "frameworks"
@@ -341,7 +342,7 @@ def _indicator(spec: dict[str, Any], parent: str | None, level: int, sources: di
         )
     except (KeyError, TypeError, ValueError) as exc:
         problems.append(Problem(
-            "Indicator {code} lacks or has a bad field: {detail}", {"code": code,
+            N_("Indicator {code} lacks or has a bad field: {detail}"), {"code": code,
                                                                     "detail": str(exc)},
             file=Path(path).name, field=code,
         ))
@@ -354,7 +355,7 @@ def _check(fw: Framework, path: str) -> Iterable[Problem]:
     codes = {n.code for n in fw.nodes} | {i.code for i in fw.supporting}
     for n in (*fw.nodes, *fw.supporting):
         if n.code in seen:
-            yield Problem("Code {code} appears twice.", {"code": n.code}, file=name, field=n.code)
+            yield Problem(N_("Code {code} appears twice."), {"code": n.code}, file=name, field=n.code)
         seen.add(n.code)
         if not isinstance(n, Indicator):
             continue
@@ -363,7 +364,7 @@ def _check(fw: Framework, path: str) -> Iterable[Problem]:
 
 def _check_indicator(n: Indicator, codes: set[str], name: str) -> Iterable[Problem]:
     def bad(what: str, value: Any) -> Problem:
-        return Problem("Indicator {code} has an invalid {what}: {value}",
+        return Problem(N_("Indicator {code} has an invalid {what}: {value}"),
                        {"code": n.code, "what": what, "value": value}, file=name, field=n.code)
 
     try:

@@ -2,4 +2,23 @@
 
 from __future__ import annotations
 
-from citygrowth.plugins import hookimpl  # noqa: F401
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from citygrowth.i18n import N_
+from citygrowth.plugins import NavItem, hookimpl
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+@hookimpl
+def citygrowth_routers() -> Sequence[APIRouter]:
+    from citygrowth.catalog.routes import router
+
+    return [router]
+
+
+@hookimpl
+def citygrowth_nav_items() -> Sequence[NavItem]:
+    return [NavItem(N_("Indicator catalog"), "/catalog", None, order=30)]

@@ -153,3 +153,19 @@ def same_dimension(a: str | Unit, b: str | Unit) -> bool:
     ua = a if isinstance(a, Unit) else parse_unit(a)
     ub = b if isinstance(b, Unit) else parse_unit(b)
     return ua.dimension == ub.dimension
+
+
+def spellings(unit: str) -> list[str]:
+    """Common ways of writing units of ``unit``'s dimension (for fast exact-match lookups;
+    anything else is still parsed by :func:`parse_unit`)."""
+    dim = parse_unit(unit).dimension
+    if "/" in dim:
+        return [unit]
+    bases = {alias for alias, (d, _s, _c) in _BASE.items() if d == dim}
+    bases |= {canon for _a, (d, _s, canon) in _BASE.items() if d == dim}
+    out = set(bases)
+    for base in bases:
+        if not base.isascii() and dim != "ratio":
+            out.update(prefix + base for prefix in _PREFIX)
+    out.add(unit)
+    return sorted(u for u in out if is_unit(u))

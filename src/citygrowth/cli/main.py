@@ -96,6 +96,7 @@ def demo(cx: CliContext, only: tuple[str, ...]) -> None:
     """
     from citygrowth.db import upgrade
 
+    cx.settings.ensure_dirs()
     upgrade(cx.settings.resolved_database_url)
     steps = ordered_demo_steps(collect_list(get_plugin_manager().hook.citygrowth_demo_steps()))
     actor = system_actor("demo")

@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor, system_actor
@@ -83,42 +83,56 @@ class Facts:
     closed_now: bool
 
 
+CASE_COLS = (Case.id, Case.area_code, Case.department_code, Case.reported_at, Case.due_at,
+             Case.status, Case.limit_hours, Case.satisfaction)
+EVENT_COLS = (CaseEvent.case_id, CaseEvent.at, CaseEvent.to_status, CaseEvent.action,
+              CaseEvent.detail)
+
+
 def case_facts(session: Session, start: dt.datetime, end: dt.datetime,
                calendar: WorkCalendar, q: Any = None) -> list[Facts]:
-    """Facts of the cases that touch [start, end) (reported, or with an event, in it)."""
-    base = q if q is not None else select(Case)
+    """Facts of the cases that touch [start, end) (reported, or with an event, in it).
+
+    Read as plain rows (not ORM objects): evaluation runs over every case of many months.
+    """
     touched = select(CaseEvent.case_id).where(CaseEvent.at >= start, CaseEvent.at < end)
-    cases = {c.id: c for c in session.scalars(base.where(Case.id.in_(touched)))}
-    events: dict[int, list[CaseEvent]] = defaultdict(list)
-    ids = list(cases)
+    cq = select(*CASE_COLS).where(or_(Case.id.in_(touched),
+                                      and_(Case.reported_at >= start, Case.reported_at < end)))
+    if q is not None:
+        cq = cq.where(Case.id.in_(q.with_only_columns(Case.id)))
+    cases = {r.id: r._asdict() for r in session.execute(cq)}
+    events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    ids = sorted(cases)
     for i in range(0, len(ids), 900):
         chunk = ids[i:i + 900]
-        for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(chunk))
+        for r in session.execute(select(*EVENT_COLS).where(CaseEvent.case_id.in_(chunk))
                                  .order_by(CaseEvent.case_id, CaseEvent.seq)):
-            events[e.case_id].append(e)
-    return [_facts(c, events[c.id], calendar) for c in cases.values()]
+            events[r.case_id].append(r._asdict())
+    return [_facts(c, events[cid], calendar) for cid, c in cases.items()]
 
 
-def _facts(case: Case, evs: list[CaseEvent], calendar: WorkCalendar) -> Facts:
-    registered = next((e.at for e in evs if e.action == "register"), None)
-    closed = next((e.at for e in reversed(evs) if e.action == "close"), None)
-    c = clock(evs, case.limit_hours, calendar)
-    dispatched = any(e.action == "dispatch" for e in evs)
-    handled = c.running_since is None and any(e.action == "handle" for e in evs)
+def _facts(case: dict[str, Any], evs: list[dict[str, Any]], calendar: WorkCalendar) -> Facts:
+    registered = next((e["at"] for e in evs if e["action"] == "register"), None)
+    closed = next((e["at"] for e in reversed(evs) if e["action"] == "close"), None)
+    c = clock(evs, case["limit_hours"], calendar)
+    dispatched = any(e["action"] == "dispatch" for e in evs)
+    handled = c.running_since is None and any(e["action"] == "handle" for e in evs)
     return Facts(
-        area_code=case.area_code, department_code=case.department_code or _last_dept(evs),
-        reported=month_of(case.reported_at), registered=month_of(registered),
-        closed=month_of(closed) if case.status == "closed" else None,
-        due=month_of(case.due_at) if dispatched else None,
+        area_code=case["area_code"],
+        department_code=case["department_code"] or _last_dept(evs),
+        reported=month_of(case["reported_at"]), registered=month_of(registered),
+        closed=month_of(closed) if case["status"] == "closed" else None,
+        due=month_of(case["due_at"]) if dispatched else None,
         on_time=handled and c.on_time, handling_hours=c.elapsed_hours if handled else None,
-        reworked=any(e.action == "rework" for e in evs), rating=case.satisfaction,
-        closed_now=case.status == "closed")
+        reworked=any(e["action"] == "rework" for e in evs), rating=case["satisfaction"],
+        closed_now=case["status"] == "closed")
 
 
-def _last_dept(evs: list[CaseEvent]) -> str | None:
+def _last_dept(evs: list[dict[str, Any]]) -> str | None:
     for e in reversed(evs):
-        if e.action in ("dispatch", "return") and e.detail.get("department_code"):
-            return str(e.detail["department_code"])
+        detail = e["detail"] or {}
+        if e["action"] in ("dispatch", "return") and detail.get("department_code"):
+            return str(detail["department_code"])
     return None
 
 

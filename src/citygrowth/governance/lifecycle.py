@@ -273,6 +273,7 @@ class Clock:
     limit_hours: float | None
     running_since: dt.datetime | None
     due_at: dt.datetime | None
+    last_stretch: tuple[dt.datetime, float] | None = None  # (start, hours used before it)
 
     @property
     def on_time(self) -> bool:
@@ -285,6 +286,7 @@ def clock(events: Sequence[Any], base_limit_hours: float | None, calendar: WorkC
     elapsed = 0.0
     limit = base_limit_hours
     since: dt.datetime | None = None
+    last: tuple[dt.datetime, float] | None = None
     for e in events:
         at, to, action, detail = _fields(e)
         if action == "dispatch" and limit is None:
@@ -296,12 +298,13 @@ def clock(events: Sequence[Any], base_limit_hours: float | None, calendar: WorkC
             since = None
         elif since is None and to in RUNNING:
             since = at
+            last = (at, elapsed)
     due = None
     if since is not None and limit is not None:
         due = calendar.add_working_hours(since, max(limit - elapsed, 0.0))
         if now is not None:
             elapsed += calendar.working_hours_between(since, now)
-    return Clock(elapsed, limit, since, due)
+    return Clock(elapsed, limit, since, due, last)
 
 
 def _fields(e: Any) -> tuple[dt.datetime, str, str, dict[str, Any]]:

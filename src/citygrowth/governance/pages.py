@@ -30,7 +30,7 @@ from citygrowth.governance.service import (
     tracking_actor,
 )
 from citygrowth.governance.taxonomy import leaf_categories
-from citygrowth.i18n import bilingual
+from citygrowth.i18n import N_, bilingual
 from citygrowth.web.deps import ActorDep, BusDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.templating import render_page
 
@@ -71,21 +71,21 @@ def _streets(session: Any, actor: Any) -> list[Area]:
 def district_center(request: Request, session: SessionDep, actor: UserDep, queue: Queue = None,
                     status: StatusQ = None) -> Response:
     require(actor, "case.view", None)
-    return _center(request, session, actor, "District command center", None, queue, status)
+    return _center(request, session, actor, N_("District command center"), None, queue, status)
 
 
 @router.get("/command/street/{code}", summary="Street command center")
 def street_center(request: Request, session: SessionDep, actor: UserDep, code: StreetCode,
                   queue: Queue = None, status: StatusQ = None) -> Response:
     require(actor, "case.view", code)
-    return _center(request, session, actor, "Street command center", code, queue, status)
+    return _center(request, session, actor, N_("Street command center"), code, queue, status)
 
 
 @router.get("/command/department", summary="Department view: assigned cases")
 def department_center(request: Request, session: SessionDep, actor: UserDep,
                       queue: Queue = None, status: StatusQ = None) -> Response:
     require(actor, "case.view", None)
-    return _center(request, session, actor, "Department view", None, queue, status)
+    return _center(request, session, actor, N_("Department view"), None, queue, status)
 
 
 @router.get("/command/cases/{case_id}", summary="One case")

@@ -60,11 +60,8 @@ class WorkCalendar:
     def hours_per_day(self) -> float:
         return sum(_seconds(a, b) for a, b in self.periods) / 3600
 
-    def _day_spans(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
-        if not is_workday(day):
-            return []
-        return [(dt.datetime.combine(day, a, self.tz), dt.datetime.combine(day, b, self.tz))
-                for a, b in self.periods]
+    def _day_spans(self, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+        return _spans(self.periods, self.tz, day)
 
     def working_hours_between(self, start: dt.datetime, end: dt.datetime) -> float:
         """Working hours elapsed from ``start`` to ``end`` (0 when end ≤ start)."""
@@ -118,6 +115,16 @@ class WorkCalendar:
     def next_working_moment(self, moment: dt.datetime) -> dt.datetime:
         """``moment`` itself when inside working time, else the start of the next period."""
         return self.add_working_hours(moment, 0.0)
+
+
+@lru_cache(maxsize=16384)
+def _spans(periods: tuple[Period, ...], tz: ZoneInfo,
+           day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    """The working periods of ``day`` as aware datetimes (none on a day off)."""
+    if not is_workday(day):
+        return ()
+    return tuple((dt.datetime.combine(day, a, tz), dt.datetime.combine(day, b, tz))
+                 for a, b in periods)
 
 
 def _seconds(a: dt.time, b: dt.time) -> float:

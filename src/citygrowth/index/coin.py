@@ -29,6 +29,8 @@ from citygrowth.index.weights import effective_weights, node_weights
 
 STAGE_ORDER = ("Raw", "Denominated", "Screened", "Imputed", "Treated", "Normalised",
                "Aggregated")
+STEP_STAGES = (("denominate", "Denominated"), ("screen", "Screened"), ("impute", "Imputed"),
+               ("treat", "Treated"), ("normalise", "Normalised"), ("aggregate", "Aggregated"))
 
 
 @dataclass
@@ -72,9 +74,11 @@ class Coin:
         coin._run(until)
         return coin
 
-    def _run(self, until: str | None) -> None:
+    def _run(self, until: str | None, start: int = 0) -> None:
         s = self.spec
         current = self.raw
+        for name in STAGE_ORDER[1:start + 1]:
+            current = self.stages.get(name, current)
         den_by = {c: n.denominator for c, n in s.nodes.items() if n.is_indicator
                   and n.denominator}
         plan = {
@@ -84,9 +88,7 @@ class Coin:
             "normalise": s.step("normalise") or {"method": "minmax"},
             "aggregate": s.step("aggregate") or {"method": "arithmetic"},
         }
-        for step_name, stage in (("denominate", "Denominated"), ("screen", "Screened"),
-                                 ("impute", "Imputed"), ("treat", "Treated"),
-                                 ("normalise", "Normalised"), ("aggregate", "Aggregated")):
+        for step_name, stage in STEP_STAGES[start:]:
             cfg = plan[step_name]
             if cfg is None:
                 continue
@@ -143,9 +145,21 @@ class Coin:
     def regen(self, changes: Mapping[str, Any] | None = None) -> Coin:
         """A new coin run from the same inputs with ``changes`` merged into the settings,
         e.g. ``coin.regen({"normalise": {"method": "zscore"}})``. ``{"treat": None}`` drops
-        a step."""
-        return Coin.build(self.spec.with_settings(changes or {}), self.raw, self.groups,
-                          self.denominators)
+        a step. Stages before the first step that a change touches are reused, not
+        recomputed (so a Monte Carlo over weights does not re-treat outliers)."""
+        changes = dict(changes or {})
+        keys = {"weights": "aggregate"}
+        touched = [i for i, (step, _) in enumerate(STEP_STAGES)
+                   if step in {keys.get(k, k) for k in changes}]
+        first = min(touched) if touched and set(changes) <= {
+            *(s for s, _ in STEP_STAGES), "weights"} else 0
+        coin = Coin(spec=self.spec.with_settings(changes), raw=self.raw, groups=self.groups,
+                    denominators=self.denominators)
+        keep = {st for _, st in STEP_STAGES[:first]} | {"Raw"}
+        coin.stages = {k: v for k, v in self.stages.items() if k in keep}
+        coin.log = [e for e in self.log if e.stage in keep]
+        coin._run(None, first)
+        return coin
 
     @property
     def results(self) -> pd.DataFrame:

@@ -23,12 +23,10 @@ import pandas as pd
 import pyarrow as pa
 
 from citygrowth.index.aggregate import node_config
+from citygrowth.index.dense import IBIS_AGGREGATE, IBIS_NORMALISE
 from citygrowth.index.normalise import indicator_config
 from citygrowth.index.spec import IndexSpec
 from citygrowth.index.steps import _setting_error
-
-IBIS_NORMALISE = ("minmax", "dist_max", "zscore", "fraction_max", "goalposts")
-IBIS_AGGREGATE = ("arithmetic", "geometric", "harmonic", "generalised")
 
 
 def memtable(df: pd.DataFrame) -> ir.Table:

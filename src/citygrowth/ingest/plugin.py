@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from citygrowth.plugins import hookimpl
+from citygrowth.i18n import N_
+from citygrowth.plugins import NavItem, hookimpl
+
+if TYPE_CHECKING:
+    import click
+    from fastapi import APIRouter
 
 
 @hookimpl
@@ -24,3 +29,23 @@ def citygrowth_data_readers() -> dict[str, Callable[..., Any]]:
     from citygrowth.ingest.readers import BUILTIN_READERS
 
     return dict(BUILTIN_READERS)
+
+
+@hookimpl
+def citygrowth_routers() -> Sequence[APIRouter]:
+    from citygrowth.ingest.routes import router
+
+    return [router]
+
+
+@hookimpl
+def citygrowth_commands() -> Sequence[click.Command]:
+    from citygrowth.ingest.cli import data
+
+    return [data]
+
+
+@hookimpl
+def citygrowth_nav_items() -> Sequence[NavItem]:
+    return [NavItem(N_("Upload data"), "/data/upload", "data.load", order=40),
+            NavItem(N_("Load history"), "/data/loads", "data.view", order=41)]

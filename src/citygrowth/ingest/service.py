@@ -101,9 +101,9 @@ def load_observations(
     started = time.perf_counter()
     con = duckdb.connect()
     try:
-        con.register("frame_df", frame.reset_index(drop=True))
-        con.execute("CREATE TEMP TABLE up AS SELECT * FROM frame_df")
-        digest = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+        frame = frame.reset_index(drop=True)
+        con.register("src", frame)
+        digest = frame_sha256(frame)
         return _load(Job(session, settings, actor, con, file_name or "(data)", 1, digest, ds,
                          source, bus, vintage, illustrative, started, None))
     finally:
@@ -128,12 +128,19 @@ def load_file(
     con = duckdb.connect()
     try:
         read = reader(con, path)
-        read.relation.create("up")
+        read.relation.create_view("src")
         tell("read", 1.0)
         return _load(Job(session, settings, actor, con, file_name or path.name, read.first_row,
                          digest, ds, source, bus, None, illustrative, started, tell))
     finally:
         con.close()
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """SHA-256 over the frame's column names and per-row hashes (vectorised)."""
+    h = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
 
 
 def file_sha256(path: Path) -> str:
@@ -251,9 +258,10 @@ def _write_batch(con: duckdb.DuckDBPyConnection, path: Path, load_id: str,
     con.execute(f"""
         COPY (
           SELECT i.code AS indicator, a.code AS area_code, p.period, p.p_freq AS freq,
-                 p.p_start::DATE AS period_start, j.val * j.factor AS value, u.u_unit AS unit,
+                 p.p_start::DATE AS period_start, j.value, u.u_unit AS unit,
                  ?::VARCHAR AS load_id, ?::TIMESTAMPTZ AS vintage
-          FROM j JOIN dim_ind i USING (ik) JOIN dim_area a USING (ak) JOIN dim_per p USING (pk)
+          FROM j JOIN dim_ind i USING (ik) JOIN dim_area a USING (ak)
+          JOIN (SELECT DISTINCT pk, period, p_freq, p_start FROM dim_per) p USING (pk)
           JOIN units_df u ON u.u_code = i.code
         ) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)
     """, [load_id, vintage])
@@ -265,7 +273,8 @@ def _stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "SELECT DISTINCT i.code FROM j JOIN dim_ind i USING (ik) ORDER BY 1").fetchall()]
     row = con.execute(
         "SELECT arg_min(p.period, p.p_start), arg_max(p.period, p.p_start) "
-        "FROM (SELECT DISTINCT pk FROM j) jj JOIN dim_per p USING (pk)").fetchall()[0]
+        "FROM (SELECT DISTINCT pk FROM j) jj JOIN (SELECT DISTINCT pk, period, p_start "
+        "FROM dim_per) p USING (pk)").fetchall()[0]
     return {"indicators": inds, "period_min": row[0] if row else None,
             "period_max": row[1] if row else None}
 

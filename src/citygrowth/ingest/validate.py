@@ -20,9 +20,10 @@ import pandas as pd
 from citygrowth.areas.models import LEVELS
 from citygrowth.catalog.datasets import COLUMNS, Dataset
 from citygrowth.catalog.framework import Framework
+from citygrowth.catalog import units
 from citygrowth.catalog.units import UnitError, factor
 from citygrowth.errors import CityGrowthError, Problem
-from citygrowth.i18n import N_, _
+from citygrowth.i18n import N_, translate
 from citygrowth.periods import Period
 
 CAP = 200
@@ -58,6 +59,17 @@ CHECKS: dict[str, tuple[str, str]] = {
 }
 LEVEL_NAMES = {"district": N_("district"), "street": N_("street"),
                "community": N_("community"), "grid": N_("grid cell")}
+
+
+@dataclass(frozen=True)
+class LevelProblem(Problem):
+    """A problem whose area-level params are msgids, translated when rendered."""
+
+    def render(self, locale: str | None = None) -> dict[str, Any]:
+        params = {k: translate(v, locale) if k in ("area_level", "finest_level") else v
+                  for k, v in self.params.items()}
+        return Problem(self.message, params, self.file, self.row, self.field,
+                       self.value).render(locale)
 
 
 class LoadRejected(CityGrowthError):
@@ -98,8 +110,15 @@ def _q(name: str) -> str:
 
 def check(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFrame, file: str,
           first_row: int, dataset: Dataset | None, today: dt.date) -> Checked:
-    """Validate table ``up``; leaves table ``j`` (one row per record, keys and factor)."""
-    names = [r[0] for r in con.execute("DESCRIBE up").fetchall()]
+    """Validate the view ``src``; on success leaves table ``j`` (``ik, ak, pk, value``).
+
+    A fast pass joins the rows straight from ``src`` with exact-match lists (every period
+    spelling in range, every unit spelling of each indicator's dimension) and counts rows
+    that fail and duplicate keys. Only when that finds anything does the precise pass run:
+    it materialises the upload with row numbers, trims, parses each distinct period and
+    unit, and names every problem.
+    """
+    names = [r[0] for r in con.execute("DESCRIBE src").fetchall()]
     cols = map_columns(names)
     missing = [c for c in COLUMNS if c not in cols]
     if missing:
@@ -107,19 +126,22 @@ def check(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFrame, fi
                             "area_code, period, value (unit optional)."),
                          {"column": c}, file=file, row=1, field=c) for c in missing]
         return Checked(0, probs, len(probs), cols)
-    rows = con.execute("SELECT count(*) FROM up").fetchall()[0][0]
+    _base_dimensions(con, fw, areas, dataset)
+    rows, bad = _fast(con, fw, cols, today)
     if rows == 0:
-        p = Problem(N_("The upload has no data rows."), {}, file=file)
-        return Checked(0, [p], 1, cols)
-    _dimensions(con, fw, areas, cols, dataset, today)
+        return Checked(0, [Problem(N_("The upload has no data rows."), {}, file=file)], 1, cols)
+    if bad == 0 and _duplicate_count(con) == 0:
+        return Checked(rows, columns=cols)
+    con.execute("CREATE OR REPLACE TEMP TABLE up AS SELECT * FROM src")
+    _dimensions(con, fw, cols, today)
     _join(con, cols)
     checked = Checked(rows, columns=cols)
     _collect(con, checked, file, first_row, dataset, fw)
     return checked
 
 
-def _dimensions(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFrame,
-                cols: dict[str, str], dataset: Dataset | None, today: dt.date) -> None:
+def _base_dimensions(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFrame,
+                     dataset: Dataset | None) -> None:
     inds = fw.indicators
     in_ds = set(dataset.indicators) if dataset else {i.code for i in inds}
     dim_ind = pd.DataFrame({
@@ -136,6 +158,64 @@ def _dimensions(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFra
     con.register("dim_area_df", dim_area)
     con.execute("CREATE OR REPLACE TEMP TABLE dim_ind AS SELECT * FROM dim_ind_df")
     con.execute("CREATE OR REPLACE TEMP TABLE dim_area AS SELECT * FROM dim_area_df")
+
+
+def period_spellings(today: dt.date) -> list[str]:
+    """Every accepted way of writing an annual, quarterly or monthly period from MIN_YEAR to
+    ``today``."""
+    out: list[str] = []
+    for y in range(MIN_YEAR, today.year + 1):
+        out.append(f"{y}")
+        for q in range(1, 5):
+            out += [f"{y}Q{q}", f"{y}-Q{q}", f"{y}q{q}", f"{y}-q{q}"]
+        for m in range(1, 13):
+            out += [f"{y}-{m:02d}", f"{y}{m:02d}", f"{y}M{m:02d}", f"{y}-M{m:02d}"]
+    return out
+
+
+def _fast(con: duckdb.DuckDBPyConnection, fw: Framework, cols: dict[str, str],
+          today: dt.date) -> tuple[int, int]:
+    con.register("dim_per_df", _periods(period_spellings(today), today))
+    con.execute("CREATE OR REPLACE TEMP TABLE dim_per AS SELECT * FROM dim_per_df "
+                "WHERE NOT p_future")
+
+    def col(name: str) -> str:
+        return f"CAST(u.{_q(cols[name])} AS VARCHAR)"
+
+    unit_join, factor, unit_ok = "", "1.0", "true"
+    if "unit" in cols:
+        pairs = [(i.code, s) for i in fw.indicators for s in units.spellings(i.unit)]
+        con.register("dim_unit_df", _units(pairs, fw))
+        con.execute("CREATE OR REPLACE TEMP TABLE dim_unit AS SELECT * FROM dim_unit_df")
+        unit_join = (f"LEFT JOIN dim_unit du ON du.u_ind = {col('indicator')} "
+                     f"AND du.u_raw = {col('unit')}")
+        factor = "coalesce(du.u_factor, 1.0)"
+        unit_ok = f"(nullif({col('unit')}, '') IS NULL OR du.u_status = 'ok')"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE j AS
+        SELECT i.ik, a.ak, p.pk, v * {factor} AS value,
+          coalesce(i.in_ds AND a.a_lvl <= i.i_lvl AND p.p_freq = i.i_freq AND isfinite(v)
+                   AND {unit_ok}, false) AS ok
+        FROM (SELECT *, TRY(CAST(u.{_q(cols["value"])} AS DOUBLE)) AS v FROM src u) u
+        LEFT JOIN dim_ind i ON i.code = {col('indicator')}
+        LEFT JOIN dim_area a ON a.code = {col('area_code')}
+        LEFT JOIN dim_per p ON p.raw = {col('period')}
+        {unit_join}
+    """)
+    rows, bad = con.execute("SELECT count(*), count_if(NOT ok) FROM j").fetchall()[0]
+    return int(rows), int(bad)
+
+
+def _duplicate_count(con: duckdb.DuckDBPyConnection) -> int:
+    n = con.execute(
+        "SELECT count(*) - count(DISTINCT (ik::BIGINT * 1000003 + ak) * 100003 + pk) FROM j"
+    ).fetchall()[0][0]
+    return int(n)
+
+
+def _dimensions(con: duckdb.DuckDBPyConnection, fw: Framework, cols: dict[str, str],
+                today: dt.date) -> None:
+    """Precise pass: the distinct periods and (indicator, unit) pairs as written."""
     raws = [r[0] for r in con.execute(
         f"SELECT DISTINCT trim(CAST({_q(cols['period'])} AS VARCHAR)) FROM up").fetchall()]
     con.register("dim_per_df", _periods(raws, today))
@@ -149,23 +229,28 @@ def _dimensions(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFra
 
 
 def _periods(raws: list[str | None], today: dt.date) -> pd.DataFrame:
+    """One row per spelling; ``pk`` identifies the canonical period (so ``2024-09`` and
+    ``202409`` are the same key)."""
     out: dict[str, list[Any]] = {"raw": [], "pk": [], "period": [], "p_freq": [], "p_start": [],
                                  "p_future": [], "p_old": []}
-    for k, raw in enumerate(r for r in raws if r is not None):
+    keys: dict[str, int] = {}
+    for raw in raws:
+        if raw is None:
+            continue
         try:
             p = Period.parse(raw)
         except CityGrowthError:
             continue
         out["raw"].append(raw)
-        out["pk"].append(k)
+        out["pk"].append(keys.setdefault(str(p), len(keys)))
         out["period"].append(str(p))
         out["p_freq"].append(p.freq)
         out["p_start"].append(p.start)
         out["p_future"].append(p.start > today)
         out["p_old"].append(p.start.year < MIN_YEAR)
     df = pd.DataFrame(out)
-    df["p_start"] = pd.to_datetime(df["p_start"]).dt.date if len(df) else pd.Series(
-        [], dtype="datetime64[s]")
+    df["p_start"] = pd.to_datetime(pd.Series(out["p_start"], dtype=object)).astype(
+        "datetime64[s]")
     return df.astype({"raw": "string", "period": "string", "p_freq": "string", "pk": "int64",
                       "p_future": "bool", "p_old": "bool"})
 
@@ -195,15 +280,18 @@ def _join(con: duckdb.DuckDBPyConnection, cols: dict[str, str]) -> None:
     per = f"trim(CAST(u.{_q(cols['period'])} AS VARCHAR))"
     val = f"u.{_q(cols['value'])}"
     unit_join, unit_cols = "", "1.0::DOUBLE AS factor, false AS e_unit, false AS e_mismatch"
+    factor_expr = "1.0"
     if "unit" in cols:
         unit = f"trim(CAST(u.{_q(cols['unit'])} AS VARCHAR))"
         unit_join = f"LEFT JOIN dim_unit du ON du.u_ind = {ind} AND du.u_raw = {unit}"
+        factor_expr = "coalesce(du.u_factor, 1.0)"
         unit_cols = ("coalesce(du.u_factor, 1.0) AS factor, "
                      "coalesce(du.u_status = 'unknown', false) AS e_unit, "
                      "coalesce(du.u_status = 'mismatch', false) AS e_mismatch")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE j AS
-        SELECT u.rowid AS rid, i.ik, a.ak, p.pk, TRY_CAST({val} AS DOUBLE) AS val,
+        SELECT u.rowid AS rid, i.ik, a.ak, p.pk, TRY(CAST({val} AS DOUBLE)) AS val,
+          TRY(CAST({val} AS DOUBLE)) * {factor_expr} AS value,
           i.ik IS NULL AS e_ind,
           i.ik IS NOT NULL AND NOT i.in_ds AS e_ds,
           a.ak IS NULL AS e_area,
@@ -309,8 +397,9 @@ def _problem(flag: str, raw: dict[str, Any], file: str, row: int, first_row: int
     if flag == "e_freq":
         message = FREQ_MESSAGES[raw.get("_freq") or "A"]
     if flag == "e_level":
-        params.update(area_level=_(LEVEL_NAMES[LEVELS[int(raw["_alvl"])]]),
-                      finest_level=_(LEVEL_NAMES[LEVELS[int(raw["_ilvl"])]]))
+        params.update(area_level=LEVEL_NAMES[LEVELS[int(raw["_alvl"])]],
+                      finest_level=LEVEL_NAMES[LEVELS[int(raw["_ilvl"])]])
+        return LevelProblem(message, params, file=file, row=row, field=column, value=value)
     if flag == "e_mismatch":
         params["unit"] = fw.indicator(str(raw.get("_code"))).unit
     return Problem(message, params, file=file, row=row, field=column, value=value)

@@ -119,3 +119,25 @@ def signature(settings: Settings) -> tuple[int, int, int]:
     d = batches_dir(settings)
     st = d.stat()
     return (st.st_mtime_ns, len(os.listdir(d)), generation(settings))
+
+
+def repair_pending(session: Session, settings: Settings) -> tuple[int, int]:
+    """Promote pending batches whose load is recorded as accepted; delete the others."""
+    from sqlalchemy import select
+
+    from citygrowth.ingest.models import ObservationLoad
+
+    promoted = removed = 0
+    for path in sorted(pending_dir(settings).glob("*.parquet")):
+        load_id = path.stem
+        accepted = session.scalar(select(ObservationLoad.id).where(
+            ObservationLoad.load_id == load_id, ObservationLoad.status == "accepted"))
+        if accepted is not None:
+            os.replace(path, batch_path(settings, load_id))
+            promoted += 1
+        else:
+            path.unlink()
+            removed += 1
+    if promoted:
+        bump_generation(settings)
+    return promoted, removed

@@ -44,8 +44,8 @@ def rollup_expr(store: ObservationStore, code: str, to_level: str, *,
             raise ValidationFailed("Unknown area level '{level}'.", code="bad_level", level=lv)
     if LEVELS.index(to_level) > LEVELS.index(src_level):
         raise ValidationFailed(
-            "Cannot roll {code} down from {source} to the finer level {target}.",
-            code="bad_rollup", source=src_level, target=to_level,
+            "Cannot roll {indicator} down from {source} to the finer level {target}.",
+            code="bad_rollup", source=src_level, target=to_level, indicator=code,
         )
     if ind.rollup.rule == "ratio_of_sums":
         return _ratio(store, ind, to_level, src_level, start, end, as_of)

@@ -1,1 +1,2 @@
-"""Screens: the leadership big screen, indicator explorer, area profiles, index workbench and data health."""
+"""Screens: the leadership big screen, indicator explorer, area profiles, index workbench
+and data health."""

@@ -39,10 +39,11 @@ def data_health(session: Session, actor: Actor, store: ObservationStore) -> dict
         d = by_dept[r["department"]]
         d["indicators"] += 1
         d["stale"] += int(bool(r["stale"]))
-        if r["last_load_at"] and (d["last_load_at"] is None or r["last_load_at"] > d["last_load_at"]):
-            d["last_load_at"] = r["last_load_at"]
-    departments = [{"department": k, "name": names.get(k, k), **v, "fresh": v["indicators"] - v["stale"]}
-                   for k, v in sorted(by_dept.items())]
+        last = r["last_load_at"]
+        if last and (d["last_load_at"] is None or last > d["last_load_at"]):
+            d["last_load_at"] = last
+    departments = [{"department": k, "name": names.get(k, k), **v,
+                    "fresh": v["indicators"] - v["stale"]} for k, v in sorted(by_dept.items())]
     failed = failed_loads(session, depts)
     option = charts.bars(
         [d["name"] for d in departments],

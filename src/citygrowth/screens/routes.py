@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from citygrowth.auth.actor import Actor
@@ -23,6 +23,7 @@ from citygrowth.observatory.store import ObservationStore
 from citygrowth.screens import explore
 from citygrowth.screens.sources import sources
 from citygrowth.screens.summary import screen_summary
+from citygrowth.screens.workbench import WorkbenchChanges
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.templating import render_page
 
@@ -177,3 +178,87 @@ def health_api(actor: UserDep, settings: SettingsDep, session: SessionDep,
     if format != "json":
         return table_response(indicators_table(data), format, "data-health")
     return data
+
+
+# --- area profile ---------------------------------------------------------------------------
+
+@pages.get("/profile/{code}", summary="Area profile page", response_class=Response)
+def profile_page(request: Request, actor: ActorDep, settings: SettingsDep,
+                 session: SessionDep,
+                 code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,3}$")]) -> Response:
+    """District, street, community or grid cell: index, rank, drivers, targets, cases."""
+    if actor.is_anonymous:
+        return login_redirect(request)
+    from citygrowth.screens.profile import area_profile
+
+    data = area_profile(session, actor, sources(request.app.state, session, settings), code)
+    return render_page(request, "screens/profile.html", actor, {"p": data})
+
+
+@api.get("/api/profile/{code}", summary="Everything an area profile shows")
+def profile_api(request: Request, actor: UserDep, settings: SettingsDep, session: SessionDep,
+                code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,3}$")]) -> dict[str, Any]:
+    from citygrowth.screens.profile import area_profile
+
+    return area_profile(session, actor, sources(request.app.state, session, settings), code)
+
+
+# --- index workbench ------------------------------------------------------------------------
+
+@pages.get("/workbench", summary="Index workbench page", response_class=Response)
+def workbench_page(request: Request, actor: ActorDep, settings: SettingsDep,
+                   session: SessionDep, level: Level = "street") -> Response:
+    """Change weights or methods and compare with the published index before publishing."""
+    if actor.is_anonymous:
+        return login_redirect(request)
+    from citygrowth.screens import workbench as wb
+    from citygrowth.screens.profile import run_key
+
+    src = sources(request.app.state, session, settings)
+    data = wb.state(actor, src, level, run_key(session, src.framework))
+    return render_page(request, "screens/workbench.html", actor,
+                       {"wb": data, "framework": src.framework})
+
+
+@api.get("/api/workbench", summary="The framework tree, weights and methods of the index")
+def workbench_state(request: Request, actor: UserDep, settings: SettingsDep,
+                    session: SessionDep, level: Level = "street") -> dict[str, Any]:
+    from citygrowth.screens import workbench as wb
+    from citygrowth.screens.profile import run_key
+
+    src = sources(request.app.state, session, settings)
+    return wb.state(actor, src, level, run_key(session, src.framework))
+
+
+@api.post("/api/workbench/preview", summary="Scores and ranks with changed weights or methods")
+def workbench_preview(request: Request, actor: UserDep, settings: SettingsDep,
+                      session: SessionDep, changes: WorkbenchChanges) -> dict[str, Any]:
+    from citygrowth.screens import workbench as wb
+    from citygrowth.screens.profile import run_key
+
+    src = sources(request.app.state, session, settings)
+    return wb.preview(actor, src, changes, run_key(session, src.framework))
+
+
+@api.get("/api/workbench/analysis", summary="Audit flags and rank uncertainty of the index")
+def workbench_analysis(request: Request, actor: UserDep, settings: SettingsDep,
+                       session: SessionDep, level: Level = "street") -> dict[str, Any]:
+    from citygrowth.screens import workbench as wb
+    from citygrowth.screens.profile import run_key
+
+    src = sources(request.app.state, session, settings)
+    return wb.analysis(actor, src, level, run_key(session, src.framework))
+
+
+@api.post("/api/workbench/export", summary="The changed framework as a new version (YAML)")
+def workbench_export(request: Request, actor: UserDep, settings: SettingsDep,
+                     session: SessionDep, changes: WorkbenchChanges,
+                     version: Annotated[str, Query(pattern=r"^[0-9A-Za-z.\-]{1,20}$")]
+                     ) -> Response:
+    from citygrowth.screens import workbench as wb
+    from citygrowth.screens.profile import run_key
+
+    src = sources(request.app.state, session, settings)
+    text = wb.export_yaml(actor, src, changes, version, run_key(session, src.framework))
+    return Response(text.encode(), media_type="application/yaml", headers={
+        "Content-Disposition": f'attachment; filename="{src.framework.code}-{version}.yaml"'})

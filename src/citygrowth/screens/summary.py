@@ -41,13 +41,39 @@ class ScreenSources:
     tree: AreaTree
 
     def results(self, level: str) -> pd.DataFrame:
-        """Stored index results at ``level``: columns unit, period, code, value, rank."""
-        from citygrowth.index.service import read_results
+        """Stored index results at ``level``: columns unit, period, code, value, rank.
 
+        The engine ranks areas against their peers, so it computes streets, communities and
+        grid cells; the district, which has no peer, gets the population-weighted mean of its
+        streets' scores (see :func:`derived_results`)."""
+        from citygrowth.index.service import LEVELS, read_results
+
+        if level not in LEVELS:
+            return self.derived_results(level)
         try:
             return read_results(self.settings, framework=self.framework.code, level=level)
         except NotFound:
             return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
+
+    def derived_results(self, level: str) -> pd.DataFrame:
+        """Scores of areas above the computed levels, from their children's scores weighted by
+        population (equal weights where a population is unknown)."""
+        child_level = NEXT_LEVEL.get(level)
+        if child_level is None:
+            return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
+        kids = self.results(child_level)
+        if kids.empty:
+            return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
+        length = {"district": 6, "street": 9, "community": 12}[level]
+        kids = kids.dropna(subset=["value"]).copy()
+        kids["parent"] = kids["unit"].astype(str).str[:length]
+        pop = kids["unit"].map(lambda c: self.tree.population.get(c) or 1).astype(float)
+        kids["w"] = pop
+        kids["wv"] = kids["value"].astype(float) * pop
+        g = kids.groupby(["parent", "period", "code"], as_index=False)[["wv", "w"]].sum()
+        g["value"] = g["wv"] / g["w"]
+        g["rank"] = 1
+        return g.rename(columns={"parent": "unit"})[["unit", "period", "code", "value", "rank"]]
 
 
 def metric_choices(fw: Framework) -> list[dict[str, str]]:
@@ -181,9 +207,10 @@ def _tz() -> Any:
 
 
 def _action_label(action: str) -> str:
-    from citygrowth.governance.lifecycle import action_label
+    from citygrowth.governance.lifecycle import REPORT_LABEL, TABLE
 
-    return action_label(action)
+    t = TABLE.get(action)
+    return _(t.label if t else REPORT_LABEL if action == "report" else action)
 
 
 def screen_summary(session: Session, actor: Actor, src: ScreenSources, *, level: str,

@@ -35,7 +35,9 @@ def make_templates(pm: pluggy.PluginManager) -> Jinja2Templates:
         autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
     )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # old-style callables: `_()` returns the translation as is (placeholders use
+    # str.format), so a literal "%" in a message is safe
+    env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals.update(
         get_locale=get_locale, bilingual=bilingual, version=__version__, nav_items=_nav(pm)
     )

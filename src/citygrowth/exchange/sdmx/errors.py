@@ -7,6 +7,7 @@ error (400), 150 semantic error (403), 406 format not acceptable (406).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
@@ -45,6 +46,14 @@ def syntax_error(message: str, **params: Any) -> SdmxError:
     return SdmxError(140, message, None, **params)
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold (echoed user input may have them)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def write_error(error: SdmxError) -> bytes:
     """``<mes:Error><mes:ErrorMessage code=…>`` with the text in English and Chinese."""
     doc = root("Error", "com")
@@ -52,7 +61,7 @@ def write_error(error: SdmxError) -> bytes:
     for lang, loc in (("en", "en"), ("zh", "zh_CN")):
         el = sub(msg, "com", "Text")
         el.set(XML_LANG, lang)
-        el.text = error.text(loc)
+        el.text = xml_safe(error.text(loc))
     return tostring(doc)
 
 

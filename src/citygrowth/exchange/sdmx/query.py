@@ -170,11 +170,12 @@ def filter_rows(rows: pd.DataFrame, q: DataQuery) -> pd.DataFrame:
         if values is not None:
             mask &= rows[dim].isin(values)
     if q.start or q.end:
-        periods = rows["TIME_PERIOD"].map(Period.parse)
+        starts = {p: Period.parse(p).start for p in rows["TIME_PERIOD"].unique()}
+        first = rows["TIME_PERIOD"].map(starts)
         if q.start:
-            mask &= periods.map(lambda p: p.start >= q.start.start)
+            mask &= first >= q.start.start
         if q.end:
-            mask &= periods.map(lambda p: p.start <= q.end.end)
+            mask &= first <= q.end.end
     out = rows[mask]
     keys = list(SERIES_DIMENSIONS)
     if q.first_n:

@@ -51,6 +51,7 @@ from citygrowth.settings import Settings
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep
 
 RESOURCES = ("dataflow", "datastructure", "codelist", "conceptscheme")
+MAX_OBSERVATIONS = 2_000_000
 
 
 def _as_sdmx(exc: Exception) -> SdmxError | None:
@@ -192,6 +193,10 @@ def data_rows(session: Session, settings: Settings, actor: Actor, ss: StructureS
     rows = filter_rows(to_sdmx_frame(frame), q)
     if rows.empty:
         raise no_results()
+    if len(rows) > MAX_OBSERVATIONS:
+        raise SdmxError(510, N_("The answer would hold {n} observations, more than the {limit} "
+                                "this service sends at once; narrow the key or the periods."),
+                        None, n=len(rows), limit=MAX_OBSERVATIONS)
     return rows
 
 

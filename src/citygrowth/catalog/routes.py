@@ -1,0 +1,77 @@
+"""The indicator catalog: the framework tree, indicator search, datasets; page ``/catalog``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from citygrowth.catalog.datasets import list_datasets
+from citygrowth.catalog.framework import Framework, list_frameworks, load_framework
+from citygrowth.web.deps import ActorDep
+from citygrowth.web.templating import render_page
+
+router = APIRouter(tags=["catalog"])
+FrameworkQ = Annotated[str, Query(pattern=r"^[A-Za-z0-9_.-]{1,60}$",
+                                  description="Framework code or name (default: CGI).")]
+SearchQ = Annotated[str | None, Query(max_length=100, description="Search code, zh or en name.")]
+
+
+def _framework(name: str) -> Framework:
+    return load_framework(name if name != "default" else "default")
+
+
+@router.get("/api/catalog/frameworks", summary="Indicator frameworks on offer")
+def frameworks() -> dict[str, Any]:
+    """The default City Growth Index and any framework added by plugins."""
+    return {"frameworks": [
+        {"code": f.code, "version": f.version, "name_zh": f.name_zh, "name_en": f.name_en,
+         "indicators": len(f.indicators)} for f in list_frameworks()]}
+
+
+@router.get("/api/catalog/framework", summary="The framework tree")
+def framework(name: FrameworkQ = "default") -> dict[str, Any]:
+    """Index > pillars > sub-pillars > indicators, with weights, directions, units, roll-up
+    rules, goalposts and citations; plus supporting indicators and departments."""
+    return _framework(name).tree()
+
+
+@router.get("/api/catalog/indicators", summary="Search indicators")
+def indicators(q: SearchQ = None, name: FrameworkQ = "default") -> dict[str, Any]:
+    """Indicators whose code, Chinese or English name contains ``q``."""
+    found = _framework(name).search(q)
+    return {"count": len(found), "indicators": [i.as_dict() for i in found]}
+
+
+@router.get("/api/catalog/indicators/{code}", summary="One indicator")
+def indicator(code: str, name: FrameworkQ = "default") -> dict[str, Any]:
+    """An indicator with its pillar path."""
+    fw = _framework(name)
+    ind = fw.indicator(code)
+    path, node = [], ind.parent
+    while node:
+        n = fw.node(node)
+        path.insert(0, {"code": n.code, "name_zh": n.name_zh, "name_en": n.name_en})
+        node = n.parent
+    return {**ind.as_dict(), "path": path}
+
+
+@router.get("/api/catalog/datasets", summary="Datasets departments send")
+def datasets() -> dict[str, Any]:
+    """One dataset per department, with its indicators and columns."""
+    fw = load_framework()
+    return {"datasets": [d.as_dict(fw) for d in list_datasets(fw)]}
+
+
+@router.get("/catalog", summary="Catalog page", response_class=Response)
+def catalog_page(request: Request, actor: ActorDep, q: SearchQ = None) -> Response:
+    """The framework tree and a searchable indicator table (htmx swaps the table)."""
+    fw = load_framework()
+    found = fw.search(q)
+    name = "catalog/_indicators.html" if request.headers.get("hx-request") else \
+        "catalog/catalog.html"
+    return render_page(request, name, actor, {
+        "fw": fw, "tree": fw.tree()["tree"], "indicators": found, "q": q or "",
+        "pillars": [n for n in fw.nodes if n.kind == "pillar"],
+    })

@@ -1,0 +1,83 @@
+"""``citygrowth accountability …`` commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from citygrowth.accountability.demo import seed_demo
+from citygrowth.auth.actor import system_actor
+from citygrowth.cli.context import CliContext
+from citygrowth.settings import Settings
+from tests.accountability.conftest import setup_district
+from tests.accountability.test_excel import GOOD, workbook
+from tests.conftest import needs
+from tests.factories import DISTRICT
+
+
+@pytest.fixture
+def cx(settings: Settings) -> CliContext:
+    ctx = CliContext(settings=settings)
+    with ctx.session() as s:
+        setup_district(s)
+    return ctx
+
+
+def run(cx: CliContext, *args: str) -> tuple[int, str]:
+    """Run ``citygrowth accountability …`` through the real root command."""
+    from citygrowth.cli.main import main
+
+    env = {"CITYGROWTH_DATA_DIR": str(cx.settings.data_dir), "CITYGROWTH_ENV": "test",
+           "CITYGROWTH_DATABASE_URL": cx.settings.resolved_database_url,
+           "CITYGROWTH_DEFAULT_LOCALE": "zh_CN"}
+    result = CliRunner().invoke(main, ["accountability", *args], env=env)
+    return result.exit_code, result.output
+
+
+def test_import_rejects_bad_rows_then_accepts_good_ones(cx: CliContext, tmp_path: Path) -> None:
+    bad = tmp_path / "targets.xlsx"
+    bad.write_bytes(workbook(GOOD, ["T-X", "x", "", "urban", "", "370203", "", 0, "many",
+                                    "2026-01-01", "2026-12-31"]))
+    code, out = run(cx, "import-targets", str(bad))
+    assert code == 1
+    assert "targets.xlsx 中有 1 处问题，未导入任何内容。" in out
+    assert "file=targets.xlsx, row=3, field=target_value: 不是数字。" in out
+    good = tmp_path / "ok.xlsx"
+    good.write_bytes(workbook(GOOD))
+    code, out = run(cx, "import-targets", str(good))
+    assert code == 0 and "已导入 ok.xlsx：新建 1 条，更新 0 条。" in out
+
+
+def test_export_writes_excel_and_csv(cx: CliContext, tmp_path: Path) -> None:
+    with cx.session() as s:
+        seed_demo(s, system_actor("demo"), DISTRICT, dt.date(2026, 11, 26))
+    out = tmp_path / "projects.xlsx"
+    assert run(cx, "export", "projects", "-o", str(out))[0] == 0
+    ws = load_workbook(out).worksheets[0]
+    assert ws.max_row == 120
+    assert sum(r[7] for r in ws.iter_rows(min_row=2, values_only=True)) == pytest.approx(1530)
+    csv = tmp_path / "approvals.csv"
+    assert run(cx, "export", "approvals", "-o", str(csv))[0] == 0
+    assert csv.read_text(encoding="utf-8").startswith("code,name,kind")
+
+
+def test_reminders_list_upcoming_milestones_per_department(cx: CliContext) -> None:
+    with cx.session() as s:
+        seed_demo(s, system_actor("demo"), DISTRICT, dt.date.today())
+    code, out = run(cx, "reminders", "--days", "366")
+    assert code == 0 and "education:" in out and "housing:" in out
+
+
+@pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
+def test_publish_measures_command(cx: CliContext) -> None:
+    needs("ingest service", importlib.util.find_spec("citygrowth.ingest.service") is not None)
+    with cx.session() as s:
+        seed_demo(s, system_actor("demo"), DISTRICT, dt.date.today())
+    code, out = run(cx, "publish-measures")
+    assert code == 0, out
+    assert "GOV_APPROVAL_DAYS：" in out and "IND_INVEST_LEADS_LANDED：" in out

@@ -1,0 +1,118 @@
+"""Command-center pages, mobile pages, chart options, twins and the CLI."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from citygrowth.governance.charts import case_map_option, ontime_trend_option, queue_option
+from tests.governance.conftest import POS_A, POS_B, Web
+
+
+def _seed(web: Web) -> dict[str, int]:
+    ids = {}
+    for who, pos in (("worker_a", POS_A), ("worker_b", POS_B)):
+        r = web.client.post("/api/cases", headers=web.h(who),
+                            json={"category_code": "E0101", "lat": pos[1], "lon": pos[0],
+                                  "description": f"{who} 的报告"})
+        ids[who] = r.json()["id"]
+    return ids
+
+
+def test_chart_options_are_plain_dicts() -> None:
+    cases = [{"id": 1, "status": "dispatched", "lon": 120.3, "lat": 36.05, "category": "垃圾",
+              "overdue": True}, {"id": 2, "status": "closed", "lon": None, "lat": None,
+                                 "category": "x", "overdue": False}]
+    opt = case_map_option(cases)
+    assert [s["name"] for s in opt["series"]] == ["已派遣"]
+    assert opt["series"][0]["data"][0]["value"] == [120.3, 36.05, 1]
+    assert opt["series"][0]["data"][0]["symbolSize"] == 14
+    q = queue_option({"reported": 3})
+    assert q["series"][0]["data"][0] == 3 and "已作废" not in q["xAxis"]["data"]
+    t = ontime_trend_option([{"code": "A", "month": "2026-09", "ontime_rate": 0.9},
+                             {"code": "A", "month": "2026-10", "ontime_rate": None}])
+    assert t["xAxis"]["data"] == ["2026-09", "2026-10"]
+    assert t["series"][0]["data"] == [0.9, None]
+
+
+def test_command_centers_are_scoped(web: Web) -> None:
+    ids = _seed(web)
+    c = web.client
+    page = c.get("/command", headers=web.h("admin"))
+    assert page.status_code == 200
+    assert "worker_a 的报告" not in page.text  # descriptions are on the case page only
+    assert f'href="/command/cases/{ids["worker_b"]}"' in page.text
+    street = c.get("/command/street/370203001", headers=web.h("cmd_a"))
+    assert f'href="/command/cases/{ids["worker_a"]}"' in street.text
+    assert f'href="/command/cases/{ids["worker_b"]}"' not in street.text
+    own = c.get("/command", headers=web.h("cmd_a")).text
+    assert f'href="/command/cases/{ids["worker_b"]}"' not in own
+    case = c.get(f"/command/cases/{ids['worker_a']}", headers=web.h("cmd_a"))
+    assert case.status_code == 200 and 'data-testid="act-register"' in case.text
+    assert c.get(f"/command/cases/{ids['worker_b']}", headers=web.h("cmd_a")).status_code == 404
+    dept = c.get("/command/department", headers=web.h("urban"))
+    assert dept.status_code == 200 and "/command/cases/" not in dept.text
+    for q in ("open", "overdue", "warning", "supervised", "pending"):
+        assert c.get(f"/command?queue={q}", headers=web.h("admin")).status_code == 200
+    assert c.get("/command?queue=bogus", headers=web.h("admin")).status_code == 422
+    csv_text = c.get("/api/cases.csv", headers=web.h("cmd_a")).text
+    assert csv_text.splitlines()[0].startswith("id,status,category_code")
+    assert len(csv_text.splitlines()) == 2
+    counts = c.get("/api/cases/queues", headers=web.h("admin")).json()["counts"]
+    assert counts["reported"] == 2
+
+
+def test_case_page_form_actions(web: Web) -> None:
+    ids = _seed(web)
+    c = web.client
+    r = c.post(f"/command/cases/{ids['worker_a']}/act", headers=web.h("cmd_a"),
+               data={"action": "register"}, follow_redirects=False)
+    assert r.status_code == 303
+    r = c.post(f"/command/cases/{ids['worker_a']}/act", headers=web.h("cmd_a"),
+               data={"action": "dispatch", "department_code": "ecology"},
+               follow_redirects=False)
+    assert r.status_code == 303
+    case = c.get(f"/api/cases/{ids['worker_a']}", headers=web.h("admin")).json()["case"]
+    assert case["department_code"] == "ecology" and case["due_at"]
+
+
+def test_mobile_and_evaluation_pages(web: Web) -> None:
+    ids = _seed(web)
+    c = web.client
+    patrol = c.get("/m/patrol", headers=web.h("worker_a"))
+    assert patrol.status_code == 200 and "/static/governance/patrol.js" in patrol.text
+    assert c.get("/static/governance/patrol.js").status_code == 200
+    for who, action in (("cmd_a", "register"), ("cmd_a", "dispatch"), ("urban", "accept"),
+                        ("urban", "handle")):
+        c.post(f"/api/cases/{ids['worker_a']}/actions/{action}", headers=web.h(who), json={})
+    tasks = c.get("/m/tasks", headers=web.h("worker_a"))
+    assert f'data-testid="verify-{ids["worker_a"]}"' in tasks.text
+    r = c.post(f"/m/tasks/{ids['worker_a']}/verify", headers=web.h("worker_a"),
+               data={"outcome": "fail", "note": "没清完"}, follow_redirects=False)
+    assert r.status_code == 303
+    state = c.get(f"/api/cases/{ids['worker_a']}", headers=web.h("admin")).json()["case"]
+    assert state["status"] == "dispatched" and state["rework_count"] == 1
+    ev = c.get("/command/evaluation", headers=web.h("admin"))
+    assert ev.status_code == 200 and 'data-testid="eval-street"' in ev.text
+    js = c.get("/api/cases/evaluation?level=street", headers=web.h("admin")).json()
+    assert {r["level"] for r in js["rows"]} == {"street"}
+    assert c.get("/api/cases/evaluation.csv", headers=web.h("admin")).text.startswith("level,")
+    assert c.get("/api/cases/evaluation?month=2026-13", headers=web.h("admin")).status_code \
+        == 422
+    assert c.get("/help", headers=web.h("helper")).status_code == 200
+
+
+def test_cli(web: Web, settings: object, monkeypatch: object) -> None:
+    from citygrowth.cli.main import main
+
+    env = {"CITYGROWTH_DATABASE_URL": settings.resolved_database_url,  # type: ignore[attr-defined]
+           "CITYGROWTH_DATA_DIR": str(settings.data_dir)}  # type: ignore[attr-defined]
+    _seed(web)
+    runner = CliRunner()
+    r = runner.invoke(main, ["--lang", "en", "cases", "queues"], env=env)
+    assert r.exit_code == 0 and "reported\t2" in r.output
+    r = runner.invoke(main, ["--lang", "en", "cases", "escalate"], env=env)
+    assert r.exit_code == 0 and "0 cases escalated." in r.output
+    r = runner.invoke(main, ["cases", "evaluate", "--month", "2026-13", "--no-store"], env=env)
+    assert r.exit_code != 0
+    r = runner.invoke(main, ["--lang", "en", "cases", "taxonomy"], env=env)
+    assert "E0101" in r.output and "0 categories added." in r.output
