@@ -3,7 +3,6 @@ every exchange test of one worker, plus helpers to make a second, empty installa
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import socket
 import threading
@@ -19,15 +18,13 @@ import uvicorn
 from citygrowth.app import create_app
 from citygrowth.auth import service as auth
 from citygrowth.auth.actor import system_actor
-from citygrowth.auth.permissions import permission_table
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.ingest.service import load_observations
-from citygrowth.plugins import get_plugin_manager
 from citygrowth.settings import Settings
 from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas
 
 # Quarterly GDP (亿元) for the district and both streets, monthly retail sales for the
-# district, annual financial institutions (家) for street A — two years each.
+# district, all in 2024; annual financial institutions (家) for street A in 2023 and 2024.
 GDP = {DISTRICT: [180.0, 185.5, 190.25, 200.85], STREET_A: [100.0, 101.5, 104.0, 110.0],
        STREET_B: [80.0, 84.0, 86.25, 90.85]}
 
@@ -42,42 +39,6 @@ def observations() -> pd.DataFrame:
     rows += [("ECO_FIN_INSTITUTIONS", STREET_A, "2023", 90.0),
              ("ECO_FIN_INSTITUTIONS", STREET_A, "2024", 96.0)]
     return pd.DataFrame(rows, columns=["indicator", "area_code", "period", "value"])
-
-
-# ibis 12 calls duckdb's deprecated fetch_arrow_table() and pandas' deprecated
-# future.infer_string option: third-party deprecations we cannot fix (the server thread shares
-# the process's warning filters).
-THIRD_PARTY_DEPRECATIONS = (
-    "ignore:fetch_arrow_table:DeprecationWarning",
-    "ignore:The 'future.infer_string' option is deprecated",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            for spec in THIRD_PARTY_DEPRECATIONS:
-                item.add_marker(pytest.mark.filterwarnings(spec))
-
-
-# The domains these tests need registered (their routes and permissions).
-PLUGINS = ("citygrowth.ingest.plugin", "citygrowth.exchange.plugin")
-
-
-@pytest.fixture(scope="package", autouse=True)
-def exchange_plugins() -> Iterator[None]:
-    """Make sure the exchange and ingest plugins are registered while these tests run, also
-    when the built-in plugin list is narrowed; undo it afterwards."""
-    pm = get_plugin_manager()
-    added = [n for n in PLUGINS if pm.get_plugin(n) is None]
-    for name in added:
-        pm.register(importlib.import_module(name), name=name)
-    permission_table.cache_clear()
-    yield
-    for name in added:
-        pm.unregister(name=name)
-    permission_table.cache_clear()
 
 
 @dataclass
@@ -134,9 +95,8 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture(scope="package")
-def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path,
-          exchange_plugins: None) -> Iterator[World]:
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[World]:
     """One live server per test worker, on a loopback port of its own."""
     settings = make_settings(tmp_path_factory.mktemp("exchange-server"), sqlite_template)
     keys = seed(settings)

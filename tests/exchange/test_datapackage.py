@@ -96,3 +96,12 @@ def test_street_users_export_only_their_street(world: World, tmp_path: Path) -> 
     path = tmp_path / "street.zip"
     path.write_bytes(r.content)
     assert validate(path).valid
+
+
+def test_exchange_commands_are_under_the_citygrowth_cli() -> None:
+    from citygrowth.cli.main import main
+
+    result = CliRunner().invoke(main, ["exchange", "--help"])
+    assert result.exit_code == 0
+    for command in ("datapackage", "sdmx-pull", "sdmx-structure"):
+        assert command in result.output

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session
+
+from citygrowth.auth.actor import system_actor
+from citygrowth.ingest.service import load_observations
+from citygrowth.settings import Settings
+from tests.factories import make_areas
+from tests.ingest.conftest import settings_for
+
+GRIDS = [f"370203{s:03d}{c:03d}{g:03d}" for s in (1, 2) for c in (1, 2) for g in (1, 2)]
+COMMUNITIES = sorted({g[:12] for g in GRIDS})
+
+
+def sample_frame() -> pd.DataFrame:
+    """Grid-level case counts and satisfaction, community-level family-doctor coverage."""
+    rows = []
+    for k, g in enumerate(GRIDS):
+        rows += [("GOV_CASES_DUE", g, "2025-03", 10 + k), ("GOV_CASES_CLOSED_ONTIME", g,
+                                                            "2025-03", 8 + k // 2),
+                 ("SOC_HELPER_HOURS", g, "2025-03", 1.5 * (k + 1)),
+                 ("GOV_CASE_SATISFACTION", g, "2025-03", 90 + k)]
+    for k, c in enumerate(COMMUNITIES):
+        rows.append(("SOC_FAMILY_DOCTOR", c, "2025-Q1", 50 + 10 * k))
+    return pd.DataFrame(rows, columns=["indicator", "area_code", "period", "value"])
+
+
+@pytest.fixture
+def loaded(sqlite_session: Session, tmp_path: Path) -> tuple[Session, Settings]:
+    make_areas(sqlite_session)
+    # unequal populations make the weighted mean differ from the plain one
+    from citygrowth.areas.models import Area
+
+    for k, c in enumerate(COMMUNITIES):
+        area = sqlite_session.get(Area, c)
+        assert area is not None
+        area.population = 1000 * (k + 1)
+    sqlite_session.commit()
+    settings = settings_for(sqlite_session, tmp_path)
+    load_observations(sqlite_session, settings, system_actor("t"), sample_frame(), source="t")
+    sqlite_session.commit()
+    return sqlite_session, settings
