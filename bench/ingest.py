@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = 200_000 if args.quick else args.rows
     with tempfile.TemporaryDirectory(prefix="cg-bench-") as tmp:
         r = run(rows, Path(tmp))
-    print(f"rows: {rows:,}  csv: {r['setup']['mib']:.0f} MiB  (setup {r['setup']['seconds']:.1f} s)")
+    setup = r["setup"]
+    print(f"rows: {rows:,}  csv: {setup['mib']:.0f} MiB  (setup {setup['seconds']:.1f} s)")
     for name in ("duckdb", "citygrowth"):
         v = r[name]
         print(f"{name:>11}: {v['seconds']:7.2f} s  {rows / v['seconds'] / 1e6:6.2f} M rows/s  "

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from citygrowth.accountability import plugin as acc_plugin
+from citygrowth.accountability.common import today_local
+from citygrowth.accountability.demo import seed_demo
 from citygrowth.accountability.schemas import TargetIn
 from citygrowth.accountability.targets import create_target
 from citygrowth.auth.actor import system_actor
+from citygrowth.auth.identity import new_api_key
+from citygrowth.auth.models import RoleGrant, User
 from citygrowth.auth.permissions import permission_table
+from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.plugins import get_plugin_manager
 from tests.factories import DISTRICT, make_areas, make_department
 
@@ -55,3 +63,45 @@ def school_target(session: Session, **over: Any) -> Any:
                             "title_zh": "年度节点"}]}
     data.update(over)
     return create_target(session, system_actor(), TargetIn(**data))
+
+
+# users of the seeded store: name → (role, department); all scoped to the district
+USERS = {"admin": ("district_admin", None), "analyst": ("analyst", None),
+         "edu": ("department_officer", "education"), "urban": ("department_officer", "urban"),
+         "science": ("department_officer", "science"),
+         "industry": ("department_officer", "industry")}
+
+
+def _user(session: Session, name: str, role: str, dept: str | None) -> str:
+    user = User(username=name, display_name=name, password_hash=None)
+    user.grants.append(RoleGrant(role=role, area_code=DISTRICT, department_code=dept))
+    session.add(user)
+    session.flush()
+    return new_api_key(session, user, "test")
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory,
+                    sqlite_template: Path) -> tuple[Path, dict[str, dict[str, str]]]:
+    """The demo (as of today) loaded once per test worker into a copy of the migrated store,
+    with users; returns the file and each user's API-key header."""
+    path = tmp_path_factory.mktemp("accountability") / "seeded.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    with make_sessionmaker(engine)() as s:
+        setup_district(s)
+        seed_demo(s, system_actor("demo"), DISTRICT, today_local())
+        keys = {n: {"X-API-Key": _user(s, n, *v)} for n, v in USERS.items()}
+        s.commit()
+    with engine.connect() as c:
+        c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path, keys
+
+
+@pytest.fixture
+def seeded_sqlite_url(tmp_path: Path, seeded_template: tuple[Path, dict[str, Any]]) -> str:
+    """A fresh copy of the seeded store (modules use it to override ``sqlite_url``)."""
+    path = tmp_path / "citygrowth.db"
+    shutil.copy(seeded_template[0], path)
+    return f"sqlite:///{path}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib.util
 from pathlib import Path
 
@@ -10,22 +9,21 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from citygrowth.accountability.demo import seed_demo
-from citygrowth.auth.actor import system_actor
 from citygrowth.cli.context import CliContext
 from citygrowth.settings import Settings
-from tests.accountability.conftest import setup_district
 from tests.accountability.test_excel import GOOD, workbook
 from tests.conftest import needs
-from tests.factories import DISTRICT
+
+
+@pytest.fixture
+def sqlite_url(seeded_sqlite_url: str) -> str:
+    """The commands run against the seeded demo store."""
+    return seeded_sqlite_url
 
 
 @pytest.fixture
 def cx(settings: Settings) -> CliContext:
-    ctx = CliContext(settings=settings)
-    with ctx.session() as s:
-        setup_district(s)
-    return ctx
+    return CliContext(settings=settings)
 
 
 def run(cx: CliContext, *args: str) -> tuple[int, str]:
@@ -54,8 +52,6 @@ def test_import_rejects_bad_rows_then_accepts_good_ones(cx: CliContext, tmp_path
 
 
 def test_export_writes_excel_and_csv(cx: CliContext, tmp_path: Path) -> None:
-    with cx.session() as s:
-        seed_demo(s, system_actor("demo"), DISTRICT, dt.date(2026, 11, 26))
     out = tmp_path / "projects.xlsx"
     assert run(cx, "export", "projects", "-o", str(out))[0] == 0
     ws = load_workbook(out).worksheets[0]
@@ -67,8 +63,6 @@ def test_export_writes_excel_and_csv(cx: CliContext, tmp_path: Path) -> None:
 
 
 def test_reminders_list_upcoming_milestones_per_department(cx: CliContext) -> None:
-    with cx.session() as s:
-        seed_demo(s, system_actor("demo"), DISTRICT, dt.date.today())
     code, out = run(cx, "reminders", "--days", "366")
     assert code == 0 and "education:" in out and "housing:" in out
 
@@ -76,8 +70,6 @@ def test_reminders_list_upcoming_milestones_per_department(cx: CliContext) -> No
 @pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
 def test_publish_measures_command(cx: CliContext) -> None:
     needs("ingest service", importlib.util.find_spec("citygrowth.ingest.service") is not None)
-    with cx.session() as s:
-        seed_demo(s, system_actor("demo"), DISTRICT, dt.date.today())
     code, out = run(cx, "publish-measures")
     assert code == 0, out
     assert "GOV_APPROVAL_DAYS：" in out and "IND_INVEST_LEADS_LANDED：" in out

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citygrowth.accountability import approvals, projects, targets
+from citygrowth.accountability.common import today_local
 from citygrowth.accountability.demo import seed_demo
 from citygrowth.accountability.measures import build_measures, publish_measures
-from citygrowth.accountability.models import Lead, Project, Target
+from citygrowth.accountability.models import Lead, Project
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.events import EventBus
@@ -24,45 +25,34 @@ from tests.factories import DISTRICT, STREET_A, STREET_B
 TODAY = dt.date(2026, 11, 26)
 
 
-def test_demo_has_119_projects_summing_exactly_to_1530_yi(session: Session) -> None:
+def test_demo_totals_story_and_measures(session: Session) -> None:
     setup_district(session)
     result = seed_demo(session, system_actor("demo"), DISTRICT, TODAY)
     assert result["projects"] == 119
+    # 119 projects, exactly 1530 亿元, the three leading industries the largest
     assert session.scalar(select(func.sum(Project.total_wan))) == 1530 * 10_000
     pf = projects.portfolio(session, system_actor())
     assert (pf["count"], pf["total_yi"], pf["illustrative"]) == (119, 1530.0, True)
-    lead_three = {r["industry"] for r in pf["by_industry"][:3]}
-    assert lead_three == {"blue_economy", "sci_tech", "big_data"}
+    assert {r["industry"] for r in pf["by_industry"][:3]} == \
+        {"blue_economy", "sci_tech", "big_data"}
     assert {p.area_code for p in session.scalars(select(Project))} == {STREET_A, STREET_B}
-    # a second run changes nothing
-    assert seed_demo(session, system_actor("demo"), DISTRICT, TODAY) == {"created": False}
-    assert session.scalar(select(func.count()).select_from(Project)) == 119
-
-
-def test_demo_tells_the_20_to_1_day_story_and_has_the_seed_targets(
-        sqlite_session: Session) -> None:
-    setup_district(sqlite_session)
-    seed_demo(sqlite_session, system_actor("demo"), DISTRICT, TODAY)
-    stats = approvals.approval_stats(sqlite_session, system_actor(), TODAY)
+    # approvals: ~20 working days in 2019, 1 since 2025, nearly 100 this year, one overdue
+    stats = approvals.approval_stats(session, system_actor(), TODAY)
     by_year = {y["year"]: y for y in stats["by_year"]}
     assert 18 <= by_year[2019]["median_days"] <= 22
     assert by_year[2025]["median_days"] == 1 and by_year[2026]["median_days"] == 1
-    assert 90 <= stats["this_year"]["count"] < 100  # "nearly 100 projects approved"
+    assert 90 <= stats["this_year"]["count"] < 100
     assert [o["code"] for o in stats["overdue"]] == ["AP-2026-P003"]
-    codes = set(sqlite_session.scalars(select(Target.code)))
+    # the seed's plans as targets, with all three colours
+    rows = {r["code"]: r for r in targets.list_targets(session, system_actor(), TODAY)}
     assert {"T-SCHOOLS", "T-MOVEBACK", "T-RESETTLE", "T-PARKING", "T-ROADS", "T-CHOKE",
-            "T-DOCTOR", "T-COMPOUNDS", "T-ILLEGAL", "T-SHANTY"} <= codes
-    rows = {r["code"]: r for r in targets.list_targets(sqlite_session, system_actor(), TODAY)}
-    assert rows["T-SCHOOLS"]["latest_value"] == 6 and rows["T-SCHOOLS"]["target_value"] == 20
+            "T-DOCTOR", "T-COMPOUNDS", "T-ILLEGAL", "T-SHANTY"} <= set(rows)
+    assert (rows["T-SCHOOLS"]["latest_value"], rows["T-SCHOOLS"]["target_value"]) == (6, 20)
     assert {r["status"] for r in rows.values()} == {"green", "amber", "red"}
-    depts = {lead.source_department_code for lead in sqlite_session.scalars(select(Lead))}
-    assert depts == {"science", "industry", "invest"}
-
-
-def test_measures_frame_has_the_four_indicators(sqlite_session: Session) -> None:
-    setup_district(sqlite_session)
-    seed_demo(sqlite_session, system_actor("demo"), DISTRICT, TODAY)
-    frame = build_measures(sqlite_session, DISTRICT, TODAY)
+    assert {x.source_department_code for x in session.scalars(select(Lead))} == \
+        {"science", "industry", "invest"}
+    # the measures
+    frame = build_measures(session, DISTRICT, TODAY)
     assert set(frame["indicator"]) == {"GOV_APPROVAL_DAYS", "GOV_TARGETS_ON_TRACK",
                                        "ECO_KEY_PROJECT_INVEST", "IND_INVEST_LEADS_LANDED"}
     assert frame["period"].max() == "2026-11"
@@ -71,6 +61,15 @@ def test_measures_frame_has_the_four_indicators(sqlite_session: Session) -> None
     assert first.period.startswith("2019-") and first.value > 15 and last.value == 1.0
     streets = set(frame[frame.indicator == "ECO_KEY_PROJECT_INVEST"].area_code)
     assert streets == {DISTRICT, STREET_A, STREET_B}
+    # a second run changes nothing
+    assert seed_demo(session, system_actor("demo"), DISTRICT, TODAY) == {"created": False}
+    assert session.scalar(select(func.count()).select_from(Project)) == 119
+
+
+@pytest.fixture
+def sqlite_url(seeded_sqlite_url: str) -> str:
+    """The ``settings`` of this module point at the seeded demo store."""
+    return seeded_sqlite_url
 
 
 # ibis 12 calls DuckDB and pandas APIs that they deprecate (third-party warnings, not ours)
@@ -83,13 +82,9 @@ def test_measures_arrive_in_the_observation_store(settings: Settings) -> None:
 
     engine = make_engine(settings.resolved_database_url)
     factory = make_sessionmaker(engine)
-    with factory() as s:
-        setup_district(s)
-        seed_demo(s, system_actor("demo"), DISTRICT, TODAY)
-        s.commit()
     bus = EventBus()
     with factory() as s:
-        counts = publish_measures(s, settings, system_actor(), bus, TODAY)
+        counts = publish_measures(s, settings, system_actor(), bus, today_local())
         s.commit()
     engine.dispose()
     assert all(n > 0 for n in counts.values())
@@ -109,15 +104,14 @@ def test_reminder_job_announces_milestones_on_the_bus(settings: Settings) -> Non
     engine = make_engine(settings.resolved_database_url)
     factory = make_sessionmaker(engine)
     with factory() as s:
-        setup_district(s)
-        school_target(s, milestones=[{"due_date": dt.date.today() + dt.timedelta(days=3),
-                                      "planned_value": 12, "title_zh": "年底节点"}],
-                      deadline=dt.date.today() + dt.timedelta(days=400))
+        soon = today_local() + dt.timedelta(days=3)
+        school_target(s, code="T-SOON", deadline=soon + dt.timedelta(days=400),
+                      milestones=[{"due_date": soon, "planned_value": 12, "title_zh": "节点"}])
         s.commit()
     bus = EventBus()
     by_dept = reminders_job(factory, settings, bus)
     engine.dispose()
-    assert sorted(by_dept) == ["education", "housing"]  # owner and co-owner
-    payload = bus.recent[0].payload
+    assert by_dept["housing"][0]["target_code"] in {m["target_code"] for m in by_dept["education"]}
+    payload = next(e.payload for e in bus.recent if e.payload["code"] == "T-SOON")
     assert bus.recent[0].topic == "target.changed" and payload["kind"] == "milestone.reminder"
     assert payload["departments"] == ["education", "housing"] and payload["overdue"] is False

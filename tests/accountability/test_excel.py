@@ -16,7 +16,7 @@ from citygrowth.accountability.models import Project, Target
 from citygrowth.auth.actor import system_actor
 from citygrowth.errors import ValidationFailed
 from citygrowth.i18n import locale_context
-from tests.accountability.conftest import setup_district
+from tests.accountability.conftest import school_target, setup_district
 
 HEADER = ["code", "name_zh", "name_en", "department", "co_owners", "area_code", "unit_zh",
           "baseline", "target_value", "start_date", "deadline"]
@@ -123,3 +123,12 @@ def test_export_round_trips_through_import(sqlite_session: Session) -> None:
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:3] == ("code", "name_zh", "name_en") and rows[1][0] == "T-PARK"
     assert excel.import_targets(sqlite_session, system_actor(), body, "t.xlsx").updated == 1
+
+
+def test_reimport_keeps_milestones_the_sheet_does_not_carry(sqlite_session: Session) -> None:
+    setup_district(sqlite_session)
+    t = school_target(sqlite_session)
+    body = tables.export_xlsx(sqlite_session, system_actor(), "targets", dt.date(2026, 6, 1))
+    excel.import_targets(sqlite_session, system_actor(), body, "t.xlsx")
+    sqlite_session.refresh(t)
+    assert [m.title_zh for m in t.milestones] == ["年度节点"] and t.co_owner_codes == ["housing"]

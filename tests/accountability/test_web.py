@@ -4,66 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from citygrowth.accountability.common import today_local
-from citygrowth.accountability.demo import seed_demo
 from citygrowth.accountability.evidence import UploadTooLarge, check_upload
 from citygrowth.accountability.models import Target
-from citygrowth.auth.actor import system_actor
-from citygrowth.auth.identity import new_api_key
-from citygrowth.auth.models import RoleGrant, User
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
-from tests.accountability.conftest import setup_district
-from tests.factories import DISTRICT
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-USERS = {"admin": ("district_admin", None), "analyst": ("analyst", None),
-         "edu": ("department_officer", "education"), "urban": ("department_officer", "urban"),
-         "science": ("department_officer", "science"), "industry":
-         ("department_officer", "industry")}
-
-
-def _user(session: Session, name: str, role: str, dept: str | None) -> str:
-    user = User(username=name, display_name=name, password_hash=None)
-    user.grants.append(RoleGrant(role=role, area_code=DISTRICT, department_code=dept))
-    session.add(user)
-    session.flush()
-    return new_api_key(session, user, "test")
-
-
-@pytest.fixture(scope="module")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory,
-                    sqlite_template: Path) -> tuple[Path, dict[str, dict[str, str]]]:
-    """The demo loaded once per module into a copy of the migrated store; API keys per user."""
-    path = tmp_path_factory.mktemp("accountability") / "seeded.db"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    with make_sessionmaker(engine)() as s:
-        setup_district(s)
-        seed_demo(s, system_actor("demo"), DISTRICT, today_local())
-        keys = {n: {"X-API-Key": _user(s, n, *v)} for n, v in USERS.items()}
-        s.commit()
-    with engine.connect() as c:
-        c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    engine.dispose()
-    return path, keys
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path, seeded_template: tuple[Path, dict]) -> str:
-    """This module's store: a fresh copy of the seeded one (overrides the empty store)."""
-    path = tmp_path / "citygrowth.db"
-    shutil.copy(seeded_template[0], path)
-    return f"sqlite:///{path}"
+def sqlite_url(seeded_sqlite_url: str) -> str:
+    """This module's store is the seeded demo (overrides the empty store)."""
+    return seeded_sqlite_url
 
 
 @pytest.fixture

@@ -81,3 +81,24 @@ def test_a_street_out_of_line_with_its_neighbours() -> None:
     warnings = check_batch(new, hist, CATALOG, areas)
     assert [(w.kind, w.area_code) for w in warnings] == [("spatial", STREETS[3])]
     assert "neighbours" in warnings[0].render("en")
+
+
+def test_the_demo_districts_clean_data_is_not_flagged_but_a_slip_in_it_is(
+        sqlite_session) -> None:  # type: ignore[no-untyped-def]
+    from citygrowth.catalog.framework import load_framework
+    from citygrowth.observatory.demo import area_frame, generate
+    from tests.factories import DISTRICT, make_areas
+
+    areas = make_areas(sqlite_session)
+    fw = load_framework()
+    data = generate(area_frame(sqlite_session, DISTRICT), fw)
+    data["period"] = data["period"].astype(str)
+    new = data[data["period"].str.startswith("2026")].copy()
+    hist = data.drop(new.index)
+    assert len(new) > 500
+    assert check_batch(new, hist, fw, areas.values()) == []
+    i = new.index[(new.indicator == "ECO_RETAIL_SALES") & (new.area_code == "370203001")][0]
+    new.loc[i, "value"] *= 10000
+    found = check_batch(new, hist, fw, areas.values())
+    assert [(w.kind, w.indicator, w.area_code) for w in found] == [
+        ("unit_slip", "ECO_RETAIL_SALES", "370203001")]

@@ -154,3 +154,17 @@ def test_forecast_api_and_errors(client: TestClient, api: dict[str, dict[str, st
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     assert client.get("/api/analysis/forecast", params={"indicator": "APP_PM25",
                                                         "area": DISTRICT}).status_code == 401
+
+
+def test_breaks_and_relation_api(client: TestClient, api: dict[str, dict[str, str]]) -> None:
+    h = api["analyst"]
+    r = client.get("/api/analysis/breaks", params={"indicator": "APP_PM25", "area": DISTRICT},
+                   headers=h)
+    assert r.status_code == 200 and isinstance(r.json()["breaks"], list)
+    r = client.get("/api/analysis/relation", params={"x": "ECO_RETAIL_SALES", "y": "APP_PM25",
+                                                     "area": DISTRICT, "max_lag": 3},
+                   headers=h)
+    assert r.status_code == 200
+    text = r.json()["text"]  # Chinese by default; worded as association, never as cause
+    assert ("并不证明因果" in text) or text.startswith("未发现")
+    assert "ECO_RETAIL_SALES" in text and "APP_PM25" in text

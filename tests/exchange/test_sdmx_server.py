@@ -130,3 +130,18 @@ def test_a_street_user_sees_only_its_street(world: World) -> None:
     other = httpx.get(f"{world.base_url}/sdmx/data/CGI/Q.ECO_GDP.{STREET_B}",
                       headers={"X-API-Key": world.street_key})
     assert sdmx_error(other) == (404, "100")
+
+
+def test_cli_writes_every_structure(world: World, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from citygrowth.cli.context import CliContext
+    from citygrowth.exchange.cli import exchange
+
+    out = tmp_path / "cgi-structure.xml"
+    result = CliRunner().invoke(exchange, ["sdmx-structure", "-o", str(out)],
+                                obj=CliContext(world.settings))
+    assert result.exit_code == 0, result.output
+    msg = sdmx.read_sdmx(out)
+    assert msg.dataflow["CGI"].structure is msg.structure["DSD_CGI"]
+    assert len(msg.codelist["CL_AREA"]) == 15

@@ -32,13 +32,17 @@ def test_matrix_covers_every_action() -> None:
     assert set(EXPECTED) == set(TABLE)
 
 
-@pytest.mark.parametrize("action", sorted(TABLE))
-def test_role_area_action_matrix(sworld: World, action: str) -> None:
+def test_role_area_action_matrix(sworld: World) -> None:
     case = sworld.report(POS_A)
     case.department_code = "urban"
-    allowed = {r for r in ROLES
-               if can(sworld.actors[r], TABLE[action].permission, case_resource(case))}
-    assert allowed == EXPECTED[action]
+    other = sworld.report(POS_B, actor=sworld.actors["worker_b"])
+    other.department_code = "market"
+    for action, t in sorted(TABLE.items()):
+        allowed = {r for r in ROLES if can(sworld.actors[r], t.permission, case_resource(case))}
+        assert allowed == EXPECTED[action], action
+        # street B's case: street A's staff and urban management lose every right to it
+        across = {r for r in ROLES if can(sworld.actors[r], t.permission, case_resource(other))}
+        assert not across & {"cmd_a", "worker_a", "urban"}, action
 
 
 def test_street_never_sees_another_streets_cases(sworld: World) -> None:

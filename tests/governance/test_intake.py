@@ -140,3 +140,20 @@ def test_resident_report_track_rate_reopen(web: Web) -> None:
     assert state["case"]["satisfaction"] == 5
     assert [e["action"] for e in state["events"]][-2:] == ["rate", "reopen"]
     assert c.get("/track/not-a-real-token").status_code == 404
+
+
+def test_components_registry(world: World) -> None:
+    from citygrowth.governance.components import list_components, register_component
+
+    a, s = world.actors["admin"], world.session
+    c1 = register_component(s, a, "C0101", *POS_A, district_code=DISTRICT)
+    c2 = register_component(s, a, "C0101", *POS_A, district_code=DISTRICT)
+    c3 = register_component(s, a, "C0105", 120.345, 36.055, district_code=DISTRICT)
+    assert (c1.id, c2.id, c3.id) == ("3702030101000001", "3702030101000002",
+                                     "3702030105000001")
+    assert len(c1.id) == 16 and c1.area_code == GRID_A
+    assert c3.area_code == "370203002001001"
+    with pytest.raises(ValidationFailed):
+        register_component(s, a, "E0101", *POS_A, district_code=DISTRICT)
+    seen = [c.id for c in list_components(s, world.actors["cmd_a"])]
+    assert seen == [c1.id, c2.id]

@@ -216,7 +216,8 @@ def test_rejection_is_kept_in_the_history(env: tuple[Session, Settings]) -> None
     assert load.problems[0]["row"] == 3 and load.file_name == "bad.csv"
 
 
-def test_gb18030_csv_from_excel_is_read(env_sqlite: tuple[Session, Settings], tmp_path: Path) -> None:
+def test_gb18030_csv_from_excel_is_read(env_sqlite: tuple[Session, Settings],
+                                        tmp_path: Path) -> None:
     session, settings = env_sqlite
     path = tmp_path / "gbk.csv"
     path.write_bytes("指标代码,区域代码,时期,数值\nECO_GDP,370203001,2024-Q1,1.5\n"
@@ -224,7 +225,8 @@ def test_gb18030_csv_from_excel_is_read(env_sqlite: tuple[Session, Settings], tm
     assert load_file(session, settings, SYSTEM, path, source="t").rows == 1
 
 
-def test_unknown_extension_is_refused(env_sqlite: tuple[Session, Settings], tmp_path: Path) -> None:
+def test_unknown_extension_is_refused(env_sqlite: tuple[Session, Settings],
+                                      tmp_path: Path) -> None:
     session, settings = env_sqlite
     path = tmp_path / "x.parquet"
     shutil.copy(DATA / "good.csv", path)

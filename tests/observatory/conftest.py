@@ -44,3 +44,24 @@ def loaded(sqlite_session: Session, tmp_path: Path) -> tuple[Session, Settings]:
     load_observations(sqlite_session, settings, system_actor("t"), sample_frame(), source="t")
     sqlite_session.commit()
     return sqlite_session, settings
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One local Spark session per test worker, with a temporary warehouse."""
+    import shutil
+
+    from tests.conftest import needs
+
+    needs("Java 17", shutil.which("java") is not None, "Spark needs a JVM")
+    from pyspark.sql import SparkSession
+
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    session = (SparkSession.builder.master("local[1]").appName("citygrowth-tests")
+               .config("spark.sql.warehouse.dir", str(warehouse))
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "2")
+               .getOrCreate())
+    yield session
+    session.stop()

@@ -150,7 +150,9 @@ def _text(value: Any) -> Any:
 
 def _check_rows(session: Session, actor: Actor, rows: list[tuple[int, dict[str, Any]]],
                 file: str, kind: str) -> tuple[list[Any], list[Problem]]:
-    parsed, problems, seen = [], [], {}
+    parsed: list[Any] = []
+    problems: list[Problem] = []
+    seen: dict[Any, int] = {}
     for number, cells in rows:
         if kind == "targets":
             data, found = _parse(TargetIn, _target_fields(cells), file, number, cells)
@@ -187,9 +189,10 @@ def import_targets(session: Session, actor: Actor, data: bytes,
         raise ValidationFailed("{count} problem(s) in {file}; nothing was imported.",
                                problems=problems, count=len(problems), file=filename)
     created = updated = 0
-    for item in parsed:
+    for item, (_row, cells) in zip(parsed, rows, strict=True):
         existing = session.scalar(select(Target).where(Target.code == item.code))
-        apply_target(session, item, existing)
+        apply_target(session, item, existing, keep_co_owners="co_owners" not in cells,
+                     keep_milestones=True)
         created, updated = (created, updated + 1) if existing else (created + 1, updated)
     record(session, actor, "target.import", filename, {"created": created, "updated": updated})
     return ImportResult(created, updated)

@@ -248,13 +248,15 @@ def funnel(session: Session, actor: Actor) -> dict[str, Any]:
     """How many leads reached each stage, and the conversion from one stage to the next."""
     leads = visible_leads(session, actor)
     reached = [_reached(x) for x in leads]
-    stages = []
+    stages: list[dict[str, Any]] = []
+    counts: list[int] = []
     for i, stage in enumerate(LEAD_STAGES):
         n = sum(1 for r in reached if r >= i)
-        prev = stages[-1]["count"] if stages else None
+        prev = counts[-1] if counts else 0
+        counts.append(n)
         stages.append({"stage": stage, "name": label(LEAD_STAGE_NAMES, stage), "count": n,
                        "conversion_pct": round(100 * n / prev, 1) if prev else None})
-    landed = stages[-1]["count"]
+    landed = counts[-1]
     by_dept = Counter(x.source_department_code for x in leads)
     return {"total": len(leads), "open": sum(1 for x in leads if not x.closed),
             "closed": sum(1 for x in leads if x.closed), "landed": landed,

@@ -8,7 +8,7 @@ from typing import Any
 from citygrowth.accountability import models  # noqa: F401  (tables on Base.metadata)
 from citygrowth.plugins import DemoStep, NavItem, ScheduledJob, hookimpl
 
-PERMISSIONS: dict[str, list[str]] = {
+PERMISSIONS: dict[str, Sequence[str]] = {
     "district_admin": [
         "accountability.view", "accountability.publish", "target.manage", "target.report",
         "project.manage", "project.report", "approval.record", "investment.view",

@@ -84,7 +84,7 @@ def _fraction(target: Any, value: float) -> float:
     span = target.target_value - target.baseline
     if span == 0:
         return 1.0 if value == target.target_value else 0.0
-    return (value - target.baseline) / span
+    return float((value - target.baseline) / span)
 
 
 def _plan_points(target: Any) -> list[tuple[dt.date, float]]:

@@ -58,8 +58,12 @@ def validate_target(session: Session, data: TargetIn, file: str | None = None,
     return problems
 
 
-def apply_target(session: Session, data: TargetIn, target: Target | None = None) -> Target:
-    """Create or overwrite a target from validated input (no permission check: callers do)."""
+def apply_target(session: Session, data: TargetIn, target: Target | None = None, *,
+                 keep_co_owners: bool = False, keep_milestones: bool = False) -> Target:
+    """Create or overwrite a target from validated input (no permission check: callers do).
+
+    An import sheet without milestones (or without a co-owner column) keeps the existing ones.
+    """
     fields = data.model_dump(exclude={"co_owners", "milestones"})
     if target is None:
         target = Target(**fields)
@@ -68,9 +72,11 @@ def apply_target(session: Session, data: TargetIn, target: Target | None = None)
         for k, v in fields.items():
             setattr(target, k, v)
         target.updated_at = utcnow()
-    owners = [c for c in dict.fromkeys(data.co_owners) if c != data.department_code]
-    target.co_owners = [TargetCoOwner(department_code=c) for c in owners]
-    target.milestones = [Milestone(**m.model_dump()) for m in data.milestones]
+    if not (keep_co_owners and target.id is not None):
+        owners = [c for c in dict.fromkeys(data.co_owners) if c != data.department_code]
+        target.co_owners = [TargetCoOwner(department_code=c) for c in owners]
+    if not (keep_milestones and target.id is not None and not data.milestones):
+        target.milestones = [Milestone(**m.model_dump()) for m in data.milestones]
     session.flush()
     return target
 

@@ -183,8 +183,19 @@ def check_unit_slips(frame: pd.DataFrame, history: pd.DataFrame,
 
 
 def _diffs(values: np.ndarray, lag: int, use_log: bool) -> np.ndarray:
-    v = np.log(values) if use_log else values
-    return v[lag:] - v[:-lag]
+    v: np.ndarray = np.log(values) if use_log else values
+    out: np.ndarray = v[lag:] - v[:-lag]
+    return out
+
+
+def _noise_floor(values: np.ndarray, use_log: bool) -> float:
+    """The smallest scale of changes: 1 % in logs; for small whole-number counts the
+    Poisson noise of a difference of two counts, √(2/level) in logs (√(2·level) otherwise)."""
+    level = float(np.median(np.abs(values))) if values.size else 0.0
+    counts = values.size > 0 and bool(np.all(np.equal(np.mod(values, 1), 0)))
+    if use_log:
+        return max(JUMP_MIN_SCALE, float(np.sqrt(2 / max(level, 1.0))) if counts else 0.0)
+    return max(1e-9, float(np.sqrt(2 * max(level, 1.0))) if counts else 0.0)
 
 
 def _jumps_for_series(hist: pd.Series, new: pd.Series, freq: str, skip: set[str],
@@ -198,10 +209,7 @@ def _jumps_for_series(hist: pd.Series, new: pd.Series, freq: str, skip: set[str]
     if hd.size < MIN_DIFFS:
         return []
     med, sd = robust_scale(hd)
-    if not use_log:
-        sd = max(sd, 1e-9)
-    else:
-        sd = max(sd, JUMP_MIN_SCALE)
+    sd = max(sd, _noise_floor(hist.to_numpy(dtype="float64"), use_log))
     out: list[AnomalyWarning] = []
     labels = list(combined.index)
     last_flag: tuple[int, float] | None = None
@@ -261,7 +269,7 @@ def _seasonality_for_series(hist: pd.Series, new: pd.Series, freq: str, info: In
     yoy = np.log(nv) - np.array(last_year, dtype="float64")
     seasonal_resid = float(np.median(np.abs(yoy - np.median(yoy))))
     flat_resid = float(np.median(np.abs(np.log(nv) - np.median(np.log(nv)))))
-    if seasonal_resid <= SEASON_RATIO * max(flat_resid, JUMP_MIN_SCALE / 2):
+    if seasonal_resid <= SEASON_RATIO * max(flat_resid, _noise_floor(hv, True) / 2):
         return []
     params = {"indicator": info.code, "area": area, "start": str(new.index[0]),
               "end": str(new.index[-1]), "ratio": f"{seasonal_resid / max(flat_resid, 1e-9):.1f}"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -194,11 +195,11 @@ def arima_backtest(order: tuple[int, int, int] | None) -> Backtester:
             warnings.simplefilter("ignore")
             with np.errstate(all="ignore"):
                 first = min(cuts)
-                res = _arima_fit(y[:first], m, order)
+                res: Any = _arima_fit(y[:first], m, order)
                 out = []
                 for cut in cuts:
-                    r = res if cut == first else res.apply(y[:cut])  # type: ignore[attr-defined]
-                    out.append(np.asarray(r.get_forecast(h).predicted_mean, float))
+                    r = res if cut == first else res.apply(y[:cut])
+                    out.append(np.asarray(r.get_forecast(h).predicted_mean, dtype=float))
                 return out
 
     return run

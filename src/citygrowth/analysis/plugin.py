@@ -8,7 +8,7 @@ from typing import Any
 from citygrowth.analysis import models  # noqa: F401  (tables on Base.metadata)
 from citygrowth.plugins import NavItem, ScheduledJob, hookimpl
 
-PERMISSIONS: dict[str, list[str]] = {
+PERMISSIONS: dict[str, Sequence[str]] = {
     "district_admin": ["analysis.view", "analysis.check", "analysis.decide",
                        "analysis.briefing"],
     "analyst": ["analysis.view", "analysis.check", "analysis.decide", "analysis.briefing"],

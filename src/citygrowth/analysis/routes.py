@@ -58,6 +58,28 @@ def forecast(session: SessionDep, actor: UserDep, settings: SettingsDep, indicat
     return out
 
 
+@router.get("/breaks", summary="Structural breaks of an indicator's series in an area")
+def breaks(session: SessionDep, actor: UserDep, settings: SettingsDep, indicator: Code,
+           area: AreaQ) -> dict[str, Any]:
+    from citygrowth.analysis.changes import M_BREAK
+
+    found = service.breaks_for(session, actor, settings, indicator, area)
+    for b in found:
+        b["text"] = translate(M_BREAK).format(x=indicator, period=b["period"],
+                                              before=f"{b['before']:.4g}",
+                                              after=f"{b['after']:.4g}")
+    return {"indicator": indicator, "area_code": area, "breaks": found}
+
+
+@router.get("/relation", summary="Lead/lag association of two indicators (not causation)")
+def relation(session: SessionDep, actor: UserDep, settings: SettingsDep, x: Code, y: Code,
+             area: AreaQ, max_lag: Annotated[int, Query(ge=0, le=24)] = 6) -> dict[str, Any]:
+    rel = service.relation_for(session, actor, settings, x, y, area, max_lag)
+    rel["text"] = translate(rel.pop("message")).format(**rel["params"])
+    rel["granger"] = {str(k): v for k, v in rel["granger"].items()}
+    return rel
+
+
 @router.get("/anomalies", summary="Anomaly warnings of a load")
 def anomalies(session: SessionDep, actor: UserDep, settings: SettingsDep,
               load_id: Annotated[str, Query(min_length=1, max_length=40)]) -> dict[str, Any]:

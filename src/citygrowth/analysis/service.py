@@ -77,8 +77,9 @@ def _history_for(settings: Settings, frame: pd.DataFrame,
     parents = sorted({a[:-3] for a in areas if len(a) > 6})
     store = ObservationStore(settings)
     hist = store.query(indicators=inds, area_codes=areas, as_of=as_of)
-    sib = [store.query(indicators=inds, level=lv, as_of=as_of) for lv in
-           sorted({_level(a) for a in areas}) if lv] if parents else []
+    levels = sorted({lv for a in areas if (lv := _level(a))})
+    sib = [store.query(indicators=inds, level=lv, as_of=as_of) for lv in levels] \
+        if parents else []
     out = pd.concat([hist, *sib], ignore_index=True) if sib else hist
     out = out.assign(period=out["period"].astype(str))
     return out.drop_duplicates(["indicator", "area_code", "period"], keep="last")
@@ -224,3 +225,23 @@ def odds_for_target_code(session: Session, actor: Actor, settings: Settings,
         raise NotFound("No target with code {code}.", code=code)
     odds, detail = odds_for_target(settings, target, today)
     return {"target": code, "odds": odds, **detail}
+
+
+def breaks_for(session: Session, actor: Actor, settings: Settings, code: str,
+               area_code: str) -> list[dict[str, Any]]:
+    """Structural breaks (level shifts) of an indicator's series in an area."""
+    from citygrowth.analysis.changes import breaks
+
+    require(actor, "analysis.view", area_code)
+    return breaks(series_for(settings, code, area_code))
+
+
+def relation_for(session: Session, actor: Actor, settings: Settings, x: str, y: str,
+                 area_code: str, max_lag: int = 6) -> dict[str, Any]:
+    """Lead/lag association of two indicators in an area (cross-correlation of differences,
+    Granger p-values), with its cautious sentence."""
+    from citygrowth.analysis.changes import relation
+
+    require(actor, "analysis.view", area_code)
+    return relation(series_for(settings, x, area_code), series_for(settings, y, area_code),
+                    x, y, max_lag)

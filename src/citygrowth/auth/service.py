@@ -19,7 +19,14 @@ from citygrowth.areas.models import Area
 from citygrowth.auth import audit
 from citygrowth.auth.actor import ROLES, Actor
 from citygrowth.auth.identity import actor_for_user, new_api_key
-from citygrowth.auth.models import ApiKey, Department, LoginAttempt, RoleGrant, User
+from citygrowth.auth.models import (
+    ApiKey,
+    AuditEntry,
+    Department,
+    LoginAttempt,
+    RoleGrant,
+    User,
+)
 from citygrowth.auth.passwords import hash_password, verify_password
 from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.db import utcnow
@@ -301,10 +308,10 @@ def login(
 
 # --- audit log ----------------------------------------------------------------------------------
 
-def audit_tail(session: Session, actor: Actor, limit: int = 20) -> list[audit.AuditEntry]:
+def audit_tail(session: Session, actor: Actor, limit: int = 20) -> list[AuditEntry]:
     """The newest ``limit`` audit entries, newest first."""
     require(actor, "audit.read")
-    return list(session.scalars(select(audit.AuditEntry).order_by(audit.AuditEntry.id.desc())
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())
                                 .limit(max(1, min(limit, 1000)))))
 
 

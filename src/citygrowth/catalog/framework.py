@@ -355,7 +355,8 @@ def _check(fw: Framework, path: str) -> Iterable[Problem]:
     codes = {n.code for n in fw.nodes} | {i.code for i in fw.supporting}
     for n in (*fw.nodes, *fw.supporting):
         if n.code in seen:
-            yield Problem(N_("Code {code} appears twice."), {"code": n.code}, file=name, field=n.code)
+            yield Problem(N_("Code {code} appears twice."), {"code": n.code}, file=name,
+                          field=n.code)
         seen.add(n.code)
         if not isinstance(n, Indicator):
             continue

@@ -6,7 +6,6 @@ envelope and error format, as CKAN clients expect; the rest use citygrowth's JSO
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -85,8 +84,7 @@ router = APIRouter(tags=["exchange"])
 
 def catalog_for(request: Request, session: Session, settings: Settings) -> Catalog:
     pub = publication(session, settings, with_areas=False)
-    created = dt.datetime(2020, 1, 1).strftime("%Y-%m-%dT%H:%M:%S")
-    return Catalog(pub, str(request.base_url), last_loaded(settings), created)
+    return Catalog(pub, str(request.base_url), last_loaded(settings), pub.created)
 
 
 async def _params(request: Request) -> dict[str, Any]:
@@ -112,12 +110,14 @@ async def _params(request: Request) -> dict[str, Any]:
     return params
 
 
-ACTION_BODY = {"requestBody": {"required": False, "content": {"application/json": {"schema": {
-    "type": "object", "additionalProperties": True, "properties": {
-        "id": {"type": "string"}, "q": {"type": "string"}, "fq": {"type": "string"},
-        "rows": {"type": "integer"}, "start": {"type": "integer"},
-        "sort": {"type": "string"}, "limit": {"type": "integer"},
-        "offset": {"type": "integer"}}}}}}}
+# CKAN actions answer errors in CKAN's own envelope (see the fuzz test's one-shape check).
+CKAN_FORMAT = {"x-error-format": "ckan"}
+ACTION_SCHEMA = {"type": "object", "additionalProperties": True, "properties": {
+    "id": {"type": "string"}, "q": {"type": "string"}, "fq": {"type": "string"},
+    "rows": {"type": "integer"}, "start": {"type": "integer"}, "sort": {"type": "string"},
+    "limit": {"type": "integer"}, "offset": {"type": "integer"}}}
+ACTION_BODY = {**CKAN_FORMAT, "requestBody": {
+    "required": False, "content": {"application/json": {"schema": ACTION_SCHEMA}}}}
 
 
 def _register_action(name: str) -> None:
@@ -135,7 +135,7 @@ def _register_action(name: str) -> None:
             ckan_router.add_api_route(
                 f"{prefix}/{name}", action, methods=[method], response_class=JSONResponse,
                 summary=f"CKAN {name}", name=f"ckan_{name}_{method.lower()}_{prefix.count('/')}",
-                openapi_extra=ACTION_BODY if method == "POST" else None,
+                openapi_extra=ACTION_BODY if method == "POST" else CKAN_FORMAT,
             )
 
 
@@ -143,7 +143,7 @@ for _name in ckan.ACTIONS:
     _register_action(_name)
 
 
-@ckan_router.get("/api/3", summary="CKAN API version")
+@ckan_router.get("/api/3", summary="CKAN API version", openapi_extra=CKAN_FORMAT)
 def api_version() -> dict[str, int]:
     return {"version": 3}
 

@@ -6,7 +6,9 @@ here, so they stay independent of how the catalog and the areas are stored.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +32,7 @@ class Publication:
     indicators: tuple[IndicatorInfo, ...]
     departments: dict[str, tuple[str, str]]  # code -> (name_zh, name_en)
     areas: tuple[AreaInfo, ...]
+    created: str = ""  # when the framework file was last changed (ISO, UTC)
 
     def indicator(self, code: str) -> IndicatorInfo | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -76,6 +79,14 @@ def area_infos(session: Session) -> tuple[AreaInfo, ...]:
                  for r in rows)
 
 
+def _file_time(path: str) -> str:
+    try:
+        stamp = Path(path).stat().st_mtime
+    except OSError:
+        stamp = 0.0
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def publication(session: Session, settings: Settings, framework: str = "default",
                 with_areas: bool = True) -> Publication:
     fw = load_framework(framework)
@@ -84,4 +95,5 @@ def publication(session: Session, settings: Settings, framework: str = "default"
         agency=agency_id(settings), framework_code=fw.code, framework_version=fw.version,
         name_zh=fw.name_zh, name_en=fw.name_en, indicators=indicator_infos(fw),
         departments=depts, areas=area_infos(session) if with_areas else (),
+        created=_file_time(fw.path),
     )

@@ -65,7 +65,8 @@ def public_reporter(district_code: str) -> Actor:
     return Actor(user_id=None, username="public", grants=(Grant("resident", district_code),))
 
 
-def locate(session: Session, inp: ReportInput, district_code: str) -> str:
+def locate(session: Session, inp: ReportInput, district_code: str,
+           locator: Any = None) -> str:
     """The finest known area of a report: its grid cell, else the given area, else the
     district (a report with only an address)."""
     if inp.lon is not None and inp.lat is not None:
@@ -73,9 +74,11 @@ def locate(session: Session, inp: ReportInput, district_code: str) -> str:
             raise ValidationFailed(problems=[Problem(
                 "The position is not a valid longitude and latitude.", field="lat",
                 value=f"{inp.lat},{inp.lon}")])
-        from citygrowth.areas.locator import get_locator
+        if locator is None:
+            from citygrowth.areas.locator import get_locator
 
-        code = get_locator(session).locate(inp.lon, inp.lat)
+            locator = get_locator(session)
+        code = locator.locate(inp.lon, inp.lat)
         if code is None:
             raise ValidationFailed(problems=[Problem(
                 "The position lies outside every grid cell of the district.", field="lat",
@@ -91,9 +94,11 @@ def locate(session: Session, inp: ReportInput, district_code: str) -> str:
     return code
 
 
-def _check(session: Session, inp: ReportInput) -> CaseCategory:
+def _check(session: Session, inp: ReportInput,
+           cats: dict[str, CaseCategory] | None = None) -> CaseCategory:
     problems = []
-    cat = session.get(CaseCategory, inp.category_code)
+    cat = cats.get(inp.category_code) if cats is not None else \
+        session.get(CaseCategory, inp.category_code)
     if cat is None or not cat.active or cat.parent_code is None:
         problems.append(Problem("No case category {code}.", params={"code": inp.category_code},
                                 field="category_code", value=inp.category_code))

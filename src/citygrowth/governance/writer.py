@@ -11,6 +11,7 @@ acknowledged report is still durable, and a retried key still returns the case a
 
 from __future__ import annotations
 
+import datetime as dt
 import queue
 import secrets
 import threading
@@ -18,7 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +31,6 @@ from citygrowth.events import EventBus
 from citygrowth.governance.intake import (
     ReportInput,
     _check,
-    find_existing,
     fingerprint,
     locate,
     scoped_key,
@@ -95,10 +95,11 @@ class IntakeWriter:
     def _write(self, batch: list[_Item]) -> None:
         now = utcnow()
         with self.factory() as s:
+            ctx = self._context(s, batch, now)
             fresh: dict[str, list[_Item]] = {}
             rows: list[tuple[_Item, dict[str, Any]]] = []
             for item in batch:
-                row = self._prepare(s, item, now)
+                row = self._prepare(s, item, ctx)
                 if row is None:
                     continue
                 key = row["idempotency_key"]
@@ -120,21 +121,42 @@ class IntakeWriter:
                                                   "area_code": ack.area_code,
                                                   "department_code": None})
 
-    def _prepare(self, s: Session, item: _Item, now: Any) -> dict[str, Any] | None:
+    def _context(self, s: Session, batch: list[_Item], now: Any) -> dict[str, Any]:
+        """What a batch looks up once: categories, the grid locator, earlier cases with the
+        batch's keys and device fingerprints."""
+        from citygrowth.areas.locator import get_locator
+        from citygrowth.governance.config import case_settings
+        from citygrowth.governance.models import CaseCategory
+
+        keys = {k for i in batch if (k := scoped_key(i.actor, i.inp.idempotency_key))}
+        fps = {f for i in batch if (f := fingerprint(i.inp))}
+        cols = (Case.id, Case.token, Case.area_code)
+        by_key = {r[3]: Ack(r[0], r[1], r[2], False) for r in s.execute(
+            select(*cols, Case.idempotency_key).where(Case.idempotency_key.in_(keys)))} \
+            if keys else {}
+        since = now - dt.timedelta(seconds=case_settings().retry_window_seconds)
+        by_fp = {r[3]: Ack(r[0], r[1], r[2], False) for r in s.execute(
+            select(*cols, Case.fingerprint).where(Case.fingerprint.in_(fps),
+                                                  Case.reported_at >= since))} if fps else {}
+        return {"cats": {c.code: c for c in s.scalars(select(CaseCategory))},
+                "locator": get_locator(s), "by_key": by_key, "by_fp": by_fp, "now": now}
+
+    def _prepare(self, s: Session, item: _Item, ctx: dict[str, Any]) -> dict[str, Any] | None:
         """The new case's row, or None when the item is already answered (error or retry)."""
         inp = item.inp
         try:
-            cat = _check(s, inp)
-            area = locate(s, inp, self.district_code)
+            cat = _check(s, inp, ctx["cats"])
+            area = locate(s, inp, self.district_code, ctx["locator"])
             require(item.actor, "case.report", area)
         except CityGrowthError as exc:
             item.future.set_exception(exc)
             return None
         key, fp = scoped_key(item.actor, inp.idempotency_key), fingerprint(inp)
-        existing = find_existing(s, key, fp, now)
+        existing = ctx["by_key"].get(key) or ctx["by_fp"].get(fp)
         if existing is not None:
-            item.future.set_result(Ack(existing.id, existing.token, existing.area_code, False))
+            item.future.set_result(existing)
             return None
+        now = ctx["now"]
         return {"token": secrets.token_urlsafe(12), "idempotency_key": key, "fingerprint": fp,
                 "category_code": cat.code, "kind": cat.kind, "component_id": inp.component_id,
                 "area_code": area, "department_code": None, "status": "reported",

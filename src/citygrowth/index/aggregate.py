@@ -72,6 +72,11 @@ def _geometric(x: np.ndarray, w: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarr
 
 def combine(x: np.ndarray, w: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarray:
     """Aggregate rows of ``x`` (units × children, NaN = missing) with weights ``w``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _combine(x, w, cfg)
+
+
+def _combine(x: np.ndarray, w: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarray:
     method = cfg.get("method", "arithmetic")
     wm = np.where(np.isnan(x), 0.0, w)
     wsum = wm.sum(axis=1)

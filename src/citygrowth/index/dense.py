@@ -12,6 +12,7 @@ pandas implementation, and a test checks the three agree with the coin.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,13 @@ def pivot(unit: np.ndarray, period: np.ndarray, indicator: np.ndarray, value: np
 
 def _normalise_block(x: np.ndarray, cfg: Mapping[str, Any], direction: int) -> np.ndarray:
     """x: periods × units × k indicators sharing one configuration (a new array)."""
+    with warnings.catch_warnings():  # all-missing slices simply stay missing
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _normalise_block_inner(x, cfg, direction)
+
+
+def _normalise_block_inner(x: np.ndarray, cfg: Mapping[str, Any], direction: int
+                           ) -> np.ndarray:
     method = cfg.get("method", "minmax")
     lo_r, hi_r = (float(v) for v in cfg.get("range", (0.0, 100.0)))
     scale = hi_r - lo_r

@@ -26,6 +26,7 @@ goalposts are fixed numbers and so hold in both modes.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,6 +47,13 @@ def _scaled(v: np.ndarray, rng: tuple[float, float]) -> np.ndarray:
 def normalise_vector(x: np.ndarray, cfg: Mapping[str, Any], direction: int = 1,
                      ref_index: int | None = None) -> np.ndarray:
     """Normalise one vector of values (one indicator, one period or the panel)."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # one value: no sd; stays missing
+        return _normalise_vector(x, cfg, direction, ref_index)
+
+
+def _normalise_vector(x: np.ndarray, cfg: Mapping[str, Any], direction: int,
+                      ref_index: int | None) -> np.ndarray:
     method = cfg.get("method", "minmax")
     rng = tuple(float(v) for v in cfg.get("range", (0.0, 100.0)))
     x = np.asarray(x, dtype=float)

@@ -12,13 +12,14 @@ from rich.table import Table
 from citygrowth.auth.actor import system_actor
 from citygrowth.catalog.datasets import list_datasets
 from citygrowth.cli.context import CliContext, pass_ctx
-from citygrowth.i18n import _, bilingual
+from citygrowth.i18n import N_, _, bilingual
 from citygrowth.ingest.history import list_loads
 from citygrowth.ingest.service import load_file, record_rejection
 from citygrowth.ingest.validate import LoadRejected
 
 console = Console()
 STAGES = {"read": 0, "validate": 1, "store": 2}
+STATUS = {"accepted": N_("accepted"), "rejected": N_("rejected")}
 
 
 @click.group("data")
@@ -88,7 +89,8 @@ def loads(cx: CliContext, status: str | None, limit: int) -> None:
         rows = list_loads(session, system_actor("cli"), status=status, limit=limit)
     for r in rows:
         periods = f"{r['period_min'] or ''}–{r['period_max'] or ''}"
-        table.add_row(r["load_id"], _(r["status"]), r["dataset"] or "", r["actor"],
+        label = STATUS[r["status"]]
+        table.add_row(r["load_id"], _(label), r["dataset"] or "", r["actor"],
                       str(r["rows"]), periods, str(r["problem_count"]))
     console.print(table)
 

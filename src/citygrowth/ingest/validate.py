@@ -18,9 +18,9 @@ import duckdb
 import pandas as pd
 
 from citygrowth.areas.models import LEVELS
+from citygrowth.catalog import units
 from citygrowth.catalog.datasets import COLUMNS, Dataset
 from citygrowth.catalog.framework import Framework
-from citygrowth.catalog import units
 from citygrowth.catalog.units import UnitError, factor
 from citygrowth.errors import CityGrowthError, Problem
 from citygrowth.i18n import N_, translate

@@ -89,6 +89,18 @@ def apportion(totals: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return base
 
 
+def _year_exact(units: np.ndarray, periods: list[Period]) -> np.ndarray:
+    """Round sub-annual flows so that each year's periods add up to the year's rounded
+    total."""
+    out = np.empty_like(units)
+    years = np.array([p.start.year for p in periods])
+    for y in np.unique(years):
+        idx = np.flatnonzero(years == y)
+        total = np.round(units[idx].sum())
+        out[idx] = apportion(np.array([total]), units[idx] / units[idx].sum())[0]
+    return out
+
+
 def _finest(areas: pd.DataFrame, level: str) -> tuple[str, pd.DataFrame]:
     """The areas at ``level``, or at the finest coarser level that has areas."""
     for lv in reversed(LEVELS[: LEVELS.index(level) + 1]):
@@ -118,7 +130,8 @@ def generate_indicator(ind: Indicator, areas: pd.DataFrame, until: dt.date,
         weights = (np.where(pop > 0, pop, np.median(pop[pop > 0]) if (pop > 0).any() else 1.0)
                    ** 0.7) * rng.lognormal(0, 0.35, len(fine))
         scale = 10 ** prof.decimals
-        values = apportion(np.round(d * scale), weights / weights.sum()) / scale
+        totals = _year_exact(d * scale, periods) if prof.kind == "flow" else np.round(d * scale)
+        values = apportion(totals, weights / weights.sum()) / scale
     else:
         values = _rate_values(ind, prof, d, pop, rng, len(fine))
     return _all_levels(ind, fine, level, periods, values, pop)

@@ -148,13 +148,17 @@ class ObservationStore:
             files = [str(p) for p in batches.visible_batches(self.settings)]
             if not files:
                 return ibis.memtable(_empty_frame())
-            return self._spark_backend().read_parquet(files)
-        return self._duck().backend.table("obs_all")
+            return self._spark_backend().read_parquet(str(batches.batches_dir(self.settings)))
+        cache = self._duck()
+        with cache.lock:  # the schema lookup runs on the shared connection
+            return cache.backend.table("obs_all")
 
     def table(self, as_of: dt.datetime | None = None) -> ir.Table:
         """The current view (or the view as of ``as_of``) as an Ibis table expression."""
         if self.backend_name != "pyspark" and as_of is None:
-            return self._duck().backend.table("obs_current")
+            cache = self._duck()
+            with cache.lock:  # the schema lookup runs on the shared connection
+                return cache.backend.table("obs_current")
         return current_view(self.all_table(), as_of)
 
     def execute(self, expr: ir.Table) -> pd.DataFrame:

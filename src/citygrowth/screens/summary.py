@@ -210,7 +210,8 @@ def _action_label(action: str) -> str:
     from citygrowth.governance.lifecycle import REPORT_LABEL, TABLE
 
     t = TABLE.get(action)
-    return _(t.label if t else REPORT_LABEL if action == "report" else action)
+    label = t.label if t else (REPORT_LABEL if action == "report" else action)
+    return _(label)
 
 
 def screen_summary(session: Session, actor: Actor, src: ScreenSources, *, level: str,

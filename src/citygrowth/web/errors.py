@@ -51,10 +51,11 @@ def render_error(request: Request, error: CityGrowthError) -> Response:
     if wants_html(request):
         templates = request.app.state.templates
         name = "errors/partial.html" if request.headers.get("hx-request") else "errors/page.html"
-        return templates.TemplateResponse(
+        page: Response = templates.TemplateResponse(
             request, name, {"error": body, "status": error.status},
             status_code=error.status, headers=headers,
         )
+        return page
     return JSONResponse(body, status_code=error.status, headers=headers)
 
 

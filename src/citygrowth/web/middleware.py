@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citygrowth.i18n import _current, normalise_locale
@@ -39,7 +42,7 @@ class LocaleMiddleware:
         scope.setdefault("state", {})["locale"] = locale
         token = _current.set(locale)
 
-        async def send_wrapper(message: dict) -> None:  # type: ignore[type-arg]
+        async def send_wrapper(message: MutableMapping[str, Any]) -> None:
             if remember and message["type"] == "http.response.start":
                 cookie = f"{LANG_COOKIE}={locale}; Path=/; Max-Age=31536000; SameSite=Lax"
                 message.setdefault("headers", []).append((b"set-cookie", cookie.encode()))

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
+from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
@@ -58,10 +59,11 @@ def _nav(pm: pluggy.PluginManager) -> Any:
 def render_page(
     request: Any, name: str, actor: Any, context: dict[str, Any] | None = None,
     status_code: int = 200,
-) -> Any:
+) -> Response:
     """Render a page template with what ``base.html`` needs: ``actor`` and ``csrf_token``."""
     from citygrowth.auth.csrf import csrf_token
 
     ctx = {"actor": actor, "csrf_token": csrf_token(request), **(context or {})}
-    return request.app.state.templates.TemplateResponse(request, name, ctx,
-                                                        status_code=status_code)
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, name, ctx, status_code=status_code)
+    return response

@@ -37,7 +37,7 @@ def index_results(settings: Settings, area_code: str) -> tuple[pd.DataFrame | No
     """Index results for the area's level and the level below (None when the index engine has
     stored none yet)."""
     try:
-        from citygrowth.index.service import read_results  # type: ignore[import-not-found]
+        from citygrowth.index.service import read_results
     except ImportError:
         return None, ""
     frames = []

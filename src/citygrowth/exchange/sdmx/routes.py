@@ -51,6 +51,8 @@ from citygrowth.settings import Settings
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep
 
 RESOURCES = ("dataflow", "datastructure", "codelist", "conceptscheme")
+# SDMX endpoints answer errors as SDMX-ML error messages (see the fuzz test's one-shape check).
+SDMX_FORMAT = {"x-error-format": "sdmx"}
 MAX_OBSERVATIONS = 2_000_000
 
 
@@ -172,6 +174,7 @@ def _register_structure(resource: str) -> None:
             name=f"sdmx_{resource}{suffix.count('/')}",
             responses={200: {"content": {STRUCTURE: {}}}, 404: {"content": {
                 ERROR_MEDIA_TYPE: {}}}},
+            openapi_extra=SDMX_FORMAT,
         )
 
 
@@ -246,21 +249,21 @@ DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/data/{flow}", summary="SDMX data of a dataflow", response_class=Response,
-            responses=DATA_RESPONSES)
+            responses=DATA_RESPONSES, openapi_extra=SDMX_FORMAT)
 def data_all(request: Request, session: SessionDep, settings: SettingsDep, actor: ActorDep,
              flow: str, params: Annotated[DataParams, Depends()]) -> Response:
     return data_response(request, session, settings, actor, flow, None, None, params)
 
 
 @router.get("/data/{flow}/{key}", summary="SDMX data for a key (e.g. M.GDP+RETAIL.370203)",
-            response_class=Response, responses=DATA_RESPONSES)
+            response_class=Response, responses=DATA_RESPONSES, openapi_extra=SDMX_FORMAT)
 def data_key(request: Request, session: SessionDep, settings: SettingsDep, actor: ActorDep,
              flow: str, key: str, params: Annotated[DataParams, Depends()]) -> Response:
     return data_response(request, session, settings, actor, flow, key, None, params)
 
 
 @router.get("/data/{flow}/{key}/{provider}", summary="SDMX data for a key from one provider",
-            response_class=Response, responses=DATA_RESPONSES)
+            response_class=Response, responses=DATA_RESPONSES, openapi_extra=SDMX_FORMAT)
 def data_provider(request: Request, session: SessionDep, settings: SettingsDep,
                   actor: ActorDep, flow: str, key: str, provider: str,
                   params: Annotated[DataParams, Depends()]) -> Response:

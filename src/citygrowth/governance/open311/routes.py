@@ -37,6 +37,8 @@ from citygrowth.i18n import translate
 from citygrowth.web.deps import SessionDep
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
+# Errors here are in the GeoReport format (a list of {code, description}), which clients parse.
+SPEC_ERRORS = {"x-error-format": "open311"}
 Q = str | None
 
 
@@ -66,7 +68,7 @@ async def _guard(fmt: str, make: Callable[[], Awaitable[Response]]) -> Response:
         return formats.errors(fmt, status, items)
 
 
-@router.get("/discovery.{fmt}", summary="Open311 service discovery")
+@router.get("/discovery.{fmt}", summary="Open311 service discovery", openapi_extra=SPEC_ERRORS)
 async def discovery(request: Request, fmt: str) -> Response:
     async def make() -> Response:
         base = str(request.base_url).rstrip("/") + "/open311/v2"
@@ -81,7 +83,7 @@ async def discovery(request: Request, fmt: str) -> Response:
     return await _guard(fmt, make)
 
 
-@router.get("/services.{fmt}", summary="Open311 service list")
+@router.get("/services.{fmt}", summary="Open311 service list", openapi_extra=SPEC_ERRORS)
 async def service_list(request: Request, session: SessionDep, fmt: str,
                        jurisdiction_id: Q = None) -> Response:
     async def make() -> Response:
@@ -90,7 +92,8 @@ async def service_list(request: Request, session: SessionDep, fmt: str,
     return await _guard(fmt, make)
 
 
-@router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
+@router.get("/services/{service_code}.{fmt}", summary="Open311 service definition",
+            openapi_extra=SPEC_ERRORS)
 async def service_definition(request: Request, session: SessionDep, service_code: str, fmt: str,
                              jurisdiction_id: Q = None) -> Response:
     async def make() -> Response:
@@ -107,7 +110,7 @@ def _form_lists(form: Any) -> dict[str, list[str]]:
     return out
 
 
-@router.post("/requests.{fmt}", summary="Open311 POST service request")
+@router.post("/requests.{fmt}", summary="Open311 POST service request", openapi_extra=SPEC_ERRORS)
 async def post_request(
     request: Request, session: SessionDep, fmt: str,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -143,6 +146,8 @@ async def post_request(
 def _ids(text: str) -> list[int]:
     try:
         ids = [int(x) for x in text.split(",") if x.strip()]
+        if any(not 0 < i < 2**31 for i in ids) or not text.isascii():
+            raise ValueError(text)
     except ValueError:
         raise SpecError(400, translate("service_request_id must be numbers separated by "
                                        "commas.")) from None
@@ -152,7 +157,8 @@ def _ids(text: str) -> list[int]:
 def _page(value: str | None, name: str, default: int, top: int) -> int:
     if value is None or value.strip() == "":
         return default
-    if not value.strip().isdigit() or not 1 <= int(value) <= top:
+    v = value.strip()
+    if not (v.isascii() and v.isdigit()) or not 1 <= int(v) <= top:
         raise SpecError(400, translate("{name} must be a whole number from 1 to {top}.")
                         .format(name=name, top=top))
     return int(value)
@@ -200,7 +206,7 @@ def _render_requests(request: Request, session: Session, fmt: str, cases: list[C
     return formats.render(fmt, "service_requests", "request", items)
 
 
-@router.get("/requests.{fmt}", summary="Open311 GET service requests")
+@router.get("/requests.{fmt}", summary="Open311 GET service requests", openapi_extra=SPEC_ERRORS)
 async def get_requests(request: Request, session: SessionDep, fmt: str,
                        jurisdiction_id: Q = None, service_request_id: Q = None,
                        service_code: Q = None, start_date: Q = None, end_date: Q = None,
@@ -216,13 +222,15 @@ async def get_requests(request: Request, session: SessionDep, fmt: str,
     return await _guard(fmt, make)
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="Open311 GET one service request")
+@router.get("/requests/{service_request_id}.{fmt}", summary="Open311 GET one service request",
+            openapi_extra=SPEC_ERRORS)
 async def get_request(request: Request, session: SessionDep, service_request_id: str, fmt: str,
                       jurisdiction_id: Q = None, extensions: Q = None) -> Response:
     async def make() -> Response:
         _jurisdiction(request, jurisdiction_id)
-        case = session.get(Case, int(service_request_id)) if service_request_id.isdigit() \
-            and len(service_request_id) < 12 else None
+        rid = service_request_id
+        case = session.get(Case, int(rid)) if rid.isascii() and rid.isdigit() \
+            and 0 < int(rid) < 2**31 else None
         if case is None:
             raise SpecError(404, translate("service_request_id {id} was not found.")
                             .format(id=service_request_id))
@@ -230,7 +238,8 @@ async def get_request(request: Request, session: SessionDep, service_request_id:
     return await _guard(fmt, make)
 
 
-@router.get("/tokens/{token}.{fmt}", summary="Open311 service_request_id from a token")
+@router.get("/tokens/{token}.{fmt}", summary="Open311 service_request_id from a token",
+            openapi_extra=SPEC_ERRORS)
 async def get_token(request: Request, session: SessionDep, token: str, fmt: str,
                     jurisdiction_id: Q = None) -> Response:
     async def make() -> Response:
@@ -244,7 +253,8 @@ async def get_token(request: Request, session: SessionDep, token: str, fmt: str,
     return await _guard(fmt, make)
 
 
-@router.get("/servicerequestupdates.{fmt}", summary="Open311 updates (FixMyStreet extension)")
+@router.get("/servicerequestupdates.{fmt}", summary="Open311 updates (FixMyStreet extension)",
+            openapi_extra=SPEC_ERRORS)
 async def get_updates(request: Request, session: SessionDep, fmt: str,
                       jurisdiction_id: Q = None, start_date: Q = None, end_date: Q = None,
                       api_key: Q = None) -> Response:

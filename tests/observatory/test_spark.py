@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session
+
+from citygrowth.auth.actor import system_actor
+from citygrowth.ingest.service import load_observations
+from citygrowth.observatory.store import ObservationStore
+from citygrowth.settings import Settings
+from tests.observatory.conftest import sample_frame
+
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
+    a = a.sort_values(keys).reset_index(drop=True)
+    b = b.sort_values(keys).reset_index(drop=True)
+    assert list(a.columns) == list(b.columns)
+    for col in a.columns:
+        if col == "value":
+            assert a[col].tolist() == pytest.approx(b[col].tolist(), rel=1e-12)
+        elif col == "vintage":
+            assert pd.to_datetime(a[col], utc=True).tolist() == pd.to_datetime(
+                b[col], utc=True).tolist()
+        else:
+            assert a[col].astype(str).tolist() == b[col].astype(str).tolist(), col
+
+
+def test_duckdb_and_spark_agree(loaded: tuple[Session, Settings], spark) -> None:  # type: ignore[no-untyped-def]
+    session, settings = loaded
+    first = load_observations(session, settings, system_actor("t"),
+                              sample_frame().assign(value=lambda d: d["value"] + 1), source="t")
+    session.commit()
+    duck = ObservationStore(settings)
+    sp = ObservationStore(settings, backend="pyspark", spark_session=spark)
+    keys = ["indicator", "area_code", "period"]
+    _same(duck.query(), sp.query(), keys)
+    _same(duck.query(as_of=first.vintage), sp.query(as_of=first.vintage), keys)
+    _same(duck.query(indicators=["GOV_CASES_DUE"], level="grid", start="2025-03"),
+          sp.query(indicators=["GOV_CASES_DUE"], level="grid", start="2025-03"), keys)
+    for code in ("SOC_HELPER_HOURS", "GOV_CASE_SATISFACTION", "SOC_FAMILY_DOCTOR",
+                 "GOV_CASE_ONTIME_RATE"):
+        for level in ("street", "district"):
+            _same(duck.rollup(code, level), sp.rollup(code, level), keys)
