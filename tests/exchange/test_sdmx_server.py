@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import httpx
 import pytest
 import sdmx
+from click.testing import CliRunner
 
+from citygrowth.cli.context import CliContext
+from citygrowth.exchange.cli import exchange
 from citygrowth.exchange.sdmx.errors import parse_error
 from tests.exchange.conftest import GDP, World
 from tests.factories import DISTRICT, STREET_A, STREET_B
@@ -132,12 +136,7 @@ def test_a_street_user_sees_only_its_street(world: World) -> None:
     assert sdmx_error(other) == (404, "100")
 
 
-def test_cli_writes_every_structure(world: World, tmp_path) -> None:
-    from click.testing import CliRunner
-
-    from citygrowth.cli.context import CliContext
-    from citygrowth.exchange.cli import exchange
-
+def test_cli_writes_every_structure(world: World, tmp_path: Path) -> None:
     out = tmp_path / "cgi-structure.xml"
     result = CliRunner().invoke(exchange, ["sdmx-structure", "-o", str(out)],
                                 obj=CliContext(world.settings))

@@ -9,10 +9,10 @@ import pytest
 def test_bench_intake_small_loses_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     from bench.intake import main
 
-    out = main(["--requests", "200", "--concurrency", "8", "--seconds", "60"])
+    out = main(["--requests", "100", "--concurrency", "8", "--seconds", "60"])
     for name in ("citygrowth", "bare"):
         r = out[name]
-        assert r["acked"] == 200 and r["errors"] == 0
-        assert r["rows"] == 200 and r["distinct"] == 200 and r["lost"] == 0
+        assert r["acked"] == 100 and r["errors"] == 0
+        assert r["rows"] == 100 and r["distinct"] == 100 and r["lost"] == 0
     printed = capsys.readouterr().out
     assert "reports/s" in printed and "ratio citygrowth/bare" in printed

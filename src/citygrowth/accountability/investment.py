@@ -223,7 +223,11 @@ def list_leads(session: Session, actor: Actor, stage: str | None = None,
                department: str | None = None) -> list[dict[str, Any]]:
     leads = visible_leads(session, actor)
     ents = {e.id: e for e in session.scalars(select(Enterprise))}
+    names = {d.code: bilingual(d.name_zh, d.name_en) for d in session.scalars(select(Department))}
     rows = [lead_row(x, ents) for x in leads]
+    for r in rows:
+        r["source_department"] = names.get(r["source_department_code"], "")
+        r["owner_department"] = names.get(r["owner_department_code"], "")
     return [r for r in rows if (stage is None or r["stage"] == stage) and (
         department is None or department in (r["source_department_code"],
                                              r["owner_department_code"]))]

@@ -21,7 +21,26 @@ console = Console(stderr=True)
 
 
 class CleanErrors(click.Group):
-    """Turns citygrowth errors into clean messages instead of tracebacks."""
+    """Turns citygrowth errors into clean messages instead of tracebacks, and adds the
+    plugins' command groups on first use (not at import, so a domain's ``cli.py`` can be
+    imported before this module)."""
+
+    _plugins_added = False
+
+    def _add_plugin_commands(self) -> None:
+        if self._plugins_added:
+            return
+        self._plugins_added = True
+        for cmd in collect_list(get_plugin_manager().hook.citygrowth_commands()):
+            self.add_command(cmd)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._add_plugin_commands()
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -161,10 +180,3 @@ def settings_docs() -> None:
 
     sys.stdout.write(render_settings_doc())
 
-
-def _register_plugin_commands() -> None:
-    for cmd in collect_list(get_plugin_manager().hook.citygrowth_commands()):
-        main.add_command(cmd)
-
-
-_register_plugin_commands()

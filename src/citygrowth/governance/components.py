@@ -37,7 +37,7 @@ def register_component(session: Session, actor: Actor, category_code: str, lon: 
     last = session.scalar(select(func.max(Component.id)).where(Component.id.startswith(prefix)))
     serial = int(last[10:]) + 1 if last else 1
     if serial > 999999:
-        raise ValidationFailed("No serial numbers left for {code}.", code=category_code)
+        raise ValidationFailed("No serial numbers left for {value}.", value=category_code)
     comp = Component(id=f"{prefix}{serial:06d}", category_code=category_code, area_code=area,
                      lon=lon, lat=lat, status="intact",
                      owner_department_code=owner_department_code or cat.department_code,

@@ -48,7 +48,7 @@ def _filter(status: list[str] | None, category: str | None, area: str | None,
     if bad:
         from citygrowth.errors import ValidationFailed
 
-        raise ValidationFailed("Unknown status {status}.", status=bad[0])
+        raise ValidationFailed("Unknown status {value}.", value=bad[0])
     return CaseFilter(status=status, category_code=category, area_prefix=area,
                       department_code=department, queue=queue, limit=limit, offset=offset)
 

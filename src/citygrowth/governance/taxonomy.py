@@ -133,7 +133,7 @@ def leaf_categories(session: Session) -> list[CaseCategory]:
 def get_category(session: Session, code: str) -> CaseCategory:
     cat = session.get(CaseCategory, code)
     if cat is None or not cat.active:
-        raise NotFound("No case category {code}.", code=code)
+        raise NotFound("No case category {value}.", value=code)
     return cat
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
 
 from citygrowth.index import service
+from citygrowth.index.schemas import ComputeIn
 from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
 
 router = APIRouter(prefix="/api/index", tags=["index"])
@@ -32,11 +32,6 @@ def _table(df: pd.DataFrame, fmt: str, name: str) -> Any:
         return Response(df.to_csv(index=False), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     return {"ok": True, "rows": _records(df)}
-
-
-class ComputeIn(BaseModel):
-    framework: str = Field("default", min_length=1, max_length=60,
-                           pattern=r"^[A-Za-z0-9_.-]+$")
 
 
 @router.get("/results", summary="Index results per unit, period and node")

@@ -97,6 +97,18 @@ def _rank(long: pd.DataFrame) -> pd.DataFrame:
     return long
 
 
+def level_spec(spec: IndexSpec, rules: dict[str, str]) -> IndexSpec:
+    """The catalog's goalposts are district figures. Below the district, indicators summed up
+    the area tree (counts, amounts) are normalised by min-max over the panel instead; rates
+    and means keep their goalposts."""
+    summed = {c: {"method": "minmax", "global": True} for c in spec.indicators
+              if rules.get(c) == "sum" and spec.nodes[c].goalposts is not None}
+    normalise = spec.step("normalise") or {}
+    if not summed or not normalise.get("use_goalposts"):
+        return spec
+    return spec.with_settings({"normalise": {"overrides": summed}})
+
+
 def compute_level(spec: IndexSpec, obs: pd.DataFrame) -> tuple[Coin, pd.DataFrame] | None:
     """The coin of one area level from rolled-up observations, or None without data."""
     if obs.empty:
@@ -127,8 +139,11 @@ def compute_index(session: Session, settings: Settings, actor: Actor,
     session.flush()
     done: list[str] = []
     rows = 0
+    from citygrowth.catalog.framework import load_framework
+
+    rules = {i.code: i.rollup.rule for i in load_framework(framework).indicators}
     for level in levels:
-        built = compute_level(spec, _observations(settings, spec, level))
+        built = compute_level(level_spec(spec, rules), _observations(settings, spec, level))
         if built is None:
             continue
         coin, long = built
@@ -189,8 +204,11 @@ def load_coin(settings: Settings, framework: str = "default", vintage: str = "la
     if level not in LEVELS or not path.exists():
         raise NotFound("No index results for level {level}.", code="no_index_results",
                        level=level)
+    from citygrowth.catalog.framework import load_framework
+
+    rules = {i.code: i.rollup.rule for i in load_framework(framework).indicators}
     raw = pd.read_parquet(path).set_index(["unit", "period"])
-    return Coin.build(spec, raw)
+    return Coin.build(level_spec(spec, rules), raw)
 
 
 def list_runs(session: Session, actor: Actor, framework: str | None = None,

@@ -110,18 +110,43 @@ class ObservationStore:
 
     def _refresh_duck(self, cache: _DuckCache) -> None:
         files = {str(p) for p in batches.visible_batches(self.settings)}
-        con = cache.con
-        if not cache.files or not cache.files <= files:
-            con.execute(f"CREATE OR REPLACE TABLE obs_all AS {_empty_select()}")
-            cache.files = set()
         new = sorted(files - cache.files)
-        if new:
-            con.execute(
-                "INSERT INTO obs_all SELECT " + ", ".join(batches.BATCH_COLUMNS)
-                + " FROM read_parquet(?)", [new])
-        cache.files |= set(new)
+        con = cache.con
+        if cache.files and cache.files <= files:
+            if new:
+                self._add_batches(cache, new)
+            return
+        con.execute(f"CREATE OR REPLACE TABLE obs_all AS {_empty_select()}")
+        if files:
+            con.execute("INSERT INTO obs_all SELECT " + ", ".join(batches.BATCH_COLUMNS)
+                        + " FROM read_parquet(?)", [sorted(files)])
+        cache.files = set(files)
+        self._rebuild_current(cache)
+
+    def _rebuild_current(self, cache: _DuckCache) -> None:
         cur = current_view(cache.backend.table("obs_all"))
-        con.execute(f"CREATE OR REPLACE TABLE obs_current AS {ibis.to_sql(cur, 'duckdb')}")
+        cache.con.execute(f"CREATE OR REPLACE TABLE obs_current AS SELECT * FROM "
+                          f"({ibis.to_sql(cur, 'duckdb')}) ORDER BY indicator, area_code, "
+                          "period_start")
+
+    def _add_batches(self, cache: _DuckCache, new: list[str]) -> None:
+        """Append new batches; patch the current view in place when they are the newest
+        vintages (the usual case), else rebuild it."""
+        con = cache.con
+        con.execute("CREATE OR REPLACE TEMP TABLE obs_new AS SELECT "
+                    + ", ".join(batches.BATCH_COLUMNS) + " FROM read_parquet(?)", [new])
+        newest = con.execute(
+            "SELECT (SELECT min(vintage) FROM obs_new) >= coalesce((SELECT max(vintage) "
+            "FROM obs_all), TIMESTAMPTZ '1970-01-01 00:00:00+00')").fetchall()[0][0]
+        con.execute("INSERT INTO obs_all SELECT * FROM obs_new")
+        cache.files |= set(new)
+        if not newest:
+            self._rebuild_current(cache)
+            return
+        cur = current_view(cache.backend.table("obs_new"))
+        con.execute("DELETE FROM obs_current c USING obs_new n WHERE c.indicator = n.indicator "
+                    "AND c.area_code = n.area_code AND c.period = n.period")
+        con.execute(f"INSERT INTO obs_current SELECT * FROM ({ibis.to_sql(cur, 'duckdb')})")
 
     def _spark_backend(self) -> Any:
         if self._spark_session is None:
@@ -193,9 +218,47 @@ class ObservationStore:
               start: str | Period | None = None, end: str | Period | None = None,
               as_of: dt.datetime | None = None, level: str | None = None) -> pd.DataFrame:
         """Observations of the current (or as-of) view, sorted by indicator, area, period."""
+        if self.backend_name != "pyspark":
+            return self._duck_query(indicators, area_codes, start, end, as_of, level)
         t = self.filtered(indicators, area_codes, start, end, as_of, level)
         expr = t.order_by([t.indicator, t.area_code, t.period_start]).select(*QUERY_COLUMNS)
         return _normalise(self.execute(expr))
+
+    def _duck_query(self, indicators: list[str] | None, area_codes: list[str] | None,
+                    start: str | Period | None, end: str | Period | None,
+                    as_of: dt.datetime | None, level: str | None) -> pd.DataFrame:
+        """The same query as the Ibis path, as one parameterised SQL statement on the cached
+        tables (dashboards call this on every refresh)."""
+        where, params = ["true"], []
+        if indicators:
+            where.append("list_contains(?, indicator)")
+            params.append(list(indicators))
+        if area_codes:
+            where.append("list_contains(?, area_code)")
+            params.append(list(area_codes))
+        if level:
+            if level not in CODE_LENGTH:
+                raise ValidationFailed("Unknown area level '{level}'.", code="bad_level",
+                                       level=level)
+            where.append(f"length(area_code) = {CODE_LENGTH[level]}")
+        if start is not None:
+            where.append("period_start >= ?")
+            params.append(Period.parse(start).start)
+        if end is not None:
+            where.append("period_start <= ?")
+            params.append(Period.parse(end).end)
+        table = "obs_current"
+        if as_of is not None:
+            table = ("(SELECT * FROM obs_all WHERE vintage <= ? QUALIFY row_number() OVER ("
+                     "PARTITION BY indicator, area_code, period ORDER BY vintage DESC, "
+                     "load_id DESC) = 1)")
+            params.insert(0, as_of)
+        sql = (f"SELECT {', '.join(QUERY_COLUMNS)} FROM {table} WHERE {' AND '.join(where)} "
+               "ORDER BY indicator, area_code, period_start")
+        cache = self._duck()
+        with cache.lock:
+            df = cache.con.execute(sql, params).df()
+        return _normalise(df)
 
     def rollup(self, indicators: str | list[str], to_level: str, *,
                from_level: str | None = None, start: str | Period | None = None,

@@ -35,10 +35,23 @@ def cached_tree(state: Any, session: Session) -> AreaTree:
     return tree
 
 
+def latest_run(session: Session, framework: str) -> str | None:
+    """The newest finished index run of ``framework`` as ``"<id>:<vintage>"`` (None if none):
+    the key on which index results are cached."""
+    from citygrowth.index.models import IndexRun
+
+    row = session.execute(select(IndexRun.id, IndexRun.vintage).where(
+        IndexRun.framework_code == framework, IndexRun.status == "done",
+    ).order_by(IndexRun.id.desc()).limit(1)).first()
+    return None if row is None else f"{row[0]}:{row[1]}"
+
+
 def sources(state: Any, session: Session, settings: Settings) -> ScreenSources:
+    fw = load_framework("default")
     return ScreenSources(
         settings=settings,
         store=ObservationStore(settings),
-        framework=load_framework("default"),
+        framework=fw,
         tree=cached_tree(state, session),
+        run=latest_run(session, fw.code),
     )

@@ -8,6 +8,7 @@ built from them, so the browser test can compare what is drawn with its JSON twi
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,9 @@ from citygrowth.screens.explore import area_name
 from citygrowth.settings import Settings
 
 NEXT_LEVEL = {"district": "street", "street": "community", "community": "grid"}
+RESULTS_CACHE_SIZE = 16
+_results_cache: dict[tuple[str, ...], pd.DataFrame] = {}
+_results_lock = threading.Lock()
 KPI_LIMIT = 8
 FEED_LIMIT = 15
 
@@ -39,8 +43,25 @@ class ScreenSources:
     store: ObservationStore
     framework: Framework
     tree: AreaTree
+    run: str | None = None  # the latest index run (id and vintage): results are cached on it
 
     def results(self, level: str) -> pd.DataFrame:
+        """Stored index results at ``level`` (see :meth:`read`), cached per index run: a
+        results file never changes once its run is done."""
+        if self.run is None:
+            return self.read(level)
+        key = (str(self.settings.data_dir), self.framework.code, self.run, level)
+        with _results_lock:
+            hit = _results_cache.get(key)
+        if hit is None:
+            hit = self.read(level)
+            with _results_lock:
+                _results_cache[key] = hit
+                while len(_results_cache) > RESULTS_CACHE_SIZE:
+                    _results_cache.pop(next(iter(_results_cache)))
+        return hit
+
+    def read(self, level: str) -> pd.DataFrame:
         """Stored index results at ``level``: columns unit, period, code, value, rank.
 
         The engine ranks areas against their peers, so it computes streets, communities and

@@ -8,8 +8,9 @@ from citygrowth.analysis.briefing.model import Figure
 
 # Chinese unit symbols → English wording (counts need no word in English prose).
 UNIT_EN: dict[str, str] = {
-    "亿元": "100 million yuan", "万元": "10,000 yuan", "元": "yuan", "亿美元": "100 million USD",
-    "万美元": "10,000 USD", "美元": "USD", "万人": "10,000 persons", "万人次": "10,000 visits",
+    "亿元": "hundred million yuan", "万元": "ten thousand yuan", "元": "yuan",
+    "亿美元": "hundred million USD", "万美元": "ten thousand USD", "美元": "USD",
+    "万人": "ten thousand persons", "万人次": "ten thousand visits",
     "人": "persons", "人次": "visits", "小时": "hours", "天": "days", "工作日": "working days",
     "分": "points", "个": "", "家": "", "户": "households", "件": "cases", "所": "", "条": "",
     "处": "", "套": "units", "座": "", "名": "", "项": "", "平方米": "m²", "公顷": "ha",

@@ -8,6 +8,7 @@ singular element name given in ``CHILD``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,16 +20,20 @@ CHILD = {"attributes": "attribute", "values": "value", "notes": "note", "photos"
          "endpoints": "endpoint", "formats": "format", "errors": "error"}
 
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _text(value: Any) -> str:
+    """Element text; characters XML cannot carry (control characters) are dropped."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _add(parent: etree._Element, name: str, value: Any) -> None:
-    el = etree.SubElement(parent, name)
+    el = etree.SubElement(parent, _NOT_XML.sub("", name) or "item")
     if isinstance(value, Mapping):
         for k, v in value.items():
             _add(el, str(k), v)

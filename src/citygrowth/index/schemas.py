@@ -1,0 +1,13 @@
+"""Pydantic models at the edges of the index API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ComputeIn(BaseModel):
+    """Body of ``POST /api/index/runs``."""
+
+    framework: str = Field("default", min_length=1, max_length=60,
+                           pattern=r"^[A-Za-z0-9_.-]+$",
+                           description="Catalog framework name (default: the City Growth Index).")
