@@ -144,3 +144,13 @@ def test_admin_manages_keys_over_the_api(client: TestClient, seeded: str) -> Non
 def test_street_commander_cannot_list_users(client: TestClient, seeded: str) -> None:
     login(client, "cmd", "secret-pass-1")
     assert client.get("/api/auth/users").status_code == 403
+
+
+def test_pages_without_context_still_get_actor_and_token(client: TestClient,
+                                                          seeded: str) -> None:
+    token = login(client, "cmd", "secret-pass-1")
+    page = client.get("/no-such-page", headers={"accept": "text/html"})  # the error page
+    assert page.status_code == 404
+    assert '<span class="who">cmd</span>' in page.text
+    assert f'name="csrf_token" value="{token}"' in page.text
+    assert f'"X-CSRF-Token": "{token}"' in page.text

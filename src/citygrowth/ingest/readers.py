@@ -117,8 +117,10 @@ def records_table(data: Any, name: str = "request") -> pa.Table:
     keys: list[str] = []
     for r in rows:
         for k in r:
-            if k not in keys:
+            if str(k) not in keys and str(k).strip():
                 keys.append(str(k))
+    if not keys:
+        keys = ["indicator"]
     return pa.table({
         k: pa.array([None if r.get(k) is None else str(r.get(k)) for r in rows],
                     type=pa.string())

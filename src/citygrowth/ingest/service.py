@@ -99,9 +99,11 @@ def load_observations(
     ds = get_dataset(dataset) if dataset else None
     require(actor, "data.load", ds)
     started = time.perf_counter()
-    con = duckdb.connect()
+    con = _connect()
     try:
         frame = frame.reset_index(drop=True)
+        if len(frame.columns) == 0:
+            frame = pd.DataFrame({"indicator": pd.Series([], dtype="string")})
         con.register("src", frame)
         digest = frame_sha256(frame)
         return _load(Job(session, settings, actor, con, file_name or "(data)", 1, digest, ds,
@@ -125,7 +127,7 @@ def load_file(
     tell("read", 0.0)
     reader = reader_for(path)
     digest = file_sha256(path)
-    con = duckdb.connect()
+    con = _connect()
     try:
         read = reader(con, path)
         read.relation.create_view("src")
@@ -141,6 +143,12 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     h = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
     h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return h.hexdigest()
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar=false")
+    return con
 
 
 def file_sha256(path: Path) -> str:

@@ -62,7 +62,11 @@ def parse_as_of(value: str | dt.date | dt.datetime | None, tz: str = "Asia/Shang
         value = dt.datetime.combine(value, dt.time.max)
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(tz))
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationFailed("'{value}' is not a date or time.", code="bad_as_of",
+                               value=str(value)) from None
 
 
 @dataclass
@@ -98,6 +102,7 @@ class ObservationStore:
             if cache is None:
                 con = duckdb.connect()
                 con.execute("SET TimeZone='UTC'")
+                con.execute("SET enable_progress_bar=false")
                 cache = _DuckCache(con, ibis.duckdb.from_connection(con), set(), (-1, -1, -1),
                                    threading.RLock())
                 _DUCK[key] = cache

@@ -40,9 +40,19 @@ def make_templates(pm: pluggy.PluginManager) -> Jinja2Templates:
     # str.format), so a literal "%" in a message is safe
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals.update(
-        get_locale=get_locale, bilingual=bilingual, version=__version__, nav_items=_nav(pm)
+        get_locale=get_locale, bilingual=bilingual, version=__version__, nav_items=_nav(pm),
+        csrf_for=_csrf_for,
     )
     return Jinja2Templates(env=env)
+
+
+def _csrf_for(request: Any) -> str:
+    """The session's CSRF token for pages whose context lacks ``csrf_token``."""
+    from citygrowth.auth.csrf import csrf_token
+
+    if request is None or "session" not in request.scope:
+        return ""
+    return csrf_token(request)
 
 
 def _nav(pm: pluggy.PluginManager) -> Any:
