@@ -111,3 +111,12 @@ def test_excel_template_lists_codes(client: TestClient, keys: dict[str, str]) ->
     areas = [row[0] for row in wb["areas"].iter_rows(min_row=2, values_only=True)]
     assert "370203001001001" in areas
     assert client.get("/data/templates/nope.xlsx").status_code == 404
+
+
+def test_push_odd_json_is_a_clean_422(client: TestClient, keys: dict[str, str]) -> None:
+    for body in ([{}], [{"": 1}], {"rows": "x"}, 5):
+        r = client.post("/api/ingest/urban", json=body, headers={"X-API-Key": keys["urban"]})
+        assert r.status_code == 422, (body, r.text)
+    r = client.post("/api/ingest/urban", content=b"{oops", headers={
+        "X-API-Key": keys["urban"], "Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["code"] == "bad_json"

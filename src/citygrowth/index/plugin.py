@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from citygrowth.i18n import N_
 from citygrowth.index import models  # noqa: F401  (tables on Base.metadata)
-from citygrowth.plugins import ScheduledJob, hookimpl
+from citygrowth.plugins import DemoStep, ScheduledJob, hookimpl
 
 ALL_ROLES = ("district_admin", "analyst", "department_officer", "street_commander",
              "grid_worker", "helper", "resident", "machine")
@@ -47,3 +48,18 @@ def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
 
     return [ScheduledJob(name="index.recompute", every_seconds=RECOMPUTE_SECONDS,
                          run=recompute_job)]
+
+
+@hookimpl
+def citygrowth_demo_steps() -> Sequence[DemoStep]:
+    return [DemoStep(name="index", run=_demo_index,
+                     after=("observations", "cases", "accountability"),
+                     description=N_("The City Growth Index of every street, community and "
+                                    "grid cell, from the demo data"))]
+
+
+def _demo_index(cx: Any, actor: Any) -> None:
+    from citygrowth.index.service import compute_index
+
+    with cx.session() as session:
+        compute_index(session, cx.settings, actor, bus=cx.bus)

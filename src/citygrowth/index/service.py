@@ -30,7 +30,8 @@ from citygrowth.index.models import IndexRun
 from citygrowth.index.spec import IndexSpec, spec_for_framework
 from citygrowth.settings import Settings
 
-LEVELS = ("street", "community", "grid")
+LEVELS = ("street", "community", "grid")  # computed: areas ranked against their peers
+READABLE_LEVELS = ("district", *LEVELS)  # the district is derived from its streets
 
 
 def results_root(settings: Settings, spec: IndexSpec) -> Path:
@@ -109,6 +110,28 @@ def level_spec(spec: IndexSpec, rules: dict[str, str]) -> IndexSpec:
     return spec.with_settings({"normalise": {"overrides": summed}})
 
 
+def derive_district(session: Session, streets: pd.DataFrame) -> pd.DataFrame:
+    """Scores of each district from its streets' scores, weighted by the streets' populations
+    (equal weights where a population is unknown). The engine ranks areas against their peers,
+    and a district has none; arithmetic aggregation being linear, this equals the index of the
+    district's population-weighted normalised values when the index uses arithmetic means."""
+    from citygrowth.areas.tree import AreaTree
+
+    tree = AreaTree.load(session)
+    df = streets.dropna(subset=["value"]).copy()
+    if df.empty:
+        return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
+    df["unit"] = df["unit"].astype(str)
+    w = df["unit"].map(lambda c: tree.population.get(c) or 1).astype(float)
+    df["district"] = df["unit"].str[:6]
+    df["wv"] = df["value"].astype(float) * w
+    df["w"] = w
+    g = df.groupby(["district", "period", "code"], as_index=False)[["wv", "w"]].sum()
+    g["value"] = g["wv"] / g["w"]
+    g["rank"] = pd.array([1] * len(g), dtype="Int64")
+    return g.rename(columns={"district": "unit"})[["unit", "period", "code", "value", "rank"]]
+
+
 def compute_level(spec: IndexSpec, obs: pd.DataFrame) -> tuple[Coin, pd.DataFrame] | None:
     """The coin of one area level from rolled-up observations, or None without data."""
     if obs.empty:
@@ -143,6 +166,8 @@ def compute_index(session: Session, settings: Settings, actor: Actor,
 
     rules = {i.code: i.rollup.rule for i in load_framework(framework).indicators}
     for level in levels:
+        if level not in LEVELS:
+            continue  # the district has no peers to be ranked against; derived below
         built = compute_level(level_spec(spec, rules), _observations(settings, spec, level))
         if built is None:
             continue
@@ -151,6 +176,11 @@ def compute_index(session: Session, settings: Settings, actor: Actor,
         coin.raw.reset_index().to_parquet(folder / f"{level}.raw.parquet", index=False)
         done.append(level)
         rows += len(long)
+    if "street" in done:
+        district = derive_district(session, pd.read_parquet(folder / "street.parquet"))
+        district.to_parquet(folder / "district.parquet", index=False)
+        done.insert(0, "district")
+        rows += len(district)
     run.status = "done"
     run.levels = json.dumps(done)
     run.rows = rows
@@ -184,7 +214,7 @@ def _run_folder(settings: Settings, framework: str, vintage: str) -> tuple[Index
 def read_results(settings: Settings, framework: str = "default", vintage: str = "latest",
                  level: str = "street", period: str | None = None) -> pd.DataFrame:
     """Stored results: DataFrame(unit, period, code, value, rank)."""
-    if level not in LEVELS:
+    if level not in READABLE_LEVELS:
         raise ValidationFailed("Unknown area level '{level}'.", code="bad_level", level=level)
     _, folder = _run_folder(settings, framework, vintage)
     path = folder / f"{level}.parquet"

@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,16 +127,18 @@ def load_file(
     tell = progress or (lambda stage, fraction: None)
     tell("read", 0.0)
     reader = reader_for(path)
-    digest = file_sha256(path)
     con = _connect()
-    try:
-        read = reader(con, path)
-        read.relation.create_view("src")
-        tell("read", 1.0)
-        return _load(Job(session, settings, actor, con, file_name or path.name, read.first_row,
-                         digest, ds, source, bus, None, illustrative, started, tell))
-    finally:
-        con.close()
+    with ThreadPoolExecutor(1) as pool:  # hash the file while DuckDB reads and checks it
+        digest = pool.submit(file_sha256, path)
+        try:
+            read = reader(con, path)
+            read.relation.create_view("src")
+            tell("read", 1.0)
+            return _load(Job(session, settings, actor, con, file_name or path.name,
+                             read.first_row, digest, ds, source, bus, None, illustrative,
+                             started, tell))
+        finally:
+            con.close()
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:
@@ -167,7 +170,7 @@ class Job:
     con: duckdb.DuckDBPyConnection
     file: str
     first_row: int
-    sha256: str
+    digest: str | Future[str]
     dataset: Dataset | None
     source: str
     bus: EventBus | None
@@ -175,6 +178,10 @@ class Job:
     illustrative: bool
     started: float
     progress: Progress | None
+
+    @property
+    def sha256(self) -> str:
+        return self.digest if isinstance(self.digest, str) else self.digest.result()
 
 
 def _load(job: Job) -> LoadResult:

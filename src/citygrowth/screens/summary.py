@@ -46,55 +46,14 @@ class ScreenSources:
     run: str | None = None  # the latest index run (id and vintage): results are cached on it
 
     def results(self, level: str) -> pd.DataFrame:
-        """Stored index results at ``level`` (see :meth:`read`), cached per index run: a
-        results file never changes once its run is done."""
-        if self.run is None:
-            return self.read(level)
-        key = (str(self.settings.data_dir), self.framework.code, self.run, level)
-        with _results_lock:
-            hit = _results_cache.get(key)
-        if hit is None:
-            hit = self.read(level)
-            with _results_lock:
-                _results_cache[key] = hit
-                while len(_results_cache) > RESULTS_CACHE_SIZE:
-                    _results_cache.pop(next(iter(_results_cache)))
-        return hit
+        """Stored index results at ``level``: columns unit, period, code, value, rank (the
+        district's are derived from its streets by the index service)."""
+        from citygrowth.index.service import read_results
 
-    def read(self, level: str) -> pd.DataFrame:
-        """Stored index results at ``level``: columns unit, period, code, value, rank.
-
-        The engine ranks areas against their peers, so it computes streets, communities and
-        grid cells; the district, which has no peer, gets the population-weighted mean of its
-        streets' scores (see :func:`derived_results`)."""
-        from citygrowth.index.service import LEVELS, read_results
-
-        if level not in LEVELS:
-            return self.derived_results(level)
         try:
             return read_results(self.settings, framework=self.framework.code, level=level)
         except NotFound:
             return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
-
-    def derived_results(self, level: str) -> pd.DataFrame:
-        """Scores of areas above the computed levels, from their children's scores weighted by
-        population (equal weights where a population is unknown)."""
-        child_level = NEXT_LEVEL.get(level)
-        if child_level is None:
-            return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
-        kids = self.results(child_level)
-        if kids.empty:
-            return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
-        length = {"district": 6, "street": 9, "community": 12}[level]
-        kids = kids.dropna(subset=["value"]).copy()
-        kids["parent"] = kids["unit"].astype(str).str[:length]
-        pop = kids["unit"].map(lambda c: self.tree.population.get(c) or 1).astype(float)
-        kids["w"] = pop
-        kids["wv"] = kids["value"].astype(float) * pop
-        g = kids.groupby(["parent", "period", "code"], as_index=False)[["wv", "w"]].sum()
-        g["value"] = g["wv"] / g["w"]
-        g["rank"] = 1
-        return g.rename(columns={"parent": "unit"})[["unit", "period", "code", "value", "rank"]]
 
 
 def metric_choices(fw: Framework) -> list[dict[str, str]]:

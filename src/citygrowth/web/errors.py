@@ -44,6 +44,24 @@ def wants_html(request: Request) -> bool:
     return "text/html" in accept or request.headers.get("hx-request") == "true"
 
 
+def _page_actor(request: Request) -> Any:
+    """Who is logged in, for the header of an error page (also when no route ran)."""
+    actor = getattr(request.state, "actor", None)
+    if actor is not None or "session" not in request.scope:
+        return actor
+    uid = request.session.get("user_id")
+    if not isinstance(uid, int):
+        return None
+    from citygrowth.auth.identity import load_actor
+
+    try:
+        with request.app.state.sessionmaker() as session:
+            return load_actor(session, uid)
+    except Exception:  # the store itself may be why we are rendering an error
+        log.warning("could not load the actor for an error page", exc_info=True)
+        return None
+
+
 def render_error(request: Request, error: CityGrowthError) -> Response:
     locale = get_locale()
     body = error.to_dict(locale)
@@ -52,7 +70,7 @@ def render_error(request: Request, error: CityGrowthError) -> Response:
         templates = request.app.state.templates
         name = "errors/partial.html" if request.headers.get("hx-request") else "errors/page.html"
         page: Response = templates.TemplateResponse(
-            request, name, {"error": body, "status": error.status},
+            request, name, {"error": body, "status": error.status, "actor": _page_actor(request)},
             status_code=error.status, headers=headers,
         )
         return page

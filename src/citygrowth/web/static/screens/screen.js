@@ -55,12 +55,29 @@
   function feed(items) {
     var ul = document.getElementById("feed");
     ul.innerHTML = "";
+    if (!items.length) {
+      var none = document.createElement("li");
+      none.className = "empty"; none.textContent = T.no_data;
+      ul.appendChild(none);
+    }
     items.forEach(function (c) {
       var li = document.createElement("li");
       li.textContent = c.text;
       if (c.alert) { li.className = "alert"; }
       ul.appendChild(li);
     });
+  }
+
+  /* Regions are matched by code; show the area's name (and value) instead of the code. */
+  function areaLabels(opt, unit) {
+    var name = function (p) { return (p.data && p.data.label_text) || p.name; };
+    opt.tooltip = { trigger: "item", formatter: function (p) {
+      var v = p.data && p.data.value != null ? p.data.value + " " + (unit || "") : T.no_data;
+      return name(p) + "<br>" + v;
+    } };
+    var series = opt.series[0];
+    series.emphasis = { label: { show: true, color: "#fff", formatter: name } };
+    series.label = { show: false, formatter: name };
   }
 
   function crumbs() {
@@ -87,9 +104,15 @@
         feed(s.feed);
         charts.radar.setOption(s.options.radar, true);
         charts.trend.setOption(s.options.trend, true);
+        // every street gets its row and its name, however many there are
+        s.options.ranking.yAxis.axisLabel = Object.assign({}, s.options.ranking.yAxis.axisLabel,
+          { interval: 0, fontSize: 12 });
+        s.options.ranking.series[0].label = Object.assign({}, s.options.ranking.series[0].label,
+          { fontSize: 11 });
         charts.ranking.setOption(s.options.ranking, true);
         return ensureMap(state.level, state.parent).then(function (name) {
           s.options.map.series[0].map = name;
+          areaLabels(s.options.map, s.metric.unit);
           charts.map.setOption(s.options.map, true);
           window.cgScreen.refreshes += 1;
           root.dataset.refreshes = String(window.cgScreen.refreshes);
