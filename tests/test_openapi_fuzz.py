@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 
 from citygrowth.app import create_app
@@ -43,8 +43,6 @@ _URL = f"sqlite:///{_ROOT / 'citygrowth.db'}"
 APP = create_app(Settings(data_dir=_ROOT / "var", database_url=_URL, env="test",
                           secret_key="fuzz-secret", scheduler_enabled=False, log_level="ERROR"))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
-schema.config.phases.coverage.enabled = False
-schema.config.phases.stateful.enabled = False
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +75,31 @@ def check_error_shape(case: Any, response: Any) -> None:
     assert body["ok"] is False and isinstance(body["errors"], list)
 
 
-@schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
-          phases=[Phase.explicit, Phase.generate],  # no shrinking: report the first failure
-          suppress_health_check=list(HealthCheck))
-def test_no_server_error_and_one_error_shape(case: Any, fuzz_key: str) -> None:
-    for headers in ({}, {"X-API-Key": fuzz_key}):
-        response = case.call(headers=headers)
-        case.validate_response(response, checks=[not_a_server_error])
-        check_error_shape(case, response)
+def _operations() -> list[Any]:
+    """Every operation of the schema (one test each, with its label as the test id)."""
+    return [r.ok() for r in schema.get_all_operations()]
+
+
+OPERATIONS = _operations()
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
+def test_no_server_error_and_one_error_shape(operation: Any, fuzz_key: str) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+              phases=[Phase.explicit, Phase.generate],  # no shrinking: report the first failure
+              suppress_health_check=list(HealthCheck))
+    def run(case: Any) -> None:
+        for headers in ({}, {"X-API-Key": fuzz_key}):
+            response = case.call(headers=headers)
+            case.validate_response(response, checks=[not_a_server_error])
+            check_error_shape(case, response)
+
+    run()
+
+
+def test_every_route_is_in_the_schema() -> None:
+    assert len(OPERATIONS) == sum(
+        len([m for m in methods if m in {"get", "post", "put", "patch", "delete"}])
+        for methods in APP.openapi()["paths"].values())
+    assert "GET /api/auth/me" in [op.label for op in OPERATIONS]

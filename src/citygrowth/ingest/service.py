@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
-from citygrowth.auth.actor import Actor
+from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import can, require
 from citygrowth.catalog.datasets import Dataset, get_dataset
@@ -73,7 +73,11 @@ class LoadResult:
             "period_max": self.period_max, "vintage": self.vintage.isoformat(),
             "sha256": self.sha256, "seconds": round(self.seconds, 3),
             "illustrative": self.illustrative,
+            "warnings": self.extra.get("warnings", []),
         }
+
+
+ANOMALY_ROW_LIMIT = 200_000
 
 
 def next_vintage() -> dt.datetime:
@@ -225,6 +229,7 @@ def _load(job: Job) -> LoadResult:
         batch_path=load.batch_path or "", seconds=time.perf_counter() - job.started,
         illustrative=job.illustrative,
     )
+    result.extra["warnings"] = _anomaly_warnings(job, pending, load_id, checked.rows)
     payload = {**result.as_dict(), "source": job.source, "file_name": job.file}
     batches.add_pending(job.session, batches.PendingBatch(job.settings, load_id, job.bus,
                                                           payload))
@@ -233,6 +238,23 @@ def _load(job: Job) -> LoadResult:
             "source": job.source})
     tell("store", 1.0)
     return result
+
+
+def _anomaly_warnings(job: Job, batch: Path, load_id: str, rows: int) -> list[dict[str, Any]]:
+    """Plausibility checks of the accepted rows against their history (unit slips, jumps,
+    impossible values, broken seasonality, an area out of line with its neighbours), kept
+    with the load so the loader can accept or send back each warning
+    (``citygrowth.analysis``). Loads over ``ANOMALY_ROW_LIMIT`` rows and illustrative demo
+    loads are checked on demand instead (``citygrowth analysis anomalies --load ID``)."""
+    from citygrowth.analysis.service import check_load_frame, record_warnings
+
+    if job.illustrative or rows > ANOMALY_ROW_LIMIT:
+        return []
+    frame = pd.read_parquet(batch, columns=["indicator", "area_code", "period", "value",
+                                            "load_id"])
+    warnings = check_load_frame(job.session, job.settings, frame)
+    record_warnings(job.session, system_actor("ingest"), load_id, warnings)
+    return [w.to_dict() for w in warnings]
 
 
 def _check_scope(job: Job, fw: Framework) -> list[str]:

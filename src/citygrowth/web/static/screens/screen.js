@@ -80,6 +80,20 @@
     series.label = { show: false, formatter: name };
   }
 
+  /* Screen-only layout on top of the server's options: every street gets its row and its
+     name, long (English) axis names and legends stay inside their panels. */
+  function fitPanels(o) {
+    var rk = o.ranking;
+    rk.yAxis.axisLabel = Object.assign({}, rk.yAxis.axisLabel, { interval: 0, fontSize: 12 });
+    rk.series[0].label = Object.assign({}, rk.series[0].label, { fontSize: 11 });
+    rk.xAxis = Object.assign({}, rk.xAxis, { nameLocation: "middle", nameGap: 22 });
+    rk.grid = Object.assign({}, rk.grid, { bottom: 26 });
+    o.radar.radar = Object.assign({}, o.radar.radar, { radius: "56%", center: ["50%", "48%"] });
+    o.radar.radar.axisName = Object.assign({}, o.radar.radar.axisName, {
+      formatter: function (n) { return n.length > 10 ? n.replace(" ", "\n") : n; } });
+    o.trend.legend = Object.assign({}, o.trend.legend, { type: "scroll", pageTextStyle: { color: "#cfe3ff" } });
+  }
+
   function crumbs() {
     var names = state.stack.map(function (s) { return s.name; });
     document.getElementById("crumbs").textContent = names.join(" › ");
@@ -102,13 +116,9 @@
         document.getElementById("headline-move").textContent = s.headline.move_text || "";
         kpis(s.kpis);
         feed(s.feed);
+        fitPanels(s.options);
         charts.radar.setOption(s.options.radar, true);
         charts.trend.setOption(s.options.trend, true);
-        // every street gets its row and its name, however many there are
-        s.options.ranking.yAxis.axisLabel = Object.assign({}, s.options.ranking.yAxis.axisLabel,
-          { interval: 0, fontSize: 12 });
-        s.options.ranking.series[0].label = Object.assign({}, s.options.ranking.series[0].label,
-          { fontSize: 11 });
         charts.ranking.setOption(s.options.ranking, true);
         return ensureMap(state.level, state.parent).then(function (name) {
           s.options.map.series[0].map = name;
@@ -139,8 +149,14 @@
   document.getElementById("metric").addEventListener("change", function (e) {
     state.metric = e.target.value; refresh();
   });
-  window.addEventListener("resize", function () {
-    Object.keys(charts).forEach(function (k) { charts[k].resize(); });
+  // panels change size when their neighbours fill (key figures, feed): charts follow
+  Object.keys(charts).forEach(function (k) {
+    var el = charts[k].getDom();
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () { charts[k].resize(); }).observe(el);
+    } else {
+      window.addEventListener("resize", function () { charts[k].resize(); });
+    }
   });
 
   function clock() {
