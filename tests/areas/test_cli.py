@@ -94,7 +94,7 @@ def test_demo_step_runs_through_citygrowth_demo_and_is_idempotent(
         first = runner.invoke(main, ["--lang", "en", "demo", "--only", "areas"],
                               catch_exceptions=False)
         assert first.exit_code == 0, first.output
-        assert "Areas: 525 created, 0 updated, 0 unchanged; departments: 17 created." \
+        assert "Areas: 525 created, 0 updated, 0 unchanged; departments: 20 created." \
             in first.output
         second = runner.invoke(main, ["--lang", "en", "demo", "--only", "areas"],
                                catch_exceptions=False)

@@ -27,7 +27,7 @@ def test_demo_loads_once_and_then_changes_nothing(session: Session) -> None:
     actor = system_actor("demo")
     first = demo.load_demo(session, actor)
     session.commit()
-    assert first.changed and first.departments_created == 17
+    assert first.changed and first.departments_created == 20
     assert not first.areas.updated
     before = _state(session)
     audit = session.scalar(select(func.count(AuditEntry.id)))

@@ -98,6 +98,9 @@ DEPARTMENTS: tuple[tuple[str, str, str], ...] = (
     ("culture", "文化和旅游局", "Culture and Tourism Bureau"),
     ("commerce", "商务局", "Commerce Bureau"),
     ("ecology", "生态环境分局", "Ecology and Environment Sub-bureau"),
+    ("transport", "交通运输局", "Transport Bureau"),
+    ("approval", "行政审批服务局", "Administrative Approval Bureau"),
+    ("office", "区政府办公室", "District Government Office"),
 )
 
 
