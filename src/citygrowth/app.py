@@ -72,15 +72,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def _warm_store(settings: Settings) -> None:
+    from citygrowth.logging_setup import get_logger
+    from citygrowth.observatory.store import ObservationStore
+
+    try:
+        ObservationStore(settings).summary()
+    except Exception:  # a broken store shows on its own pages; start-up must go on
+        get_logger(__name__).exception("could not warm the observation store")
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the in-process scheduler (when enabled); dispose of the engine on shutdown."""
+    """Start the in-process scheduler (when enabled) and, outside tests, warm the observation
+    store's in-memory view in the background so the first dashboard is fast; dispose of the
+    engine on shutdown."""
+    import asyncio
+
     from citygrowth.scheduler import Scheduler
 
     settings: Settings = app.state.settings
     scheduler = Scheduler(app) if settings.scheduler_enabled else None
     if scheduler:
         scheduler.start()
+    if settings.env != "test":
+        app.state.warmup = asyncio.create_task(asyncio.to_thread(_warm_store, settings))
     try:
         yield
     finally:
