@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation.modes import GenerationMode
 
 from citygrowth.app import create_app
 from citygrowth.auth import service as auth
@@ -27,7 +29,7 @@ from citygrowth.settings import Settings
 from tests.factories import DISTRICT, STREET_A, make_areas, make_user
 
 ERROR_KEYS = {"ok", "error", "code", "errors"}
-MAX_EXAMPLES = 4
+MAX_EXAMPLES = 6  # valid and invalid inputs together
 # An operation that implements another standard's protocol (the CKAN action API, Open311
 # GeoReport v2) answers errors in that standard's format, which its clients parse. It says so
 # in its OpenAPI definition — ``openapi_extra={"x-error-format": "ckan"}`` — and is then exempt
@@ -85,7 +87,8 @@ OPERATIONS = _operations()
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
 def test_no_server_error_and_one_error_shape(operation: Any, fuzz_key: str) -> None:
-    @given(case=operation.as_strategy())
+    @given(case=st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
+                          operation.as_strategy(GenerationMode.NEGATIVE)))
     @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
               phases=[Phase.explicit, Phase.generate],  # no shrinking: report the first failure
               suppress_health_check=list(HealthCheck))

@@ -27,7 +27,7 @@ from citygrowth.accountability.demo_data import (
     seed_desk,
     seed_projects,
 )
-from citygrowth.accountability.measures import MeasuresUnavailable, publish_measures
+from citygrowth.accountability.measures import publish_measures
 from citygrowth.accountability.models import ProgressReport, Project, Target
 from citygrowth.accountability.schemas import TargetIn
 from citygrowth.accountability.targets import apply_target
@@ -227,8 +227,5 @@ def run_demo(cx: Any, actor: Actor) -> None:
         result = seed_demo(session, actor, settings.district_code, today)
     log.info("accountability demo", **{k: v for k, v in result.items()})
     with cx.session() as session:
-        try:
-            publish_measures(session, settings, actor, cx.bus, today)
-        except MeasuresUnavailable as exc:
-            log.warning("accountability measures not published", reason=str(exc))
+        publish_measures(session, settings, actor, cx.bus, today)
 

@@ -33,7 +33,6 @@ from citygrowth.accountability.status import status_of
 from citygrowth.accountability.workdays import local_date
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require
-from citygrowth.errors import CityGrowthError
 from citygrowth.events import EventBus
 from citygrowth.periods import Period
 from citygrowth.settings import Settings
@@ -41,12 +40,6 @@ from citygrowth.settings import Settings
 INDICATORS = ("GOV_APPROVAL_DAYS", "GOV_TARGETS_ON_TRACK", "ECO_KEY_PROJECT_INVEST",
               "IND_INVEST_LEADS_LANDED")
 SOURCE = "accountability measures"
-
-
-class MeasuresUnavailable(CityGrowthError):
-    status = 503
-    code = "observation_store_unavailable"
-    message = "The observation store cannot take measures yet ({detail})."
 
 
 def _month(day: dt.date) -> str:
@@ -140,10 +133,8 @@ def publish_measures(session: Session, settings: Settings, actor: Actor,
     """Compute the measures and load them into the observation store; rows per indicator."""
     require(actor, "accountability.publish", None)
     frame = build_measures(session, settings.district_code, today, settings.timezone)
-    try:
-        from citygrowth.ingest.service import load_observations
-    except ImportError as exc:
-        raise MeasuresUnavailable(detail=str(exc)) from None
+    from citygrowth.ingest.service import load_observations
+
     if not frame.empty:
         # computed from records the actor may not load by hand: the system loads them
         load_observations(session, settings, system_actor(f"accountability:{actor.username}"),

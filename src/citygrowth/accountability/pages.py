@@ -27,20 +27,14 @@ from citygrowth.auth.models import Department
 from citygrowth.errors import NotFound
 from citygrowth.i18n import _, bilingual
 from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["accountability pages"], include_in_schema=True)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _render(request: Request, name: str, actor: Any, **ctx: Any) -> Response:
-    try:
-        from citygrowth.auth.csrf import csrf_token
-    except ImportError:  # pragma: no cover - the auth domain ships it
-        token = ""
-    else:
-        token = csrf_token(request)
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, f"accountability/{name}", {"actor": actor, "csrf_token": token, **ctx})
+    return render_page(request, f"accountability/{name}", actor, ctx)
 
 
 @router.get("/accountability", response_class=HTMLResponse)

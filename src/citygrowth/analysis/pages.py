@@ -11,20 +11,14 @@ from fastapi.responses import Response
 from citygrowth.analysis.briefing import service as briefings
 from citygrowth.analysis.briefing.charts import echarts_options
 from citygrowth.web.deps import SessionDep, UserDep
+from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["analysis pages"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _render(request: Request, name: str, actor: Any, **ctx: Any) -> Response:
-    try:
-        from citygrowth.auth.csrf import csrf_token
-    except ImportError:  # pragma: no cover - the auth domain ships it
-        token = ""
-    else:
-        token = csrf_token(request)
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, name, {"actor": actor, "csrf_token": token, **ctx})
+    return render_page(request, name, actor, ctx)
 
 
 @router.get("/briefings", summary="Briefing archive (page)")

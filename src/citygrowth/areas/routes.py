@@ -136,13 +136,9 @@ def get_children(session: SessionDep, actor: UserDep, code: CodePath) -> dict[st
 # --- pages ------------------------------------------------------------------------------------
 
 def _page_context(request: Request, actor: Any, **extra: Any) -> dict[str, Any]:
-    try:
-        from citygrowth.auth.csrf import csrf_token  # provided by the auth domain
-    except ImportError:  # pragma: no cover - before the auth domain ships CSRF tokens
-        token = ""
-    else:
-        token = csrf_token(request)
-    return {"actor": actor, "csrf_token": token, **extra}
+    from citygrowth.auth.csrf import csrf_token
+
+    return {"actor": actor, "csrf_token": csrf_token(request), **extra}
 
 
 @pages.get("/areas", response_class=HTMLResponse)

@@ -46,6 +46,22 @@ class ScreenSources:
     run: str | None = None  # the latest index run (id and vintage): results are cached on it
 
     def results(self, level: str) -> pd.DataFrame:
+        """:meth:`read`, cached per index run: a run's results never change once it is done
+        (reading them parses the framework file, too slow for every dashboard call)."""
+        if self.run is None:
+            return self.read(level)
+        key = (str(self.settings.data_dir), self.framework.code, self.run, level)
+        with _results_lock:
+            hit = _results_cache.get(key)
+        if hit is None:
+            hit = self.read(level)
+            with _results_lock:
+                _results_cache[key] = hit
+                while len(_results_cache) > RESULTS_CACHE_SIZE:
+                    _results_cache.pop(next(iter(_results_cache)))
+        return hit
+
+    def read(self, level: str) -> pd.DataFrame:
         """Stored index results at ``level``: columns unit, period, code, value, rank (the
         district's are derived from its streets by the index service)."""
         from citygrowth.index.service import read_results

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import ANONYMOUS, Actor
 from citygrowth.auth.identity import actor_for_api_key, load_actor
+from citygrowth.db import transaction
 from citygrowth.errors import Unauthenticated
 from citygrowth.events import EventBus
 from citygrowth.settings import Settings
@@ -22,14 +23,8 @@ from citygrowth.settings import Settings
 
 def get_db(request: Request) -> Iterator[Session]:
     """A session per request; committed when the handler returns, rolled back on error."""
-    factory = request.app.state.sessionmaker
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with transaction(request.app.state.sessionmaker) as session:
+        yield session
 
 
 def get_settings(request: Request) -> Settings:

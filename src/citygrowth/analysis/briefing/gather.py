@@ -36,10 +36,8 @@ def framework_parts(name: str = "default") -> tuple[dict[str, Any], dict[str, tu
 def index_results(settings: Settings, area_code: str) -> tuple[pd.DataFrame | None, str]:
     """Index results for the area's level and the level below (None when the index engine has
     stored none yet)."""
-    try:
-        from citygrowth.index.service import read_results
-    except ImportError:
-        return None, ""
+    from citygrowth.index.service import read_results
+
     frames = []
     for code in (area_code, area_code + "000"):
         level = level_of(code)
@@ -87,11 +85,8 @@ def index_contributions(settings: Settings, index: pd.DataFrame | None, area_cod
 def target_odds_rows(session: Session, settings: Settings, area_code: str,
                      today: dt.date) -> list[TargetOdds]:
     """Odds and status of every target within the area (empty when accountability is absent)."""
-    try:
-        from citygrowth.accountability.models import Target
-        from citygrowth.accountability.status import status_of
-    except ImportError:
-        return []
+    from citygrowth.accountability.models import Target
+    from citygrowth.accountability.status import status_of
     from citygrowth.analysis.service import odds_for_target
 
     rows = session.scalars(select(Target).where(Target.area_code.startswith(area_code))).all()
