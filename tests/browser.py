@@ -106,15 +106,27 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     thread.join(timeout=10)
 
 
+# One Chromium per test process, whichever folder's ``browser`` fixture asks first: a second
+# Playwright (sync API) cannot start while one is running in the same thread.
+_running: list[Any] = []
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     needs("Chromium", CHROMIUM.exists(), str(CHROMIUM))
+    if _running:
+        yield _running[0]
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        _running.append(b)
+        try:
+            yield b
+        finally:
+            _running.clear()
+            b.close()
 
 
 def login_page(page: Any, server: DemoServer, username: str, password: str,

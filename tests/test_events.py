@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from citygrowth.events import EventBus
+
+
+def run(coro: Coroutine[Any, Any, str]) -> str:
+    """Run a coroutine on a fresh loop in its own thread (independent of any loop that
+    another test's tool left running in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def test_subscriber_receives_published_event() -> None:
@@ -17,7 +27,7 @@ def test_subscriber_receives_published_event() -> None:
         bus.unsubscribe(queue)
         return f"{event.topic}:{event.payload['rows']}"
 
-    assert asyncio.run(scenario()) == "observations.loaded:3"
+    assert run(scenario()) == "observations.loaded:3"
     assert bus.recent[-1].topic == "observations.loaded"
 
 
@@ -30,4 +40,4 @@ def test_publish_from_another_thread_reaches_the_loop() -> None:
         event = await asyncio.wait_for(queue.get(), timeout=1)
         return str(event.payload["id"])
 
-    assert asyncio.run(scenario()) == "7"
+    assert run(scenario()) == "7"
