@@ -70,6 +70,9 @@ def test_profile_explains_the_last_change(client: TestClient, indexed: Settings)
     row = stored[(stored["code"] == "CGI") & (stored["unit"] == STREET_A)]
     assert p["index"] == float(row["value"].iloc[0])
     assert p["rank"]["rank"] == int(row["rank"].iloc[0]) and p["rank"]["of"] == 2
+    interval = client.get(f"/api/profile/{STREET_A}/rank-interval").json()
+    assert interval["rank"] == p["rank"]["rank"]
+    assert 1 <= interval["q05"] <= interval["median"] <= interval["q95"] <= 2
     contributions = sum(d["contribution"] for d in p["drivers"])
     assert abs(contributions - p["index_change"]) < 0.05
     assert p["strengths"] and p["weaknesses"]

@@ -61,8 +61,10 @@ def _name(fw: Framework, code: str) -> str:
 
 
 def rank_block(src: ScreenSources, level: str, code: str, period: str | None,
-               key: str | None) -> dict[str, Any]:
-    """Nominal rank among the areas of the level, with the Monte Carlo 5–95 % interval."""
+               key: str | None, interval: bool = True) -> dict[str, Any]:
+    """Nominal rank among the areas of the level, with the Monte Carlo 5–95 % interval when
+    ``interval`` is set or the simulations of this run are already cached (they take seconds
+    the first time, so the profile page asks for them separately)."""
     from citygrowth.index.service import uncertainty_for
 
     if period is None:
@@ -74,9 +76,10 @@ def rank_block(src: ScreenSources, level: str, code: str, period: str | None,
     if mine.empty:
         return {}
     out: dict[str, Any] = {"rank": int(mine["rank"].iloc[0]), "of": int(cur["value"].notna().sum())}
-    if out["of"] < 2:
+    unc_key = ("unc", key, level)
+    if out["of"] < 2 or not (interval or unc_key in _cache):
         return out
-    summary = cached(("unc", key, level), lambda: uncertainty_for(
+    summary = cached(unc_key, lambda: uncertainty_for(
         src.settings, system_actor("screens"), level=level))
     row = summary[(summary["unit"] == code) & (summary["period"] == period)]
     if not row.empty:
@@ -186,7 +189,7 @@ def area_profile(session: Session, actor: Actor, src: ScreenSources, code: str
         "pillars": [{"code": a["code"], "name": a["name"],
                      "value": prof["values"][a["code"]].get(last) if last else None}
                     for a in axes],
-        "rank": rank_block(src, level, code, last, key),
+        "rank": rank_block(src, level, code, last, key, interval=False),
         **expl,
         "targets": targets_of(session, code),
         "cases": cases_of(session, actor, code),
@@ -199,3 +202,16 @@ def area_profile(session: Session, actor: Actor, src: ScreenSources, code: str
                 unit=_("points")),
         },
     }
+
+
+def rank_interval(session: Session, actor: Actor, src: ScreenSources, code: str
+                  ) -> dict[str, Any]:
+    """The area's rank with its Monte Carlo interval (the slow part of a profile)."""
+    require(actor, "screens.explore")
+    if code not in src.tree:
+        raise NotFound("No area with code {area}.", area=code)
+    level = src.tree.level[code]
+    periods = parent_profile(src, code)["periods"]
+    last = periods[-1] if periods else None
+    return {"ok": True, "code": code, "period": last,
+            **rank_block(src, level, code, last, run_key(session, src.framework))}

@@ -262,3 +262,15 @@ def workbench_export(request: Request, actor: UserDep, settings: SettingsDep,
     text = wb.export_yaml(actor, src, changes, version, run_key(session, src.framework))
     return Response(text.encode(), media_type="application/yaml", headers={
         "Content-Disposition": f'attachment; filename="{src.framework.code}-{version}.yaml"'})
+
+
+@api.get("/api/profile/{code}/rank-interval", summary="An area's rank with its uncertainty")
+def profile_rank_interval(request: Request, actor: UserDep, settings: SettingsDep,
+                          session: SessionDep,
+                          code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,3}$")]
+                          ) -> dict[str, Any]:
+    """Rank among the areas of its level and the 5–95 % interval over 50 Monte Carlo
+    replications varying weights and aggregation (computed once per index run)."""
+    from citygrowth.screens.profile import rank_interval
+
+    return rank_interval(session, actor, sources(request.app.state, session, settings), code)
