@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -264,6 +265,14 @@ def spec_for_framework(name: str | Path = "default") -> IndexSpec:
             nodes[parent].children.remove(code)
     settings: Any = DEFAULT_SETTINGS
     if fw.path:
-        doc = yaml.safe_load(Path(fw.path).read_text(encoding="utf-8")) or {}
-        settings = doc.get("index") or DEFAULT_SETTINGS
+        path = Path(fw.path)
+        settings = _index_section(str(path), path.stat().st_mtime_ns) or DEFAULT_SETTINGS
     return IndexSpec(code=fw.code, version=fw.version, nodes=nodes, settings=dict(settings))
+
+
+@lru_cache(maxsize=16)
+def _index_section(path: str, _mtime: int) -> dict[str, Any] | None:
+    """The ``index:`` section of a framework file, read once per file version."""
+    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    section = doc.get("index")
+    return dict(section) if section else None

@@ -132,6 +132,6 @@ def build_structures(
                             DSD_ID,
                             "Observations of every indicator of the City Growth Index, by area "
                             "and period.",
-                            "城市成长力指数各指标按区域和时期的观测值。"),),
+                            "城市生长力指数各指标按区域和时期的观测值。"),),
         indicator_ids={sdmx_id(i.code): i.code for i in indicators},
     )
