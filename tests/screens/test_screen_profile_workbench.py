@@ -115,3 +115,13 @@ def _csrf(client: TestClient) -> str:
     m = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text)
     assert m
     return m.group(1)
+
+
+def test_workbench_sensitivity_names_each_choice(client: TestClient, indexed: Settings) -> None:
+    login(client, "leader")
+    d = client.get("/api/workbench/sensitivity?level=street").json()
+    assert d.get("ok") is True, d
+    assert [i["factor"] for i in d["indices"]] == ["weights", "aggregation", "normalisation"]
+    assert d["replications"] == 16 * (3 + 2)
+    assert all(i["total"] is None or i["total"] >= -0.05 for i in d["indices"])
+    assert len(d["option"]["series"]) == 2

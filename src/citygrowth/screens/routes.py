@@ -274,3 +274,14 @@ def profile_rank_interval(request: Request, actor: UserDep, settings: SettingsDe
     from citygrowth.screens.profile import rank_interval
 
     return rank_interval(session, actor, sources(request.app.state, session, settings), code)
+
+
+@api.get("/api/workbench/sensitivity", summary="Sobol sensitivity of the index's ranks")
+def workbench_sensitivity(request: Request, actor: UserDep, settings: SettingsDep,
+                          session: SessionDep, level: Level = "street") -> dict[str, Any]:
+    """Which choices (weights, aggregation, normalisation) the ranks depend on most."""
+    from citygrowth.screens import workbench as wb
+    from citygrowth.screens.profile import run_key
+
+    src = sources(request.app.state, session, settings)
+    return wb.sensitivity(actor, src, level, run_key(session, src.framework))

@@ -237,3 +237,34 @@ def _set_weights(items: list[dict[str, Any]], weights: dict[str, float]) -> None
         for key in ("subpillars", "indicators", "children"):
             if isinstance(item.get(key), list):
                 _set_weights(item[key], weights)
+
+
+SENSITIVITY_FACTORS: tuple[dict[str, Any], ...] = (
+    {"name": "weights", "kind": "weights", "noise": 0.25},
+    {"name": "aggregation", "path": "aggregate.method", "options": ["arithmetic", "geometric"]},
+    {"name": "normalisation", "path": "normalise.method", "options": ["minmax", "rank"]},
+)
+SENSITIVITY_N = 16
+
+
+def sensitivity(actor: Actor, src: ScreenSources, level: str, key: str | None
+                ) -> dict[str, Any]:
+    """First- and total-order Sobol indices of the areas' ranks with respect to the weights
+    (±25 %), the aggregation and the normalisation, with 5–95 % bootstrap intervals; computed
+    once per index run and level (``SENSITIVITY_N`` × (k + 2) replications)."""
+    from citygrowth.index.sensitivity import sensitivity as sobol
+
+    require(actor, "screens.workbench")
+    coin = baseline(src, level, key)
+    table, params = cached(("sobol", key, level), lambda: sobol(
+        coin, SENSITIVITY_FACTORS, n=SENSITIVITY_N, seed=1, n_boot=100))
+    names = {"weights": _("Weights"), "aggregation": _("Aggregation"),
+             "normalisation": _("Normalisation")}
+    labels = [names.get(f, f) for f in table["factor"]]
+    option = charts.bars(labels, [
+        {"name": _("First-order index"), "values": [round(float(v), 3) for v in table["first"]]},
+        {"name": _("Total-order index"), "values": [round(float(v), 3) for v in table["total"]]},
+    ])
+    return {"ok": True, "level": level, "replications": len(params),
+            "indices": table.round(4).replace({np.nan: None}).to_dict("records"),
+            "option": option}

@@ -62,5 +62,10 @@
     var ul = document.getElementById("wb-flags"); ul.innerHTML = "";
     (d.flags || []).slice(0, 20).forEach(function (f) { var li = document.createElement("li"); li.textContent = Object.values(f).join(" · "); ul.appendChild(li); });
   });
+  var sens = echarts.init(document.getElementById("wb-sens-chart"));
+  window.cgWorkbench.sensitivity = sens;
+  fetch("/api/workbench/sensitivity?level=" + form.dataset.level).then(function (r) { return r.json(); }).then(function (d) {
+    if (d.ok !== false) { sens.setOption(d.option, true); }
+  });
   form.dispatchEvent(new Event("submit"));
 })();
