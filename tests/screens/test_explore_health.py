@@ -18,6 +18,7 @@ def test_series_aligns_periods_and_names_its_source(client: TestClient) -> None:
     assert [s["values"] for s in d["series"]] == [[10.0, 12.0, 15.0], [14.0, 13.0, 13.0]]
     assert d["indicator"]["unit"] == "家" and d["indicator"]["citation"]
     assert d["option"]["series"][0]["data"] == [10.0, 12.0, 15.0]
+    assert d["freshness"]["last_period"] == "2025" and "stale" in d["freshness"]
     csv = client.get(f"/api/explore/series?indicator=ECO_FIN_INSTITUTIONS&areas={STREET_A}"
                      "&format=csv")
     assert csv.status_code == 200

@@ -124,3 +124,12 @@ def map_table(data: dict[str, Any]) -> pd.DataFrame:
 
 def no_data_message() -> str:
     return _("No data yet")
+
+
+def freshness_of(session: Any, store: ObservationStore, indicator: str) -> dict[str, Any]:
+    """The indicator's latest period, when the next is due and whether it is late."""
+    for row in store.freshness(session):
+        if row["indicator"] == indicator:
+            return {k: row[k] for k in ("last_period", "last_load_at", "expected_next",
+                                        "stale")}
+    return {"last_period": None, "last_load_at": None, "expected_next": None, "stale": True}

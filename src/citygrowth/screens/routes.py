@@ -130,6 +130,7 @@ def explore_series(
     src = sources(request.app.state, session, settings)
     data = explore.series(src.store, src.framework, src.tree, indicator, _areas_param(areas),
                           start=start, end=end)
+    data["freshness"] = explore.freshness_of(session, src.store, indicator)
     if format != "json":
         return table_response(explore.series_table(data), format, f"{indicator}-series")
     return {"ok": True, **data}
@@ -146,6 +147,7 @@ def explore_map(
     src = sources(request.app.state, session, settings)
     data = explore.map_values(src.store, src.framework, src.tree, indicator, level,
                               parent or settings.district_code, period=period)
+    data["freshness"] = explore.freshness_of(session, src.store, indicator)
     if format != "json":
         return table_response(explore.map_table(data), format, f"{indicator}-{level}")
     return {"ok": True, **data}

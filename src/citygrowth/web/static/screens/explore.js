@@ -17,7 +17,8 @@
   }
   function meta(d) {
     return T.unit + ": " + (d.indicator.unit || "—") + " · " + T.source + ": " + d.indicator.department +
-      " · " + T.vintage + ": " + (d.vintage || T.none) + " · " + T.citation + ": " + d.indicator.citation;
+      " · " + T.vintage + ": " + (d.vintage || T.none) + " · " + T.citation + ": " + d.indicator.citation +
+      (d.freshness ? " · " + (d.freshness.stale ? T.late : T.fresh) + (d.freshness.expected_next ? " (" + T.next + " " + d.freshness.expected_next + ")" : "") : "");
   }
   function links(prefix, url) {
     ["csv", "xlsx"].forEach(function (f) { document.getElementById(prefix + "-" + f).href = url + "&format=" + f; });
