@@ -51,12 +51,20 @@ def month_of(value: dt.datetime | None) -> str | None:
     return value.astimezone(TZ).strftime("%Y-%m") if value else None
 
 
+FIRST_YEAR, LAST_YEAR = 1990, 2100  # months outside this range cannot hold cases
+
+
 def parse_month(text: str) -> str:
+    """A month as ``YYYY-MM``; anything else, or a year outside FIRST_YEAR..LAST_YEAR, is
+    refused with a message naming the value."""
     try:
         d = dt.datetime.strptime(text.strip(), "%Y-%m")
     except ValueError:
         raise ValidationFailed("A month is written like 2026-10: {value}", value=text) from None
-    return d.strftime("%Y-%m")
+    if not FIRST_YEAR <= d.year <= LAST_YEAR:
+        raise ValidationFailed("The month {value} is outside {first}–{last}.", value=text,
+                               first=FIRST_YEAR, last=LAST_YEAR)
+    return f"{d.year:04d}-{d.month:02d}"
 
 
 def _month_bounds(months: list[str]) -> tuple[dt.datetime, dt.datetime]:
