@@ -30,7 +30,7 @@ from citygrowth.settings import Settings
 from tests.factories import DISTRICT, STREET_A, make_areas, make_user
 
 ERROR_KEYS = {"ok", "error", "code", "errors"}
-MAX_EXAMPLES = 6  # valid and invalid inputs together
+MAX_EXAMPLES = int(os.environ.get("CITYGROWTH_FUZZ_EXAMPLES", "6"))  # valid and invalid together
 # An operation that implements another standard's protocol (the CKAN action API, Open311
 # GeoReport v2) answers errors in that standard's format, which its clients parse. It says so
 # in its OpenAPI definition — ``openapi_extra={"x-error-format": "ckan"}`` — and is then exempt

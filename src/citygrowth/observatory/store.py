@@ -76,6 +76,7 @@ class _DuckCache:
     files: set[str]
     signature: tuple[int, int, int]
     lock: threading.RLock
+    summary: tuple[tuple[int, int, int], pd.DataFrame] | None = None  # per signature
 
 
 _DUCK: dict[str, _DuckCache] = {}
@@ -288,11 +289,20 @@ class ObservationStore:
         return [str(p) for p in df["period"]]
 
     def summary(self) -> pd.DataFrame:
-        """Per indicator: rows in the current view, latest period, latest vintage."""
+        """Per indicator: rows in the current view, latest period, latest vintage (with
+        DuckDB, computed once per state of the batches: dashboards ask for it on every call)."""
         t = self.table()
         expr = t.group_by("indicator").aggregate(
             rows=t.count(), last_period_start=t.period_start.max(), last_vintage=t.vintage.max())
-        return self.execute(expr)
+        if self.backend_name == "pyspark":
+            return self.execute(expr)
+        cache = self._duck()
+        sig = cache.signature
+        if cache.summary is not None and cache.summary[0] == sig:
+            return cache.summary[1].copy()
+        out = self.execute(expr)
+        cache.summary = (sig, out)
+        return out.copy()
 
     def freshness(self, session: Any) -> list[dict[str, Any]]:
         from citygrowth.observatory.freshness import freshness
