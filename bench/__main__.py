@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.ingest", "bench.index", "bench.intake")
+BENCHMARKS = ("bench.ingest", "bench.index", "bench.intake", "bench.screens")
 
 
 def main() -> int:

@@ -291,15 +291,16 @@ class ObservationStore:
     def summary(self) -> pd.DataFrame:
         """Per indicator: rows in the current view, latest period, latest vintage (with
         DuckDB, computed once per state of the batches: dashboards ask for it on every call)."""
+        if self.backend_name != "pyspark":
+            cache = self._duck()
+            sig = cache.signature
+            if cache.summary is not None and cache.summary[0] == sig:
+                return cache.summary[1].copy()
         t = self.table()
         expr = t.group_by("indicator").aggregate(
             rows=t.count(), last_period_start=t.period_start.max(), last_vintage=t.vintage.max())
         if self.backend_name == "pyspark":
             return self.execute(expr)
-        cache = self._duck()
-        sig = cache.signature
-        if cache.summary is not None and cache.summary[0] == sig:
-            return cache.summary[1].copy()
         out = self.execute(expr)
         cache.summary = (sig, out)
         return out.copy()

@@ -21,14 +21,14 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.catalog.framework import Framework, Indicator, Node
 from citygrowth.errors import NotFound, ValidationFailed
-from citygrowth.i18n import _, bilingual
+from citygrowth.i18n import _, bilingual, get_locale
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.screens import charts
 from citygrowth.screens.explore import area_name
 from citygrowth.settings import Settings
 
 NEXT_LEVEL = {"district": "street", "street": "community", "community": "grid"}
-RESULTS_CACHE_SIZE = 16
+RESULTS_CACHE_SIZE = 64
 _results_cache: dict[tuple[str, ...], pd.DataFrame] = {}
 _results_lock = threading.Lock()
 KPI_LIMIT = 8
@@ -57,6 +57,24 @@ class ScreenSources:
             hit = self.read(level)
             with _results_lock:
                 _results_cache[key] = hit
+                while len(_results_cache) > RESULTS_CACHE_SIZE:
+                    _results_cache.pop(next(iter(_results_cache)))
+        return hit
+
+    def memo(self, name: str, key: tuple[Any, ...], make: Any) -> Any:
+        """``make()``, cached until the index run or the observation batches change (both
+        are part of the key, with the language of the names), so repeated dashboard calls
+        cost a lookup."""
+        from citygrowth.observatory.batches import signature
+
+        full = (str(self.settings.data_dir), self.framework.code, self.run,
+                signature(self.settings), get_locale(), name, *key)
+        with _results_lock:
+            hit = _results_cache.get(full)
+        if hit is None:
+            hit = make()
+            with _results_lock:
+                _results_cache[full] = hit
                 while len(_results_cache) > RESULTS_CACHE_SIZE:
                     _results_cache.pop(next(iter(_results_cache)))
         return hit
@@ -222,10 +240,11 @@ def screen_summary(session: Session, actor: Actor, src: ScreenSources, *, level:
     fw = src.framework
     metric = metric or fw.root.code
     node = fw.node(metric)
-    mr = map_and_ranking(src, metric, level, parent)
-    prof = parent_profile(src, parent)
+    mr = src.memo("map", (metric, level, parent),
+                  lambda: map_and_ranking(src, metric, level, parent))
+    prof = src.memo("profile", (parent,), lambda: parent_profile(src, parent))
     return assemble(src, node, level, parent, mr, prof) | {
-        "kpis": kpis(src, src.settings.district_code),
+        "kpis": src.memo("kpis", (), lambda: kpis(src, src.settings.district_code)),
         "feed": case_feed(session, actor, parent, src.tree),
     }
 
