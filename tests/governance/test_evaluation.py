@@ -66,7 +66,10 @@ def test_evaluation_rates(world: World) -> None:
     assert set(obs.indicator) == set(INDICATORS.values())
     assert set(obs.period) == {"2026-10"}
     v = obs[(obs.indicator == "GOV_CASE_ONTIME_RATE") & (obs.area_code == "370203001")]
-    assert v.value.tolist() == [0.5]
+    assert v.value.tolist() == [50.0]  # the catalog's unit is %
+    s = obs[(obs.indicator == "GOV_CASE_SATISFACTION") & (obs.area_code == "370203001")]
+    assert s.value.tolist() == [row.satisfied_rate * 100]
+    assert 0 <= row.satisfied_rate <= 1
     # a street commander sees its own rows only
     own = evaluate(world.session, world.actors["cmd_a"], ["2026-10"])
     assert not own[own.level != "department"].code.str.startswith("370203002").any()

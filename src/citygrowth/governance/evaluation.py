@@ -11,7 +11,11 @@ For a month m (local time) and a group of cases:
 * closure rate — of the cases registered in m, the share closed by now;
 * rework rate — of the cases closed in m, the share returned for rework at least once;
 * handling hours — mean working hours of handling of the cases closed in m;
-* satisfaction — mean rating (1–5) of the cases closed in m that residents rated.
+* satisfaction — mean rating (1–5) of the cases closed in m that residents rated;
+* satisfied rate (满意率) — the share of those ratings that are 4 or 5.
+
+In the observation store the rates are percentages (the catalog's unit), and
+GOV_CASE_SATISFACTION is the satisfied rate.
 """
 
 from __future__ import annotations
@@ -37,13 +41,16 @@ from citygrowth.governance.sla import WorkCalendar, default_calendar
 TZ = ZoneInfo("Asia/Shanghai")
 LEVELS = ("district", "street", "grid", "department")
 COUNTS = ("reported", "registered", "closed", "due", "closed_ontime")
-RATES = ("ontime_rate", "closure_rate", "rework_rate", "handling_hours", "satisfaction")
+RATES = ("ontime_rate", "closure_rate", "rework_rate", "handling_hours", "satisfaction",
+         "satisfied_rate")
+PERCENT = frozenset({"ontime_rate", "closure_rate", "rework_rate", "satisfied_rate"})
 INDICATORS = {
     "ontime_rate": "GOV_CASE_ONTIME_RATE", "closed_ontime": "GOV_CASES_CLOSED_ONTIME",
     "due": "GOV_CASES_DUE", "closure_rate": "GOV_CASE_CLOSURE_RATE",
     "rework_rate": "GOV_CASE_REWORK_RATE", "handling_hours": "GOV_CASE_HANDLING_HOURS",
-    "satisfaction": "GOV_CASE_SATISFACTION",
+    "satisfied_rate": "GOV_CASE_SATISFACTION",
 }
+SATISFIED = 4  # ratings of 4 or 5 (out of 5) count as satisfied (满意率)
 HELP_INDICATORS = {"hours": "SOC_HELPER_HOURS", "done": "SOC_HELP_TASKS_DONE"}
 
 
@@ -205,6 +212,8 @@ def _frame(acc: dict[tuple[str, str, str], dict[str, Any]]) -> pd.DataFrame:
             "handling_hours": round(sum(r["hours"]) / len(r["hours"]), 2) if r["hours"] else None,
             "satisfaction": round(sum(r["ratings"]) / len(r["ratings"]), 3)
             if r["ratings"] else None,
+            "satisfied_rate": _ratio(sum(1 for x in r["ratings"] if x >= SATISFIED),
+                                     len(r["ratings"])),
         })
     cols = ["level", "code", "month", *COUNTS, *RATES]
     return pd.DataFrame(rows, columns=cols)
@@ -263,8 +272,10 @@ def observations(table: pd.DataFrame) -> pd.DataFrame:
             value = rec[col]
             if value is None or pd.isna(value):
                 continue
+            # the catalog's rates are percentages; the table keeps fractions
+            scale = 100.0 if col in PERCENT else 1.0
             out.append({"indicator": code, "area_code": rec["code"], "period": rec["month"],
-                        "value": float(value)})
+                        "value": float(value) * scale})
     return pd.DataFrame(out, columns=["indicator", "area_code", "period", "value"])
 
 
