@@ -68,17 +68,29 @@ def _observations(settings: Settings, spec: IndexSpec, level: str) -> pd.DataFra
 def annualise(obs: pd.DataFrame, rules: dict[str, str]) -> pd.DataFrame:
     """The server computes the index per year: quarterly and monthly values become the
     year's sum for indicators rolled up by ``sum`` (flows such as GDP or new jobs) and the
-    year's mean for the others (rates, averages)."""
+    year's mean for the others (rates, averages). A year still in progress is summed pro rata
+    (×12/months or ×4/quarters present), so this year's flows compare with last year's instead
+    of looking like a fall."""
     obs = obs[["indicator", "area_code", "period", "value"]].copy()
-    obs["period"] = obs["period"].astype(str).str[:4]
+    text = obs["period"].astype(str)
+    per_year = text.map(lambda p: 4 if "Q" in p else (12 if len(p) == 7 else 1))
+    obs["period"] = text.str[:4]
+    obs["per_year"] = per_year
     is_sum = obs["indicator"].map(rules).eq("sum")
+    keys = ["indicator", "area_code", "period"]
     parts = []
-    for flag, fn in ((True, "sum"), (False, "mean")):
-        block = obs[is_sum == flag]
-        if len(block):
-            parts.append(block.groupby(["indicator", "area_code", "period"], as_index=False)
-                         ["value"].agg(fn))
-    return pd.concat(parts, ignore_index=True) if parts else obs
+    sums = obs[is_sum]
+    if len(sums):
+        g = sums.groupby(keys, as_index=False).agg(value=("value", "sum"),
+                                                    present=("value", "size"),
+                                                    per_year=("per_year", "max"))
+        scale = (g["per_year"] / g["present"]).clip(lower=1.0)
+        g["value"] = g["value"] * scale
+        parts.append(g[[*keys, "value"]])
+    means = obs[~is_sum]
+    if len(means):
+        parts.append(means.groupby(keys, as_index=False)["value"].mean())
+    return pd.concat(parts, ignore_index=True) if parts else obs[[*keys, "value"]]
 
 
 def _latest_vintage(settings: Settings) -> str:
