@@ -2,7 +2,7 @@
 
 Every error a user can cause is a :class:`CityGrowthError` (or a subclass) with a stable
 ``code``, an HTTP ``status`` and a message written in English as a gettext msgid with
-``{placeholders}``; it is translated into the user's language when rendered. Errors about
+named ``{fields}``; it is translated into the user's language when rendered. Errors about
 input carry a list of :class:`Problem` that name the file, row and field.
 
 The JSON shape is always::
@@ -17,14 +17,14 @@ from typing import Any
 
 
 class _Keep(dict[str, Any]):
-    """Leaves an unknown ``{placeholder}`` as it is instead of failing."""
+    """Leaves an unknown ``{field}`` of a message as it is instead of failing."""
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
 
 def fill(template: str, params: dict[str, Any]) -> str:
-    """``template.format_map(params)`` that never raises for a missing or odd placeholder."""
+    """``template.format_map(params)`` that never raises for a missing or odd field."""
     try:
         return template.format_map(_Keep(params))
     except (ValueError, IndexError, AttributeError, TypeError):
@@ -35,7 +35,7 @@ def fill(template: str, params: dict[str, Any]) -> str:
 class Problem:
     """One thing wrong with some input: where it is and why it is wrong.
 
-    ``message`` is an English msgid with ``{placeholders}`` filled from ``params``.
+    ``message`` is an English msgid whose ``{fields}`` are filled from ``params``.
     """
 
     message: str
@@ -74,7 +74,7 @@ class CityGrowthError(Exception):
         if message is not None:
             self.message = message
         if code is not None and "{code" in self.message:
-            # ``code`` names a placeholder of the message here, not the error's code
+            # ``code`` names a field of the message here, not the error's code
             params["code"] = code
             code = None
         if code is not None:

@@ -40,10 +40,19 @@ def parse_periods(text: str) -> tuple[Period, ...]:
 @lru_cache(maxsize=4096)
 def is_workday(day: dt.date) -> bool:
     """True on working days: statutory holidays off, make-up working days on."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:  # a year the calendar does not cover yet
+    first, last = calendar_years()
+    if not first <= day.year <= last:  # a year the calendar does not cover yet
         return day.weekday() < 5
+    return bool(chinese_calendar.is_workday(day))
+
+
+@lru_cache(maxsize=1)
+def calendar_years() -> tuple[int, int]:
+    """First and last year whose statutory holidays the installed calendar knows."""
+    from chinese_calendar.constants import holidays
+
+    years = sorted({d.year for d in holidays})
+    return years[0], years[-1]
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def make_templates(pm: pluggy.PluginManager) -> Jinja2Templates:
         autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
     )
-    # old-style callables: `_()` returns the translation as is (placeholders use
+    # old-style callables: `_()` returns the translation as is (named fields use
     # str.format), so a literal "%" in a message is safe
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals.update(
