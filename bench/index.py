@@ -90,7 +90,7 @@ def run_citygrowth(d: dict[str, np.ndarray], units: int, periods: int, indicator
     cube = dense.pivot(d["unit"], d["period"], d["indicator"], d["value"],
                        [str(i) for i in range(indicators)])
     out = dense.compute(cube, spec)
-    return np.asarray(out.values[:, :, out.codes.index("IDX")])
+    return np.asarray(out.node("IDX"))
 
 
 def run_pandas(d: dict[str, np.ndarray], units: int, periods: int, indicators: int

@@ -100,10 +100,9 @@ def run(framework: str, data: str, out: str, stages: str | None, groups: str | N
     """
     from citygrowth.index.engine import run_files
 
-    coin = run_files(framework, data, out, stages, groups, parse_sets(sets))
-    units = coin.results.index.get_level_values(0).nunique()
+    done = run_files(framework, data, out, stages, groups, parse_sets(sets))
     click.echo(_("Index computed: {units} units, {rows} rows written to {path}.").format(
-        units=units, rows=len(coin.long("Aggregated")), path=out))
+        units=done.units, rows=done.rows, path=out))
 
 
 @index.command("compute")
