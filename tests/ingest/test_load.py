@@ -233,3 +233,45 @@ def test_unknown_extension_is_refused(env_sqlite: tuple[Session, Settings],
     with pytest.raises(Exception) as err:
         load_file(session, settings, SYSTEM, path, source="t")
     assert getattr(err.value, "code", "") == "unsupported_file"
+
+
+@pytest.mark.parametrize("bitmap", [True, False], ids=["bitmap", "hash-count"])
+def test_a_duplicate_among_good_rows_is_named_whichever_way_keys_are_counted(
+        env_sqlite: tuple[Session, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        bitmap: bool) -> None:
+    from citygrowth.ingest import validate
+
+    if not bitmap:
+        monkeypatch.setattr(validate, "BITMAP_MAX", 0)
+    session, settings = env_sqlite
+    path = tmp_path / "dup.csv"
+    # the same key spelled two ways: 2024Q2 and 2024-Q2 are one period
+    path.write_text((DATA / "good.csv").read_text("utf-8")
+                    + "ECO_GDP,370203001,2024-Q2,111,\n", "utf-8")
+    with pytest.raises(LoadRejected) as err:
+        load_file(session, settings, SYSTEM, path, source="test")
+    assert _problems(err.value) == [
+        (8, "period", "Duplicate of row 4: ECO_GDP, 370203001, 2024-Q2 may appear only once "
+                      "per upload.")]
+    session.rollback()
+    assert visible_batches(settings) == [] and list(pending_dir(settings).iterdir()) == []
+
+
+def test_batch_columns_are_plain_typed_parquet(env_sqlite: tuple[Session, Settings]) -> None:
+    """Text columns are written from ENUMs; any Parquet reader sees ordinary strings."""
+    import pyarrow.parquet as pq
+
+    session, settings = env_sqlite
+    result = load_file(session, settings, SYSTEM, DATA / "good.csv", source="test")
+    session.commit()
+    table = pq.read_table(result.batch_path)
+    types = {f.name: str(f.type) for f in table.schema}
+    assert types == {"indicator": "string", "area_code": "string", "period": "string",
+                     "freq": "string", "period_start": "date32[day]", "value": "double",
+                     "unit": "string", "load_id": "string", "vintage": "timestamp[us, tz=UTC]"}
+    rows = table.to_pylist()
+    assert {r["load_id"] for r in rows} == {result.load_id}
+    assert sorted((r["indicator"], r["area_code"], r["period"], r["freq"], r["unit"])
+                  for r in rows)[:2] == [
+        ("ECO_GDP", "370203001", "2024-Q1", "Q", "亿元"),
+        ("ECO_GDP", "370203001", "2024-Q2", "Q", "亿元")]

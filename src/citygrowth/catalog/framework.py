@@ -256,8 +256,8 @@ def _peek_code(path: Path) -> str | None:
 
 @lru_cache(maxsize=16)
 def _load_cached(path: str, _mtime: int) -> Framework:
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    with open(path, encoding="utf-8") as fh:  # libyaml's loader when present: 10× faster
+        data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     return parse_framework(data, path=path)
 
 

@@ -155,6 +155,10 @@ def frame_sha256(frame: pd.DataFrame) -> str:
 def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar=false")
+    # Every join here is the upload (millions of rows) against a small dimension, written in
+    # that order. DuckDB's estimate of a CSV scan's size can be so low that it builds its hash
+    # table on the upload instead (4× slower at 2M rows): keep the order as written.
+    con.execute("SET disabled_optimizers='join_order,build_side_probe_side'")
     return con
 
 
@@ -192,8 +196,8 @@ def _load(job: Job) -> LoadResult:
     fw = load_framework()
     tell = job.progress or (lambda stage, fraction: None)
     tell("validate", 0.0)
-    areas = pd.DataFrame(job.session.execute(select(Area.code, Area.level)).all(),
-                         columns=["code", "level"])
+    rows = job.session.execute(select(Area.code, Area.level)).all()
+    areas = pd.DataFrame({"code": [r[0] for r in rows], "level": [r[1] for r in rows]})
     today = dt.datetime.now(ZoneInfo(job.settings.timezone)).date()
     checked = check(job.con, fw, areas, job.file, job.first_row, job.dataset, today)
     if checked.total:
@@ -288,18 +292,43 @@ def _check_scope(job: Job, fw: Framework) -> list[str]:
 
 def _write_batch(con: duckdb.DuckDBPyConnection, path: Path, load_id: str,
                  vintage: dt.datetime, fw: Framework) -> None:
-    units = pd.DataFrame({"u_code": [i.code for i in fw.indicators],
-                          "u_unit": [i.unit for i in fw.indicators]})
-    con.register("units_df", units)
+    """Write the checked rows as the load's Parquet batch (``batches.BATCH_COLUMNS``).
+
+    Text columns are written from ENUM-typed dimensions: DuckDB writes an ENUM as a
+    dictionary-encoded Parquet string straight from its codes, where plain text would be
+    hashed row by row (3× faster for 10M rows); readers see ordinary strings."""
+    units = sorted({i.unit for i in fw.indicators})
+    enums = {
+        "e_ind": [r[0] for r in con.execute("SELECT code FROM dim_ind ORDER BY ik").fetchall()],
+        "e_area": [r[0] for r in con.execute("SELECT code FROM dim_area ORDER BY ak")
+                   .fetchall()],
+        "e_per": [r[0] for r in con.execute("SELECT DISTINCT period FROM dim_per ORDER BY 1")
+                  .fetchall()],
+        "e_freq": ["A", "Q", "M"], "e_unit": units, "e_load": [load_id],
+    }
+    for name, values in enums.items():
+        con.execute(f"DROP TYPE IF EXISTS {name}")
+        con.execute(f"CREATE TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [values])
+    # dim_ind holds the framework's indicators in order: ik is the position
+    unit_of = pd.DataFrame({"ik": range(len(fw.indicators)),
+                            "u_unit": [i.unit for i in fw.indicators]})
+    con.register("unit_of_df", unit_of)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE w_ind AS
+        SELECT d.ik, d.code::e_ind AS code, u.u_unit::e_unit AS unit
+        FROM dim_ind d JOIN unit_of_df u USING (ik)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE w_area AS SELECT ak, code::e_area AS code "
+                "FROM dim_area")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE w_per AS
+        SELECT DISTINCT pk, period::e_per AS period, p_freq::e_freq AS freq,
+               p_start::DATE AS period_start FROM dim_per""")
     tmp = path.with_suffix(".tmp")
     con.execute(f"""
         COPY (
-          SELECT i.code AS indicator, a.code AS area_code, p.period, p.p_freq AS freq,
-                 p.p_start::DATE AS period_start, j.value, u.u_unit AS unit,
-                 ?::VARCHAR AS load_id, ?::TIMESTAMPTZ AS vintage
-          FROM j JOIN dim_ind i USING (ik) JOIN dim_area a USING (ak)
-          JOIN (SELECT DISTINCT pk, period, p_freq, p_start FROM dim_per) p USING (pk)
-          JOIN units_df u ON u.u_code = i.code
+          SELECT i.code AS indicator, a.code AS area_code, p.period, p.freq, p.period_start,
+                 j.value, i.unit, ?::e_load AS load_id, ?::TIMESTAMPTZ AS vintage
+          FROM j JOIN w_ind i USING (ik) JOIN w_area a USING (ak) JOIN w_per p USING (pk)
         ) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)
     """, [load_id, vintage])
     tmp.replace(path)

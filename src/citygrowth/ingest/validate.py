@@ -196,6 +196,8 @@ def _fast(con: duckdb.DuckDBPyConnection, fw: Framework, cols: dict[str, str],
         SELECT i.ik, a.ak, p.pk, v * {factor} AS value,
           coalesce(i.in_ds AND a.a_lvl <= i.i_lvl AND p.p_freq = i.i_freq AND isfinite(v)
                    AND {unit_ok}, false) AS ok
+        -- TRY(CAST) and not TRY_CAST: DuckDB pushes a TRY_CAST into the CSV reader, which
+        -- then fails on the first bad number instead of flagging the row
         FROM (SELECT *, TRY(CAST(u.{_q(cols["value"])} AS DOUBLE)) AS v FROM src u) u
         LEFT JOIN dim_ind i ON i.code = {col('indicator')}
         LEFT JOIN dim_area a ON a.code = {col('area_code')}
@@ -206,10 +208,21 @@ def _fast(con: duckdb.DuckDBPyConnection, fw: Framework, cols: dict[str, str],
     return int(rows), int(bad)
 
 
+BITMAP_MAX = 999_999_999  # DuckDB's largest bitstring_agg range (a 125 MB bitmap)
+
+
 def _duplicate_count(con: duckdb.DuckDBPyConnection) -> int:
-    n = con.execute(
-        "SELECT count(*) - count(DISTINCT (ik::BIGINT * 1000003 + ak) * 100003 + pk) FROM j"
-    ).fetchall()[0][0]
+    """Rows of ``j`` whose (indicator, area, period) another row already has. With every key
+    present and their product small enough, one bit per possible key counts the distinct
+    keys (3× faster than a hash of 10M keys); otherwise a hash count."""
+    ni, na, npk = (int(con.execute(f"SELECT coalesce(max({k}), 0) + 1 FROM {t}").fetchall()[0][0])
+                   for k, t in (("ik", "dim_ind"), ("ak", "dim_area"), ("pk", "dim_per")))
+    key = f"(ik::BIGINT * {na} + ak) * {npk} + pk"
+    if ni * na * npk - 1 <= BITMAP_MAX:
+        n = con.execute(f"SELECT count(*) - coalesce(bit_count(bitstring_agg(({key})::INTEGER, "
+                        f"0, {ni * na * npk - 1})), 0) FROM j").fetchall()[0][0]
+    else:
+        n = con.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM j").fetchall()[0][0]
     return int(n)
 
 
