@@ -11,6 +11,7 @@ are fetched with the file's own values; duplicates are found by grouping on one 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,7 +242,7 @@ def _dimensions(con: duckdb.DuckDBPyConnection, fw: Framework, cols: dict[str, s
         con.execute("CREATE OR REPLACE TEMP TABLE dim_unit AS SELECT * FROM dim_unit_df")
 
 
-def _periods(raws: list[str | None], today: dt.date) -> pd.DataFrame:
+def _periods(raws: Sequence[str | None], today: dt.date) -> pd.DataFrame:
     """One row per spelling; ``pk`` identifies the canonical period (so ``2024-09`` and
     ``202409`` are the same key)."""
     out: dict[str, list[Any]] = {"raw": [], "pk": [], "period": [], "p_freq": [], "p_start": [],
