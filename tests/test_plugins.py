@@ -129,6 +129,20 @@ def test_example_command(example_settings: Settings) -> None:
     assert result.exit_code == 0 and "周六上午停水检修" in result.output
 
 
+def test_a_plugin_named_only_in_the_setting_adds_its_command(
+        example_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from citygrowth.cli import main
+
+    for key, value in (("PLUGINS", f'["{MODULE}"]'), ("DATA_DIR", str(example_settings.data_dir)),
+                       ("DATABASE_URL", example_settings.resolved_database_url),
+                       ("ENV", "test"), ("SECRET_KEY", "test-secret")):
+        monkeypatch.setenv(f"CITYGROWTH_{key}", value)
+    result = CliRunner().invoke(main, ["example-notices"])
+    assert result.exit_code == 0, result.output
+    assert "周六上午停水检修" in result.output
+    assert "example-notices" in CliRunner().invoke(main, ["--help"]).output
+
+
 def test_example_case_category_enters_the_taxonomy(example_settings: Settings,
                                                    session: Session) -> None:
     from citygrowth.governance.models import CaseCategory

@@ -25,14 +25,24 @@ class CleanErrors(click.Group):
     plugins' command groups on first use (not at import, so a domain's ``cli.py`` can be
     imported before this module)."""
 
-    _plugins_added = False
+    _added_for: set[tuple[str, ...]] = set()
 
     def _add_plugin_commands(self) -> None:
-        if self._plugins_added:
+        """Add the command groups of the built-in, installed and configured plugins.
+
+        Click looks a subcommand up before the group's callback runs, so the ``plugins``
+        setting is read here too (an invalid setting is reported by the callback)."""
+        try:
+            extra = tuple(Settings().plugins)
+        except Exception:  # noqa: BLE001 - main() names the invalid setting
+            extra = ()
+        if extra in self._added_for:
             return
-        self._plugins_added = True
+        self._added_for.add(extra)
+        configure_plugins(extra)
         for cmd in collect_list(get_plugin_manager().hook.citygrowth_commands()):
-            self.add_command(cmd)
+            if cmd.name not in self.commands:
+                self.add_command(cmd)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands()
