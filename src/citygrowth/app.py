@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from citygrowth import __version__
 from citygrowth.auth.csrf import CSRFMiddleware
+from citygrowth.catalog.framework import configure_frameworks
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.errors import ConfigurationError
 from citygrowth.events import EventBus
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     set_default_locale(settings.default_locale)
     settings.ensure_dirs()
     configure_plugins(settings.plugins)
+    configure_frameworks(settings.data_dir)
     pm = get_plugin_manager(settings.plugins)
     engine = make_engine(settings.resolved_database_url)
 

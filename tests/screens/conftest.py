@@ -37,14 +37,11 @@ def login(client: TestClient, user: str, password: str = PASSWORD) -> None:
     assert r.status_code in (302, 303), r.text
 
 
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Settings:
-    """Areas, users and three years of street data, with the index computed (once per
-    module: the tests only read it)."""
+def build_indexed(root: Path, sqlite_template: Path) -> Settings:
+    """Areas, users and three years of street data in ``root``, with the index computed."""
     from citygrowth.index.service import compute_index
     from citygrowth.ingest.service import load_observations
 
-    root = tmp_path_factory.mktemp("screens")
     shutil.copy(sqlite_template, root / "citygrowth.db")
     settings = Settings(data_dir=root / "var", database_url=f"sqlite:///{root / 'citygrowth.db'}",
                         env="test", secret_key="test-secret", scheduler_enabled=False)
@@ -67,6 +64,12 @@ def indexed(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> 
         s.commit()
     engine.dispose()
     return settings
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Settings:
+    """The indexed district, once per module: the tests only read it."""
+    return build_indexed(tmp_path_factory.mktemp("screens"), sqlite_template)
 
 
 @pytest.fixture

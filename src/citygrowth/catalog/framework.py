@@ -1,6 +1,8 @@
 """Indicator frameworks: the City Growth Index tree read from a YAML file.
 
-``load_framework("default")`` reads ``frameworks/city_growth_index.yaml``; other names are
+``load_framework("default")`` reads the version the district published
+(``<data_dir>/frameworks/active.yaml``, see :mod:`citygrowth.catalog.publish`) or else the
+built-in ``frameworks/city_growth_index.yaml``; other names are
 looked up among the files that plugins offer through ``citygrowth_indicator_frameworks`` (by
 the framework's ``code`` or the file's stem), and anything else is taken as a path. The file
 format is documented in ``docs/framework-format.md``.
@@ -210,9 +212,30 @@ def _indicator_map(fw: Framework) -> dict[str, Indicator]:
 
 # --- reading ----------------------------------------------------------------------------------
 
+_PUBLISHED_DIR: list[Path | None] = [None]
+
+
+def configure_frameworks(data_dir: Path | None) -> None:
+    """Where published framework versions are kept (``<data_dir>/frameworks``): ``create_app``
+    and the CLI call it with the data folder in force."""
+    _PUBLISHED_DIR[0] = data_dir / "frameworks" if data_dir is not None else None
+
+
+def published_dir() -> Path | None:
+    return _PUBLISHED_DIR[0]
+
+
+def default_file() -> Path:
+    """The district's framework: the published version if there is one, else the built-in."""
+    folder = _PUBLISHED_DIR[0]
+    if folder is not None and (folder / "active.yaml").exists():
+        return folder / "active.yaml"
+    return DEFAULT_FILE
+
+
 def framework_files() -> list[Path]:
-    """The default framework file, then every file offered by plugins."""
-    files = [DEFAULT_FILE]
+    """The district's framework file, then every file offered by plugins."""
+    files = [default_file()]
     for p in collect_list(get_plugin_manager().hook.citygrowth_indicator_frameworks()):
         if Path(p) not in files:
             files.append(Path(p))
@@ -233,7 +256,7 @@ def _resolve(path_or_name: str | Path) -> Path:
     if isinstance(path_or_name, Path):
         return path_or_name
     if path_or_name in ("default", "", "CGI"):
-        return DEFAULT_FILE
+        return default_file()
     for f in framework_files():
         if f.stem == path_or_name:
             return f

@@ -9,6 +9,7 @@ from citygrowth.i18n import N_
 from citygrowth.plugins import NavItem, hookimpl
 
 if TYPE_CHECKING:
+    import click
     from fastapi import APIRouter
 
 
@@ -22,3 +23,15 @@ def citygrowth_routers() -> Sequence[APIRouter]:
 @hookimpl
 def citygrowth_nav_items() -> Sequence[NavItem]:
     return [NavItem(N_("Indicator catalog"), "/catalog", None, order=30)]
+
+
+@hookimpl
+def citygrowth_permissions() -> dict[str, Sequence[str]]:
+    return {"district_admin": ["framework.publish"]}
+
+
+@hookimpl
+def citygrowth_commands() -> Sequence[click.Command]:
+    from citygrowth.catalog.cli import framework
+
+    return [framework]

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from citygrowth import __version__
 from citygrowth.auth.actor import system_actor
+from citygrowth.catalog.framework import configure_frameworks
 from citygrowth.cli.context import CliContext, pass_ctx
 from citygrowth.errors import CityGrowthError
 from citygrowth.i18n import _, set_default_locale, translate
@@ -82,6 +83,7 @@ def main(ctx: click.Context, lang: str | None) -> None:
         raise click.ClickException(f"Invalid setting: {exc}") from None
     set_default_locale(lang or settings.default_locale)
     configure_plugins(settings.plugins)
+    configure_frameworks(settings.data_dir)
     ctx.obj = CliContext(settings=settings)
 
 

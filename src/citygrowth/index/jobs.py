@@ -4,8 +4,10 @@ The ``citygrowth_event`` hook only notes that ``observations.loaded`` happened (
 quick: it runs inside the load's commit, and it has no database at hand). The scheduled job
 ``index.recompute`` runs every ``RECOMPUTE_SECONDS`` (30 s); when a note is pending — or, at
 the latest every ``CHECK_SECONDS`` (10 min), to catch loads made by another process such as
-the CLI — it compares the store's newest vintage with the last run's and recomputes the
-default framework's index if they differ. ``citygrowth index compute`` does the same by hand.
+the CLI — it compares the store's newest vintage with the last run's of the framework version
+in force and recomputes the default framework's index if they differ (so publishing a new
+framework version, ``framework.published``, also brings a recomputation).
+``citygrowth index compute`` does the same by hand.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ log = get_logger(__name__)
 
 
 def note_event(topic: str, payload: dict[str, Any]) -> None:
-    if topic == "observations.loaded":
+    if topic in ("observations.loaded", "framework.published"):
         _pending.set()
 
 
@@ -51,7 +53,8 @@ def recompute_job(*, sessionmaker: Any, settings: Any, bus: Any = None,
     except ValidationFailed:
         return False
     with transaction(sessionmaker) as session:
-        if latest_vintage_computed(session, spec_for_framework(framework).code) == vintage:
+        spec = spec_for_framework(framework)
+        if latest_vintage_computed(session, spec.code, spec.version) == vintage:
             return False
         compute_index(session, settings, system_actor("index.recompute"), framework, bus=bus)
     log.info("index recomputed", framework=framework, vintage=vintage)

@@ -262,11 +262,15 @@ def list_runs(session: Session, actor: Actor, framework: str | None = None,
     return list(session.scalars(q))
 
 
-def latest_vintage_computed(session: Session, framework_code: str) -> str | None:
-    q = (select(IndexRun.vintage).where(IndexRun.framework_code == framework_code,
-                                        IndexRun.status == "done")
-         .order_by(IndexRun.id.desc()).limit(1))
-    return session.scalar(q)
+def latest_vintage_computed(session: Session, framework_code: str,
+                            version: str | None = None) -> str | None:
+    """The data vintage of the newest finished run of a framework (of one version of it when
+    ``version`` is given)."""
+    q = select(IndexRun.vintage).where(IndexRun.framework_code == framework_code,
+                                       IndexRun.status == "done")
+    if version is not None:
+        q = q.where(IndexRun.framework_version == version)
+    return session.scalar(q.order_by(IndexRun.id.desc()).limit(1))
 
 
 def summary_of(run: IndexRun) -> dict[str, Any]:

@@ -49,7 +49,8 @@ def cached(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
 def run_key(session: Session, fw: Framework) -> str | None:
     from citygrowth.index.service import latest_vintage_computed
 
-    return latest_vintage_computed(session, fw.code)
+    vintage = latest_vintage_computed(session, fw.code, fw.version)
+    return f"{fw.version}@{vintage}" if vintage else None
 
 
 def _name(fw: Framework, code: str) -> str:

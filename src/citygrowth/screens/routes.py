@@ -218,8 +218,11 @@ def workbench_page(request: Request, actor: ActorDep, settings: SettingsDep,
 
     src = sources(request.app.state, session, settings)
     data = wb.state(actor, src, level, run_key(session, src.framework))
+    from citygrowth.auth.permissions import can
+
     return render_page(request, "screens/workbench.html", actor,
-                       {"wb": data, "framework": src.framework})
+                       {"wb": data, "framework": src.framework,
+                        "can_publish": can(actor, "framework.publish")})
 
 
 @api.get("/api/workbench", summary="The framework tree, weights and methods of the index")
@@ -264,6 +267,30 @@ def workbench_export(request: Request, actor: UserDep, settings: SettingsDep,
     text = wb.export_yaml(actor, src, changes, version, run_key(session, src.framework))
     return Response(text.encode(), media_type="application/yaml", headers={
         "Content-Disposition": f'attachment; filename="{src.framework.code}-{version}.yaml"'})
+
+
+@api.post("/api/workbench/publish", summary="Publish the changes as the district's framework")
+def workbench_publish(request: Request, actor: UserDep, settings: SettingsDep,
+                      session: SessionDep, changes: WorkbenchChanges,
+                      version: Annotated[str, Query(pattern=r"^[0-9A-Za-z.\-]{1,20}$")]
+                      ) -> dict[str, Any]:
+    """Export the changes as framework version ``version``, put it in force (permission
+    ``framework.publish``) and recompute the index with it."""
+    from citygrowth.catalog.publish import publish_framework
+    from citygrowth.index.service import compute_index
+    from citygrowth.screens import workbench as wb
+    from citygrowth.screens.profile import run_key
+
+    require(actor, "framework.publish")
+    src = sources(request.app.state, session, settings)
+    text = wb.export_yaml(actor, src, changes, version, run_key(session, src.framework))
+    bus = request.app.state.bus
+    fw = publish_framework(session, settings, actor, text, bus=bus)
+    run = compute_index(session, settings, actor, bus=bus)
+    return {"ok": True, "framework": fw.code, "version": fw.version, "run_id": run.id,
+            "vintage": run.vintage, "message": _("Framework {code} version {version} is now in "
+                                                 "force.").format(code=fw.code,
+                                                                  version=fw.version)}
 
 
 @api.get("/api/profile/{code}/rank-interval", summary="An area's rank with its uncertainty")

@@ -35,14 +35,16 @@ def cached_tree(state: Any, session: Session) -> AreaTree:
     return tree
 
 
-def latest_run(session: Session, framework: str) -> str | None:
-    """The newest finished index run of ``framework`` as ``"<id>:<vintage>"`` (None if none):
-    the key on which index results are cached."""
+def latest_run(session: Session, framework: str, version: str | None = None) -> str | None:
+    """The newest finished index run of ``framework`` (of that version when given) as
+    ``"<id>:<vintage>"`` (None if none): the key on which index results are cached."""
     from citygrowth.index.models import IndexRun
 
-    row = session.execute(select(IndexRun.id, IndexRun.vintage).where(
-        IndexRun.framework_code == framework, IndexRun.status == "done",
-    ).order_by(IndexRun.id.desc()).limit(1)).first()
+    q = select(IndexRun.id, IndexRun.vintage).where(IndexRun.framework_code == framework,
+                                                    IndexRun.status == "done")
+    if version is not None:
+        q = q.where(IndexRun.framework_version == version)
+    row = session.execute(q.order_by(IndexRun.id.desc()).limit(1)).first()
     return None if row is None else f"{row[0]}:{row[1]}"
 
 
@@ -53,5 +55,5 @@ def sources(state: Any, session: Session, settings: Settings) -> ScreenSources:
         store=ObservationStore(settings),
         framework=fw,
         tree=cached_tree(state, session),
-        run=latest_run(session, fw.code),
+        run=latest_run(session, fw.code, fw.version),
     )

@@ -56,6 +56,19 @@
       });
     });
   });
+  var pub = document.getElementById("wb-publish");
+  if (pub) {
+    pub.addEventListener("click", function () {
+      var v = document.getElementById("wb-version").value;
+      if (!window.confirm(T.confirm.replace("{version}", v))) { return; }
+      var out = document.getElementById("wb-publish-result");
+      pub.disabled = true;
+      post("/api/workbench/publish?version=" + encodeURIComponent(v), body()).then(function (r) { return r.json(); }).then(function (d) {
+        pub.disabled = false;
+        out.textContent = d.ok === false ? d.error + " " + (d.errors || []).map(function (p) { return p.message; }).join(" ") : d.message;
+      });
+    });
+  }
   fetch("/api/workbench/analysis?level=" + form.dataset.level).then(function (r) { return r.json(); }).then(function (d) {
     if (d.ok === false) { return; }
     unc.setOption(d.options.uncertainty, true);
