@@ -377,3 +377,36 @@ def test_screens_data_apis_answer_fast(admin: Any, screens_server: ScreensServer
             samples.append((time.perf_counter() - t0) * 1000)
         print(f"p95 {name}: {p95(samples):.1f} ms (median {sorted(samples)[10]:.1f} ms)")
     page.close()
+
+
+def test_workbench_publishes_a_version_and_the_index_follows(
+        admin: Any, screens_server: ScreensServer) -> None:
+    """Last in this module: it changes the district's framework, and resets it at the end."""
+    from citygrowth.auth.actor import system_actor
+    from citygrowth.catalog.publish import reset_framework
+    from citygrowth.db import make_engine, make_sessionmaker
+
+    page = admin.new_page()
+    page.goto(f"{screens_server.url}/workbench")
+    page.wait_for_function("() => window.cgWorkbench && window.cgWorkbench.last")
+    before = get_json(page, "/api/workbench")
+    page.locator("input[name='w:CGI:ECO']").fill("3")
+    page.fill("#wb-version", "2026.b1")
+    page.once("dialog", lambda d: d.accept())
+    page.click("[data-testid=wb-publish]")
+    page.wait_for_function(
+        "() => document.getElementById('wb-publish-result').textContent.includes('2026.b1')")
+    assert "生效" in page.locator("#wb-publish-result").inner_text()
+    try:
+        after = get_json(page, "/api/workbench")
+        assert after["framework"]["version"] == "2026.b1" != before["framework"]["version"]
+        eco = [c for n in after["tree"] if n["code"] == "CGI" for c in n["children"]
+               if c["code"] == "ECO"]
+        assert eco and eco[0]["weight"] == 3
+    finally:
+        page.close()
+        settings = screens_server.settings
+        factory = make_sessionmaker(make_engine(settings.resolved_database_url))
+        with factory() as s:
+            reset_framework(s, settings, system_actor("test"))
+            s.commit()

@@ -116,6 +116,7 @@ def state(actor: Actor, src: ScreenSources, level: str, key: str | None) -> dict
     coin = baseline(src, level, key)
     return {
         "ok": True, "level": level, "tree": tree(src, coin),
+        "framework": {"code": src.framework.code, "version": src.framework.version},
         "methods": {
             "normalisation": list(NORMALISATION_METHODS),
             "aggregation": list(AGGREGATION_METHODS),
