@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 
 from citygrowth.accountability import approvals
 from citygrowth.accountability.schemas import ApprovalIn
-from citygrowth.accountability.workdays import (
+from citygrowth.auth.actor import system_actor
+from citygrowth.workdays import (
     add_working_days,
-    is_working_day,
+    is_workday,
     working_days_between,
     working_days_elapsed,
 )
-from citygrowth.auth.actor import system_actor
 from tests.accountability.conftest import setup_district
 from tests.factories import STREET_A
 
@@ -29,13 +29,13 @@ def at(y: int, m: int, d: int, h: int = 10) -> dt.datetime:
 def test_golden_week_2025_is_one_working_day_across() -> None:
     # submitted Tue 30 Sep; 1–8 Oct are holidays; approved Thu 9 Oct
     assert working_days_between(dt.date(2025, 9, 30), dt.date(2025, 10, 9)) == 1
-    assert [is_working_day(dt.date(2025, 10, d)) for d in (1, 3, 8, 9)] == \
+    assert [is_workday(dt.date(2025, 10, d)) for d in (1, 3, 8, 9)] == \
         [False, False, False, True]
 
 
 def test_make_up_working_days_count() -> None:
     # Sun 28 Sep 2025 and Sat 11 Oct 2025 are make-up working days (调休)
-    assert is_working_day(dt.date(2025, 9, 28)) and is_working_day(dt.date(2025, 10, 11))
+    assert is_workday(dt.date(2025, 9, 28)) and is_workday(dt.date(2025, 10, 11))
     assert working_days_between(dt.date(2025, 9, 26), dt.date(2025, 9, 29)) == 2
     assert working_days_between(dt.date(2025, 10, 10), dt.date(2025, 10, 13)) == 2
     # an ordinary weekend does not count

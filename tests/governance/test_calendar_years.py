@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from citygrowth.governance.sla import calendar_years, is_workday
+from citygrowth.workdays import calendar_years, is_workday
 
 
 def test_covered_years_use_the_calendar_and_others_fall_back() -> None:

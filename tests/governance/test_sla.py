@@ -10,7 +10,8 @@ import pytest
 
 from citygrowth.errors import ValidationFailed
 from citygrowth.governance.lifecycle import clock
-from citygrowth.governance.sla import WorkCalendar, is_workday, parse_periods
+from citygrowth.governance.sla import WorkCalendar, parse_periods
+from citygrowth.workdays import is_workday
 
 BJ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar.from_settings("08:30-12:00,13:30-17:30", "Asia/Shanghai")

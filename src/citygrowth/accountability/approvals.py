@@ -19,12 +19,12 @@ from citygrowth.accountability.common import (
 )
 from citygrowth.accountability.models import ApprovalItem, ApprovalStep, Project
 from citygrowth.accountability.schemas import ApprovalIn
-from citygrowth.accountability.workdays import local_date, working_days_between
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.errors import Conflict, Problem
 from citygrowth.i18n import N_, bilingual
+from citygrowth.workdays import local_date, working_days_between
 
 
 def _aware(name: str, value: dt.datetime | None) -> list[Problem]:

@@ -24,8 +24,8 @@ from citygrowth.accountability.models import (
     ProjectProblem,
     ServiceRequest,
 )
-from citygrowth.accountability.workdays import add_working_days, is_working_day
 from citygrowth.areas.models import Area
+from citygrowth.workdays import add_working_days, is_workday
 
 TZ = ZoneInfo("Asia/Shanghai")
 TOTAL_PROJECTS = 119
@@ -192,7 +192,7 @@ def _approval(code: str, day: dt.date, days: int, rng: random.Random, district: 
 def _workdays_in(year: int, month: int, until: dt.date) -> list[dt.date]:
     day, out = dt.date(year, month, 1), []
     while day.month == month and day < until:
-        if is_working_day(day):
+        if is_workday(day):
             out.append(day)
         day += dt.timedelta(days=1)
     return out
@@ -224,7 +224,7 @@ def seed_approvals(session: Session, district: str, streets: list[Area],
                                    project, limit))
     for i, back in enumerate((0, 1, 6)):  # pending now; the last one is overdue
         day = today - dt.timedelta(days=back)
-        while not is_working_day(day):
+        while not is_workday(day):
             day -= dt.timedelta(days=1)
         items.append(_approval(f"AP-{today.year}-P{i + 1:03d}", day, 1, rng, district, streets,
                                None, 1, pending=True))

@@ -30,12 +30,12 @@ from sqlalchemy.orm import Session
 from citygrowth.accountability.approvals import working_days
 from citygrowth.accountability.models import ApprovalItem, Lead, Project, Target
 from citygrowth.accountability.status import status_of
-from citygrowth.accountability.workdays import local_date
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require
 from citygrowth.events import EventBus
 from citygrowth.periods import Period
 from citygrowth.settings import Settings
+from citygrowth.workdays import local_date
 
 INDICATORS = ("GOV_APPROVAL_DAYS", "GOV_TARGETS_ON_TRACK", "ECO_KEY_PROJECT_INVEST",
               "IND_INVEST_LEADS_LANDED")

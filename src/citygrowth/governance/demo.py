@@ -29,9 +29,10 @@ from citygrowth.governance.dispatch import route
 from citygrowth.governance.evaluation import month_of, write_evaluation
 from citygrowth.governance.lifecycle import clock
 from citygrowth.governance.models import Case, CaseEvent, DispatchRule, Helper, HelpTask
-from citygrowth.governance.sla import WorkCalendar, default_calendar, is_workday
+from citygrowth.governance.sla import WorkCalendar, default_calendar
 from citygrowth.governance.taxonomy import ensure_taxonomy, leaf_categories
 from citygrowth.i18n import _
+from citygrowth.workdays import is_workday
 
 SEED = 370203
 MONTHS = 18

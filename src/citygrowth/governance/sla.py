@@ -1,9 +1,8 @@
-"""The working-time calendar: deadlines in working hours and working days.
+"""The working-time calendar of case deadlines: working hours on working days.
 
-Working days follow China's statutory calendar through the maintained ``chinese_calendar``
-package: public holidays are off and make-up working days (调休, often a Saturday) are on.
-Outside the years the package knows, Monday–Friday are working days. Within a working day only
-the working periods count (default 08:30–12:00 and 13:30–17:30 local time).
+Which days are working days comes from the statutory calendar in :mod:`citygrowth.workdays`
+(holidays off, make-up working days on). Within a working day only the working periods count
+(default 08:30–12:00 and 13:30–17:30 local time).
 """
 
 from __future__ import annotations
@@ -13,9 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-
 from citygrowth.errors import ValidationFailed
+from citygrowth.workdays import is_workday
 
 Period = tuple[dt.time, dt.time]
 
@@ -35,24 +33,6 @@ def parse_periods(text: str) -> tuple[Period, ...]:
     if not out:
         raise ValidationFailed("Working periods are not valid: {value}", value=text)
     return tuple(out)
-
-
-@lru_cache(maxsize=4096)
-def is_workday(day: dt.date) -> bool:
-    """True on working days: statutory holidays off, make-up working days on."""
-    first, last = calendar_years()
-    if not first <= day.year <= last:  # a year the calendar does not cover yet
-        return day.weekday() < 5
-    return bool(chinese_calendar.is_workday(day))
-
-
-@lru_cache(maxsize=1)
-def calendar_years() -> tuple[int, int]:
-    """First and last year whose statutory holidays the installed calendar knows."""
-    from chinese_calendar.constants import holidays
-
-    years = sorted({d.year for d in holidays})
-    return years[0], years[-1]
 
 
 @dataclass(frozen=True)
