@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.ingest", "bench.index", "bench.intake", "bench.screens")
+BENCHMARKS = ("bench.ingest", "bench.index", "bench.intake", "bench.screens", "bench.anomaly")
 
 
 def main() -> int:

@@ -17,14 +17,13 @@ peak resident memory (``resource.getrusage``, which counts native memory too).
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
-from queue import Empty
 from typing import Any
+
+from bench.child import measure
 
 INDICATORS = (
     "GOV_CASE_CLOSURE_RATE", "GOV_CASE_REWORK_RATE", "GOV_CASE_HANDLING_HOURS",
@@ -108,30 +107,6 @@ def _citygrowth_variant(csv: str, data_dir: str, url: str) -> dict[str, float]:
     return {"seconds": time.perf_counter() - t, "rows": result.rows}
 
 
-def _child(name: str, args: tuple[Any, ...], queue: Any) -> None:
-    fn = _duckdb_variant if name == "duckdb" else _citygrowth_variant
-    out = fn(*args)  # type: ignore[operator]
-    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put(out)
-
-
-def measure(name: str, *args: Any) -> dict[str, float]:
-    """Run one variant in a fresh child process; return its time and peak memory."""
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(name, args, queue))
-    proc.start()
-    while True:
-        try:
-            result: dict[str, float] = queue.get(timeout=1)
-            break
-        except Empty:
-            if not proc.is_alive():
-                raise RuntimeError(f"{name} variant failed (exit code {proc.exitcode})") from None
-    proc.join()
-    return result
-
-
 def run(rows: int, work: Path) -> dict[str, dict[str, float]]:
     url = f"sqlite:///{work / 'bench.db'}"
     csv = work / "observations.csv"
@@ -139,8 +114,8 @@ def run(rows: int, work: Path) -> dict[str, dict[str, float]]:
     make_database(url)
     make_csv(csv, rows)
     setup = time.perf_counter() - t
-    duck = measure("duckdb", str(csv), str(work / "duckdb.parquet"))
-    ours = measure("citygrowth", str(csv), str(work / "var"), url)
+    duck = measure(_duckdb_variant, str(csv), str(work / "duckdb.parquet"))
+    ours = measure(_citygrowth_variant, str(csv), str(work / "var"), url)
     return {"setup": {"seconds": setup, "mib": csv.stat().st_size / 2**20},
             "duckdb": duck, "citygrowth": ours,
             "ratio": {"throughput": duck["seconds"] / ours["seconds"]}}

@@ -39,6 +39,9 @@ def test_duckdb_and_spark_agree(loaded: tuple[Session, Settings], spark) -> None
     _same(duck.query(as_of=first.vintage), sp.query(as_of=first.vintage), keys)
     _same(duck.query(indicators=["GOV_CASES_DUE"], level="grid", start="2025-03"),
           sp.query(indicators=["GOV_CASES_DUE"], level="grid", start="2025-03"), keys)
+    inds = sorted(set(duck.query()["indicator"]))
+    _same(duck.frame(inds, level="grid"), sp.frame(inds, level="grid"), keys)
+    _same(duck.frame(inds, as_of=first.vintage), sp.frame(inds, as_of=first.vintage), keys)
     for code in ("SOC_HELPER_HOURS", "GOV_CASE_SATISFACTION", "SOC_FAMILY_DOCTOR",
                  "GOV_CASE_ONTIME_RATE"):
         for level in ("street", "district"):

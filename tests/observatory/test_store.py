@@ -87,3 +87,26 @@ def test_as_of_parsing() -> None:
                                                     tzinfo=dt.UTC)
     with pytest.raises(ValidationFailed):
         parse_as_of("30/06/2025")
+
+
+def test_bulk_frame_holds_the_rows_of_query_as_categories(
+        loaded: tuple[Session, Settings]) -> None:
+    store = ObservationStore(loaded[1])
+    inds = sorted(set(store.query()["indicator"]))
+    for kwargs in ({"level": "grid"}, {"area_codes": COMMUNITIES[:1]}, {}):
+        got = store.frame(inds, **kwargs)  # type: ignore[arg-type]
+        exp = store.query(indicators=inds, **kwargs)  # type: ignore[arg-type]
+        assert list(got.columns) == ["indicator", "area_code", "period", "value", "load_id"]
+        assert all(str(got[c].dtype) == "category" for c in ("indicator", "area_code", "period"))
+        key = ["indicator", "area_code", "period"]
+        a = got.astype({c: str for c in key}).sort_values(key).reset_index(drop=True)
+        b = exp[[*key, "value"]].astype({c: str for c in key}).sort_values(key)
+        assert len(a) == len(b) > 0
+        assert a[[*key, "value"]].equals(b.reset_index(drop=True).astype(a[[*key, "value"]]
+                                                                        .dtypes.to_dict()))
+    past = store.frame(inds, as_of=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    assert past.empty
+    with pytest.raises(ValidationFailed):
+        store.frame(inds, columns=("indicator", "nope"))
+    with pytest.raises(ValidationFailed):
+        store.frame(inds, level="planet")

@@ -70,18 +70,28 @@ def forecast_for(session: Session, actor: Actor, settings: Settings, code: str,
 
 def _history_for(settings: Settings, frame: pd.DataFrame,
                  as_of: dt.datetime | None) -> pd.DataFrame:
+    """What the store holds for the batch's indicators in the batch's areas and, for the
+    unit-slip and spatial checks, in every area of the batch's levels (siblings).
+
+    When the batch has areas below the district, every area of its levels is read once per
+    level, which already holds the batch's own areas; they are not read a second time (only
+    areas of no known level are)."""
     from citygrowth.observatory.store import ObservationStore
 
-    inds = sorted(set(frame["indicator"].astype(str)))
-    areas = sorted(set(frame["area_code"].astype(str)))
+    inds = sorted(set(frame["indicator"].astype(str).unique()))
+    areas = sorted(set(frame["area_code"].astype(str).unique()))
     parents = sorted({a[:-3] for a in areas if len(a) > 6})
     store = ObservationStore(settings)
-    hist = store.query(indicators=inds, area_codes=areas, as_of=as_of)
-    levels = sorted({lv for a in areas if (lv := _level(a))})
-    sib = [store.query(indicators=inds, level=lv, as_of=as_of) for lv in levels] \
-        if parents else []
-    out = pd.concat([hist, *sib], ignore_index=True) if sib else hist
-    out = out.assign(period=out["period"].astype(str))
+    levels = sorted({lv for a in areas if (lv := _level(a))}) if parents else []
+    own = [a for a in areas if not _level(a)] if levels else areas
+    parts = [store.frame(inds, level=lv, as_of=as_of) for lv in levels]
+    if own or not parts:
+        parts.insert(0, store.frame(inds, area_codes=own, as_of=as_of))
+    if len(parts) == 1:  # one query: one row per (indicator, area, period) already
+        return parts[0]
+    out = pd.concat([p.astype({c: object for c in ("indicator", "area_code", "period",
+                                                   "load_id")}) for p in parts],
+                    ignore_index=True)
     return out.drop_duplicates(["indicator", "area_code", "period"], keep="last")
 
 
@@ -103,7 +113,7 @@ def check_load_frame(session: Session, settings: Settings, frame: pd.DataFrame,
     history = _history_for(settings, frame, as_of)
     if as_of is None and "load_id" in frame.columns:
         history = history[~history["load_id"].isin(set(frame["load_id"]))]
-    codes = {str(a) for a in frame["area_code"]}
+    codes = {str(a) for a in frame["area_code"].unique()}
     parents = {c[:-3] for c in codes}
     areas = session.scalars(select(Area).where(Area.parent_code.in_(parents))).all()
     return check_batch(frame, history, load_framework("default"), areas)
