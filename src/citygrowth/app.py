@@ -55,7 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.plugins = pm
     app.state.templates = make_templates(pm)
 
-    app.add_middleware(CSRFMiddleware)  # innermost: needs the session and the locale
+    routers = collect_list(pm.hook.citygrowth_routers())
+    for router in routers:  # a router's ASGI fast paths (one hot route each) run innermost
+        for fast_path in getattr(router, "fast_paths", ()):
+            app.add_middleware(fast_path)
+    app.add_middleware(CSRFMiddleware)  # needs the session and the locale
     app.add_middleware(LocaleMiddleware, default_locale=settings.default_locale)
     app.add_middleware(
         SessionMiddleware,
@@ -68,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     static = Path(__file__).parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")
-    for router in collect_list(pm.hook.citygrowth_routers()):
+    for router in routers:
         app.include_router(router)
 
     return app

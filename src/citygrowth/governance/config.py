@@ -48,6 +48,11 @@ class CaseSettings(BaseSettings):
         default=2.0, ge=0,
         description="Longest wait of the intake writer to gather reports into one commit.",
     )
+    fast_path: bool = Field(
+        default=True,
+        description="Serve POST /api/cases ahead of FastAPI's routing (governance/fastpath.py);"
+        " false lets the FastAPI route serve every report.",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ def locate(session: Session, inp: ReportInput, district_code: str,
             raise ValidationFailed(problems=[Problem(
                 "The position lies outside every grid cell of the district.", field="lat",
                 value=f"{inp.lat},{inp.lon}")], code="outside_district")
-        return code
+        return str(code)
     code = inp.area_code or (district_code if inp.address.strip() else None)
     if not code:
         raise ValidationFailed(problems=[Problem(
@@ -95,7 +96,9 @@ def locate(session: Session, inp: ReportInput, district_code: str,
 
 
 def _check(session: Session, inp: ReportInput,
-           cats: dict[str, CaseCategory] | None = None) -> CaseCategory:
+           cats: Mapping[str, Any] | None = None) -> Any:
+    """The report's category (a ``CaseCategory``, or the entry of ``cats`` — anything with
+    ``code``, ``kind``, ``parent_code`` and ``active``), or ``ValidationFailed``."""
     problems = []
     cat = cats.get(inp.category_code) if cats is not None else \
         session.get(CaseCategory, inp.category_code)

@@ -7,26 +7,34 @@ report over and wait: the writer collects what arrives within ``group_commit_ms`
 position → grid cell, permission, idempotency key, device retry window), inserts the new cases
 and their first events, commits once, and only then answers every waiting request — so an
 acknowledged report is still durable, and a retried key still returns the case already made.
+
+Within the same transaction the writer also checks that every reporter's credential is still
+good — the API key not revoked, the user still active — so a key revoked anywhere (another
+process included) stops making cases at once, even while the intake remembers its actor.
+Answers of one batch reach an event loop with one wake-up (``submit_async``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import queue
 import secrets
 import threading
+import time
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from citygrowth.auth.actor import Actor
+from citygrowth.auth.models import ApiKey, User
 from citygrowth.auth.permissions import require
 from citygrowth.db import utcnow
-from citygrowth.errors import CityGrowthError
+from citygrowth.errors import CityGrowthError, Unauthenticated
 from citygrowth.events import EventBus
 from citygrowth.governance.intake import (
     ReportInput,
@@ -37,10 +45,12 @@ from citygrowth.governance.intake import (
     submit_report,
 )
 from citygrowth.governance.lifecycle import report_event
-from citygrowth.governance.models import Case, CaseEvent
+from citygrowth.governance.models import Case, CaseCategory, CaseEvent
 from citygrowth.logging_setup import get_logger
 
 log = get_logger(__name__)
+
+TOUCH_EVERY = 10.0  # seconds between two records of an API key's last use
 
 
 @dataclass(frozen=True)
@@ -51,11 +61,44 @@ class Ack:
     created: bool
 
 
+@dataclass(frozen=True)
+class _Category:
+    """What intake needs of a case category (read per batch without building ORM objects)."""
+
+    code: str
+    kind: str
+    parent_code: str | None
+    active: bool
+
+
 @dataclass
 class _Item:
     actor: Actor
     inp: ReportInput
-    future: Future[Ack] = field(default_factory=Future)
+    future: Future[Ack] = field(default_factory=Future)  # done = answered
+    loop: asyncio.AbstractEventLoop | None = None
+    afuture: asyncio.Future[Ack] | None = None  # answered on ``loop`` (``submit_async``)
+
+
+def credential_refused(actor: Actor) -> Unauthenticated:
+    """The error of a reporter whose API key was revoked or whose account was disabled — the
+    same as the intake gives a key or a session it does not know."""
+    if actor.api_key_id is not None:
+        return Unauthenticated("The API key is not valid.", code="bad_api_key")
+    return Unauthenticated()
+
+
+Outcome = Ack | BaseException
+
+
+def _settle(pairs: list[tuple[asyncio.Future[Ack], Outcome]]) -> None:
+    for fut, outcome in pairs:
+        if fut.done():  # the request went away (cancelled) meanwhile
+            continue
+        if isinstance(outcome, BaseException):
+            fut.set_exception(outcome)
+        else:
+            fut.set_result(outcome)
 
 
 class IntakeWriter:
@@ -63,23 +106,54 @@ class IntakeWriter:
                  bus: EventBus | None = None, wait_ms: float = 2.0, max_batch: int = 256):
         self.factory, self.district_code, self.bus = factory, district_code, bus
         self.wait, self.max_batch = wait_ms / 1000, max_batch
-        self.q: queue.Queue[_Item] = queue.Queue()
+        # a deque (append/popleft are atomic) and an event set only when the writer may be
+        # idle: a report costs the event loop no lock hand-over with the writer thread
+        self.pending: deque[_Item] = deque()
+        self.wake = threading.Event()
+        self.touched: dict[int, float] = {}  # API key id → when its last use is due again
+        self._answers: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Ack],
+                                                                  Outcome]]] = {}
         self.thread = threading.Thread(target=self._run, name="intake-writer", daemon=True)
         self.thread.start()
 
     def submit(self, actor: Actor, inp: ReportInput) -> Future[Ack]:
+        """Queue a report; the future is answered once its case is committed (or refused)."""
         item = _Item(actor, inp)
-        self.q.put(item)
+        self._put(item)
         return item.future
+
+    def submit_async(self, actor: Actor, inp: ReportInput) -> asyncio.Future[Ack]:
+        """Like :meth:`submit`, from a coroutine: the answers of one batch are handed to the
+        running event loop in one call instead of one wake-up per report."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Ack] = loop.create_future()
+        self._put(_Item(actor, inp, loop=loop, afuture=fut))
+        return fut
+
+    def _put(self, item: _Item) -> None:
+        self.pending.append(item)
+        if not self.wake.is_set():
+            self.wake.set()
+
+    def _take(self) -> list[_Item]:
+        """The next batch: wait for a report, give others ``wait`` seconds to join it (the
+        group commit), then take up to ``max_batch``."""
+        self.wake.wait()
+        if self.wait and len(self.pending) < self.max_batch:
+            time.sleep(self.wait)
+        self.wake.clear()  # before draining: a report put after this sets it again
+        batch: list[_Item] = []
+        while self.pending and len(batch) < self.max_batch:
+            batch.append(self.pending.popleft())
+        if self.pending:
+            self.wake.set()
+        return batch
 
     def _run(self) -> None:
         while True:
-            batch = [self.q.get()]
-            try:
-                while len(batch) < self.max_batch:
-                    batch.append(self.q.get(timeout=self.wait))
-            except queue.Empty:
-                pass
+            batch = self._take()
+            if not batch:
+                continue
             try:
                 self._write(batch)
             except IntegrityError:  # a key raced in from elsewhere: one by one
@@ -90,7 +164,24 @@ class IntakeWriter:
                 log.exception("intake batch failed")
                 for item in batch:
                     if not item.future.done():
-                        item.future.set_exception(exc)
+                        self._answer(item, exc)
+            self._flush()
+
+    def _answer(self, item: _Item, outcome: Outcome) -> None:
+        if isinstance(outcome, BaseException):
+            item.future.set_exception(outcome)
+        else:
+            item.future.set_result(outcome)
+        if item.loop is not None and item.afuture is not None:
+            self._answers.setdefault(item.loop, []).append((item.afuture, outcome))
+
+    def _flush(self) -> None:
+        answers, self._answers = self._answers, {}
+        for loop, pairs in answers.items():
+            try:
+                loop.call_soon_threadsafe(_settle, pairs)
+            except RuntimeError:  # that loop has closed: nobody waits for these any more
+                pass
 
     def _write(self, batch: list[_Item]) -> None:
         now = utcnow()
@@ -110,11 +201,12 @@ class IntakeWriter:
                     fresh[key] = [item]
                 rows.append((item, row))
             acks = self._insert(s, rows, now)
+            self._touch_keys(s, batch, ctx["refused"], now)
             s.commit()
         for (item, row), ack in zip(rows, acks, strict=True):
-            item.future.set_result(ack)
+            self._answer(item, ack)
             for twin in fresh.get(row["idempotency_key"] or "", [])[1:]:
-                twin.future.set_result(Ack(ack.id, ack.token, ack.area_code, False))
+                self._answer(twin, Ack(ack.id, ack.token, ack.area_code, False))
             if self.bus is not None:
                 self.bus.publish("case.changed", {"case_id": ack.id, "action": "report",
                                                   "from": None, "to": "reported",
@@ -122,11 +214,10 @@ class IntakeWriter:
                                                   "department_code": None})
 
     def _context(self, s: Session, batch: list[_Item], now: Any) -> dict[str, Any]:
-        """What a batch looks up once: categories, the grid locator, earlier cases with the
-        batch's keys and device fingerprints."""
+        """What a batch looks up once: categories, the grid locator, the reporters whose
+        credentials still hold, earlier cases with the batch's keys and device fingerprints."""
         from citygrowth.areas.locator import get_locator
         from citygrowth.governance.config import case_settings
-        from citygrowth.governance.models import CaseCategory
 
         keys = {k for i in batch if (k := scoped_key(i.actor, i.inp.idempotency_key))}
         fps = {f for i in batch if (f := fingerprint(i.inp))}
@@ -138,63 +229,106 @@ class IntakeWriter:
         by_fp = {r[3]: Ack(r[0], r[1], r[2], False) for r in s.execute(
             select(*cols, Case.fingerprint).where(Case.fingerprint.in_(fps),
                                                   Case.reported_at >= since))} if fps else {}
-        return {"cats": {c.code: c for c in s.scalars(select(CaseCategory))},
-                "locator": get_locator(s), "by_key": by_key, "by_fp": by_fp, "now": now}
+        cats = {r[0]: _Category(r[0], r[1], r[2], bool(r[3])) for r in s.execute(select(
+            CaseCategory.code, CaseCategory.kind, CaseCategory.parent_code,
+            CaseCategory.active))}
+        return {"cats": cats, "locator": get_locator(s), "by_key": by_key, "by_fp": by_fp,
+                "now": now, "refused": self._refused(s, batch)}
+
+    def _touch_keys(self, s: Session, batch: list[_Item], refused: set[tuple[str, int]],
+                    now: dt.datetime) -> None:
+        """Record ``last_used_at`` of the batch's API keys, at most once per ``TOUCH_EVERY``
+        seconds a key, in the batch's own transaction (no write transaction of its own)."""
+        mono = time.monotonic()
+        due = {k for i in batch if (k := i.actor.api_key_id) is not None
+               and ("key", k) not in refused and self.touched.get(k, 0.0) <= mono}
+        if not due:
+            return
+        s.execute(update(ApiKey).where(ApiKey.id.in_(due)).values(last_used_at=now))
+        if len(self.touched) > 10000:
+            self.touched.clear()
+        for k in due:
+            self.touched[k] = mono + TOUCH_EVERY
+
+    @staticmethod
+    def _refused(s: Session, batch: list[_Item]) -> set[tuple[str, int]]:
+        """Credentials of the batch that no longer hold: ("key", id) of a revoked key or of a
+        disabled user's key, ("user", id) of a disabled or deleted user (session reporters)."""
+        key_ids = {a.api_key_id for i in batch if (a := i.actor).api_key_id is not None}
+        user_ids = {a.user_id for i in batch
+                    if (a := i.actor).api_key_id is None and a.user_id is not None}
+        refused: set[tuple[str, int]] = set()
+        if key_ids:
+            good = set(s.scalars(select(ApiKey.id).join(User, User.id == ApiKey.user_id).where(
+                ApiKey.id.in_(key_ids), ApiKey.revoked.is_(False), User.active.is_(True))))
+            refused |= {("key", k) for k in key_ids - good}
+        if user_ids:
+            good = set(s.scalars(select(User.id).where(User.id.in_(user_ids),
+                                                       User.active.is_(True))))
+            refused |= {("user", u) for u in user_ids - good}
+        return refused
 
     def _prepare(self, s: Session, item: _Item, ctx: dict[str, Any]) -> dict[str, Any] | None:
         """The new case's row, or None when the item is already answered (error or retry)."""
-        inp = item.inp
+        inp, actor = item.inp, item.actor
+        if ctx["refused"] and (("key", actor.api_key_id) in ctx["refused"]
+                               or ("user", actor.user_id) in ctx["refused"]):
+            self._answer(item, credential_refused(actor))
+            return None
         try:
             cat = _check(s, inp, ctx["cats"])
             area = locate(s, inp, self.district_code, ctx["locator"])
-            require(item.actor, "case.report", area)
+            require(actor, "case.report", area)
         except CityGrowthError as exc:
-            item.future.set_exception(exc)
+            self._answer(item, exc)
             return None
-        key, fp = scoped_key(item.actor, inp.idempotency_key), fingerprint(inp)
+        key, fp = scoped_key(actor, inp.idempotency_key), fingerprint(inp)
         existing = ctx["by_key"].get(key) or ctx["by_fp"].get(fp)
         if existing is not None:
-            item.future.set_result(existing)
+            self._answer(item, existing)
             return None
         now = ctx["now"]
         return {"token": secrets.token_urlsafe(12), "idempotency_key": key, "fingerprint": fp,
                 "category_code": cat.code, "kind": cat.kind, "component_id": inp.component_id,
-                "area_code": area, "department_code": None, "status": "reported",
-                "pending": None, "pending_hours": None, "source": inp.source,
+                "area_code": area, "status": "reported", "source": inp.source,
                 "description": inp.description.strip(), "address": inp.address.strip()[:300],
                 "lon": inp.lon, "lat": inp.lat, "photos": list(inp.photos),
-                "attributes": inp.attributes, "reporter_user_id": item.actor.user_id,
+                "attributes": inp.attributes, "reporter_user_id": actor.user_id,
                 "reporter_contact": inp.contact[:200], "device_id": inp.device_id[:100],
                 "account_id": inp.account_id[:100], "reported_at": now, "updated_at": now,
-                "due_at": None, "warn_at": None, "closed_at": None, "limit_hours": None,
                 "supervised": False, "escalation_level": 0, "rework_count": 0,
-                "reopen_count": 0, "satisfaction": None, "illustrative": False}
+                "reopen_count": 0, "illustrative": False}
+        # department_code, pending, pending_hours, due_at, warn_at, closed_at, limit_hours and
+        # satisfaction are left out: NULL for a new case (no default), and cheaper to insert
 
     def _insert(self, s: Session, rows: list[tuple[_Item, dict[str, Any]]],
                 now: Any) -> list[Ack]:
         if not rows:
             return []
-        table = Case.__table__
+        table = cast(Table, Case.__table__)
         res = s.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                         [r for _, r in rows])
         ids = [r[0] for r in res]
         events = [report_event(cid, item.actor, now, item.inp.description[:500],
                                item.inp.photos, item.inp.source)
                   for cid, (item, _) in zip(ids, rows, strict=True)]
-        s.execute(insert(CaseEvent.__table__), events)
+        s.execute(insert(cast(Table, CaseEvent.__table__)), events)
         return [Ack(cid, r["token"], r["area_code"], True)
                 for cid, (_, r) in zip(ids, rows, strict=True)]
 
     def _write_one(self, item: _Item) -> None:
         try:
             with self.factory() as s:
+                if self._refused(s, [item]):
+                    raise credential_refused(item.actor)
                 result = submit_report(s, item.actor, item.inp, district_code=self.district_code,
                                        bus=self.bus)
                 s.commit()
                 c = result.case
-                item.future.set_result(Ack(c.id, c.token, c.area_code, result.created))
+                outcome: Outcome = Ack(c.id, c.token, c.area_code, result.created)
         except Exception as exc:
-            item.future.set_exception(exc)
+            outcome = exc
+        self._answer(item, outcome)
 
 
 _lock = threading.Lock()
