@@ -275,3 +275,33 @@ def test_batch_columns_are_plain_typed_parquet(env_sqlite: tuple[Session, Settin
                   for r in rows)[:2] == [
         ("ECO_GDP", "370203001", "2024-Q1", "Q", "亿元"),
         ("ECO_GDP", "370203001", "2024-Q2", "Q", "亿元")]
+
+
+def test_row_numbers_hold_deep_in_a_large_file(env_sqlite: tuple[Session, Settings],
+                                               tmp_path: Path) -> None:
+    """A large upload (several DuckDB row groups, checked on every core) still names the
+    rows of the file exactly."""
+    from sqlalchemy import insert
+
+    from citygrowth.areas.models import Area
+
+    session, settings = env_sqlite
+    grids = [f"370203001001{k:03d}" for k in range(3, 1003)]  # beside the factory's cells
+    session.execute(insert(Area), [dict(code=g, level="grid", parent_code=g[:12], name_zh=g,
+                                        name_en=g, illustrative=True, source="test")
+                                   for g in grids])
+    session.commit()
+    months = [f"{1995 + k // 12}-{k % 12 + 1:02d}" for k in range(300)]
+    frame = pd.DataFrame({"indicator": "SOC_HELPER_HOURS",
+                          "area_code": [g for _ in months for g in grids],
+                          "period": [m for m in months for _ in grids], "value": 1.5})
+    bad_rows = {123_457: "abc", 250_001: "x1", 299_999: ""}  # data row index → value
+    frame["value"] = frame["value"].astype(object)
+    for i, v in bad_rows.items():
+        frame.loc[i, "value"] = v
+    path = tmp_path / "large.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(LoadRejected) as err:
+        load_file(session, settings, SYSTEM, path, source="test")
+    got = [(p["row"], p["field"]) for p in (q.render("en") for q in err.value.problems)]
+    assert got == [(i + 2, "value") for i in sorted(bad_rows)]  # + header, 1-based

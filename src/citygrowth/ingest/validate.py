@@ -133,6 +133,8 @@ def check(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFrame, fi
         return Checked(0, [Problem(N_("The upload has no data rows."), {}, file=file)], 1, cols)
     if bad == 0 and _duplicate_count(con) == 0:
         return Checked(rows, columns=cols)
+    # the precise pass numbers rows by their place in the file: keep the order here
+    con.execute("SET preserve_insertion_order=true")
     con.execute("CREATE OR REPLACE TEMP TABLE up AS SELECT * FROM src")
     _dimensions(con, fw, cols, today)
     _join(con, cols)
