@@ -49,7 +49,8 @@ def indicator(code: str, name: FrameworkQ = "default") -> dict[str, Any]:
     """An indicator with its pillar path."""
     fw = _framework(name)
     ind = fw.indicator(code)
-    path, node = [], ind.parent
+    path: list[dict[str, str]] = []
+    node = ind.parent
     while node:
         n = fw.node(node)
         path.insert(0, {"code": n.code, "name_zh": n.name_zh, "name_en": n.name_en})

@@ -17,11 +17,13 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[Any]:
+    from citygrowth.governance.admin_routes import api as admin_api
+    from citygrowth.governance.admin_routes import pages as admin_pages
     from citygrowth.governance.open311.routes import router as open311
     from citygrowth.governance.pages import router as pages
     from citygrowth.governance.routes import router as api
 
-    return [api, open311, pages]
+    return [api, open311, pages, admin_api, admin_pages]
 
 
 @hookimpl
@@ -35,7 +37,8 @@ def citygrowth_commands() -> Sequence[Any]:
 def citygrowth_nav_items() -> Sequence[NavItem]:
     return [NavItem("Command center", "/command", "case.view", 40),
             NavItem("Patrol", "/m/patrol", "case.verify", 45),
-            NavItem("Help tasks", "/help", "help.view", 48)]
+            NavItem("Help tasks", "/help", "help.view", 48),
+            NavItem("Case settings", "/admin/cases/categories", "case.taxonomy", 90)]
 
 
 @hookimpl

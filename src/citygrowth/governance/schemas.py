@@ -48,3 +48,40 @@ class HoursIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hours: float = Field(gt=0, le=24)
+
+
+class CategoryEditIn(BaseModel):
+    """What an administrator may change of a case category (ranges are checked by the
+    service, which names the field in the caller's language)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_zh: str = Field(default="", max_length=400, description="Chinese name (required)")
+    name_en: str = Field(default="", max_length=400)
+    department_code: str | None = Field(default=None, max_length=40,
+                                        description="Default handling department")
+    time_limit_hours: float | None = Field(default=None,
+                                           description="Handling limit in working hours, "
+                                                       "0 < h ≤ 1000; none: the 大类's")
+
+
+class CategoryIn(CategoryEditIn):
+    """A new 大类 (no parent: ``C``/``E`` and two digits) or 小类 (its 大类's code and two
+    digits)."""
+
+    code: str = Field(min_length=1, max_length=20, examples=["E08", "E0104"])
+    parent_code: str | None = Field(default=None, max_length=20)
+
+
+class RuleIn(BaseModel):
+    """A dispatch rule: category (小类, 大类 or none = any) × area prefix → department."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category_code: str | None = Field(default=None, max_length=20)
+    area_prefix: str = Field(default="", max_length=15,
+                             description="Code of a street, community or grid cell; "
+                                         "empty: the whole district")
+    department_code: str = Field(max_length=40)
+    priority: int = Field(default=0, description="-1000 to 1000; higher wins a tie")
+    note: str = Field(default="", max_length=400)

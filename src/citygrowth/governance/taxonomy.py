@@ -4,7 +4,7 @@ names, default handling department and time limit (working hours).
 Codes: ``C`` + 2-digit 大类 (+ 2-digit 小类) for components, ``E`` … for events, after the
 classes of GB/T 30428.2 (公用设施, 道路交通, 市容环境 …). The set below is a sensible default;
 plugins add categories through ``citygrowth_case_categories`` and administrators edit them
-(``citygrowth cases categories``).
+on ``/admin/cases/categories`` (``governance.admin``).
 """
 
 from __future__ import annotations

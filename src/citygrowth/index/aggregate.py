@@ -105,7 +105,7 @@ def copeland(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Copeland score of each row: Σ over other rows of sign(Σ_j w_j · sign(x_aj − x_bj))."""
     diff = np.sign(x[:, None, :] - x[None, :, :])
     diff = np.where(np.isnan(diff), 0.0, diff)
-    return np.sign((diff * w).sum(axis=2)).sum(axis=1)
+    return np.asarray(np.sign((diff * w).sum(axis=2)).sum(axis=1))
 
 
 def _node_values(block: pd.DataFrame, w: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarray:

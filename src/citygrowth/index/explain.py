@@ -12,6 +12,8 @@ Copeland and TOPSIS depend on the other units and are not split.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -40,7 +42,7 @@ def _evaluate(coin: Coin, sub: IndexSpec, code: str, x: np.ndarray) -> np.ndarra
     frame.index = pd.MultiIndex.from_arrays([np.arange(len(x)), ["p"] * len(x)])
     cfg = coin.spec.step("aggregate") or {"method": "arithmetic"}
     out, _ = aggregate(frame, sub, coin.weights, **cfg)
-    return out[code].to_numpy()
+    return np.asarray(out[code].to_numpy())
 
 
 def contributions(coin: Coin, unit: str, start: str, end: str, code: str | None = None,
@@ -87,7 +89,7 @@ def contributions(coin: Coin, unit: str, start: str, end: str, code: str | None 
     return out.sort_values("contribution", key=np.abs, ascending=False, ignore_index=True)
 
 
-def strengths_weaknesses(coin: Coin, unit: str, period: str, n: int = 5) -> dict[str, list]:
+def strengths_weaknesses(coin: Coin, unit: str, period: str, n: int = 5) -> dict[str, list[Any]]:
     """The ``n`` indicators on which ``unit`` ranks best and worst among the units of
     ``period`` (ranks on the normalised values, 1 = best)."""
     norm = coin.stage("Normalised")

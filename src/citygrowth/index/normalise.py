@@ -82,23 +82,23 @@ def _normalise_vector(x: np.ndarray, cfg: Mapping[str, Any], direction: int,
         z = (x - np.nanmean(x)) / sd if sd else np.where(np.isnan(x), np.nan, 0.0)
         return z * float(cfg.get("sd", 1.0)) + float(cfg.get("mean", 0.0))
     if method == "fraction_max":
-        return x / hi
+        return np.asarray(x / hi)
     if method == "dist_ref":
         if ref_index is None:
             raise _setting_error("Distance to a reference needs the reference unit.")
         v = x / x[ref_index]
-        return np.minimum(v, 1.0) if cfg.get("cap") else v
+        return np.asarray(np.minimum(v, 1.0) if cfg.get("cap") else v)
     if method == "dist_target":
         target = float(cfg["target"]) * direction
         v = (x - lo) / (target - lo)
-        return np.minimum(v, 1.0) if cfg.get("cap", True) else v
+        return np.asarray(np.minimum(v, 1.0) if cfg.get("cap", True) else v)
     ranks = pd.Series(x).rank(method="average" if method != "borda" else "min").to_numpy()
     if method == "rank":
-        return ranks
+        return np.asarray(ranks)
     if method == "percentile":
-        return ranks / np.sum(~np.isnan(x)) * 100.0
+        return np.asarray(ranks / np.sum(~np.isnan(x)) * 100.0)
     if method == "borda":
-        return ranks - 1
+        return np.asarray(ranks - 1)
     raise _setting_error("Unknown normalisation method {method}.", method=method)
 
 

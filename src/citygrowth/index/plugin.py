@@ -11,7 +11,7 @@ from citygrowth.plugins import DemoStep, ScheduledJob, hookimpl
 
 ALL_ROLES = ("district_admin", "analyst", "department_officer", "street_commander",
              "grid_worker", "helper", "resident", "machine")
-PERMISSIONS: dict[str, list[str]] = {role: ["index.read"] for role in ALL_ROLES}
+PERMISSIONS: dict[str, Sequence[str]] = {role: ["index.read"] for role in ALL_ROLES}
 PERMISSIONS["district_admin"] = ["index.read", "index.compute"]
 PERMISSIONS["analyst"] = ["index.read", "index.compute"]
 

@@ -100,7 +100,7 @@ def _latest_vintage(settings: Settings) -> str:
     if summary.empty or summary["last_vintage"].isna().all():
         raise ValidationFailed("There are no observations to compute the index from.",
                                code="no_observations")
-    return pd.Timestamp(summary["last_vintage"].max()).isoformat()
+    return str(pd.Timestamp(summary["last_vintage"].max()).isoformat())
 
 
 def _rank(long: pd.DataFrame) -> pd.DataFrame:
@@ -340,7 +340,7 @@ def explain_for(settings: Settings, actor: Actor, unit: str, start: str, end: st
 
 def strengths_for(settings: Settings, actor: Actor, unit: str, period: str,
                   framework: str = "default", level: str = "street", n: int = 5
-                  ) -> dict[str, list]:
+                  ) -> dict[str, list[Any]]:
     from citygrowth.index.explain import strengths_weaknesses
 
     require(actor, "index.read", unit)

@@ -173,13 +173,14 @@ def transform(x: np.ndarray, kind: str, boxcox_lambda: float = 0.5) -> np.ndarra
     if kind == "log":
         if np.nanmin(x) <= 0:
             raise _setting_error("A log transform needs positive values.")
-        return np.log(x)
+        return np.asarray(np.log(x))
     if kind == "log_ct":
         lo, hi = np.nanmin(x), np.nanmax(x)
-        return np.log(x - lo + 0.01 * (hi - lo))
+        return np.asarray(np.log(x - lo + 0.01 * (hi - lo)))
     if kind == "boxcox":
         y = x - np.nanmin(x) + 1
-        return np.log(y) if boxcox_lambda == 0 else (y**boxcox_lambda - 1) / boxcox_lambda
+        return np.asarray(np.log(y) if boxcox_lambda == 0 else (y**boxcox_lambda - 1)
+                          / boxcox_lambda)
     raise _setting_error("Unknown transform {kind}.", kind=kind)
 
 

@@ -29,7 +29,7 @@ SAATY_RI = (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49, 1.51, 1.48
 
 
 def _unit(w: np.ndarray) -> np.ndarray:
-    return w / w.sum()
+    return np.asarray(w / w.sum())
 
 
 def ahp(matrix: Sequence[Sequence[float]]) -> tuple[np.ndarray, float, float]:

@@ -86,7 +86,7 @@ def apportion(totals: np.ndarray, shares: np.ndarray) -> np.ndarray:
     cols = np.concatenate([order[i, :k] for i, k in enumerate(left) if k > 0]) if left.any() \
         else np.array([], dtype=int)
     base[rows, cols] += 1
-    return base
+    return np.asarray(base)
 
 
 def _year_exact(units: np.ndarray, periods: list[Period]) -> np.ndarray:
@@ -148,7 +148,7 @@ def _rate_values(ind: Indicator, prof: Profile, d: np.ndarray, pop: np.ndarray,
     v = v - (agg - d)[:, None]
     v = np.clip(v, prof.lo if prof.lo is not None else -np.inf,
                 prof.hi if prof.hi is not None else np.inf)
-    return np.round(v, prof.decimals)
+    return np.asarray(np.round(v, prof.decimals))
 
 
 def _long(code: str, codes: np.ndarray, periods: list[Period], values: np.ndarray

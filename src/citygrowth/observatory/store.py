@@ -333,7 +333,8 @@ def _sql_filter(indicators: list[str] | None, area_codes: list[str] | None,
                 ) -> tuple[str, list[str], list[Any]]:
     """The table (current view, or the view as of ``as_of``), WHERE terms and parameters of
     a query on the cached DuckDB tables."""
-    where, params = ["true"], []
+    where: list[str] = ["true"]
+    params: list[Any] = []
     if indicators is not None:
         where.append("list_contains(?, indicator)")
         params.append(list(indicators))

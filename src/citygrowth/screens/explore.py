@@ -44,7 +44,8 @@ def area_name(tree: AreaTree, code: str) -> str:
 def _vintage(df: pd.DataFrame) -> str | None:
     if df.empty or df["vintage"].isna().all():
         return None
-    return pd.Timestamp(df["vintage"].max()).tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
+    last = pd.Timestamp(df["vintage"].max()).tz_convert("Asia/Shanghai")
+    return str(last.strftime("%Y-%m-%d %H:%M"))
 
 
 def series(

@@ -297,5 +297,5 @@ def vintage_text(src: ScreenSources) -> str | None:
     summary = src.store.summary()
     if summary.empty:
         return None
-    return pd.Timestamp(summary["last_vintage"].max()).tz_convert("Asia/Shanghai").strftime(
-        "%Y-%m-%d %H:%M")
+    last = pd.Timestamp(summary["last_vintage"].max()).tz_convert("Asia/Shanghai")
+    return str(last.strftime("%Y-%m-%d %H:%M"))

@@ -228,7 +228,7 @@ def export_yaml(actor: Actor, src: ScreenSources, ch: WorkbenchChanges, version:
         if step in changes:
             index[step] = {**dict(index.get(step) or {}), **changes[step]}
     doc["index"] = index
-    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+    return str(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
 
 
 def _set_weights(items: list[dict[str, Any]], weights: dict[str, float]) -> None:
