@@ -33,6 +33,7 @@ run: install
 
 test: install-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not browser" $(PYTEST_ARGS)
 	# browser tests in a process of their own: Playwright's sync API keeps an event loop
 	# and greenlets running in its process, which other tests must not inherit

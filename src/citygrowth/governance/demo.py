@@ -14,10 +14,10 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import click
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
@@ -136,7 +136,7 @@ def _plan(rng: random.Random, grids: list[Area], cats: list[str], start: dt.date
     """Which reports are made: (day, grid cell, category), by population and season."""
     pops = [g.population or 1500 for g in grids]
     daily = sum(pops) / 1e4 * PER_10K_PER_MONTH / 30
-    plan = []
+    plan: list[tuple[dt.date, Area, str]] = []
     day = start
     while day <= end:
         holiday = not is_workday(day) and day.weekday() < 5
@@ -229,7 +229,7 @@ def generate(session: Session, now: dt.datetime | None = None,
 
 def _insert(session: Session, rows: list[dict[str, Any]],
             events: list[list[dict[str, Any]]]) -> int:
-    table = Case.__table__
+    table = cast(Table, Case.__table__)
     ids: list[int] = []
     for i in range(0, len(rows), 2000):
         res = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
@@ -237,7 +237,7 @@ def _insert(session: Session, rows: list[dict[str, Any]],
         ids.extend(r[0] for r in res)
     flat = [{**e, "case_id": cid} for cid, evs in zip(ids, events, strict=True) for e in evs]
     for i in range(0, len(flat), 5000):
-        session.execute(insert(CaseEvent.__table__), flat[i:i + 5000])
+        session.execute(insert(cast(Table, CaseEvent.__table__)), flat[i:i + 5000])
     return len(flat)
 
 
@@ -264,7 +264,7 @@ def _helpers(session: Session, rng: random.Random, now: dt.datetime) -> int:
                               "taken_at": done - dt.timedelta(days=1), "done_at": done,
                               "illustrative": True})
     if tasks:
-        session.execute(insert(HelpTask.__table__), tasks)
+        session.execute(insert(cast(Table, HelpTask.__table__)), tasks)
     return len(tasks)
 
 

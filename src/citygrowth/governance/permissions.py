@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 VIEW = ["case.view"]
 COMMAND = ["case.register", "case.cancel", "case.dispatch", "case.rework", "case.close",
            "case.approve", "case.supervise", "case.escalate", "case.reopen", "case.evaluation"]
 
-PERMISSIONS: dict[str, list[str]] = {
+PERMISSIONS: dict[str, Sequence[str]] = {
     "district_admin": [*VIEW, *COMMAND, "case.report", "case.taxonomy", "help.view",
                        "help.manage", "help.take"],
     "street_commander": [*VIEW, *COMMAND, "case.report", "help.view", "help.manage"],

@@ -44,7 +44,7 @@ class CaseFilter:
     offset: int = 0
 
 
-def scoped_query(actor: Actor, permission: str = "case.view") -> Select[tuple[Case]]:
+def scoped_query(actor: Actor, permission: str = "case.view") -> Select[Case]:
     """Cases ``actor`` may see: within their areas and, for department officers, assigned to
     their departments."""
     q = select(Case)
@@ -59,7 +59,7 @@ def scoped_query(actor: Actor, permission: str = "case.view") -> Select[tuple[Ca
     return q
 
 
-def _filtered(actor: Actor, f: CaseFilter, now: dt.datetime) -> Select[tuple[Case]]:
+def _filtered(actor: Actor, f: CaseFilter, now: dt.datetime) -> Select[Case]:
     q = scoped_query(actor)
     if f.status:
         q = q.where(Case.status.in_(f.status))

@@ -18,8 +18,10 @@ branch_labels = ("governance",)
 depends_on = ("auth_0001",)
 
 
-def _fk(table: str, col: str, ref: str, refcol: str = "code", **kw: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint([col], [f"{ref}.{refcol}"], name=f"fk_{table}_{col}_{ref}", **kw)
+def _fk(table: str, col: str, ref: str, refcol: str = "code",
+        ondelete: str | None = None) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint([col], [f"{ref}.{refcol}"], name=f"fk_{table}_{col}_{ref}",
+                                   ondelete=ondelete)
 
 
 def _categories() -> None:

@@ -54,7 +54,7 @@ def to_xml(root: str, item: str | None, data: Any) -> bytes:
     else:
         for d in data:
             _add(el, item, d)
-    return etree.tostring(el, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    return bytes(etree.tostring(el, xml_declaration=True, encoding="utf-8", pretty_print=True))
 
 
 def render(fmt: str, root: str, item: str | None, data: Any, status: int = 200) -> Response:

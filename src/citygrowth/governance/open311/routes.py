@@ -170,8 +170,9 @@ def _request_query(session: Session, p: dict[str, str | None]) -> list[Case]:
         q = q.where(Case.id.in_(_ids(p["service_request_id"] or "")))
     else:
         now = utcnow()
-        end = parse_w3(p["end_date"], "end_date") if p.get("end_date") else None
-        start = parse_w3(p["start_date"], "start_date") if p.get("start_date") else None
+        end_text, start_text = p.get("end_date"), p.get("start_date")
+        end = parse_w3(end_text, "end_date") if end_text else None
+        start = parse_w3(start_text, "start_date") if start_text else None
         if start is None:
             start = (end or now) - dt.timedelta(days=MAX_DAYS)
         if end is None:
