@@ -19,6 +19,12 @@ Level = Literal["street", "community", "grid"]
 Framework = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")]
 Code = Annotated[str, Query(min_length=1, max_length=60)]
 PeriodQ = Annotated[str, Query(min_length=4, max_length=12)]
+# optional parameters: ``| None`` inside ``Annotated`` (outside, pydantic sees the Query on
+# one member of a union and warns that its alias has no effect)
+FrameworkOpt = Annotated[str | None, Query(min_length=1, max_length=60,
+                                           pattern=r"^[A-Za-z0-9_.-]+$")]
+CodeOpt = Annotated[str | None, Query(min_length=1, max_length=60)]
+PeriodOpt = Annotated[str | None, Query(min_length=4, max_length=12)]
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -37,14 +43,14 @@ def _table(df: pd.DataFrame, fmt: str, name: str) -> Any:
 @router.get("/results", summary="Index results per unit, period and node")
 def results(settings: SettingsDep, actor: UserDep, framework: Framework = "default",
             vintage: Annotated[str, Query(max_length=40)] = "latest", level: Level = "street",
-            period: PeriodQ | None = None, code: Code | None = None,
+            period: PeriodOpt = None, code: CodeOpt = None,
             format: Literal["json", "csv"] = "json") -> Any:
     df = service.results_for(settings, actor, framework, vintage, level, period, code)
     return _table(df, format, f"index-{level}")
 
 
 @router.get("/runs", summary="Runs of the index, newest first")
-def runs(session: SessionDep, actor: UserDep, framework: Framework | None = None,
+def runs(session: SessionDep, actor: UserDep, framework: FrameworkOpt = None,
          limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     return {"ok": True, "runs": [r.as_dict() for r in service.list_runs(
         session, actor, framework, limit)]}
@@ -77,7 +83,7 @@ def uncertainty(settings: SettingsDep, actor: UserDep, framework: Framework = "d
 @router.get("/explanations", summary="Each indicator's contribution to a unit's change")
 def explanations(settings: SettingsDep, actor: UserDep, unit: Code, start: PeriodQ,
                  end: PeriodQ, framework: Framework = "default", level: Level = "street",
-                 code: Code | None = None, format: Literal["json", "csv"] = "json") -> Any:
+                 code: CodeOpt = None, format: Literal["json", "csv"] = "json") -> Any:
     df = service.explain_for(settings, actor, unit, start, end, framework, level, code)
     if format == "csv":
         return _table(df, format, f"index-explain-{unit}")

@@ -33,6 +33,9 @@ api = APIRouter(tags=["screens"])
 Code = Annotated[str, Query(pattern=r"^\d{6}(\d{3}){0,3}$", description="Area code")]
 Level = Annotated[str, Query(pattern="^(street|community|grid)$")]
 IndicatorCode = Annotated[str, Query(pattern=r"^[A-Za-z0-9_]{1,60}$")]
+# optional ones: ``| None`` inside ``Annotated`` (see index/routes.py)
+CodeOpt = Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,3}$", description="Area code")]
+IndicatorOpt = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_]{1,60}$")]
 Fmt = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
 
 
@@ -78,8 +81,8 @@ def screen_page(request: Request, actor: ActorDep, settings: SettingsDep,
 @api.get("/api/screen/summary", summary="Everything the big screen shows")
 def screen_summary_api(
     request: Request, actor: UserDep, settings: SettingsDep, session: SessionDep,
-    level: Level = "street", parent: Code | None = None,
-    metric: IndicatorCode | None = None,
+    level: Level = "street", parent: CodeOpt = None,
+    metric: IndicatorOpt = None,
 ) -> dict[str, Any]:
     """Map values and ranking of the areas one level below ``parent``, the parent's index and
     pillars over time, key figures against targets and the live case feed, with the ECharts
@@ -139,7 +142,7 @@ def explore_series(
 @api.get("/api/explore/map", summary="An indicator for every area of a level, one period")
 def explore_map(
     request: Request, actor: UserDep, settings: SettingsDep, session: SessionDep,
-    indicator: IndicatorCode, level: Level = "street", parent: Code | None = None,
+    indicator: IndicatorCode, level: Level = "street", parent: CodeOpt = None,
     period: Annotated[str | None, Query(max_length=12)] = None,
     format: Fmt = "json",
 ) -> Any:
