@@ -21,9 +21,10 @@ import secrets
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citygrowth.errors import Forbidden
+from citygrowth.web.body import read_body, replay
 
 SESSION_KEY = "csrf"
 FIELD = "csrf_token"
@@ -106,11 +107,11 @@ class CSRFMiddleware:
                                          "multipart/form-data")):
             await self._refuse(scope, receive, send)
             return
-        body, more = await _read_body(receive)
+        body, more = await read_body(receive)
         if not token_matches(session, token_from_body(content_type, body)):
             await self._refuse(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive, more), send)
+        await self.app(scope, replay(body, receive, more), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         from citygrowth.web.errors import render_error
@@ -119,28 +120,3 @@ class CSRFMiddleware:
         await response(scope, receive, send)
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The whole request body; ``more`` is False when the client disconnected."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"".join(chunks), False
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-
-
-def _replay(body: bytes, receive: Receive, connected: bool) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        if not connected:
-            return {"type": "http.disconnect"}
-        return await receive()
-
-    return replay

@@ -35,12 +35,13 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citygrowth.auth.actor import Actor
 from citygrowth.errors import CityGrowthError, Unauthenticated
 from citygrowth.governance.intake import ReportInput
 from citygrowth.governance.schemas import ReportIn
+from citygrowth.web.body import read_body, replay
 
 INTAKE_PATH = "/api/cases"
 ACTOR_TTL = 10.0
@@ -158,33 +159,6 @@ async def report(app: Any, key: str | None, uid: Any, body: ReportIn,
 
 # --- the middleware --------------------------------------------------------------------------
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The whole request body; ``connected`` is False when the client went away."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"".join(chunks), False
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-
-
-def _replay(body: bytes, receive: Receive, connected: bool) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        if not connected:
-            return {"type": "http.disconnect"}
-        return await receive()
-
-    return replay
-
-
 def parse(request: Request, body: bytes) -> tuple[ReportIn, str | None] | None:
     """The validated report and its header key, or None when the route must answer (it then
     gives the error: the same checks, in the same order, as FastAPI's for ``api_report``)."""
@@ -225,8 +199,8 @@ class IntakeFastPath:
                 and _route_path(scope) == INTAKE_PATH):
             await self.app(scope, receive, send)
             return
-        body, connected = await _read_body(receive)
-        request = Request(scope, _replay(body, receive, connected))
+        body, connected = await read_body(receive)
+        request = Request(scope, replay(body, receive, connected))
         parsed = parse(request, body)
         if parsed is None:
             stats["route"] += 1
