@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from citygrowth import __version__
@@ -23,6 +22,7 @@ from citygrowth.plugins import collect_list, configure_plugins, get_plugin_manag
 from citygrowth.settings import Settings
 from citygrowth.web.errors import install_error_handlers
 from citygrowth.web.middleware import LocaleMiddleware
+from citygrowth.web.static_files import PrecompressedStaticFiles
 from citygrowth.web.templating import make_templates
 
 
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     static = Path(__file__).parent / "web" / "static"
-    app.mount("/static", StaticFiles(directory=static), name="static")
+    app.mount("/static", PrecompressedStaticFiles(directory=static), name="static")
     for router in routers:
         app.include_router(router)
 
