@@ -16,15 +16,12 @@ import them into that folder's ``conftest.py``::
 (the demo district and one user per role; ``citygrowth users demo-logins`` lists them; a
 folder that needs more demo data makes its own server fixture with
 ``load_demo(settings, (*DEMO_PLUGINS, "citygrowth.<domain>.plugin"))``) and
-serves ``create_app`` with uvicorn on a free loopback port in a background thread.
+serves ``create_app`` with uvicorn on a loopback port in a child process (``tests/serve.py``).
 ``browser`` launches Chromium once per test worker, and calls ``needs("Chromium", …)`` first.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +31,7 @@ import pytest
 
 from citygrowth.settings import Settings
 from tests.conftest import needs
+from tests.serve import serve_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,12 +45,6 @@ class DemoServer:
     url: str
     settings: Settings
     screenshots: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 DEMO_PLUGINS = ("citygrowth.areas.plugin", "citygrowth.auth.plugin")
@@ -80,30 +72,14 @@ def load_demo(settings: Settings, plugins: tuple[str, ...] = DEMO_PLUGINS) -> No
 
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    import uvicorn
-
-    from citygrowth.app import create_app
-
     root = tmp_path_factory.mktemp("demo-server")
     settings = Settings(data_dir=root / "var", env="test", secret_key="browser-test-secret",
                         scheduler_enabled=False, log_level="WARNING")
     load_demo(settings)
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        assert thread.is_alive(), "the test server stopped"
-        time.sleep(0.05)
     shots = root / "screenshots"
     shots.mkdir()
-    yield DemoServer(f"http://127.0.0.1:{port}", settings, shots)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(settings) as url:
+        yield DemoServer(url, settings, shots)
 
 
 # One Chromium per test process, whichever folder's ``browser`` fixture asks first: a second

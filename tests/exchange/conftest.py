@@ -4,24 +4,20 @@ every exchange test of one worker, plus helpers to make a second, empty installa
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import uvicorn
 
-from citygrowth.app import create_app
 from citygrowth.auth import service as auth
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.ingest.service import load_observations
 from citygrowth.settings import Settings
 from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas
+from tests.serve import serve_app
 
 # Quarterly GDP (亿元) for the district and both streets, monthly retail sales for the
 # district, all in 2024; annual financial institutions (家) for street A in 2023 and 2024.
@@ -88,30 +84,10 @@ def seed(settings: Settings) -> dict[str, str]:
     return keys
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[World]:
     """One live server per test worker, on a loopback port of its own."""
     settings = make_settings(tmp_path_factory.mktemp("exchange-server"), sqlite_template)
     keys = seed(settings)
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="error", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the exchange test server did not start")
-        time.sleep(0.02)
-    yield World(settings, f"http://127.0.0.1:{port}", keys["machine"], keys["street"])
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve_app(settings, log_level="error") as url:
+        yield World(settings, url, keys["machine"], keys["street"])

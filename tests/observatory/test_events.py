@@ -1,24 +1,22 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from citygrowth.auth.identity import new_api_key
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
 from tests.factories import make_areas, make_user
+from tests.serve import serve_app
 
 
 @pytest.fixture
-def server(app: FastAPI, settings: Settings) -> Iterator[tuple[str, str]]:
+def server(settings: Settings) -> Iterator[tuple[str, str]]:
     """The app served by uvicorn on a free port, and an admin's API key."""
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine)() as s:
@@ -27,19 +25,8 @@ def server(app: FastAPI, settings: Settings) -> Iterator[tuple[str, str]]:
         key = new_api_key(s, user, "test")
         s.commit()
     engine.dispose()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
-                                        lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", key
-    srv.should_exit = True
-    thread.join(10)
+    with serve_app(settings, log_level="error") as url:
+        yield url, key
 
 
 def district_rows() -> list[dict[str, object]]:

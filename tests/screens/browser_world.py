@@ -9,8 +9,6 @@ Small on purpose: the whole world builds in a few seconds.
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,8 @@ from citygrowth.areas.models import Area
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
-from tests.browser import DemoServer, free_port, load_demo
+from tests.browser import DemoServer, load_demo
+from tests.serve import serve_app
 
 DISTRICT = "370203"
 YEARS = ("2023", "2024", "2025")
@@ -44,7 +43,6 @@ ANALYST = ("analyst", "analyst-demo-2026")
 
 @dataclass
 class ScreensServer(DemoServer):
-    app: object
     streets: list[dict[str, str]]
     stats_key: str
 
@@ -113,29 +111,13 @@ def build_world(settings: Settings) -> tuple[list[dict[str, str]], str]:
 @pytest.fixture(scope="session")
 def screens_server(tmp_path_factory: pytest.TempPathFactory,
                    sqlite_template: Path) -> Iterator[ScreensServer]:
-    import uvicorn
-
-    from citygrowth.app import create_app
-
     root = tmp_path_factory.mktemp("screens-server")
     shutil.copy(sqlite_template, root / "citygrowth.db")  # migrated once per worker
     settings = Settings(data_dir=root / "var", database_url=f"sqlite:///{root / 'citygrowth.db'}",
                         env="test", secret_key="screens-browser-secret",
                         scheduler_enabled=False, log_level="WARNING")
     streets, key = build_world(settings)
-    app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        assert thread.is_alive(), "the test server stopped"
-        time.sleep(0.05)
     shots = root / "screenshots"
     shots.mkdir()
-    yield ScreensServer(f"http://127.0.0.1:{port}", settings, shots, app, streets, key)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(settings) as url:
+        yield ScreensServer(url, settings, shots, streets, key)

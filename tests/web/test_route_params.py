@@ -1,6 +1,7 @@
 """No route declares an optional parameter as ``Annotated[T, Query(...)] | None``: pydantic then
-sees the Query on one member of a union, warns that its alias has no effect, and FastAPI's
-lazy route building turns that warning into a failed request wherever warnings are errors."""
+sees the Query on one member of a union and its metadata (alias, description) has no effect —
+FastAPI silences that warning, so nothing else would tell. (A failed CI request once blamed on
+this was the race described in ``tests/serve.py``.)"""
 
 from __future__ import annotations
 
