@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from citygrowth import __version__
 from citygrowth.auth.csrf import CSRFMiddleware
@@ -25,6 +27,22 @@ from citygrowth.web.middleware import LocaleMiddleware
 from citygrowth.web.static_files import PrecompressedStaticFiles
 from citygrowth.web.templating import make_templates
 
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
+class CityGrowthApp(FastAPI):
+    """FastAPI with *fast paths*: ASGI wrappers that routers declare (``fast_paths``) to serve
+    one hot request ahead of the whole middleware stack, handing everything else to it (see
+    ``governance/fastpath.py``)."""
+
+    fast_paths: list[Callable[[ASGIApp], ASGIApp]] = []
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        for fast_path in self.fast_paths:
+            stack = fast_path(stack)
+        return stack
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -38,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pm = get_plugin_manager(settings.plugins)
     engine = make_engine(settings.resolved_database_url)
 
-    app = FastAPI(
+    app = CityGrowthApp(
         title="citygrowth",
         version=__version__,
         description="City Growth Index, grid-governance command center and accountability "
@@ -47,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        telemetry=None if settings.telemetry else NO_TELEMETRY,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -56,9 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates(pm)
 
     routers = collect_list(pm.hook.citygrowth_routers())
-    for router in routers:  # a router's ASGI fast paths (one hot route each) run innermost
-        for fast_path in getattr(router, "fast_paths", ()):
-            app.add_middleware(fast_path)
+    # a router's ASGI fast paths (one hot route each) wrap the whole middleware stack
+    app.fast_paths = [fp for router in routers for fp in getattr(router, "fast_paths", ())]
     app.add_middleware(CSRFMiddleware)  # needs the session and the locale
     app.add_middleware(LocaleMiddleware, default_locale=settings.default_locale)
     app.add_middleware(

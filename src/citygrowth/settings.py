@@ -89,6 +89,12 @@ class Settings(BaseSettings):
         description="Run scheduled jobs (escalating overdue cases, reminders, briefings) inside "
         "the web process. Turn off when the same CLI commands run under cron.",
     )
+    telemetry: bool = Field(
+        default=False,
+        description="Let FastAPI's native OpenTelemetry instrumentation trace requests and record "
+        "metrics and logs when an OpenTelemetry provider is configured. Off by default: asking "
+        "for a provider costs every request a few percent of its time.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `citygrowth serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `citygrowth serve` binds to.")
     plugins: list[str] = Field(

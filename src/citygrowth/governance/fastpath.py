@@ -1,25 +1,28 @@
-"""``POST /api/cases`` served ahead of FastAPI's routing: the intake's fast path.
+"""``POST /api/cases`` answered ahead of the whole web stack: the intake's fast path.
 
-A burst of reports (a city platform pushing its backlog, grid workers coming back into signal)
-spends most of its time in FastAPI's route matching, dependency solving and exception
-wrappers rather than in the report itself. :class:`IntakeFastPath` is an ASGI middleware that
-sits *inside* the session, locale and CSRF middleware (so a browser session, its CSRF token, the
-caller's language and the cookies are handled by the very same code as for every route) and
-*outside* FastAPI's router. For ``POST /api/cases`` it does what the route does and nothing else:
+A burst of reports (the city platform pushing its backlog, a department's system catching up)
+spends most of its time in the web stack — error and session middleware, language, CSRF,
+FastAPI's routing, dependency solving, response classes — rather than in the report itself.
+:class:`IntakeFastPath` wraps the app *outermost* (``create_app`` puts it around the middleware
+stack) and serves the one case where none of that stack can change the answer:
 
-* the body: ``application/json`` parsed and validated with the route's own model
-  (``schemas.ReportIn``) and the ``Idempotency-Key`` header (at most 64 characters);
-* the caller (API key or session) through the same :class:`ActorCache` as the route, then the
-  same :func:`report` coroutine: the group-commit writer checks category, position → grid cell,
-  permission, idempotency key and the credential, commits, and only then is the 201/200 sent;
-* an error the report itself causes (401, 403, 422 category/position…) is rendered by the app's
-  own ``render_error``, exactly as the exception handlers render it for the route.
+* a machine client's request: ``POST /api/cases`` with an API key (``X-API-Key`` or
+  ``Authorization: Bearer``), no cookie (so no session to refresh and no CSRF to check), no
+  ``?lang=`` (no language cookie to set), ``application/json`` with a ``Content-Length`` of
+  at most 64 KiB;
+* a body that the route's own model (``schemas.ReportIn``) accepts, and an
+  ``Idempotency-Key`` header of at most 64 characters;
+* and a report the group-commit writer *accepts*: the same :func:`report` path as the route
+  (caller from the same :class:`ActorCache`, category, position → grid cell, permission,
+  idempotency key and credential checked in the writing transaction; the answer is sent once
+  the case is committed), answered with the same JSON, status and headers.
 
-Anything unusual — another content type, an empty body, JSON that does not parse, a body or
-header the model refuses — is handed, body and all, to the FastAPI route, so every error a
-client can provoke is answered by the code that answered it before (422 naming the field, in the
-caller's language). The route stays declared, hence documented in the OpenAPI spec; with
-``CITYGROWTH_CASES_FAST_PATH=false`` it serves every report itself.
+Everything else goes, body and all, through the full stack to the FastAPI route — including a
+report the writer refused (401, 403, 422) or could not write: the stack then answers it with
+the route's own code, in the caller's language, as if the fast path did not exist (a refused
+report writes nothing, so asking twice changes nothing). The route stays declared, hence
+documented in the OpenAPI spec; with ``CITYGROWTH_CASES_FAST_PATH=false`` it serves every
+report itself.
 """
 
 from __future__ import annotations
@@ -34,13 +37,14 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citygrowth.auth.actor import Actor
-from citygrowth.errors import CityGrowthError, Unauthenticated
+from citygrowth.errors import Unauthenticated
 from citygrowth.governance.intake import ReportInput
 from citygrowth.governance.schemas import ReportIn
+from citygrowth.governance.writer import Ack, writer_for
 from citygrowth.web.body import read_body, replay
 
 INTAKE_PATH = "/api/cases"
@@ -138,44 +142,51 @@ def credentials(request: Request) -> tuple[str | None, Any]:
 
 # --- the report ------------------------------------------------------------------------------
 
-async def report(app: Any, key: str | None, uid: Any, body: ReportIn,
-                 header_key: str | None) -> JSONResponse:
-    """One report through the group-commit writer, answered once it is committed: what both
-    the route and the fast path do after validation."""
-    from citygrowth.governance.writer import writer_for
+_FIELDS = tuple(name for name in ReportIn.model_fields if name != "idempotency_key")
 
+
+async def submit(app: Any, key: str | None, uid: Any, body: ReportIn,
+                 header_key: str | None) -> Ack:
+    """One report through the group-commit writer, acknowledged once it is committed: what
+    both the route and the fast path do after validation."""
     cache = actors_for(app)
     actor = await cache.get(key, uid)
-    inp = ReportInput(**body.model_dump(exclude={"idempotency_key"}),
+    inp = ReportInput(**{name: getattr(body, name) for name in _FIELDS},
                       idempotency_key=header_key or body.idempotency_key)
     try:
-        ack = await writer_for(app).submit_async(actor, inp)
+        return await writer_for(app).submit_async(actor, inp)
     except Unauthenticated:  # the key was revoked or the user disabled since we remembered it
         cache.forget(key, uid)
         raise
-    return JSONResponse({"ok": True, "created": ack.created, "id": ack.id, "token": ack.token,
-                         "area_code": ack.area_code}, status_code=201 if ack.created else 200)
 
 
-# --- the middleware --------------------------------------------------------------------------
+def answer(ack: Ack) -> dict[str, Any]:
+    return {"ok": True, "created": ack.created, "id": ack.id, "token": ack.token,
+            "area_code": ack.area_code}
 
-def parse(request: Request, body: bytes) -> tuple[ReportIn, str | None] | None:
+
+async def report(app: Any, key: str | None, uid: Any, body: ReportIn,
+                 header_key: str | None) -> JSONResponse:
+    """The route's answer to a validated report."""
+    ack = await submit(app, key, uid, body, header_key)
+    return JSONResponse(answer(ack), status_code=201 if ack.created else 200)
+
+
+# --- the fast path ---------------------------------------------------------------------------
+
+BODY_MAX = 64 * 1024
+
+
+def parse(body: bytes, header_key: str | None) -> tuple[ReportIn, str | None] | None:
     """The validated report and its header key, or None when the route must answer (it then
-    gives the error: the same checks, in the same order, as FastAPI's for ``api_report``)."""
-    ctype = request.headers.get("content-type", "")
-    if ctype.split(";", 1)[0].strip().lower() != "application/json" or not body:
-        return None
-    header_key = request.headers.get("idempotency-key")
-    if header_key is not None and len(header_key) > HEADER_KEY_MAX:
+    gives the error: the same checks as FastAPI's for ``api_report``)."""
+    if not body or (header_key is not None and len(header_key) > HEADER_KEY_MAX):
         return None
     try:
-        data = json.loads(body)
-        if not isinstance(data, dict):
-            return None
-        return ReportIn.model_validate(data), header_key
-    except (ValueError, ValidationError):  # JSONDecodeError, bad UTF-8, refused fields
+        return ReportIn.model_validate_json(body), header_key
+    except ValidationError:  # bad JSON or UTF-8, not an object, refused fields
         return None
-    except Exception:  # e.g. RecursionError of absurdly nested JSON: the route answers 400
+    except Exception:  # e.g. absurdly nested JSON: the route answers
         return None
 
 
@@ -185,8 +196,36 @@ def _route_path(scope: Scope) -> str:
     return path[len(root):] if root and path.startswith(root) else path
 
 
+def _machine_request(scope: Scope) -> tuple[str, str | None] | None:
+    """(API key, Idempotency-Key header) of a request the fast path may serve, else None."""
+    if b"lang=" in scope.get("query_string", b""):
+        return None
+    key = header_key = ctype = None
+    length = -1
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            return None
+        if name == b"x-api-key":
+            key = value.decode("latin-1").strip()
+        elif name == b"authorization" and key is None:
+            auth = value.decode("latin-1")
+            if auth[:7].lower() == "bearer ":
+                key = auth[7:].strip() or None
+        elif name == b"content-type":
+            ctype = value
+        elif name == b"content-length":
+            length = int(value) if value.isdigit() else -1
+        elif name == b"idempotency-key":
+            header_key = value.decode("latin-1")
+    if not key or not 0 < length <= BODY_MAX or ctype is None \
+            or ctype.split(b";", 1)[0].strip().lower() != b"application/json":
+        return None
+    return key, header_key
+
+
 class IntakeFastPath:
-    """ASGI middleware serving ``POST /api/cases`` (see the module's docstring)."""
+    """ASGI wrapper serving accepted machine reports of ``POST /api/cases`` (see the module's
+    docstring); ``app`` is the full middleware stack, which answers everything else."""
 
     def __init__(self, app: ASGIApp, enabled: bool | None = None) -> None:
         from citygrowth.governance.config import case_settings
@@ -199,20 +238,28 @@ class IntakeFastPath:
                 and _route_path(scope) == INTAKE_PATH):
             await self.app(scope, receive, send)
             return
-        body, connected = await read_body(receive)
-        request = Request(scope, replay(body, receive, connected))
-        parsed = parse(request, body)
-        if parsed is None:
+        machine = _machine_request(scope)
+        if machine is None:
             stats["route"] += 1
-            await self.app(scope, request.receive, send)
+            await self.app(scope, receive, send)
+            return
+        key, header_key = machine
+        body, connected = await read_body(receive)
+        parsed = parse(body, header_key) if connected else None
+        ack = None
+        if parsed is not None:
+            try:
+                ack = await submit(scope["app"], key, None, *parsed)
+            except Exception:  # refused or failed: the stack answers (see the docstring)
+                stats["refused"] += 1
+        if ack is None:
+            stats["route"] += 1
+            await self.app(scope, replay(body, receive, connected), send)
             return
         stats["fast"] += 1
-        key, uid = credentials(request)
-        response: Response
-        try:
-            response = await report(scope["app"], key, uid, *parsed)
-        except CityGrowthError as exc:
-            from citygrowth.web.errors import render_error
-
-            response = render_error(request, exc)
-        await response(scope, request.receive, send)
+        payload = json.dumps(answer(ack), ensure_ascii=False, separators=(",", ":")).encode()
+        # what the route's JSONResponse sends, header for header
+        await send({"type": "http.response.start", "status": 201 if ack.created else 200,
+                    "headers": [(b"content-length", str(len(payload)).encode()),
+                                (b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": payload})
