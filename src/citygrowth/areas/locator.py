@@ -74,11 +74,14 @@ _cache: dict[str, GridLocator] = {}
 _lock = threading.Lock()
 
 
+_SIGNATURE = select(func.count(Area.code), func.max(Area.updated_at)).where(
+    Area.level == "grid")
+
+
 def grid_signature(session: Session) -> tuple[Any, ...]:
-    """(count, newest updated_at) of the grid cells: changes whenever the grid does."""
-    row = session.execute(
-        select(func.count(Area.code), func.max(Area.updated_at)).where(Area.level == "grid")
-    ).one()
+    """(count, newest updated_at) of the grid cells: changes whenever the grid does. (A Core
+    statement on the session's connection: this runs before every intake batch.)"""
+    row = session.connection().execute(_SIGNATURE).one()
     return (int(row[0]), str(row[1]))
 
 
