@@ -295,13 +295,13 @@ class IntakeWriter:
                  for r in conn.execute(q.by_fp, {"fps": list(fps), "since": since})} \
             if fps else {}
         cats = {r[0]: _Category(r[0], r[1], r[2], bool(r[3])) for r in conn.execute(q.cats)}
-        placed = [i for i in batch if i.inp.lon is not None and i.inp.lat is not None
-                  and -180 <= i.inp.lon <= 180 and -90 <= i.inp.lat <= 90]
+        placed = [(id(i), lon, lat) for i in batch
+                  if (lon := i.inp.lon) is not None and (lat := i.inp.lat) is not None
+                  and -180 <= lon <= 180 and -90 <= lat <= 90]
         locator = get_locator(s)
-        cells = dict(zip((id(i) for i in placed),
-                         locator.locate_many([i.inp.lon for i in placed],
-                                             [i.inp.lat for i in placed]), strict=True)) \
-            if placed else {}
+        cells = dict(zip((p[0] for p in placed),
+                         locator.locate_many([p[1] for p in placed], [p[2] for p in placed]),
+                         strict=True)) if placed else {}
         return {"cats": cats, "locator": _Located(cells, locator), "by_key": by_key,
                 "by_fp": by_fp, "now": now, "refused": self._refused(s, batch)}
 
