@@ -331,3 +331,16 @@ def test_the_keys_last_use_is_recorded_with_the_report(twins: Twins) -> None:
             used = s.scalar(select(ApiKey.last_used_at).where(ApiKey.prefix == prefix))
             reported = s.scalar(select(func.max(Case.reported_at)))
         assert used is not None and used == reported
+
+
+@pytest.mark.parametrize("created", [True, False])
+@pytest.mark.parametrize("area", ["370203001001001", "网格\"1\"\\"])
+def test_the_answer_is_rendered_as_the_route_renders_it(created: bool, area: str) -> None:
+    import json
+
+    from citygrowth.governance.writer import Ack
+
+    ack = Ack(2**31 - 1, "AbC-_9xyz012", area, created)
+    assert fastpath.answer_bytes(ack) == json.dumps(
+        fastpath.answer(ack), ensure_ascii=False, allow_nan=False, indent=None,
+        separators=(",", ":")).encode("utf-8")

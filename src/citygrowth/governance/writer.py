@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -107,9 +107,10 @@ class _OneCell:
 class _Item:
     actor: Actor
     inp: ReportInput
-    future: Future[Ack] = field(default_factory=Future)  # done = answered
+    future: Future[Ack] | None = None  # answered here (``submit``)
     loop: asyncio.AbstractEventLoop | None = None
     afuture: asyncio.Future[Ack] | None = None  # answered on ``loop`` (``submit_async``)
+    answered: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,9 +182,9 @@ class IntakeWriter:
 
     def submit(self, actor: Actor, inp: ReportInput) -> Future[Ack]:
         """Queue a report; the future is answered once its case is committed (or refused)."""
-        item = _Item(actor, inp)
-        self._put(item)
-        return item.future
+        future: Future[Ack] = Future()
+        self._put(_Item(actor, inp, future=future))
+        return future
 
     def submit_async(self, actor: Actor, inp: ReportInput) -> asyncio.Future[Ack]:
         """Like :meth:`submit`, from a coroutine: the answers of one batch are handed to the
@@ -221,20 +222,22 @@ class IntakeWriter:
                 self._write(batch)
             except IntegrityError:  # a key raced in from elsewhere: one by one
                 for item in batch:
-                    if not item.future.done():
+                    if not item.answered:
                         self._write_one(item)
             except Exception as exc:  # never leave a request waiting
                 log.exception("intake batch failed")
                 for item in batch:
-                    if not item.future.done():
+                    if not item.answered:
                         self._answer(item, exc)
             self._flush()
 
     def _answer(self, item: _Item, outcome: Outcome) -> None:
-        if isinstance(outcome, BaseException):
-            item.future.set_exception(outcome)
-        else:
-            item.future.set_result(outcome)
+        item.answered = True
+        if item.future is not None:
+            if isinstance(outcome, BaseException):
+                item.future.set_exception(outcome)
+            else:
+                item.future.set_result(outcome)
         if item.loop is not None and item.afuture is not None:
             self._answers.setdefault(item.loop, []).append((item.afuture, outcome))
 
