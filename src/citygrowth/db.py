@@ -10,6 +10,7 @@ and plugins add tables without touching each other's history.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,35 +117,51 @@ class SQLiteInsert:
         cols = [table.c[name] for name in columns]
         prep = dialect.identifier_preparer
         self.columns = tuple(columns)
+        self._get = operator.itemgetter(*self.columns)
         self.sql = (f"INSERT INTO {prep.format_table(table)} "
                     f"({', '.join(prep.format_column(c) for c in cols)}) "
                     f"VALUES ({', '.join('?' for _ in cols)})")
         self.procs = [(i, proc) for i, c in enumerate(cols)
                       if (proc := c.type.dialect_impl(dialect).bind_processor(dialect))]
 
-    def params(self, row: Mapping[str, Any]) -> list[Any]:
-        values = [row[name] for name in self.columns]
+    def params(self, row: Mapping[str, Any], memo: dict[tuple[int, Any], Any]) -> list[Any]:
+        """The row's values in column order, processed. ``memo`` (one per insert call) keeps
+        what a processor made of a value seen before in the same call — the same timestamp
+        object, an empty list or dict — so each is processed once per batch."""
+        values = list(self._get(row)) if len(self.columns) > 1 else [self._get(row)]
         for i, proc in self.procs:
-            values[i] = proc(values[i])
+            value = values[i]
+            if value is None:
+                continue
+            kind = type(value)
+            key = (i, kind) if kind in (list, dict) and not value else (i, id(value))
+            done = memo.get(key, _MISSING)
+            if done is _MISSING:
+                done = memo[key] = proc(value)
+            values[i] = done
         return values
 
     def insert(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> list[int]:
         """Insert one row after the other; their new row ids, in order."""
         ids = []
+        memo: dict[tuple[int, Any], Any] = {}
         try:
             for row in rows:
-                cursor.execute(self.sql, self.params(row))
+                cursor.execute(self.sql, self.params(row, memo))
                 ids.append(int(cursor.lastrowid))
         except cursor.connection.IntegrityError as exc:
             raise IntegrityError(self.sql, None, exc) from exc
         return ids
 
     def insert_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        memo: dict[tuple[int, Any], Any] = {}
         try:
-            cursor.executemany(self.sql, [self.params(row) for row in rows])
+            cursor.executemany(self.sql, [self.params(row, memo) for row in rows])
         except cursor.connection.IntegrityError as exc:
             raise IntegrityError(self.sql, None, exc) from exc
 
+
+_MISSING = object()
 
 def migration_dirs() -> list[Path]:
     """Every folder of Alembic revisions: each domain's, then each plugin's."""

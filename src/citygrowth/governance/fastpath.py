@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from collections import Counter
+from json.encoder import encode_basestring
 from typing import Any
 
 from pydantic import ValidationError
@@ -174,7 +174,7 @@ def answer_bytes(ack: Ack) -> bytes:
 
 
 def _string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return encode_basestring(value)  # what json.dumps(value, ensure_ascii=False) returns
 
 
 async def report(app: Any, key: str | None, uid: Any, body: ReportIn,
