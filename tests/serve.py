@@ -90,8 +90,9 @@ def _main(argv: list[str]) -> None:
     fd, lifespan, log_level = int(argv[0]), argv[1], argv[2]
     settings = Settings(**json.loads(os.environ[SETTINGS_VAR]))
     sock = socket.socket(fileno=fd)
+    # a browser's open event stream would hold a graceful shutdown until the parent kills us
     config = uvicorn.Config(create_app(settings), lifespan=lifespan,  # type: ignore[arg-type]
-                            log_level=log_level)
+                            log_level=log_level, timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
 
 
