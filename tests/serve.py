@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -64,13 +65,13 @@ def serve_app(settings: Settings, *, lifespan: str = "on", log_level: str = "war
             sys.stderr.write(log.read().decode("utf-8", "replace"))
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: object,
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: IO[bytes],
                 timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            log.seek(0)  # type: ignore[attr-defined]
-            out = log.read().decode("utf-8", "replace")  # type: ignore[attr-defined]
+            log.seek(0)
+            out = log.read().decode("utf-8", "replace")
             raise RuntimeError(f"the test server exited with {proc.returncode}:\n{out}")
         try:
             if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:

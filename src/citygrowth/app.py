@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -35,7 +35,7 @@ class CityGrowthApp(FastAPI):
     one hot request ahead of the whole middleware stack, handing everything else to it (see
     ``governance/fastpath.py``)."""
 
-    fast_paths: list[Callable[[ASGIApp], ASGIApp]] = []
+    fast_paths: Sequence[Callable[[ASGIApp], ASGIApp]] = ()
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()

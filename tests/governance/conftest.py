@@ -96,14 +96,12 @@ WEB_USERS = {
 }
 
 
-@pytest.fixture
-def web(settings: Any, client: Any) -> Iterator[Web]:
-    """The app on a store with the small district, taxonomy and one API key per role."""
+def seed_store(factory: Any, password: str | None = None) -> dict[str, str]:
+    """The small district, the departments, the taxonomy and one user per ``WEB_USERS`` role
+    (with ``password``, if given); returns each user's API key."""
     from citygrowth.auth.identity import new_api_key
-    from citygrowth.db import make_engine, make_sessionmaker
+    from citygrowth.auth.passwords import hash_password
 
-    engine = make_engine(settings.resolved_database_url)
-    factory = make_sessionmaker(engine)
     keys = {}
     with factory() as s:
         make_areas(s)
@@ -111,7 +109,8 @@ def web(settings: Any, client: Any) -> Iterator[Web]:
             make_department(s, d, d, d)
         ensure_taxonomy(s)
         for name, grants in WEB_USERS.items():
-            user = User(username=name, display_name=name, password_hash=None)
+            user = User(username=name, display_name=name,
+                        password_hash=hash_password(password) if password else None)
             for g in grants:
                 user.grants.append(RoleGrant(role=g[0], area_code=g[1],
                                              department_code=g[2] if len(g) > 2 else None))
@@ -119,5 +118,16 @@ def web(settings: Any, client: Any) -> Iterator[Web]:
             s.flush()
             keys[name] = new_api_key(s, user, "test")
         s.commit()
+    return keys
+
+
+@pytest.fixture
+def web(settings: Any, client: Any) -> Iterator[Web]:
+    """The app on a store with the small district, taxonomy and one API key per role."""
+    from citygrowth.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.resolved_database_url)
+    factory = make_sessionmaker(engine)
+    keys = seed_store(factory)
     yield Web(client, keys, factory)
     engine.dispose()

@@ -18,15 +18,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from citygrowth.auth.models import RoleGrant, User
+from citygrowth.auth.models import User
 from citygrowth.governance import fastpath
 from citygrowth.governance.config import case_settings
 from citygrowth.governance.models import Case, CaseEvent
-from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.i18n import translate
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, make_areas, make_department
-from tests.governance.conftest import DEPTS, GRID_A, POS_A, POS_B, WEB_USERS
+from tests.factories import DISTRICT
+from tests.governance.conftest import GRID_A, POS_A, POS_B, seed_store
 from tests.web.login import login
 
 PASSWORD = "patrol-pass-1"
@@ -44,28 +43,6 @@ class Twins:
         return (("fast", self.fast), ("route", self.route))
 
 
-def _seed(factory: Any) -> dict[str, str]:
-    from citygrowth.auth.identity import new_api_key
-    from citygrowth.auth.passwords import hash_password
-
-    keys = {}
-    with factory() as s:
-        make_areas(s)
-        for d in DEPTS:
-            make_department(s, d, d, d)
-        ensure_taxonomy(s)
-        for name, grants in WEB_USERS.items():
-            user = User(username=name, display_name=name, password_hash=hash_password(PASSWORD))
-            for g in grants:
-                user.grants.append(RoleGrant(role=g[0], area_code=g[1],
-                                             department_code=g[2] if len(g) > 2 else None))
-            s.add(user)
-            s.flush()
-            keys[name] = new_api_key(s, user, "test")
-        s.commit()
-    return keys
-
-
 @pytest.fixture
 def twins(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Twins]:
     from citygrowth.app import create_app
@@ -73,7 +50,7 @@ def twins(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 
     engine = make_engine(db_url)
     factory = make_sessionmaker(engine)
-    keys = _seed(factory)
+    keys = seed_store(factory, PASSWORD)
     settings = Settings(data_dir=tmp_path / "var", database_url=db_url, env="test",
                         secret_key="test-secret", scheduler_enabled=False)
     with TestClient(create_app(settings)) as fast:

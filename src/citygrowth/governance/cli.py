@@ -3,12 +3,16 @@ administration of case categories and dispatch rules."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import click
 
 from citygrowth.auth.actor import system_actor
 from citygrowth.cli.context import CliContext, pass_ctx
+from citygrowth.errors import ValidationFailed
 from citygrowth.i18n import _
 
 
@@ -88,6 +92,23 @@ def queues_cmd(cx: CliContext, area: str | None) -> None:
 
 # --- administration of the taxonomy and the dispatch rules (as on /admin pages) --------------
 
+#: The services name a bad field as the API and the pages do; here it is the option to fix.
+OPTION_OF = {"code": "CODE", "parent_code": "--parent", "name_zh": "--name-zh",
+             "name_en": "--name-en", "department_code": "--department",
+             "time_limit_hours": "--hours", "category_code": "--category",
+             "area_prefix": "--area", "priority": "--priority", "note": "--note"}
+
+
+@contextmanager
+def _options_named() -> Iterator[None]:
+    """Re-raise a ``ValidationFailed`` with each problem's field named as its CLI option."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        exc.problems = [replace(p, field=OPTION_OF.get(p.field or "", p.field))
+                        for p in exc.problems]
+        raise
+
 def _hours(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
@@ -141,7 +162,7 @@ def categories_add(cx: CliContext, code: str, parent: str, name_zh: str, name_en
     """
     from citygrowth.governance.admin import create_category
 
-    with cx.session() as s:
+    with cx.session() as s, _options_named():
         cat = create_category(s, system_actor("cli"), {
             "code": code, "parent_code": parent, "name_zh": name_zh, "name_en": name_en,
             "department_code": department, "time_limit_hours": hours})
@@ -164,7 +185,7 @@ def categories_set(cx: CliContext, code: str, name_zh: str | None, name_en: str 
     from citygrowth.governance.admin import EDITABLE, get_any_category, update_category
 
     actor = system_actor("cli")
-    with cx.session() as s:
+    with cx.session() as s, _options_named():
         cat = get_any_category(s, actor, code.upper())
         data = {k: getattr(cat, k) for k in EDITABLE}
         given = {"name_zh": name_zh, "name_en": name_en, "department_code": department,
@@ -181,6 +202,7 @@ def _set_active(cx: CliContext, code: str, active: bool) -> None:
     with cx.session() as s:
         cat = set_category_active(s, system_actor("cli"), code.upper(), active)
         msg = _("Category {code} reactivated.") if active else \
+            _("Category {code} deactivated.") if cat.parent_code else \
             _("Category {code} deactivated (with its sub-categories).")
         click.echo(msg.format(code=cat.code))
 
@@ -260,7 +282,7 @@ def rules_add(cx: CliContext, category: str | None, area: str | None, department
     """
     from citygrowth.governance.dispatch import add_rule
 
-    with cx.session() as s:
+    with cx.session() as s, _options_named():
         rule = add_rule(s, system_actor("cli"),
                         _rule_data({}, category, area, department, priority, note))
         click.echo(_("Dispatch rule {id} added.").format(id=rule.id))
@@ -279,7 +301,7 @@ def rules_set(cx: CliContext, rule_id: int, category: str | None, area: str | No
     from citygrowth.governance.dispatch import get_rule, rule_dict, update_rule
 
     actor = system_actor("cli")
-    with cx.session() as s:
+    with cx.session() as s, _options_named():
         base = rule_dict(get_rule(s, actor, rule_id))
         update_rule(s, actor, rule_id,
                     _rule_data(base, category, area, department, priority, note))

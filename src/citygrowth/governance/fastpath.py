@@ -170,11 +170,9 @@ def answer_bytes(ack: Ack) -> bytes:
     written out directly rather than through the encoder's dict machinery (``test_fastpath``
     compares the bytes with ``json.dumps``)."""
     return (f'{{"ok":true,"created":{"true" if ack.created else "false"},"id":{ack.id:d},'
-            f'"token":{_string(ack.token)},"area_code":{_string(ack.area_code)}}}').encode()
-
-
-def _string(value: str) -> str:
-    return encode_basestring(value)  # what json.dumps(value, ensure_ascii=False) returns
+            # encode_basestring: what json.dumps(value, ensure_ascii=False) makes of a str
+            f'"token":{encode_basestring(ack.token)},'
+            f'"area_code":{encode_basestring(ack.area_code)}}}').encode()
 
 
 async def report(app: Any, key: str | None, uid: Any, body: ReportIn,
