@@ -105,17 +105,16 @@ def _duckdb_variant(parquet: str, repeat: int) -> dict[str, Any]:
 
 def _citygrowth_variant(parquet: str, data_dir: str, url: str, repeat: int) -> dict[str, Any]:
     from citygrowth.analysis.service import check_load_frame
-    from citygrowth.db import make_engine, make_sessionmaker, transaction
+    from citygrowth.runtime import build_runtime
     from citygrowth.settings import Settings
 
-    settings = Settings(data_dir=Path(data_dir), database_url=url, env="test")
-    factory = make_sessionmaker(make_engine(url))
+    runtime = build_runtime(Settings(data_dir=Path(data_dir), database_url=url, env="test"))
     frame = pd.read_parquet(parquet)
     times, warnings = [], []
     for _ in range(repeat):
-        with transaction(factory) as session:
+        with runtime.session() as session:
             t = time.perf_counter()
-            warnings = check_load_frame(session, settings, frame)
+            warnings = check_load_frame(session, runtime, frame)
             times.append(time.perf_counter() - t)
     return {"seconds": times, "rows": len(frame), "warnings": len(warnings),
             "kinds": sorted({w.kind for w in warnings})}
@@ -123,8 +122,8 @@ def _citygrowth_variant(parquet: str, data_dir: str, url: str, repeat: int) -> d
 
 def run(rows: int, history: int, work: Path, repeat: int = 3) -> dict[str, Any]:
     from citygrowth.auth.actor import system_actor
-    from citygrowth.db import make_engine, make_sessionmaker, transaction
     from citygrowth.ingest.service import load_file
+    from citygrowth.runtime import build_runtime
     from citygrowth.settings import Settings
 
     HISTORY_MONTHS[0] = history
@@ -132,14 +131,13 @@ def run(rows: int, history: int, work: Path, repeat: int = 3) -> dict[str, Any]:
     data_dir = work / "var"
     t = time.perf_counter()
     make_database(url)
-    settings = Settings(data_dir=data_dir, database_url=url, env="test")
-    factory = make_sessionmaker(make_engine(url))
+    runtime = build_runtime(Settings(data_dir=data_dir, database_url=url, env="test"))
     hist_rows = 0
     if history:
         csv = work / "history.csv"
         make_values(history, 0, None).to_csv(csv, index=False)
-        with transaction(factory) as session:
-            hist_rows = load_file(session, settings, system_actor("bench"), csv,
+        with runtime.session() as session:
+            hist_rows = load_file(session, runtime, system_actor("bench"), csv,
                                   source="bench", illustrative=True).rows
     batch = make_values(0, history, rows)
     plant(batch)

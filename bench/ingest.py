@@ -96,16 +96,14 @@ def _duckdb_variant(csv: str, out: str) -> dict[str, float]:
 
 def _citygrowth_variant(csv: str, data_dir: str, url: str) -> dict[str, float]:
     from citygrowth.auth.actor import system_actor
-    from citygrowth.db import make_engine, make_sessionmaker, transaction
     from citygrowth.ingest.service import load_file
+    from citygrowth.runtime import build_runtime
     from citygrowth.settings import Settings
 
-    settings = Settings(data_dir=Path(data_dir), database_url=url, env="test")
-    factory = make_sessionmaker(make_engine(url))
+    runtime = build_runtime(Settings(data_dir=Path(data_dir), database_url=url, env="test"))
     t = time.perf_counter()
-    with transaction(factory) as session:
-        result = load_file(session, settings, system_actor("bench"), Path(csv),
-                           source="bench")
+    with runtime.session() as session:
+        result = load_file(session, runtime, system_actor("bench"), Path(csv), source="bench")
     return {"seconds": time.perf_counter() - t, "rows": result.rows}
 
 

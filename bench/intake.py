@@ -85,6 +85,8 @@ def prepare_citygrowth(data_dir: Path) -> str:
     from citygrowth.auth.models import Department, RoleGrant, User
     from citygrowth.db import make_engine, make_sessionmaker, upgrade
     from citygrowth.governance.taxonomy import ensure_taxonomy
+    from citygrowth.runtime import build_runtime
+    from citygrowth.settings import Settings
 
     url = f"sqlite:///{data_dir / 'citygrowth.db'}"
     upgrade(url)
@@ -101,7 +103,7 @@ def prepare_citygrowth(data_dir: Path) -> str:
                        illustrative=True, source="bench"))
             s.flush()
         s.add(Department(code="urban", name_zh="城管局", name_en="Urban"))
-        ensure_taxonomy(s)
+        ensure_taxonomy(s, build_runtime(Settings(data_dir=data_dir, database_url=url)))
         user = User(username="bench", display_name="bench")
         user.grants.append(RoleGrant(role="machine", area_code="370203"))
         s.add(user)

@@ -56,18 +56,18 @@ def load_demo(settings: Settings, plugins: tuple[str, ...] = DEMO_PLUGINS) -> No
     import importlib
 
     from citygrowth.auth.actor import system_actor
-    from citygrowth.cli.context import CliContext
     from citygrowth.cli.main import ordered_demo_steps
     from citygrowth.db import upgrade
+    from citygrowth.runtime import build_runtime
 
     settings.ensure_dirs()
     upgrade(settings.resolved_database_url)
-    cx = CliContext(settings=settings)
+    runtime = build_runtime(settings)
     steps = [s for name in plugins
              for s in importlib.import_module(name).citygrowth_demo_steps()]
     for step in ordered_demo_steps(steps):
-        step.run(cx=cx, actor=system_actor("demo"))
-    cx.engine.dispose()
+        step.run(runtime, system_actor("demo"))
+    runtime.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from citygrowth.db import Base, make_engine, make_sessionmaker, upgrade
+from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
 
 REQUIRE_ALL = os.environ.get("CITYGROWTH_REQUIRE_ALL") == "1"
@@ -130,10 +131,18 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """The runtime of ``settings`` (what an app or a command runs with)."""
+    rt = build_runtime(settings)
+    yield rt
+    rt.dispose()
+
+
+@pytest.fixture
+def app(runtime: Runtime):  # type: ignore[no-untyped-def]
     from citygrowth.app import create_app
 
-    return create_app(settings)
+    return create_app(runtime=runtime)
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -81,3 +83,8 @@ def make_user(session: Session, username: str, *grants: tuple[str, str] | tuple[
     session.flush()
     session.refresh(user)
     return user, actor_for_user(user)
+
+
+def local_today(tz: str = "Asia/Shanghai") -> dt.date:
+    """Today in the demo district's zone (the default ``Settings.timezone``)."""
+    return dt.datetime.now(ZoneInfo(tz)).date()

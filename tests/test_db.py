@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 
 from citygrowth.db import SQLiteInsert, make_engine, upgrade
 from citygrowth.governance.models import Case, CaseEvent
-from citygrowth.governance.writer import CASE_COLUMNS, EVENT_COLUMNS
 
 AT = dt.datetime(2026, 2, 17, 8, 30, 15, 123456, tzinfo=dt.UTC)
 
@@ -37,6 +36,10 @@ def _event(case_id: int) -> dict[str, Any]:
     return {"case_id": case_id, "seq": 1, "at": AT, "actor": "bench", "actor_user_id": None,
             "action": "report", "from_status": None, "to_status": "reported", "note": "",
             "photos": [], "detail": {"source": "api"}}
+
+
+CASE_COLUMNS = tuple(_case("columns"))
+EVENT_COLUMNS = tuple(_event(0))
 
 
 @pytest.fixture

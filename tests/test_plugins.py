@@ -15,19 +15,22 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citygrowth.app import create_app
-from citygrowth.auth.permissions import permission_table
 from citygrowth.cli.context import CliContext
-from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.db import make_engine, make_sessionmaker, migration_dirs
 from citygrowth.plugins import (
+    AcceptedLoad,
     DemoStep,
     HookSpecs,
     ScheduledJob,
-    configure_plugins,
-    get_plugin_manager,
+    collect_list,
     hookimpl,
 )
+from citygrowth.runtime import Runtime, build_runtime
+from citygrowth.scheduler import Scheduler
 from citygrowth.settings import Settings
 from tests.factories import DISTRICT, STREET_A, make_areas, make_user
 from tests.web.login import login
@@ -73,7 +76,13 @@ def example_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Ite
         s.commit()
     engine.dispose()
     yield settings.model_copy(update={"plugins": [MODULE]})
-    configure_plugins(())
+
+
+@pytest.fixture
+def example_runtime(example_settings: Settings) -> Iterator[Runtime]:
+    runtime = build_runtime(example_settings)
+    yield runtime
+    runtime.dispose()
 
 
 @pytest.fixture
@@ -82,24 +91,35 @@ def example_client(example_settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
-def test_example_contributes_through_each_hook(example_settings: Settings) -> None:
-    configure_plugins(example_settings.plugins)
-    hook = get_plugin_manager().hook
-    paths = {r.path for group in hook.citygrowth_routers() for router in group
+def test_example_contributes_through_each_hook(example_runtime: Runtime) -> None:
+    hook, rt = example_runtime.plugins.hook, example_runtime
+    paths = {r.path for group in hook.citygrowth_routers(runtime=rt) for router in group
              for r in router.routes}
     assert "/api/example/notices" in paths
-    perms = [p.get("street_commander", ()) for p in hook.citygrowth_permissions()]
+    perms = [p.get("street_commander", ()) for p in hook.citygrowth_permissions(runtime=rt)]
     assert any("example.notice.read" in p for p in perms)
-    assert "/example/notices" in [i.href for g in hook.citygrowth_nav_items() for i in g]
+    assert "/example/notices" in [i.href for g in hook.citygrowth_nav_items(runtime=rt)
+                                  for i in g]
     assert any(d.endswith("templates") and "plugin_example" in d
-               for g in hook.citygrowth_template_dirs() for d in g)
+               for g in hook.citygrowth_template_dirs(runtime=rt) for d in g)
     assert any((Path(d) / "zh_CN.po").exists() and "plugin_example" in d
-               for g in hook.citygrowth_locale_dirs() for d in g)
-    assert any(".tsv" in g for g in hook.citygrowth_data_readers())
+               for g in hook.citygrowth_locale_dirs(runtime=rt) for d in g)
+    assert any(".tsv" in g for g in hook.citygrowth_data_readers(runtime=rt))
+
+
+def test_a_runtime_without_the_plugin_does_not_see_it(example_settings: Settings) -> None:
+    """Plugins are the runtime's, not the process's: one built without the setting has none
+    of the example's permissions, even after another runtime loaded the example."""
+    with_example = build_runtime(example_settings)
+    without = build_runtime(example_settings.model_copy(update={"plugins": []}),
+                            entry_points=False)
+    assert "example.notice.read" in with_example.permissions["street_commander"]
+    assert "example.notice.read" not in without.permissions["street_commander"]
 
 
 def test_example_router_and_permission_take_effect(example_client: TestClient) -> None:
-    assert "example.notice.read" in permission_table()["street_commander"]
+    permissions = example_client.app.state.runtime.permissions  # type: ignore[attr-defined]
+    assert "example.notice.read" in permissions["street_commander"]
     assert example_client.get("/api/example/notices").status_code == 401
     login(example_client, "cmd", "secret-pass-1")
     notices = example_client.get("/api/example/notices").json()
@@ -120,9 +140,8 @@ def test_example_nav_item_hidden_without_the_permission(example_client: TestClie
     assert example_client.get("/api/example/notices").status_code == 403
 
 
-def test_example_command(example_settings: Settings) -> None:
-    configure_plugins(example_settings.plugins)
-    commands = {c.name: c for group in get_plugin_manager().hook.citygrowth_commands()
+def test_example_command(example_settings: Settings, example_runtime: Runtime) -> None:
+    commands = {c.name: c for group in example_runtime.plugins.hook.citygrowth_commands()
                 for c in group}
     result = CliRunner().invoke(commands["example-notices"],
                                 obj=CliContext(settings=example_settings))
@@ -143,31 +162,29 @@ def test_a_plugin_named_only_in_the_setting_adds_its_command(
     assert "example-notices" in CliRunner().invoke(main, ["--help"]).output
 
 
-def test_example_case_category_enters_the_taxonomy(example_settings: Settings,
+def test_example_case_category_enters_the_taxonomy(example_runtime: Runtime,
                                                    session: Session) -> None:
     from citygrowth.governance.models import CaseCategory
     from citygrowth.governance.taxonomy import ensure_taxonomy
 
-    configure_plugins(example_settings.plugins)
-    assert any(c.code == "E0599" for group in get_plugin_manager().hook
-               .citygrowth_case_categories() for c in group)
-    ensure_taxonomy(session)
+    assert any(c.code == "E0599" for group in example_runtime.plugins.hook
+               .citygrowth_case_categories(runtime=example_runtime) for c in group)
+    ensure_taxonomy(session, example_runtime)
     cat = session.get(CaseCategory, "E0599")
     assert cat is not None and cat.name_zh == "共享单车乱停放" and cat.parent_code == "E05"
 
 
-def test_example_reader_and_dispatch_channel(example_settings: Settings, tmp_path: Path) -> None:
+def test_example_reader_and_dispatch_channel(example_runtime: Runtime, tmp_path: Path) -> None:
     import duckdb
 
     from citygrowth.ingest.readers import readers
 
-    configure_plugins(example_settings.plugins)
     tsv = tmp_path / "x.tsv"
     tsv.write_text("area\tvalue\n370203001\t5\n", encoding="utf-8")
-    rel = readers()[".tsv"](duckdb.connect(), tsv)
+    rel = readers(example_runtime)[".tsv"](duckdb.connect(), tsv)
     assert rel.fetchall() == [("370203001", "5")]
     channels: dict[str, Any] = {}
-    for c in get_plugin_manager().hook.citygrowth_dispatch_channels():
+    for c in example_runtime.plugins.hook.citygrowth_dispatch_channels(runtime=example_runtime):
         channels.update(c or {})
     assert channels["example-log"](object())["delivered"] is True
 
@@ -175,11 +192,12 @@ def test_example_reader_and_dispatch_channel(example_settings: Settings, tmp_pat
 # --- the hooks the example does not use, through small inline plugins ----------------------------
 
 class Inline:
-    """A plugin object registered on the live manager for one test."""
+    """A plugin object registered on one test's runtime."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.loads: list[AcceptedLoad] = []
         (tmp / "migrations").mkdir()
         (tmp / "fw.yaml").write_text("code: x\n", encoding="utf-8")
 
@@ -193,47 +211,81 @@ class Inline:
 
     @hookimpl
     def citygrowth_demo_steps(self) -> list[DemoStep]:
-        return [DemoStep(name="inline", run=lambda cx, actor: None, after=("users",))]
+        return [DemoStep(name="inline", run=lambda runtime, actor: None, after=("users",))]
 
     @hookimpl
-    def citygrowth_scheduled_jobs(self) -> list[ScheduledJob]:
-        return [ScheduledJob(name="inline-job", every_seconds=60, run=lambda **kw: None)]
+    def citygrowth_scheduled_jobs(self, runtime: Runtime) -> list[ScheduledJob]:
+        self.seen = runtime  # every hook may take the runtime it serves
+        return [ScheduledJob(name="inline-job", every_seconds=60, run=lambda runtime: None)]
 
     @hookimpl
-    def citygrowth_event(self, topic: str, payload: dict[str, Any]) -> None:
+    def citygrowth_event(self, runtime: Runtime, topic: str, payload: dict[str, Any]) -> None:
         self.events.append((topic, payload))
+
+    @hookimpl
+    def citygrowth_load_accepted(self, load: AcceptedLoad) -> list[dict[str, Any]]:
+        self.loads.append(load)
+        return [{"kind": "inline", "rows": load.rows}]
+
+    @hookimpl
+    def citygrowth_fast_paths(self, runtime: Runtime) -> list[Any]:
+        def wrap(app: ASGIApp) -> ASGIApp:
+            async def fast(scope: Scope, receive: Receive, send: Send) -> None:
+                if scope["type"] == "http" and scope["path"] == "/inline-fast":
+                    await PlainTextResponse(runtime.settings.district_code)(scope, receive, send)
+                    return
+                await app(scope, receive, send)
+            return fast
+        return [wrap]
 
 
 @pytest.fixture
-def inline(tmp_path: Path) -> Iterator[Inline]:
-    pm = get_plugin_manager()
+def inline(tmp_path: Path, runtime: Runtime) -> Inline:
     plugin = Inline(tmp_path)
-    pm.register(plugin, name="inline-test-plugin")
-    yield plugin
-    pm.unregister(name="inline-test-plugin")
+    runtime.plugins.register(plugin, name="inline-test-plugin")
+    return plugin
 
 
-def test_migration_dirs_and_frameworks_are_collected(inline: Inline) -> None:
-    from citygrowth.catalog.framework import framework_files
-    from citygrowth.db import migration_dirs
-
-    assert inline.tmp / "migrations" in migration_dirs()
-    assert inline.tmp / "fw.yaml" in framework_files()
+def test_migration_dirs_and_frameworks_are_collected(inline: Inline, runtime: Runtime) -> None:
+    assert inline.tmp / "migrations" in migration_dirs(runtime.plugins)
+    assert inline.tmp / "fw.yaml" in runtime.frameworks.files()
 
 
-def test_demo_step_runs_after_the_users(inline: Inline) -> None:
+def test_demo_step_runs_after_the_users(inline: Inline, runtime: Runtime) -> None:
     from citygrowth.cli.main import ordered_demo_steps
-    from citygrowth.plugins import collect_list
 
     order = [s.name for s in ordered_demo_steps(
-        collect_list(get_plugin_manager().hook.citygrowth_demo_steps()))]
+        collect_list(runtime.plugins.hook.citygrowth_demo_steps(runtime=runtime)))]
     assert order.index("areas") < order.index("users") < order.index("inline")
 
 
-def test_scheduled_job_and_event_hooks(inline: Inline, app: Any) -> None:
-    from citygrowth.events import EventBus
-    from citygrowth.scheduler import Scheduler
-
-    assert "inline-job" in [j.name for j in Scheduler(app).jobs]
-    EventBus().publish("case.changed", {"id": 7})
+def test_scheduled_job_and_event_hooks(inline: Inline, runtime: Runtime) -> None:
+    assert "inline-job" in [j.name for j in Scheduler(runtime).jobs]
+    assert inline.seen is runtime
+    runtime.bus.publish("case.changed", {"id": 7})
     assert inline.events == [("case.changed", {"id": 7})]
+
+
+def test_a_declared_fast_path_answers_ahead_of_the_stack(inline: Inline,
+                                                         runtime: Runtime) -> None:
+    with TestClient(create_app(runtime=runtime)) as client:
+        r = client.get("/inline-fast")
+        assert r.status_code == 200 and r.text == runtime.settings.district_code
+        assert client.get("/healthz").status_code == 200  # everything else: the stack
+
+
+def test_an_accepted_load_is_shown_to_the_load_hooks(inline: Inline, runtime: Runtime) -> None:
+    import pandas as pd
+
+    from citygrowth.auth.actor import system_actor
+    from citygrowth.ingest.service import load_observations
+
+    with runtime.session() as s:
+        make_areas(s)
+    frame = pd.DataFrame({"indicator": ["APP_MUSEUMS"], "area_code": [STREET_A],
+                          "period": ["2024"], "value": [3.0]})
+    with runtime.session() as s:
+        result = load_observations(s, runtime, system_actor("t"), frame, source="t")
+    assert {"kind": "inline", "rows": 1} in result.extra["warnings"]
+    assert [(x.load_id, x.rows, x.batch.exists()) for x in inline.loads] == [
+        (result.load_id, 1, False)]  # shown before commit; the batch has moved in since

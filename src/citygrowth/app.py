@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -14,26 +16,26 @@ from starlette.types import ASGIApp
 
 from citygrowth import __version__
 from citygrowth.auth.csrf import CSRFMiddleware
-from citygrowth.catalog.framework import configure_frameworks
-from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.errors import ConfigurationError
-from citygrowth.events import EventBus
-from citygrowth.i18n import set_default_locale
-from citygrowth.logging_setup import configure_logging
-from citygrowth.plugins import collect_list, configure_plugins, get_plugin_manager
+from citygrowth.logging_setup import get_logger, setup_logging
+from citygrowth.observatory.store import ObservationStore
+from citygrowth.plugins import collect_list
+from citygrowth.runtime import Runtime, build_runtime
+from citygrowth.scheduler import Scheduler
 from citygrowth.settings import Settings
 from citygrowth.web.errors import install_error_handlers
 from citygrowth.web.middleware import LocaleMiddleware
 from citygrowth.web.static_files import PrecompressedStaticFiles
 from citygrowth.web.templating import make_templates
 
+log = get_logger(__name__)
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 class CityGrowthApp(FastAPI):
-    """FastAPI with *fast paths*: ASGI wrappers that routers declare (``fast_paths``) to serve
-    one hot request ahead of the whole middleware stack, handing everything else to it (see
-    ``governance/fastpath.py``)."""
+    """FastAPI with *fast paths*: ASGI wrappers that plugins declare through the
+    ``citygrowth_fast_paths`` hook to serve one hot request ahead of the whole middleware
+    stack, handing everything else to it (see ``governance/intake_asgi.py``)."""
 
     fast_paths: Sequence[Callable[[ASGIApp], ASGIApp]] = ()
 
@@ -44,17 +46,15 @@ class CityGrowthApp(FastAPI):
         return stack
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """The web app for ``settings`` (or for an already built ``runtime``)."""
+    runtime = runtime or build_runtime(settings)
+    settings = runtime.settings
     if settings.env == "production" and not settings.secret_key:
         raise ConfigurationError(detail="CITYGROWTH_SECRET_KEY is required in production")
-    configure_logging(settings.log_level, settings.log_json)
-    set_default_locale(settings.default_locale)
+    setup_logging(settings.log_level, settings.log_json)
     settings.ensure_dirs()
-    configure_plugins(settings.plugins)
-    configure_frameworks(settings.data_dir)
-    pm = get_plugin_manager(settings.plugins)
-    engine = make_engine(settings.resolved_database_url)
+    pm = runtime.plugins
 
     app = CityGrowthApp(
         title="citygrowth",
@@ -67,18 +67,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         telemetry=None if settings.telemetry else NO_TELEMETRY,
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.bus = EventBus()
-    app.state.plugins = pm
-    app.state.templates = make_templates(pm)
+    app.state.runtime = runtime
+    app.state.templates = make_templates(runtime)
 
-    routers = collect_list(pm.hook.citygrowth_routers())
-    # a router's ASGI fast paths (one hot route each) wrap the whole middleware stack
-    app.fast_paths = [fp for router in routers for fp in getattr(router, "fast_paths", ())]
+    routers = collect_list(pm.hook.citygrowth_routers(runtime=runtime))
+    # declared fast paths (one hot route each) wrap the whole middleware stack
+    app.fast_paths = tuple(collect_list(pm.hook.citygrowth_fast_paths(runtime=runtime)))
     app.add_middleware(CSRFMiddleware)  # needs the session and the locale
-    app.add_middleware(LocaleMiddleware, default_locale=settings.default_locale)
+    app.add_middleware(LocaleMiddleware, translations=runtime.translations,
+                       default_locale=settings.default_locale)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key or secrets.token_urlsafe(32),
@@ -96,14 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _warm_store(settings: Settings) -> None:
-    from citygrowth.logging_setup import get_logger
-    from citygrowth.observatory.store import ObservationStore
-
+def _warm_store(runtime: Runtime) -> None:
     try:
-        ObservationStore(settings).summary()
+        ObservationStore(runtime.settings).summary()
     except Exception:  # a broken store shows on its own pages; start-up must go on
-        get_logger(__name__).exception("could not warm the observation store")
+        log.exception("could not warm the observation store")
     settle_startup_objects()  # what the store loaded (ibis, DuckDB, pandas) is here to stay
 
 
@@ -114,8 +108,6 @@ def settle_startup_objects() -> None:
     while every request in flight waits: under a burst of reports that was the p99 latency
     (~200 ms instead of ~70 ms in ``bench.intake``). Not done under ``env=test``, where one
     process makes many apps whose objects must stay collectable."""
-    import gc
-
     gc.collect()
     gc.freeze()
 
@@ -125,20 +117,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the in-process scheduler (when enabled) and, outside tests, warm the observation
     store's in-memory view in the background so the first dashboard is fast; dispose of the
     engine on shutdown."""
-    import asyncio
-
-    from citygrowth.scheduler import Scheduler
-
-    settings: Settings = app.state.settings
-    scheduler = Scheduler(app) if settings.scheduler_enabled else None
+    runtime: Runtime = app.state.runtime
+    scheduler = Scheduler(runtime) if runtime.settings.scheduler_enabled else None
     if scheduler:
         scheduler.start()
-    if settings.env != "test":
+    if runtime.settings.env != "test":
         settle_startup_objects()
-        app.state.warmup = asyncio.create_task(asyncio.to_thread(_warm_store, settings))
+        app.state.warmup = asyncio.create_task(asyncio.to_thread(_warm_store, runtime))
     try:
         yield
     finally:
         if scheduler:
             await scheduler.stop()
-        app.state.engine.dispose()
+        runtime.dispose()

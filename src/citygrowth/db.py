@@ -16,11 +16,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pluggy
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from citygrowth.plugins import build_plugin_manager
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -163,13 +169,13 @@ class SQLiteInsert:
 
 _MISSING = object()
 
-def migration_dirs() -> list[Path]:
-    """Every folder of Alembic revisions: each domain's, then each plugin's."""
-    from citygrowth.plugins import get_plugin_manager
-
+def migration_dirs(plugins: pluggy.PluginManager | None = None) -> list[Path]:
+    """Every folder of Alembic revisions: each domain's, then each plugin's (``plugins``: the
+    runtime's manager; by default the built-ins and installed plugins)."""
     root = Path(__file__).parent
     dirs = sorted(p for p in root.glob("*/migrations") if p.is_dir())
-    for extra in get_plugin_manager().hook.citygrowth_migration_dirs():
+    pm = plugins or build_plugin_manager()
+    for extra in pm.hook.citygrowth_migration_dirs():
         dirs.extend(Path(d) for d in extra)
     seen: list[Path] = []
     for d in dirs:
@@ -178,27 +184,22 @@ def migration_dirs() -> list[Path]:
     return seen
 
 
-def alembic_config(url: str) -> Any:
-    from alembic.config import Config
-
+def alembic_config(url: str, plugins: pluggy.PluginManager | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations_env"))
-    cfg.set_main_option("version_locations", " ".join(str(d) for d in migration_dirs()))
+    cfg.set_main_option("version_locations",
+                        " ".join(str(d) for d in migration_dirs(plugins)))
     cfg.set_main_option("path_separator", "space")
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
-def upgrade(url: str) -> None:
+def upgrade(url: str, plugins: pluggy.PluginManager | None = None) -> None:
     """Bring the database at ``url`` to the newest revision of every branch."""
-    from alembic import command
-
-    command.upgrade(alembic_config(url), "heads")
+    command.upgrade(alembic_config(url, plugins), "heads")
 
 
 def current_heads(url: str) -> set[str]:
-    from alembic.runtime.migration import MigrationContext
-
     engine = make_engine(url)
     try:
         with engine.connect() as conn:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from citygrowth.i18n import translate
+
 
 class _Keep(dict[str, Any]):
     """Leaves an unknown ``{field}`` of a message as it is instead of failing."""
@@ -46,8 +48,6 @@ class Problem:
     value: Any = None
 
     def render(self, locale: str | None = None) -> dict[str, Any]:
-        from citygrowth.i18n import translate
-
         out = {k: v for k, v in asdict(self).items() if v is not None and k != "params"}
         out["message"] = fill(translate(self.message, locale), self.params)
         if "value" in out and not isinstance(out["value"], (str, int, float, bool)):
@@ -86,8 +86,6 @@ class CityGrowthError(Exception):
         super().__init__(fill(self.message, params))
 
     def render_message(self, locale: str | None = None) -> str:
-        from citygrowth.i18n import translate
-
         return fill(translate(self.message, locale), self.params)
 
     def to_dict(self, locale: str | None = None) -> dict[str, Any]:

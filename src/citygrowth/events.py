@@ -4,16 +4,17 @@
 ``citygrowth_event`` hook and to every subscriber queue (one per open SSE connection). Topics
 in use: ``observations.loaded``, ``index.computed``, ``case.changed``, ``target.changed``.
 
-One bus lives on each app (``app.state.bus``); services reach it through the function
-``publish`` given the bus, never through a global. Across several web worker processes each has
-its own bus; deployments with more than one worker run one SSE worker or put a broker behind
-``citygrowth_event`` (see docs/operating.md).
+One bus lives on each runtime (``runtime.bus``); services are given it, never reach a
+global. Across several web worker processes each has its own bus; deployments with more than
+one worker run one SSE worker or put a broker behind ``citygrowth_event`` (see
+docs/operating.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,11 @@ class Event:
 
 
 class EventBus:
-    def __init__(self) -> None:
+    """Subscribers' queues plus ``on_publish`` (the runtime hands every event to the plugins'
+    ``citygrowth_event`` hook through it)."""
+
+    def __init__(self, on_publish: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+        self._on_publish = on_publish
         self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = []
         self._lock = threading.Lock()
         self.recent: list[Event] = []
@@ -44,8 +49,6 @@ class EventBus:
             self._subscribers = [(lp, q) for lp, q in self._subscribers if q is not queue]
 
     def publish(self, topic: str, payload: dict[str, Any]) -> Event:
-        from citygrowth.plugins import get_plugin_manager
-
         event = Event(topic, payload)
         with self._lock:
             self.recent = [*self.recent[-99:], event]
@@ -55,7 +58,8 @@ class EventBus:
                 loop.call_soon_threadsafe(_offer, queue, event)
             except RuntimeError:  # loop closed: the connection is gone
                 self.unsubscribe(queue)
-        get_plugin_manager().hook.citygrowth_event(topic=topic, payload=payload)
+        if self._on_publish is not None:
+            self._on_publish(topic, payload)
         return event
 
 

@@ -2,9 +2,10 @@
 
 Source strings are written in English and wrapped in ``_()`` (or ``N_()`` where they must be
 translated later). Each domain package keeps its own catalog at ``<package>/locale/zh_CN.po``;
-plugins add theirs through the ``citygrowth_locale_dirs`` hook. All catalogs are read with Babel
-and merged once per process. The current language is a context variable set per request (by
-the web middleware) or per command (by the CLI); zh_CN is the default.
+plugins add theirs through the ``citygrowth_locale_dirs`` hook. Each runtime merges the catalogs
+it has (``runtime.translations``, read with Babel on first use). The current language — a
+locale and the runtime's catalogs — is a context variable set per request (by the web
+middleware), per command (by the CLI) and per job (by the scheduler); zh_CN is the default.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,9 +21,42 @@ from babel.messages.pofile import read_po
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("citygrowth_locale", default="")
-_default: list[str] = [DEFAULT_LOCALE]
-_extra_dirs: list[Path] = []
+
+
+class Translations:
+    """The zh_CN catalog of one runtime: every built-in domain's ``locale/zh_CN.po`` and the
+    folders its plugins add (``citygrowth_locale_dirs``), read on first use."""
+
+    def __init__(self, extra_dirs: tuple[Path, ...] = ()) -> None:
+        self.extra_dirs = extra_dirs
+        self._catalog: dict[str, str] | None = None
+
+    def files(self) -> list[Path]:
+        files = catalog_files()
+        files += [d / "zh_CN.po" for d in self.extra_dirs if (d / "zh_CN.po").exists()]
+        return files
+
+    @property
+    def catalog(self) -> dict[str, str]:
+        """msgid → zh_CN text."""
+        if self._catalog is None:
+            merged = dict(_builtin_catalog())
+            for path in self.files()[len(catalog_files()):]:
+                merged.update(_read_po(path))
+            self._catalog = merged
+        return self._catalog
+
+
+@dataclass(frozen=True)
+class Language:
+    """What ``_()`` translates into: a locale and the catalog of the runtime in force."""
+
+    locale: str
+    translations: Translations
+
+
+_current: contextvars.ContextVar[Language | None] = contextvars.ContextVar(
+    "citygrowth_language", default=None)
 
 
 def normalise_locale(value: str | None) -> str | None:
@@ -36,54 +71,72 @@ def normalise_locale(value: str | None) -> str | None:
     return None
 
 
-def set_default_locale(locale: str) -> None:
-    _default[0] = normalise_locale(locale) or DEFAULT_LOCALE
-
-
 def get_locale() -> str:
-    return _current.get() or _default[0]
+    lang = _current.get()
+    return lang.locale if lang else DEFAULT_LOCALE
 
 
-def set_locale(locale: str | None) -> contextvars.Token[str]:
-    return _current.set(normalise_locale(locale) or _default[0])
+def current_translations() -> Translations:
+    lang = _current.get()
+    return lang.translations if lang else builtin_translations()
+
+
+def set_locale(locale: str | None,
+               translations: Translations | None = None) -> contextvars.Token[Language | None]:
+    """Translate into ``locale`` (with ``translations``, else those in force) from now on in
+    this context (a request, a command, a job); undo with ``reset_locale(token)``."""
+    lang = Language(normalise_locale(locale) or get_locale(),
+                    translations or current_translations())
+    return _current.set(lang)
+
+
+def reset_locale(token: contextvars.Token[Language | None]) -> None:
+    _current.reset(token)
 
 
 @contextmanager
-def locale_context(locale: str | None) -> Iterator[None]:
-    token = set_locale(locale)
+def locale_context(locale: str | None,
+                   translations: Translations | None = None) -> Iterator[None]:
+    token = set_locale(locale, translations)
     try:
         yield
     finally:
         _current.reset(token)
 
 
-def add_catalog_dir(path: Path) -> None:
-    """Register a folder holding ``zh_CN.po`` (used by plugins); clears the cache."""
-    if path not in _extra_dirs:
-        _extra_dirs.append(path)
-        catalog.cache_clear()
-
-
 def catalog_files() -> list[Path]:
-    root = Path(__file__).parent
-    files = sorted(root.glob("**/locale/zh_CN.po"))
-    files += [d / "zh_CN.po" for d in _extra_dirs if (d / "zh_CN.po").exists()]
-    return files
+    """The built-in domains' catalog files."""
+    return sorted(Path(__file__).parent.glob("**/locale/zh_CN.po"))
+
+
+def _read_po(path: Path) -> dict[str, str]:
+    with path.open("rb") as fh:
+        cat = read_po(fh, locale="zh_CN")
+    out: dict[str, str] = {}
+    for msg in cat:
+        if msg.id and msg.string and not msg.fuzzy:
+            key = msg.id if isinstance(msg.id, str) else msg.id[0]
+            out[key] = msg.string if isinstance(msg.string, str) else msg.string[0]
+    return out
 
 
 @lru_cache(maxsize=1)
-def catalog() -> dict[str, str]:
-    """msgid → zh_CN text, merged from every catalog file."""
+def _builtin_catalog() -> dict[str, str]:
     merged: dict[str, str] = {}
     for path in catalog_files():
-        with path.open("rb") as fh:
-            cat = read_po(fh, locale="zh_CN")
-        for msg in cat:
-            if msg.id and msg.string and not msg.fuzzy:
-                key = msg.id if isinstance(msg.id, str) else msg.id[0]
-                val = msg.string if isinstance(msg.string, str) else msg.string[0]
-                merged[key] = val
+        merged.update(_read_po(path))
     return merged
+
+
+@lru_cache(maxsize=1)
+def builtin_translations() -> Translations:
+    """The built-in catalogs only (what a context with no runtime in force translates with)."""
+    return Translations()
+
+
+def catalog() -> dict[str, str]:
+    """msgid → zh_CN text of the translations in force."""
+    return current_translations().catalog
 
 
 def translate(message: str, locale: str | None = None) -> str:

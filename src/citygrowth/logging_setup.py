@@ -8,7 +8,7 @@ import sys
 import structlog
 
 
-def configure_logging(level: str = "INFO", json: bool = False) -> None:
+def setup_logging(level: str = "INFO", json: bool = False) -> None:
     processors: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,11 @@ import pluggy
 if TYPE_CHECKING:
     import click
     from fastapi import APIRouter
+    from sqlalchemy.orm import Session
+    from starlette.types import ASGIApp
+
+    from citygrowth.auth.actor import Actor
+    from citygrowth.runtime import Runtime
 
 
 hookspec = pluggy.HookspecMarker("citygrowth")
@@ -59,18 +63,31 @@ class DemoStep:
     """One step of ``citygrowth demo``: runs after the steps named in ``after``; idempotent."""
 
     name: str
-    run: Callable[..., Any]
+    run: Callable[[Runtime, Actor], object]
     after: tuple[str, ...] = ()
     description: str = ""
 
 
 @dataclass(frozen=True)
 class ScheduledJob:
-    """A job the in-process scheduler runs every ``every_seconds`` (also a CLI command)."""
+    """A job the scheduler runs every ``every_seconds`` (also a CLI command); ``run`` gets the
+    runtime."""
 
     name: str
     every_seconds: int
-    run: Callable[..., Any]
+    run: Callable[[Runtime], object]
+
+
+@dataclass(frozen=True)
+class AcceptedLoad:
+    """A load that passed validation, its batch written and not yet committed (what the
+    ``citygrowth_load_accepted`` hook is shown)."""
+
+    load_id: str
+    batch: Path
+    rows: int
+    illustrative: bool
+    dataset: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +108,7 @@ class HookSpecs:
     """Every hook citygrowth calls. Each returns contributions; pluggy collects them in lists."""
 
     @hookspec
-    def citygrowth_routers(self) -> Sequence[APIRouter]:
+    def citygrowth_routers(self, runtime: Runtime) -> Sequence[APIRouter]:
         """FastAPI routers (pages and JSON API) to mount on the app."""
         raise AssertionError  # pragma: no cover - hookspec
 
@@ -106,57 +123,72 @@ class HookSpecs:
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_template_dirs(self) -> Sequence[str]:
+    def citygrowth_template_dirs(self, runtime: Runtime) -> Sequence[str]:
         """Folders of Jinja2 templates, searched after the built-in ones."""
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_locale_dirs(self) -> Sequence[str]:
+    def citygrowth_locale_dirs(self, runtime: Runtime) -> Sequence[str]:
         """Folders holding a ``zh_CN.po`` catalog for one's own strings."""
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_nav_items(self) -> Sequence[NavItem]:
+    def citygrowth_nav_items(self, runtime: Runtime) -> Sequence[NavItem]:
         """Entries for the main navigation."""
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_permissions(self) -> dict[str, Sequence[str]]:
+    def citygrowth_permissions(self, runtime: Runtime) -> dict[str, Sequence[str]]:
         """Permissions granted per role, e.g. ``{"street_commander": ["case.dispatch"]}``."""
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_indicator_frameworks(self) -> Sequence[Path]:
+    def citygrowth_indicator_frameworks(self, runtime: Runtime) -> Sequence[Path]:
         """Indicator framework files (YAML) to offer besides the default City Growth Index."""
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_data_readers(self) -> dict[str, Callable[..., Any]]:
+    def citygrowth_data_readers(self, runtime: Runtime) -> dict[str, Callable[..., Any]]:
         """Readers of uploaded data by file extension (``".csv"`` → callable)."""
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_case_categories(self) -> Sequence[CaseCategorySpec]:
+    def citygrowth_case_categories(self, runtime: Runtime) -> Sequence[CaseCategorySpec]:
         """Case categories (大类/小类) to add to the governance taxonomy."""
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_dispatch_channels(self) -> dict[str, Callable[..., Any]]:
+    def citygrowth_dispatch_channels(self, runtime: Runtime) -> dict[str, Callable[..., Any]]:
         """Channels that deliver a dispatched case (e.g. SMS gateway, a department's system)."""
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_demo_steps(self) -> Sequence[DemoStep]:
+    def citygrowth_demo_steps(self, runtime: Runtime) -> Sequence[DemoStep]:
         """Steps of ``citygrowth demo`` that load one's demo data."""
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_scheduled_jobs(self) -> Sequence[ScheduledJob]:
+    def citygrowth_scheduled_jobs(self, runtime: Runtime) -> Sequence[ScheduledJob]:
         """Jobs for the in-process scheduler."""
         raise AssertionError  # pragma: no cover
 
     @hookspec
-    def citygrowth_event(self, topic: str, payload: dict[str, Any]) -> None:
+    def citygrowth_fast_paths(self, runtime: Runtime) -> Sequence[Callable[[ASGIApp], ASGIApp]]:
+        """ASGI wrappers that serve one hot request ahead of the whole middleware stack and
+        hand every other request to it (the case intake's fast path is one)."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_load_accepted(self, runtime: Runtime, session: Session,
+                                 load: AcceptedLoad) -> Sequence[dict[str, Any]]:
+        """Called inside an accepted load's transaction, after its batch is written and before
+        it commits: plausibility checks of the new rows. Returns warnings (JSON-able dicts,
+        kept with the load's answer) for the loader to accept or send back; raising stops the
+        load."""
+        raise AssertionError  # pragma: no cover
+
+    @hookspec
+    def citygrowth_event(self, runtime: Runtime, topic: str, payload: dict[str, Any]) -> None:
         """Called for every event published on the bus (``observations.loaded``,
         ``case.changed`` …)."""
         raise AssertionError  # pragma: no cover
@@ -178,30 +210,6 @@ def build_plugin_manager(
     if entry_points:
         pm.load_setuptools_entrypoints("citygrowth")
     return pm
-
-
-@lru_cache(maxsize=8)
-def _cached(extra: tuple[str, ...]) -> pluggy.PluginManager:
-    return build_plugin_manager(extra)
-
-
-_configured: list[tuple[str, ...]] = [()]
-
-
-def configure_plugins(extra: Sequence[str]) -> None:
-    """Make ``get_plugin_manager()`` include these modules (the ``plugins`` setting).
-
-    ``create_app`` and the CLI call it, so that every hook consumer (permissions, readers,
-    case categories, migrations …) sees the plugins named in the settings, not only those
-    installed with an entry point.
-    """
-    _configured[0] = tuple(extra)
-
-
-def get_plugin_manager(extra: Sequence[str] | None = None) -> pluggy.PluginManager:
-    """The process-wide plugin manager (built-ins, entry points and ``extra`` modules; when
-    ``extra`` is not given, the modules of the ``plugins`` setting in force)."""
-    return _cached(tuple(extra) if extra is not None else _configured[0])
 
 
 def collect_list(results: Sequence[Sequence[Any] | None]) -> list[Any]:

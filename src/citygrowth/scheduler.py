@@ -1,7 +1,7 @@
 """The in-process scheduler: runs every plugin's ``ScheduledJob`` on its interval.
 
-Each job gets the app's sessionmaker, settings and bus, runs in a worker thread so it never
-blocks requests, and logs (never raises) its failures. The same work is reachable as CLI
+Each job gets the runtime, runs in a worker thread (in the district's default language) so it
+never blocks requests, and logs (never raises) its failures. The same work is reachable as CLI
 commands for deployments that prefer cron (``scheduler_enabled=false``).
 """
 
@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
+from citygrowth.i18n import locale_context
 from citygrowth.logging_setup import get_logger
 from citygrowth.plugins import ScheduledJob, collect_list
+from citygrowth.runtime import Runtime
 
 log = get_logger(__name__)
 
 
 class Scheduler:
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
         self.jobs: list[ScheduledJob] = collect_list(
-            app.state.plugins.hook.citygrowth_scheduled_jobs()
+            runtime.plugins.hook.citygrowth_scheduled_jobs(runtime=runtime)
         )
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -29,16 +30,15 @@ class Scheduler:
         for job in self.jobs:
             self._tasks.append(asyncio.create_task(self._loop(job)))
 
+    def run_job(self, job: ScheduledJob) -> object:
+        with locale_context(self.runtime.settings.default_locale, self.runtime.translations):
+            return job.run(self.runtime)
+
     async def _loop(self, job: ScheduledJob) -> None:
         while True:
             await asyncio.sleep(job.every_seconds)
             try:
-                await asyncio.to_thread(
-                    job.run,
-                    sessionmaker=self.app.state.sessionmaker,
-                    settings=self.app.state.settings,
-                    bus=self.app.state.bus,
-                )
+                await asyncio.to_thread(self.run_job, job)
             except Exception:  # a failing job must not stop the others
                 log.exception("scheduled job failed", job=job.name)
 

@@ -7,6 +7,7 @@ Values come from the environment with the ``CITYGROWTH_`` prefix, or from a ``.e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -103,6 +104,59 @@ class Settings(BaseSettings):
         "packages that declare the `citygrowth` entry point. JSON list in the environment.",
     )
 
+    # --- governance: the case workflow (CITYGROWTH_CASES_*) --------------------------------
+    cases_work_periods: str = Field(
+        default="08:30-12:00,13:30-17:30",
+        description="Working periods of a working day (local time, in `timezone`), comma "
+        "separated. Case deadlines count working time inside them.",
+    )
+    cases_default_time_limit_hours: float = Field(
+        default=16.0, gt=0, description="Handling limit (working hours) when a category has none."
+    )
+    cases_warn_fraction: float = Field(
+        default=0.2, gt=0, lt=1,
+        description="Warn when this share of a case's handling limit remains.",
+    )
+    cases_nearby_metres: float = Field(
+        default=50.0, gt=0, description="Radius of the duplicate suggestion, in metres."
+    )
+    cases_retry_window_seconds: int = Field(
+        default=600, ge=0,
+        description="An identical report from the same device within this window is the same "
+        "report (Open311 clients that retry without an idempotency key).",
+    )
+    cases_escalate_every_seconds: int = Field(
+        default=900, ge=30, description="How often the scheduler escalates overdue cases."
+    )
+    cases_evaluate_every_seconds: int = Field(
+        default=86400, ge=60,
+        description="How often the scheduler writes this and last month's evaluation.",
+    )
+    cases_group_commit_ms: float = Field(
+        default=2.0, ge=0,
+        description="Longest wait of the intake writer to gather reports into one commit.",
+    )
+    cases_fast_path: bool = Field(
+        default=True,
+        description="Serve POST /api/cases ahead of FastAPI's routing (the intake fast path);"
+        " false lets the FastAPI route serve every report.",
+    )
+
+    @property
+    def cases(self) -> CaseSettings:
+        """The governance settings as one object (``runtime.cases``)."""
+        return CaseSettings(
+            work_periods=self.cases_work_periods,
+            default_time_limit_hours=self.cases_default_time_limit_hours,
+            warn_fraction=self.cases_warn_fraction,
+            nearby_metres=self.cases_nearby_metres,
+            retry_window_seconds=self.cases_retry_window_seconds,
+            escalate_every_seconds=self.cases_escalate_every_seconds,
+            evaluate_every_seconds=self.cases_evaluate_every_seconds,
+            group_commit_ms=self.cases_group_commit_ms,
+            fast_path=self.cases_fast_path,
+        )
+
     @property
     def resolved_database_url(self) -> str:
         """The operational store's URL, defaulting to SQLite under ``data_dir``."""
@@ -114,3 +168,19 @@ class Settings(BaseSettings):
         """Create the data folder and its standard sub-folders."""
         for sub in ("", "observations", "uploads", "results", "exports"):
             (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class CaseSettings:
+    """The case workflow's settings (``Settings.cases``): working periods, warnings, the
+    duplicate radius, the retry window, job intervals and the intake writer's batching."""
+
+    work_periods: str
+    default_time_limit_hours: float
+    warn_fraction: float
+    nearby_metres: float
+    retry_window_seconds: int
+    escalate_every_seconds: int
+    evaluate_every_seconds: int
+    group_commit_ms: float
+    fast_path: bool

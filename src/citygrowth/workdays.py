@@ -19,8 +19,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-
-DEFAULT_TZ = "Asia/Shanghai"
+from chinese_calendar.constants import holidays
 
 
 @lru_cache(maxsize=4096)
@@ -35,13 +34,11 @@ def is_workday(day: dt.date) -> bool:
 @lru_cache(maxsize=1)
 def calendar_years() -> tuple[int, int]:
     """First and last year whose statutory holidays the installed calendar knows."""
-    from chinese_calendar.constants import holidays
-
     years = sorted({d.year for d in holidays})
     return years[0], years[-1]
 
 
-def local_date(moment: dt.datetime, tz: str = DEFAULT_TZ) -> dt.date:
+def local_date(moment: dt.datetime, tz: str) -> dt.date:
     """The calendar date of an aware UTC moment in the time zone deadlines are counted in."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime given; times are aware UTC")
@@ -60,7 +57,7 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
 
 
 def working_days_elapsed(
-    submitted_at: dt.datetime, done_at: dt.datetime, tz: str = DEFAULT_TZ
+    submitted_at: dt.datetime, done_at: dt.datetime, tz: str
 ) -> int:
     """Working days from a submission to its approval, both aware UTC moments."""
     return working_days_between(local_date(submitted_at, tz), local_date(done_at, tz))

@@ -4,43 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from citygrowth.accountability import plugin as acc_plugin
-from citygrowth.accountability.common import today_local
 from citygrowth.accountability.demo import seed_demo
 from citygrowth.accountability.schemas import TargetIn
 from citygrowth.accountability.targets import create_target
 from citygrowth.auth.actor import system_actor
 from citygrowth.auth.identity import new_api_key
 from citygrowth.auth.models import RoleGrant, User
-from citygrowth.auth.permissions import permission_table
 from citygrowth.db import make_engine, make_sessionmaker
-from citygrowth.plugins import get_plugin_manager
-from tests.factories import DISTRICT, make_areas, make_department
-
-NAME = "citygrowth.accountability.plugin"
-
-
-@pytest.fixture(autouse=True)
-def accountability_registered() -> Iterator[None]:
-    """Make sure the domain's hooks (permissions, routes …) are registered for each test."""
-    pm = get_plugin_manager()
-    added = pm.get_plugin(NAME) is None
-    if added:
-        pm.register(acc_plugin, name=NAME)
-    permission_table.cache_clear()
-    yield
-    if added:
-        pm.unregister(name=NAME)
-    permission_table.cache_clear()
-
+from tests.factories import DISTRICT, local_today, make_areas, make_department
 
 DEPTS = (("education", "教体局"), ("housing", "住建局"), ("urban", "城管局"), ("health", "卫健局"),
          ("science", "科技局"), ("industry", "经信局"), ("invest", "投资促进局"),
@@ -90,7 +69,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory,
     engine = make_engine(f"sqlite:///{path}")
     with make_sessionmaker(engine)() as s:
         setup_district(s)
-        seed_demo(s, system_actor("demo"), DISTRICT, today_local())
+        seed_demo(s, system_actor("demo"), DISTRICT, local_today(), ZoneInfo("Asia/Shanghai"))
         keys = {n: {"X-API-Key": _user(s, n, *v)} for n, v in USERS.items()}
         s.commit()
     with engine.connect() as c:

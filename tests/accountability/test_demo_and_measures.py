@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citygrowth.accountability import approvals, projects, targets
-from citygrowth.accountability.common import today_local
 from citygrowth.accountability.demo import seed_demo
 from citygrowth.accountability.measures import build_measures, publish_measures
 from citygrowth.accountability.models import Lead, Project
 from citygrowth.auth.actor import system_actor
-from citygrowth.db import make_engine, make_sessionmaker
-from citygrowth.events import EventBus
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 from tests.accountability.conftest import school_target, setup_district
 from tests.conftest import needs
 from tests.factories import DISTRICT, STREET_A, STREET_B
 
 TODAY = dt.date(2026, 11, 26)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_demo_totals_story_and_measures(session: Session) -> None:
     setup_district(session)
-    result = seed_demo(session, system_actor("demo"), DISTRICT, TODAY)
+    result = seed_demo(session, system_actor("demo"), DISTRICT, TODAY, SHANGHAI)
     assert result["projects"] == 119
     # 119 projects, exactly 1530 亿元, the three leading industries the largest
     assert session.scalar(select(func.sum(Project.total_wan))) == 1530 * 10_000
@@ -37,7 +36,7 @@ def test_demo_totals_story_and_measures(session: Session) -> None:
         {"blue_economy", "sci_tech", "big_data"}
     assert {p.area_code for p in session.scalars(select(Project))} == {STREET_A, STREET_B}
     # approvals: ~20 working days in 2019, 1 since 2025, nearly 100 this year, one overdue
-    stats = approvals.approval_stats(session, system_actor(), TODAY)
+    stats = approvals.approval_stats(session, system_actor(), TODAY, "Asia/Shanghai")
     by_year = {y["year"]: y for y in stats["by_year"]}
     assert 18 <= by_year[2019]["median_days"] <= 22
     assert by_year[2025]["median_days"] == 1 and by_year[2026]["median_days"] == 1
@@ -52,7 +51,7 @@ def test_demo_totals_story_and_measures(session: Session) -> None:
     assert {x.source_department_code for x in session.scalars(select(Lead))} == \
         {"science", "industry", "invest"}
     # the measures
-    frame = build_measures(session, DISTRICT, TODAY)
+    frame = build_measures(session, DISTRICT, TODAY, "Asia/Shanghai")
     assert set(frame["indicator"]) == {"GOV_APPROVAL_DAYS", "GOV_TARGETS_ON_TRACK",
                                        "ECO_KEY_PROJECT_INVEST", "IND_INVEST_LEADS_LANDED"}
     assert frame["period"].max() == "2026-11"
@@ -62,7 +61,8 @@ def test_demo_totals_story_and_measures(session: Session) -> None:
     streets = set(frame[frame.indicator == "ECO_KEY_PROJECT_INVEST"].area_code)
     assert streets == {DISTRICT, STREET_A, STREET_B}
     # a second run changes nothing
-    assert seed_demo(session, system_actor("demo"), DISTRICT, TODAY) == {"created": False}
+    assert seed_demo(session, system_actor("demo"), DISTRICT, TODAY, SHANGHAI) == \
+        {"created": False}
     assert session.scalar(select(func.count()).select_from(Project)) == 119
 
 
@@ -75,18 +75,15 @@ def sqlite_url(seeded_sqlite_url: str) -> str:
 # ibis 12 calls DuckDB and pandas APIs that they deprecate (third-party warnings, not ours)
 @pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
 @pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
-def test_measures_arrive_in_the_observation_store(settings: Settings) -> None:
+def test_measures_arrive_in_the_observation_store(runtime: Runtime) -> None:
+    settings = runtime.settings
     needs("observation store", importlib.util.find_spec("citygrowth.observatory.store")
           is not None and importlib.util.find_spec("citygrowth.ingest.service") is not None)
     from citygrowth.observatory.store import ObservationStore
 
-    engine = make_engine(settings.resolved_database_url)
-    factory = make_sessionmaker(engine)
-    bus = EventBus()
-    with factory() as s:
-        counts = publish_measures(s, settings, system_actor(), bus, today_local())
-        s.commit()
-    engine.dispose()
+    bus = runtime.bus
+    with runtime.session() as s:
+        counts = publish_measures(s, runtime, system_actor(), runtime.today())
     assert all(n > 0 for n in counts.values())
     got = ObservationStore(settings).query(indicators=["GOV_APPROVAL_DAYS",
                                                        "ECO_KEY_PROJECT_INVEST"])
@@ -98,19 +95,15 @@ def test_measures_arrive_in_the_observation_store(settings: Settings) -> None:
     assert [e.topic for e in bus.recent] == ["observations.loaded"]
 
 
-def test_reminder_job_announces_milestones_on_the_bus(settings: Settings) -> None:
+def test_reminder_job_announces_milestones_on_the_bus(runtime: Runtime) -> None:
     from citygrowth.accountability.jobs import reminders_job
 
-    engine = make_engine(settings.resolved_database_url)
-    factory = make_sessionmaker(engine)
-    with factory() as s:
-        soon = today_local() + dt.timedelta(days=3)
+    with runtime.session() as s:
+        soon = runtime.today() + dt.timedelta(days=3)
         school_target(s, code="T-SOON", deadline=soon + dt.timedelta(days=400),
                       milestones=[{"due_date": soon, "planned_value": 12, "title_zh": "节点"}])
-        s.commit()
-    bus = EventBus()
-    by_dept = reminders_job(factory, settings, bus)
-    engine.dispose()
+    bus = runtime.bus
+    by_dept = reminders_job(runtime)
     assert by_dept["housing"][0]["target_code"] in {m["target_code"] for m in by_dept["education"]}
     payload = next(e.payload for e in bus.recent if e.payload["code"] == "T-SOON")
     assert bus.recent[0].topic == "target.changed" and payload["kind"] == "milestone.reminder"

@@ -118,7 +118,8 @@ def test_projects_import_all_or_nothing(sqlite_session: Session) -> None:
 def test_export_round_trips_through_import(sqlite_session: Session) -> None:
     setup_district(sqlite_session)
     excel.import_targets(sqlite_session, system_actor(), workbook(GOOD), "t.xlsx")
-    body = tables.export_xlsx(sqlite_session, system_actor(), "targets", dt.date(2026, 6, 1))
+    body = tables.export_xlsx(sqlite_session, system_actor(), "targets", dt.date(2026, 6, 1),
+                              "Asia/Shanghai")
     ws = load_workbook(io.BytesIO(body)).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:3] == ("code", "name_zh", "name_en") and rows[1][0] == "T-PARK"
@@ -128,7 +129,8 @@ def test_export_round_trips_through_import(sqlite_session: Session) -> None:
 def test_reimport_keeps_milestones_the_sheet_does_not_carry(sqlite_session: Session) -> None:
     setup_district(sqlite_session)
     t = school_target(sqlite_session)
-    body = tables.export_xlsx(sqlite_session, system_actor(), "targets", dt.date(2026, 6, 1))
+    body = tables.export_xlsx(sqlite_session, system_actor(), "targets", dt.date(2026, 6, 1),
+                              "Asia/Shanghai")
     excel.import_targets(sqlite_session, system_actor(), body, "t.xlsx")
     sqlite_session.refresh(t)
     assert [m.title_zh for m in t.milestones] == ["年度节点"] and t.co_owner_codes == ["housing"]

@@ -21,6 +21,8 @@ from tests.factories import STREET_A
 
 SH = ZoneInfo("Asia/Shanghai")
 
+SHANGHAI = "Asia/Shanghai"
+
 
 def at(y: int, m: int, d: int, h: int = 10) -> dt.datetime:
     return dt.datetime(y, m, d, h, tzinfo=SH).astimezone(dt.UTC)
@@ -53,7 +55,7 @@ def test_dates_are_taken_in_shanghai_not_utc() -> None:
     submitted = at(2025, 9, 30)
     approved = dt.datetime(2025, 10, 9, 0, 30, tzinfo=SH)
     assert approved.astimezone(dt.UTC).date() == dt.date(2025, 10, 8)
-    assert working_days_elapsed(submitted, approved.astimezone(dt.UTC)) == 1
+    assert working_days_elapsed(submitted, approved.astimezone(dt.UTC), SHANGHAI) == 1
 
 
 def test_recorded_approval_over_golden_week(session: Session) -> None:
@@ -63,8 +65,8 @@ def test_recorded_approval_over_golden_week(session: Session) -> None:
         submitted_at=at(2025, 9, 30, 9), approved_at=at(2025, 10, 9, 16), limit_days=1,
         steps=[{"name_zh": "受理", "department_code": "ndrc", "started_at": at(2025, 9, 30, 9),
                 "finished_at": at(2025, 9, 30, 11)}]))
-    assert approvals.working_days(item) == 1
-    stats = approvals.approval_stats(session, system_actor(), dt.date(2025, 12, 1))
+    assert approvals.working_days(item, SHANGHAI) == 1
+    stats = approvals.approval_stats(session, system_actor(), dt.date(2025, 12, 1), SHANGHAI)
     assert stats["by_month"] == [{"period": "2025-10", "count": 1, "mean_days": 1.0,
                                   "median_days": 1}]
 
@@ -74,7 +76,8 @@ def test_pending_item_beyond_its_limit_is_overdue(sqlite_session: Session) -> No
     approvals.record_approval(sqlite_session, system_actor(), ApprovalIn(
         code="AP-2", name_zh="待批项目", department_code="ndrc", area_code=STREET_A,
         submitted_at=at(2025, 9, 26), limit_days=2))
-    stats = lambda day: approvals.approval_stats(sqlite_session, system_actor(), day)  # noqa: E731
+    stats = lambda day: approvals.approval_stats(  # noqa: E731
+        sqlite_session, system_actor(), day, SHANGHAI)
     assert stats(dt.date(2025, 9, 29))["overdue"] == []  # 2 working days (28 Sep counts)
     assert [o["elapsed_days"] for o in stats(dt.date(2025, 9, 30))["overdue"]] == [3]
     # through Golden Week only 9 Oct is added: 28, 29, 30 Sep and 9 Oct

@@ -85,12 +85,12 @@ def test_a_street_out_of_line_with_its_neighbours() -> None:
 
 def test_the_demo_districts_clean_data_is_not_flagged_but_a_slip_in_it_is(
         sqlite_session) -> None:  # type: ignore[no-untyped-def]
-    from citygrowth.catalog.framework import load_framework
+    from citygrowth.catalog.framework import builtin_framework
     from citygrowth.observatory.demo import area_frame, generate
     from tests.factories import DISTRICT, make_areas
 
     areas = make_areas(sqlite_session)
-    fw = load_framework()
+    fw = builtin_framework()
     data = generate(area_frame(sqlite_session, DISTRICT), fw)
     data["period"] = data["period"].astype(str)
     new = data[data["period"].str.startswith("2026")].copy()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from citygrowth.analysis.anomaly import AnomalyWarning, check_batch
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 from tests.analysis import anomaly_reference as reference
 from tests.analysis.load_synth import CATALOG, COMMUNITIES, GRIDS, STREETS, areas, planted_load
 
@@ -150,7 +150,8 @@ def test_fast_checks_equal_the_reference_without_history_or_areas() -> None:
 
 
 def test_load_time_check_through_the_store_equals_the_reference(
-        sqlite_session: Session, settings: Settings) -> None:
+        sqlite_session: Session, runtime: Runtime) -> None:
+    settings = runtime.settings
     """Real loads into a temporary store; ``check_load_frame`` (history, siblings, catalog and
     areas read from the system) gives what the reference gives on the same history."""
     from sqlalchemy import insert
@@ -158,7 +159,7 @@ def test_load_time_check_through_the_store_equals_the_reference(
     from citygrowth.analysis.service import check_load_frame
     from citygrowth.areas.models import Area
     from citygrowth.auth.actor import system_actor
-    from citygrowth.catalog.framework import load_framework
+    from citygrowth.catalog.framework import builtin_framework
     from citygrowth.ingest.service import load_observations
 
     rows = [{**a, "name_zh": a["code"], "name_en": a["code"], "source": "test"}
@@ -174,14 +175,14 @@ def test_load_time_check_through_the_store_equals_the_reference(
                                round(level * (1 + 0.002 * i) * np.exp(rng.normal(0, .01)), 3)))
     df = pd.DataFrame(frames, columns=["indicator", "area_code", "period", "value"])
     hist, new = df[df.period < "2025-05"], df[df.period >= "2025-05"].copy()
-    load_observations(sqlite_session, settings, system_actor("t"), hist, source="test")
+    load_observations(sqlite_session, runtime, system_actor("t"), hist, source="test")
     sqlite_session.commit()
     new.loc[new.index[3], "value"] *= 10000
     new.loc[new.index[40], "value"] *= 1.5
     new.loc[new.index[10], "value"] = -5.0
-    got = check_load_frame(sqlite_session, settings, new)
+    got = check_load_frame(sqlite_session, runtime, new)
     history = reference.history_for(settings, new, None)
-    expected = reference.check_batch(new, history, load_framework("default"),
+    expected = reference.check_batch(new, history, builtin_framework(),
                                      sqlite_session.query(Area).all())
     assert [_full(w) for w in got] == [_full(w) for w in expected]
     assert {w.kind for w in got} >= {"unit_slip", "impossible"}

@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
+from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
 from tests.analysis.test_store_integration import _setup
 from tests.factories import DISTRICT
@@ -22,9 +23,10 @@ def run(settings: Settings, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_briefing_forecast_and_bad_month(sqlite_session: Session, settings: Settings,
+def test_briefing_forecast_and_bad_month(sqlite_session: Session, runtime: Runtime,
                                          tmp_path: Path) -> None:
-    _setup(sqlite_session, settings)
+    settings = runtime.settings
+    _setup(sqlite_session, runtime)
     out = tmp_path / "b.pdf"
     code, text = run(settings, "briefing", "--month", "2026-10", "--area", DISTRICT,
                      "--lang", "zh_CN", "--format", "pdf", "--out", str(out))

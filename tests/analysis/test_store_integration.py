@@ -17,7 +17,7 @@ from citygrowth.auth.identity import new_api_key
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.ingest.service import load_observations
 from citygrowth.observatory.store import ObservationStore
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 from tests.analysis.synth import months
 from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_user
 
@@ -39,15 +39,16 @@ def history(seed: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["indicator", "area_code", "period", "value"])
 
 
-def _setup(session: Session, settings: Settings) -> None:
+def _setup(session: Session, runtime: Runtime) -> None:
     make_areas(session)
-    load_observations(session, settings, SYS, history(), source="test")
+    load_observations(session, runtime, SYS, history(), source="test")
     session.commit()
 
 
-def test_briefing_figures_equal_the_store(sqlite_session: Session, settings: Settings) -> None:
-    _setup(sqlite_session, settings)
-    rec = make_briefing(sqlite_session, SYS, settings, DISTRICT, "2026-10", "en",
+def test_briefing_figures_equal_the_store(sqlite_session: Session, runtime: Runtime) -> None:
+    settings = runtime.settings
+    _setup(sqlite_session, runtime)
+    rec = make_briefing(sqlite_session, SYS, runtime, DISTRICT, "2026-10", "en",
                         formats=("json",))
     from citygrowth.analysis.briefing.service import briefing_json
 
@@ -73,25 +74,25 @@ def test_briefing_figures_equal_the_store(sqlite_session: Session, settings: Set
 
 
 def test_load_time_check_catches_a_unit_slip_and_keeps_clean_data(
-        sqlite_session: Session, settings: Settings) -> None:
-    _setup(sqlite_session, settings)
+        sqlite_session: Session, runtime: Runtime) -> None:
+    _setup(sqlite_session, runtime)
     clean = pd.DataFrame([("ECO_RETAIL_SALES", STREET_A, "2026-11", 36.0),
                           ("ECO_RETAIL_SALES", STREET_B, "2026-11", 36.5)],
                          columns=["indicator", "area_code", "period", "value"])
-    assert check_load_frame(sqlite_session, settings, clean) == []
+    assert check_load_frame(sqlite_session, runtime, clean) == []
     slipped = clean.assign(value=[36.0 * 10000, 36.5])
-    warnings = check_load_frame(sqlite_session, settings, slipped)
+    warnings = check_load_frame(sqlite_session, runtime, slipped)
     assert [(w.kind, w.area_code) for w in warnings] == [("unit_slip", STREET_A)]
 
 
 def test_anomalies_of_an_accepted_load_are_kept_and_decided(
-        sqlite_session: Session, settings: Settings) -> None:
-    _setup(sqlite_session, settings)
+        sqlite_session: Session, runtime: Runtime) -> None:
+    _setup(sqlite_session, runtime)
     spike = pd.DataFrame([("APP_PM25", DISTRICT, "2026-11", 90.0)],
                          columns=["indicator", "area_code", "period", "value"])
-    res = load_observations(sqlite_session, settings, SYS, spike, source="test")
+    res = load_observations(sqlite_session, runtime, SYS, spike, source="test")
     sqlite_session.commit()
-    rows = anomalies_for_load(sqlite_session, SYS, settings, res.load_id)
+    rows = anomalies_for_load(sqlite_session, SYS, runtime, res.load_id)
     assert [(r.kind, r.period) for r in rows] == [("jump", "2026-11")]
     from citygrowth.analysis.service import decide_anomaly
 
@@ -99,18 +100,19 @@ def test_anomalies_of_an_accepted_load_are_kept_and_decided(
     assert done.decision == "returned" and done.decided_by == "test"
 
 
-def test_forecast_from_the_store(sqlite_session: Session, settings: Settings) -> None:
-    _setup(sqlite_session, settings)
-    fc = forecast_for(sqlite_session, SYS, settings, "APP_PM25", DISTRICT, 3)
+def test_forecast_from_the_store(sqlite_session: Session, runtime: Runtime) -> None:
+    _setup(sqlite_session, runtime)
+    fc = forecast_for(sqlite_session, SYS, runtime, "APP_PM25", DISTRICT, 3)
     assert fc.periods == ["2026-11", "2026-12", "2027-01"]
     assert 28 < fc.mean[0] < 34 and fc.lower95[0] < fc.mean[0] < fc.upper95[0]
 
 
 @pytest.fixture
-def api(settings: Settings) -> dict[str, dict[str, str]]:
+def api(runtime: Runtime) -> dict[str, dict[str, str]]:
+    settings = runtime.settings
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine)() as s:
-        _setup(s, settings)
+        _setup(s, runtime)
         admin, _a = make_user(s, "analyst1", ("analyst", DISTRICT))
         street, _b = make_user(s, "streetb", ("street_commander", STREET_B))
         keys = {"analyst": new_api_key(s, admin, "t"), "street": new_api_key(s, street, "t")}

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from citygrowth.areas.models import Area
 from citygrowth.cli.main import main
 from citygrowth.db import make_engine, make_sessionmaker
-from citygrowth.i18n import set_default_locale
 from tests.factories import make_areas
 
 DATA = Path(__file__).parent.parent / "data" / "areas"
@@ -33,7 +32,6 @@ def run(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # ty
         return runner.invoke(main, ["--lang", "en", "areas", *args], catch_exceptions=False)
 
     yield invoke
-    set_default_locale("zh_CN")  # --lang sets the process default; restore it
 
 
 def test_every_command_has_help_with_an_example() -> None:
@@ -84,25 +82,21 @@ def test_bad_import_is_a_clean_message(run, tmp_path: Path, sqlite_url: str) -> 
     engine.dispose()
 
 
-
 def test_demo_step_runs_through_citygrowth_demo_and_is_idempotent(
         sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CITYGROWTH_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("CITYGROWTH_DATA_DIR", str(tmp_path / "var"))
     runner = CliRunner()
-    try:
-        first = runner.invoke(main, ["--lang", "en", "demo", "--only", "areas"],
-                              catch_exceptions=False)
-        assert first.exit_code == 0, first.output
-        assert "Areas: 525 created, 0 updated, 0 unchanged; departments: 20 created." \
-            in first.output
-        second = runner.invoke(main, ["--lang", "en", "demo", "--only", "areas"],
-                               catch_exceptions=False)
-        assert "Areas: 0 created, 0 updated, 525 unchanged; departments: 0 created." \
-            in second.output
-        listed = runner.invoke(main, ["areas", "list", "--level", "street"])
-        assert len(listed.stdout.splitlines()) == 22
-        assert listed.stdout.splitlines()[2].split("\t")[:3] == [
-            "370203011", "street", "登州路街道"]
-    finally:
-        set_default_locale("zh_CN")
+    first = runner.invoke(main, ["--lang", "en", "demo", "--only", "areas"],
+                          catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert "Areas: 525 created, 0 updated, 0 unchanged; departments: 20 created." \
+        in first.output
+    second = runner.invoke(main, ["--lang", "en", "demo", "--only", "areas"],
+                           catch_exceptions=False)
+    assert "Areas: 0 created, 0 updated, 525 unchanged; departments: 0 created." \
+        in second.output
+    listed = runner.invoke(main, ["areas", "list", "--level", "street"])
+    assert len(listed.stdout.splitlines()) == 22
+    assert listed.stdout.splitlines()[2].split("\t")[:3] == [
+        "370203011", "street", "登州路街道"]

@@ -5,14 +5,10 @@ from pathlib import Path
 import pytest
 
 from citygrowth.catalog.datasets import get_dataset, list_datasets
-from citygrowth.catalog.framework import (
-    Indicator,
-    list_frameworks,
-    load_framework,
-    parse_framework,
-)
+from citygrowth.catalog.framework import Indicator, builtin_framework, parse_framework
 from citygrowth.errors import NotFound, ValidationFailed
-from citygrowth.plugins import get_plugin_manager, hookimpl
+from citygrowth.plugins import hookimpl
+from citygrowth.runtime import Runtime
 
 REQUIRED = {
     "GOV_CASE_ONTIME_RATE", "GOV_CASE_CLOSURE_RATE", "GOV_CASE_REWORK_RATE",
@@ -23,7 +19,7 @@ REQUIRED = {
 
 
 def test_default_framework_has_five_pillars_and_40_cited_indicators() -> None:
-    fw = load_framework()
+    fw = builtin_framework()
     pillars = [n for n in fw.nodes if n.kind == "pillar"]
     assert [p.code for p in pillars] == ["ECO", "IND", "APP", "SOC", "GOV"]
     assert [p.name_zh for p in pillars] == [
@@ -35,7 +31,7 @@ def test_default_framework_has_five_pillars_and_40_cited_indicators() -> None:
 
 
 def test_tree_links_every_indicator_to_a_subpillar_of_a_pillar() -> None:
-    fw = load_framework()
+    fw = builtin_framework()
     codes = {n.code: n for n in fw.nodes}
     for ind in fw.index_indicators:
         sub = codes[ind.parent or ""]
@@ -45,7 +41,7 @@ def test_tree_links_every_indicator_to_a_subpillar_of_a_pillar() -> None:
 
 
 def test_contract_fields_of_shared_indicators() -> None:
-    fw = load_framework()
+    fw = builtin_framework()
     ontime = fw.indicator("GOV_CASE_ONTIME_RATE")
     assert (ontime.department, ontime.finest_level, ontime.frequency) == ("urban", "grid", "M")
     assert ontime.rollup.rule == "ratio_of_sums"
@@ -58,14 +54,14 @@ def test_contract_fields_of_shared_indicators() -> None:
 
 
 def test_search_finds_chinese_and_english_names() -> None:
-    fw = load_framework()
+    fw = builtin_framework()
     found = [i.code for i in fw.search("按期结案")]
     assert found == ["GOV_CASE_ONTIME_RATE", "GOV_CASES_CLOSED_ONTIME"]
     assert "APP_MUSEUMS" in [i.code for i in fw.search("museum")]
 
 
 def test_tree_json_nests_children() -> None:
-    tree = load_framework().tree()["tree"]
+    tree = builtin_framework().tree()["tree"]
     assert tree["code"] == "CGI"
     eco = tree["children"][0]
     assert eco["children"][0]["children"][0]["code"] == "ECO_GDP"
@@ -73,7 +69,7 @@ def test_tree_json_nests_children() -> None:
 
 def test_unknown_indicator_is_not_found() -> None:
     with pytest.raises(NotFound):
-        load_framework().indicator("NOPE")
+        builtin_framework().indicator("NOPE")
 
 
 def test_bad_framework_names_each_problem() -> None:
@@ -93,22 +89,18 @@ class _MiniPlugin:
         return [Path(__file__).parent.parent / "data" / "catalog" / "mini.yaml"]
 
 
-def test_plugin_framework_is_listed_and_loaded_by_code() -> None:
-    pm = get_plugin_manager()
-    plugin = _MiniPlugin()
-    pm.register(plugin)
-    try:
-        assert "MINI" in [f.code for f in list_frameworks()]
-        fw = load_framework("MINI")
-    finally:
-        pm.unregister(plugin)
+def test_plugin_framework_is_listed_and_loaded_by_code(runtime: Runtime) -> None:
+    runtime.plugins.register(_MiniPlugin())  # this runtime's manager only
+    assert "MINI" in [f.code for f in runtime.frameworks.list()]
+    fw = runtime.frameworks.load("MINI")
     assert isinstance(fw.indicator("M_FDI"), Indicator)
     assert fw.fx_rates == {"USD": 7.0}
 
 
 def test_datasets_one_per_department() -> None:
-    codes = [d.code for d in list_datasets()]
+    fw = builtin_framework()
+    codes = [d.code for d in list_datasets(fw)]
     assert "urban" in codes and "stats" in codes
-    urban = get_dataset("urban")
+    urban = get_dataset("urban", fw)
     assert "GOV_CASE_ONTIME_RATE" in urban.indicators
     assert "ECO_GDP" not in urban.indicators

@@ -15,6 +15,7 @@ from citygrowth.auth import service as auth
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.ingest.service import load_observations
+from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas
 from tests.serve import serve_app
@@ -78,7 +79,7 @@ def seed(settings: Settings) -> dict[str, str]:
         keys["machine"] = auth.create_api_key(s, sys, "city-platform", "exchange")
         keys["street"] = auth.create_api_key(s, sys, "street-a", "exchange")
         s.commit()
-        load_observations(s, settings, sys, observations(), source="test")
+        load_observations(s, build_runtime(settings), sys, observations(), source="test")
         s.commit()
     engine.dispose()
     return keys

@@ -6,7 +6,7 @@ import ckanapi
 import httpx
 import pytest
 
-from citygrowth.catalog.framework import load_framework
+from citygrowth.catalog.framework import builtin_framework
 from tests.exchange.conftest import World
 
 
@@ -22,7 +22,7 @@ def ckan(request: pytest.FixtureRequest, world: World) -> ckanapi.RemoteCKAN:
 
 def test_package_list_has_one_package_per_indicator(ckan: ckanapi.RemoteCKAN) -> None:
     names = ckan.action.package_list()
-    assert len(names) == len(load_framework().indicators)
+    assert len(names) == len(builtin_framework().indicators)
     assert "cgi-eco-gdp" in names and names == sorted(names)
     assert ckan.action.package_list(limit=2, offset=1) == names[1:3]
 
@@ -62,7 +62,7 @@ def test_package_show_errors_are_ckan_errors(ckan: ckanapi.RemoteCKAN) -> None:
 
 def test_package_search_with_q_rows_start_and_fq(ckan: ckanapi.RemoteCKAN) -> None:
     everything = ckan.action.package_search(rows=1000)
-    assert everything["count"] == len(load_framework().indicators)
+    assert everything["count"] == len(builtin_framework().indicators)
     gdp = ckan.action.package_search(q="地区生产总值")
     assert "cgi-eco-gdp" in [p["name"] for p in gdp["results"]]
     finance = ckan.action.package_search(fq="organization:finance", rows=1)
@@ -98,7 +98,7 @@ def test_dcat_catalog_lists_every_dataset(world: World) -> None:
     catalog = graph[f"{world.base_url}/catalog"]
     assert catalog["@type"] == "dcat:Catalog"
     datasets = [graph[d["@id"]] for d in catalog["dcat:dataset"]]
-    assert len(datasets) == len(load_framework().indicators)
+    assert len(datasets) == len(builtin_framework().indicators)
     gdp = graph[f"{world.base_url}/dataset/cgi-eco-gdp"]
     assert {"@value": "地区生产总值", "@language": "zh"} in gdp["dct:title"]
     assert gdp["dct:accrualPeriodicity"]["@id"] == "http://purl.org/cld/freq/quarterly"

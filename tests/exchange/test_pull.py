@@ -11,12 +11,12 @@ from click.testing import CliRunner
 
 from citygrowth.auth.actor import Actor, Grant, system_actor
 from citygrowth.cli.context import CliContext
-from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.errors import CityGrowthError, Forbidden
 from citygrowth.exchange.cli import exchange
 from citygrowth.exchange.sdmx.pull import Mapping, PullRequest, pull_sdmx
 from citygrowth.i18n import locale_context
 from citygrowth.observatory.store import ObservationStore
+from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.conftest import DATA
 from tests.exchange.conftest import GDP, World, make_settings, seed_areas
@@ -35,14 +35,12 @@ def target(tmp_path: Path, sqlite_template: Path) -> Settings:
 
 def pull(settings: Settings, req: PullRequest, actor: Actor | None = None,
          client: httpx.Client | None = None):  # type: ignore[no-untyped-def]
-    engine = make_engine(settings.resolved_database_url)
+    runtime = build_runtime(settings)
     try:
-        with make_sessionmaker(engine)() as s:
-            result = pull_sdmx(s, settings, actor or system_actor("test"), req, client=client)
-            s.commit()
-            return result
+        with runtime.session() as s:
+            return pull_sdmx(s, runtime, actor or system_actor("test"), req, client=client)
     finally:
-        engine.dispose()
+        runtime.dispose()
 
 
 def stored(settings: Settings) -> pd.DataFrame:

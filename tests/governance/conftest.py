@@ -14,6 +14,8 @@ from citygrowth.auth.models import RoleGrant, User
 from citygrowth.governance.intake import ReportInput, submit_report
 from citygrowth.governance.models import Case
 from citygrowth.governance.taxonomy import ensure_taxonomy
+from citygrowth.runtime import Runtime, build_runtime
+from citygrowth.settings import Settings
 from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_department
 
 GRID_A = STREET_A + "001001"  # lon 120.30–120.31, lat 36.05–36.06
@@ -23,25 +25,31 @@ POS_B = (120.345, 36.055)
 DEPTS = ("urban", "housing", "ecology", "market", "civil")
 
 
+# What the services of these tests run with: the default settings (working periods, the
+# district's zone) and the built-in plugins. Its store is never used: the tests pass sessions.
+RUNTIME = build_runtime(Settings(env="test", scheduler_enabled=False), entry_points=False)
+
+
 @dataclass
 class World:
     session: Session
     actors: dict[str, Actor]
     system: Actor
+    runtime: Runtime = RUNTIME
 
     def report(self, pos: tuple[float, float] = POS_A, category: str = "E0101",
                actor: Actor | None = None, **kw: object) -> Case:
         inp = ReportInput(category_code=category, lon=pos[0], lat=pos[1],
                           description=str(kw.pop("description", "垃圾")), **kw)  # type: ignore[arg-type]
         return submit_report(self.session, actor or self.actors["worker_a"], inp,
-                             district_code=DISTRICT).case
+                             runtime=self.runtime).case
 
 
 def build_world(session: Session) -> World:
     make_areas(session)
     for d in DEPTS:
         make_department(session, d, d, d)
-    ensure_taxonomy(session)
+    ensure_taxonomy(session, RUNTIME)
     actors: dict[str, Actor] = {}
     for i, (name, grants) in enumerate({
         "admin": [("district_admin", DISTRICT)],
@@ -107,7 +115,7 @@ def seed_store(factory: Any, password: str | None = None) -> dict[str, str]:
         make_areas(s)
         for d in DEPTS:
             make_department(s, d, d, d)
-        ensure_taxonomy(s)
+        ensure_taxonomy(s, RUNTIME)
         for name, grants in WEB_USERS.items():
             user = User(username=name, display_name=name,
                         password_hash=hash_password(password) if password else None)

@@ -9,8 +9,7 @@ from citygrowth.errors import Forbidden, NotFound, Unauthenticated
 from citygrowth.governance.intake import ReportInput, submit_report
 from citygrowth.governance.lifecycle import TABLE, case_resource, transition
 from citygrowth.governance.service import CaseFilter, get_case, list_cases
-from tests.factories import DISTRICT
-from tests.governance.conftest import POS_A, POS_B, Web, World
+from tests.governance.conftest import POS_A, POS_B, RUNTIME, Web, World
 
 ROLES = ["admin", "cmd_a", "cmd_b", "urban", "market", "worker_a", "worker_b", "analyst",
          "helper", "resident", "machine"]
@@ -54,7 +53,7 @@ def test_street_never_sees_another_streets_cases(sworld: World) -> None:
     with pytest.raises(NotFound):
         get_case(s, a["cmd_a"], cb.id)
     with pytest.raises(Forbidden):
-        transition(s, a["cmd_a"], cb, "register")
+        transition(s, a["cmd_a"], cb, "register", runtime=RUNTIME)
     assert list_cases(s, a["cmd_a"], CaseFilter(area_prefix="370203002"))[0] == []
 
 
@@ -62,8 +61,8 @@ def test_department_sees_only_its_assignments(sworld: World) -> None:
     s, a = sworld.session, sworld.actors
     c1, c2 = sworld.report(POS_A, "E0101"), sworld.report(POS_A, "E0501")
     for c in (c1, c2):
-        transition(s, a["cmd_a"], c, "register")
-        transition(s, a["cmd_a"], c, "dispatch")
+        transition(s, a["cmd_a"], c, "register", runtime=RUNTIME)
+        transition(s, a["cmd_a"], c, "dispatch", runtime=RUNTIME)
     assert (c1.department_code, c2.department_code) == ("urban", "market")
     assert [c.id for c in list_cases(s, a["urban"])[0]] == [c1.id]
     assert [c.id for c in list_cases(s, a["market"])[0]] == [c2.id]
@@ -81,7 +80,7 @@ def test_grid_worker_reports_only_in_their_grid(sworld: World) -> None:
 
     with pytest.raises(Unauthenticated):
         submit_report(sworld.session, ANONYMOUS, ReportInput("E0101", *POS_A),
-                      district_code=DISTRICT)
+                      runtime=RUNTIME)
 
 
 def test_api_scoping(web: Web) -> None:

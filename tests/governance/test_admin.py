@@ -16,7 +16,7 @@ from citygrowth.governance import admin, dispatch
 from citygrowth.governance.lifecycle import transition
 from citygrowth.governance.taxonomy import leaf_categories
 from tests.factories import STREET_A, STREET_B
-from tests.governance.conftest import GRID_A, POS_A, POS_B, World
+from tests.governance.conftest import GRID_A, POS_A, POS_B, RUNTIME, World
 
 NEW_MINOR = {"code": "E0104", "parent_code": "E01", "name_zh": "乱倒污水",
              "name_en": "Dumped sewage", "department_code": "ecology", "time_limit_hours": "6"}
@@ -168,8 +168,8 @@ def test_dispatch_rule_add_edit_delete_as_dispatch_uses_it(world: World) -> None
     assert dispatch.route(s, "E0101", GRID_A) == "market"
     assert dispatch.route(s, "E0101", STREET_B + "001001") == "urban"
     case = world.report(POS_A)
-    transition(s, adm, case, "register")
-    transition(s, adm, case, "dispatch")
+    transition(s, adm, case, "register", runtime=RUNTIME)
+    transition(s, adm, case, "dispatch", runtime=RUNTIME)
     assert case.department_code == "market"
 
     dispatch.update_rule(s, adm, rule.id, {"category_code": "", "area_prefix": STREET_B,
@@ -177,8 +177,8 @@ def test_dispatch_rule_add_edit_delete_as_dispatch_uses_it(world: World) -> None
     assert dispatch.route(s, "E0101", GRID_A) == "urban"
     assert dispatch.route(s, "E0602", STREET_B + "002001") == "civil"
     other = world.report(POS_B, actor=world.actors["worker_b"], category="E0602")
-    transition(s, adm, other, "register")
-    transition(s, adm, other, "dispatch")
+    transition(s, adm, other, "register", runtime=RUNTIME)
+    transition(s, adm, other, "dispatch", runtime=RUNTIME)
     assert other.department_code == "civil"
 
     dispatch.delete_rule(s, adm, rule.id)

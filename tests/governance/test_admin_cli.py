@@ -18,8 +18,8 @@ from citygrowth.errors import ValidationFailed
 from citygrowth.governance import dispatch
 from citygrowth.governance.intake import ReportInput, submit_report
 from citygrowth.governance.models import CaseCategory
-from tests.factories import DISTRICT, STREET_A
-from tests.governance.conftest import GRID_A, POS_A, seed_store
+from tests.factories import STREET_A
+from tests.governance.conftest import GRID_A, POS_A, RUNTIME, seed_store
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_categories_from_the_command_line(env: dict[str, str]) -> None:
         run(env, "categories", "list", "--all").output
     with _session(env) as s, pytest.raises(ValidationFailed) as err:  # intake refuses it
         submit_report(s, system_actor("test"), ReportInput(
-            category_code="E0105", lon=POS_A[0], lat=POS_A[1]), district_code=DISTRICT)
+            category_code="E0105", lon=POS_A[0], lat=POS_A[1]), runtime=RUNTIME)
     assert err.value.problems[0].field == "category_code"
 
     r = run(env, "categories", "reactivate", "E0105")  # its 大类 first
@@ -71,7 +71,7 @@ def test_categories_from_the_command_line(env: dict[str, str]) -> None:
     assert run(env, "categories", "reactivate", "E0105").exit_code == 0
     with _session(env) as s:
         made = submit_report(s, system_actor("test"), ReportInput(
-            category_code="E0105", lon=POS_A[0], lat=POS_A[1]), district_code=DISTRICT)
+            category_code="E0105", lon=POS_A[0], lat=POS_A[1]), runtime=RUNTIME)
         assert made.case.area_code == GRID_A
         actions = [e.action for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == ["case_category.create", "case_category.update",

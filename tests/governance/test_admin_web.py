@@ -17,7 +17,7 @@ from citygrowth.auth.models import AuditEntry
 from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.settings import Settings
 from tests.factories import DISTRICT, STREET_A, make_areas, make_department, make_user
-from tests.governance.conftest import DEPTS, POS_A
+from tests.governance.conftest import DEPTS, POS_A, RUNTIME
 from tests.web.login import login
 
 PASSWORD = "secret-pass-1"
@@ -45,7 +45,7 @@ def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
         make_areas(s)
         for d in DEPTS:
             make_department(s, d, f"{d}局", f"{d} bureau")
-        ensure_taxonomy(s)
+        ensure_taxonomy(s, RUNTIME)
         make_user(s, "admin", ("district_admin", DISTRICT))
         make_user(s, "cmd", ("street_commander", STREET_A))
         make_user(s, "worker", ("grid_worker", STREET_A + "001001"))

@@ -13,7 +13,7 @@ from citygrowth.governance.demo import generate, load_demo
 from citygrowth.governance.evaluation import INDICATORS, evaluate, helper_frame, observations
 from citygrowth.governance.lifecycle import STATUSES, transition
 from citygrowth.governance.service import escalate_overdue
-from tests.governance.conftest import GRID_A, POS_A, POS_B, World
+from tests.governance.conftest import GRID_A, POS_A, POS_B, RUNTIME, World
 
 T0 = dt.datetime(2026, 10, 12, 1, 0, tzinfo=dt.UTC)  # Monday 09:00 Beijing
 
@@ -26,20 +26,24 @@ def _loop(w: World, pos: tuple[float, float], handle_after_h: float, rework: boo
     case = w.report(pos, actor=worker)
     case.reported_at = T0
     s = w.session
-    transition(s, cmd, case, "register", at=T0)
-    transition(s, cmd, case, "dispatch", at=T0)  # E0101: 4 working hours → 14:30
-    transition(s, a["urban"], case, "accept", at=T0 + dt.timedelta(minutes=10))
+    transition(s, cmd, case, "register", at=T0, runtime=RUNTIME)
+    transition(s, cmd, case, "dispatch", at=T0, runtime=RUNTIME)  # E0101: 4 working hours → 14:30
+    transition(s, a["urban"], case, "accept", at=T0 + dt.timedelta(minutes=10), runtime=RUNTIME)
     done = T0 + dt.timedelta(hours=handle_after_h)
-    transition(s, a["urban"], case, "handle", at=done)
+    transition(s, a["urban"], case, "handle", at=done, runtime=RUNTIME)
     if rework:
-        transition(s, worker, case, "rework", note="没修好", at=done + dt.timedelta(minutes=5))
-        transition(s, a["urban"], case, "accept", at=done + dt.timedelta(minutes=6))
-        transition(s, a["urban"], case, "handle", at=done + dt.timedelta(minutes=30))
+        transition(s, worker, case, "rework", note="没修好", at=done + dt.timedelta(minutes=5),
+                   runtime=RUNTIME)
+        transition(s, a["urban"], case, "accept", at=done + dt.timedelta(minutes=6),
+                   runtime=RUNTIME)
+        transition(s, a["urban"], case, "handle", at=done + dt.timedelta(minutes=30),
+                   runtime=RUNTIME)
         done += dt.timedelta(minutes=30)
-    transition(s, worker, case, "verify", at=done + dt.timedelta(minutes=10))
-    transition(s, cmd, case, "close", at=done + dt.timedelta(minutes=20))
+    transition(s, worker, case, "verify", at=done + dt.timedelta(minutes=10), runtime=RUNTIME)
+    transition(s, cmd, case, "close", at=done + dt.timedelta(minutes=20), runtime=RUNTIME)
     if rating:
-        transition(s, w.system, case, "rate", rating=rating, at=done + dt.timedelta(hours=1))
+        transition(s, w.system, case, "rate", rating=rating, at=done + dt.timedelta(hours=1),
+                   runtime=RUNTIME)
 
 
 def test_evaluation_rates(world: World) -> None:
@@ -48,7 +52,7 @@ def test_evaluation_rates(world: World) -> None:
     _loop(world, POS_B, 3)  # on time, street B
     open_case = world.report(POS_A)
     open_case.reported_at = T0
-    df = evaluate(world.session, world.system, ["2026-10"])
+    df = evaluate(world.session, world.system, ["2026-10"], RUNTIME.calendar)
     row = df[(df.level == "street") & (df.code == "370203001")].iloc[0]
     assert (row.reported, row.registered, row.closed, row.due, row.closed_ontime) == \
         (3, 2, 2, 2, 1)
@@ -71,25 +75,25 @@ def test_evaluation_rates(world: World) -> None:
     assert s.value.tolist() == [row.satisfied_rate * 100]
     assert 0 <= row.satisfied_rate <= 1
     # a street commander sees its own rows only
-    own = evaluate(world.session, world.actors["cmd_a"], ["2026-10"])
+    own = evaluate(world.session, world.actors["cmd_a"], ["2026-10"], RUNTIME.calendar)
     assert not own[own.level != "department"].code.str.startswith("370203002").any()
     assert "370203" not in own.code.tolist()
     with pytest.raises(ValidationFailed):
-        evaluate(world.session, world.system, ["2026-13"])
+        evaluate(world.session, world.system, ["2026-13"], RUNTIME.calendar)
     with pytest.raises(Forbidden):
-        evaluate(world.session, world.actors["helper"], ["2026-10"])
+        evaluate(world.session, world.actors["helper"], ["2026-10"], RUNTIME.calendar)
 
 
 def test_escalation_of_overdue_cases(world: World) -> None:
     s, a = world.session, world.actors
     case = world.report()
-    transition(s, a["cmd_a"], case, "register", at=T0)
-    transition(s, a["cmd_a"], case, "dispatch", at=T0)
-    assert escalate_overdue(s, world.system, now=T0 + dt.timedelta(hours=3)) == 0
-    assert escalate_overdue(s, world.system, now=T0 + dt.timedelta(hours=7)) == 1
+    transition(s, a["cmd_a"], case, "register", at=T0, runtime=RUNTIME)
+    transition(s, a["cmd_a"], case, "dispatch", at=T0, runtime=RUNTIME)
+    assert escalate_overdue(s, world.system, RUNTIME, now=T0 + dt.timedelta(hours=3)) == 0
+    assert escalate_overdue(s, world.system, RUNTIME, now=T0 + dt.timedelta(hours=7)) == 1
     assert case.escalation_level == 1
-    assert escalate_overdue(s, world.system, now=T0 + dt.timedelta(hours=7)) == 0
-    assert escalate_overdue(s, world.system, now=T0 + dt.timedelta(days=3)) == 1
+    assert escalate_overdue(s, world.system, RUNTIME, now=T0 + dt.timedelta(hours=7)) == 0
+    assert escalate_overdue(s, world.system, RUNTIME, now=T0 + dt.timedelta(days=3)) == 1
     assert case.escalation_level == 3
 
 
@@ -120,7 +124,7 @@ def test_helpers_tasks_and_hours(world: World) -> None:
     helpers.finish_task(s, me, task.id, 2.5)
     assert [t.id for t in helpers.list_tasks(s, me, "done")] == [task.id]
     month = task.done_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m")
-    frame = helper_frame(s, [month])
+    frame = helper_frame(s, [month], RUNTIME.tz)
     assert frame.to_dict("records") == [
         {"indicator": "SOC_HELPER_HOURS", "area_code": GRID_A, "period": month, "value": 2.5},
         {"indicator": "SOC_HELP_TASKS_DONE", "area_code": GRID_A, "period": month, "value": 1.0},
@@ -129,8 +133,8 @@ def test_helpers_tasks_and_hours(world: World) -> None:
 
 def test_demo_history_is_deterministic_and_loads_once(sworld: World) -> None:
     now = dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC)
-    rows1, ev1 = generate(sworld.session, now, months=4)
-    rows2, _ = generate(sworld.session, now, months=4)
+    rows1, ev1 = generate(sworld.session, RUNTIME, now, months=4)
+    rows2, _ = generate(sworld.session, RUNTIME, now, months=4)
     assert [r["token"] for r in rows1] == [r["token"] for r in rows2]
     assert len(rows1) > 20
     statuses = {r["status"] for r in rows1}
@@ -139,11 +143,11 @@ def test_demo_history_is_deterministic_and_loads_once(sworld: World) -> None:
     for evs in ev1:
         assert [e["seq"] for e in evs] == list(range(1, len(evs) + 1))
         assert evs[0]["action"] == "report"
-    out = load_demo(sworld.session, sworld.system, None, None, now, months=4)
+    out = load_demo(sworld.session, sworld.system, RUNTIME, now, months=4, evaluation=False)
     assert out["cases"] == len(rows1)
-    again = load_demo(sworld.session, sworld.system, None, None, now, months=4)
+    again = load_demo(sworld.session, sworld.system, RUNTIME, now, months=4, evaluation=False)
     assert again["cases"] == 0
-    df = evaluate(sworld.session, sworld.system, ["2026-09", "2026-10"])
+    df = evaluate(sworld.session, sworld.system, ["2026-09", "2026-10"], RUNTIME.calendar)
     dist = df[df.level == "district"]
     assert (dist.reported > 0).all() and dist.ontime_rate.between(0, 1).all()
     assert isinstance(df, pd.DataFrame)

@@ -19,8 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from citygrowth.auth.models import User
-from citygrowth.governance import fastpath
-from citygrowth.governance.config import case_settings
+from citygrowth.governance import fastpath, intake_http
 from citygrowth.governance.models import Case, CaseEvent
 from citygrowth.i18n import translate
 from citygrowth.settings import Settings
@@ -53,15 +52,10 @@ def twins(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     keys = seed_store(factory, PASSWORD)
     settings = Settings(data_dir=tmp_path / "var", database_url=db_url, env="test",
                         secret_key="test-secret", scheduler_enabled=False)
-    with TestClient(create_app(settings)) as fast:
-        monkeypatch.setenv("CITYGROWTH_CASES_FAST_PATH", "false")
-        case_settings.cache_clear()
-        route_client = TestClient(create_app(settings))
-        with route_client as route:  # the middleware stack is built here, without fast path
-            monkeypatch.delenv("CITYGROWTH_CASES_FAST_PATH")
-            case_settings.cache_clear()
-            yield Twins(fast, route, keys, factory)
-    case_settings.cache_clear()
+    # two apps in one process: each keeps its own settings (no cache to clear between them)
+    without = settings.model_copy(update={"cases_fast_path": False})
+    with TestClient(create_app(settings)) as fast, TestClient(create_app(without)) as route:
+        yield Twins(fast, route, keys, factory)
     engine.dispose()
 
 
@@ -183,7 +177,9 @@ def test_reports_and_replays_alike(twins: Twins) -> None:
     assert again.status_code == 200
     with twins.factory() as s:
         case = s.get(Case, again.json()["id"])
-        assert case is not None and case.idempotency_key == "worker_a:route-key-0001"
+        user = s.scalar(select(User).where(User.username == "worker_a"))
+        assert user is not None and case is not None
+        assert case.idempotency_key == f"u{user.id}:route-key-0001"  # scoped by user id
         events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
         assert [e.action for e in events] == ["report"]
         assert s.scalar(select(func.count()).select_from(Case)) == 4
@@ -233,7 +229,7 @@ def test_a_revoked_key_or_disabled_user_stops_at_once(twins: Twins) -> None:
         key = twins.keys["machine"] if side == "fast" else twins.keys["cmd_a"]
         h = {"X-API-Key": key}
         assert c.post("/api/cases", json=REPORT, headers=h).status_code == 201
-        cache = fastpath.actors_for(c.app)
+        cache = intake_http.actors_for(c.app)
         assert cache.entries  # the actor is remembered
         prefix = key.split("_")[1]
         with twins.factory() as s:
@@ -318,6 +314,8 @@ def test_the_answer_is_rendered_as_the_route_renders_it(created: bool, area: str
     from citygrowth.governance.writer import Ack
 
     ack = Ack(2**31 - 1, "AbC-_9xyz012", area, created)
-    assert fastpath.answer_bytes(ack) == json.dumps(
-        fastpath.answer(ack), ensure_ascii=False, allow_nan=False, indent=None,
+    answer = {"ok": True, "created": ack.created, "id": ack.id, "token": ack.token,
+              "area_code": ack.area_code}
+    assert intake_http.answer_bytes(ack) == json.dumps(
+        answer, ensure_ascii=False, allow_nan=False, indent=None,
         separators=(",", ":")).encode("utf-8")

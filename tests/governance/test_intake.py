@@ -18,7 +18,7 @@ from citygrowth.governance.intake import (
 from citygrowth.governance.lifecycle import transition
 from citygrowth.governance.service import events_of
 from tests.factories import DISTRICT
-from tests.governance.conftest import GRID_A, POS_A, Web, World
+from tests.governance.conftest import GRID_A, POS_A, RUNTIME, Web, World
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
@@ -38,20 +38,20 @@ def test_bad_reports_are_refused_with_problems(world: World) -> None:
                 ReportInput("NOPE", *POS_A), ReportInput("E0101"),
                 ReportInput("E0101", *POS_A, idempotency_key="short")):
         with pytest.raises(ValidationFailed) as exc:
-            submit_report(world.session, a, inp, district_code=DISTRICT)
+            submit_report(world.session, a, inp, runtime=RUNTIME)
         assert exc.value.problems
     by_address = submit_report(world.session, a, ReportInput("E0101", address="某路 3 号"),
-                               district_code=DISTRICT).case
+                               runtime=RUNTIME).case
     assert by_address.area_code == DISTRICT
 
 
 def test_idempotency_key_never_makes_two_cases(world: World) -> None:
     a = world.actors["worker_a"]
     inp = ReportInput("E0101", *POS_A, idempotency_key="phone-key-0001")
-    one = submit_report(world.session, a, inp, district_code=DISTRICT)
-    two = submit_report(world.session, a, inp, district_code=DISTRICT)
+    one = submit_report(world.session, a, inp, runtime=RUNTIME)
+    two = submit_report(world.session, a, inp, runtime=RUNTIME)
     assert one.created and not two.created and one.case.id == two.case.id
-    other = submit_report(world.session, world.actors["admin"], inp, district_code=DISTRICT)
+    other = submit_report(world.session, world.actors["admin"], inp, runtime=RUNTIME)
     assert other.created and other.case.id != one.case.id  # keys are per reporter
 
 
@@ -59,12 +59,12 @@ def test_device_retry_window(world: World) -> None:
     a = world.actors["machine"]
     t0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
     inp = ReportInput("E0101", *POS_A, device_id="d-1", description="同一条")
-    first = submit_report(world.session, a, inp, district_code=DISTRICT, at=t0).case
-    retry = submit_report(world.session, a, inp, district_code=DISTRICT,
-                          at=t0 + dt.timedelta(seconds=30))
+    first = submit_report(world.session, a, inp, at=t0, runtime=RUNTIME).case
+    retry = submit_report(world.session, a, inp, at=t0 + dt.timedelta(seconds=30),
+                          runtime=RUNTIME)
     assert not retry.created and retry.case.id == first.id
-    later = submit_report(world.session, a, inp, district_code=DISTRICT,
-                          at=t0 + dt.timedelta(hours=2))
+    later = submit_report(world.session, a, inp, at=t0 + dt.timedelta(hours=2),
+                          runtime=RUNTIME)
     assert later.created
 
 
@@ -76,7 +76,7 @@ def test_nearby_duplicates(world: World) -> None:
     assert [x.id for x, _ in found] == [c.id]
     assert 0 < found[0][1] < 50
     assert far.id not in [x.id for x, _ in nearby(world.session, 36.055, 120.305, None, 100)]
-    transition(world.session, world.actors["cmd_a"], c, "cancel", note="重复")
+    transition(world.session, world.actors["cmd_a"], c, "cancel", note="重复", runtime=RUNTIME)
     assert nearby(world.session, 36.0552, 120.3051, "E0101", 50) == []
     assert 1110 < haversine_m(36.05, 120.30, 36.06, 120.30) < 1113
 

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from citygrowth.errors import Conflict, Forbidden, ValidationFailed
-from citygrowth.events import EventBus
 from citygrowth.governance.lifecycle import STATUSES, TABLE, transition
 from citygrowth.governance.models import Case, CaseEvent
 from citygrowth.governance.service import events_of
-from tests.governance.conftest import World
+from citygrowth.runtime import build_runtime
+from citygrowth.settings import Settings
+from tests.governance.conftest import RUNTIME, World
 
 # (action, who, extra inputs) along every path; each starts from a fresh case.
 NOTE = {"note": "原因"}
@@ -50,11 +51,13 @@ def test_every_action_is_walked() -> None:
 
 @pytest.mark.parametrize("path", sorted(PATHS))
 def test_walk_path(world: World, path: str) -> None:
-    bus = EventBus()
+    runtime = build_runtime(Settings(env="test"), entry_points=False)  # a bus of its own
+    bus = runtime.bus
     case = world.report()
     for action, who, extra in PATHS[path]:
         before = case.status
-        transition(world.session, world.actors[who], case, action, bus=bus, **extra)  # type: ignore[arg-type]
+        transition(world.session, world.actors[who], case, action, runtime=runtime,
+                   **extra)  # type: ignore[arg-type]
         t = TABLE[action]
         assert case.status == (t.target or before), action
     events = events_of(world.session, case)
@@ -83,7 +86,7 @@ def test_every_illegal_transition_is_refused(sworld: World) -> None:
                 continue
             with pytest.raises(Conflict) as exc:
                 transition(sworld.session, sworld.system, case, action, note="x", hours=2,
-                           rating=3)
+                           rating=3, runtime=RUNTIME)
             assert exc.value.code == "illegal_transition", (action, status)
             assert case.status == status
             refused += 1
@@ -96,59 +99,62 @@ def test_every_illegal_transition_is_refused(sworld: World) -> None:
 def test_approval_without_request_is_refused(sworld: World, action: str) -> None:
     case = _case_in(sworld, "handling")
     with pytest.raises(Conflict):
-        transition(sworld.session, sworld.system, case, action, note="x")
+        transition(sworld.session, sworld.system, case, action, note="x", runtime=RUNTIME)
 
 
 def test_pending_request_blocks_handling(sworld: World) -> None:
     case = _case_in(sworld, "handling", pending="extension")
     with pytest.raises(Conflict) as exc:
-        transition(sworld.session, sworld.system, case, "handle")
+        transition(sworld.session, sworld.system, case, "handle", runtime=RUNTIME)
     assert exc.value.code == "pending_request"
 
 
 def test_note_and_inputs_are_required(sworld: World) -> None:
     case = sworld.report()
     with pytest.raises(ValidationFailed):
-        transition(sworld.session, sworld.actors["cmd_a"], case, "cancel", note="  ")
+        transition(sworld.session, sworld.actors["cmd_a"], case, "cancel", note="  ",
+                   runtime=RUNTIME)
     c2 = _case_in(sworld, "closed")
     with pytest.raises(ValidationFailed):
-        transition(sworld.session, sworld.system, c2, "rate", rating=9)
+        transition(sworld.session, sworld.system, c2, "rate", rating=9, runtime=RUNTIME)
     c3 = _case_in(sworld, "handling")
     with pytest.raises(ValidationFailed):
-        transition(sworld.session, sworld.system, c3, "request_extension", note="n", hours=0)
+        transition(sworld.session, sworld.system, c3, "request_extension", note="n", hours=0,
+                   runtime=RUNTIME)
     with pytest.raises(ValidationFailed):
-        transition(sworld.session, sworld.system, c3, "bogus")
+        transition(sworld.session, sworld.system, c3, "bogus", runtime=RUNTIME)
 
 
 def test_wrong_role_is_forbidden(sworld: World) -> None:
     case = sworld.report()
     with pytest.raises(Forbidden):  # a department officer cannot register
-        transition(sworld.session, sworld.actors["urban"], case, "register")
-    transition(sworld.session, sworld.actors["cmd_a"], case, "register")
+        transition(sworld.session, sworld.actors["urban"], case, "register", runtime=RUNTIME)
+    transition(sworld.session, sworld.actors["cmd_a"], case, "register", runtime=RUNTIME)
     with pytest.raises(Forbidden):  # street B's commander cannot touch street A's case
-        transition(sworld.session, sworld.actors["cmd_b"], case, "dispatch")
-    transition(sworld.session, sworld.actors["cmd_a"], case, "dispatch")
+        transition(sworld.session, sworld.actors["cmd_b"], case, "dispatch", runtime=RUNTIME)
+    transition(sworld.session, sworld.actors["cmd_a"], case, "dispatch", runtime=RUNTIME)
     assert case.department_code == "urban"  # E0101 exposed garbage → urban management
     with pytest.raises(Forbidden):  # market supervision was not assigned this case
-        transition(sworld.session, sworld.actors["market"], case, "accept")
+        transition(sworld.session, sworld.actors["market"], case, "accept", runtime=RUNTIME)
 
 
 def test_history_is_append_only_and_clock_from_events(sworld: World) -> None:
     s = sworld.session
     case = sworld.report()
     t0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # Monday 09:00 Beijing
-    transition(s, sworld.actors["cmd_a"], case, "register", at=t0)
-    transition(s, sworld.actors["cmd_a"], case, "dispatch", at=t0)
+    transition(s, sworld.actors["cmd_a"], case, "register", at=t0, runtime=RUNTIME)
+    transition(s, sworld.actors["cmd_a"], case, "dispatch", at=t0, runtime=RUNTIME)
     # E0101 has a 4 working-hour limit: 09:00 + 3h → 12:00, then 1h → 14:30
     assert case.due_at == dt.datetime(2026, 3, 2, 6, 30, tzinfo=dt.UTC)
     transition(s, sworld.actors["urban"], case, "request_extension", note="n", hours=2,
-               at=t0 + dt.timedelta(minutes=5))
+               at=t0 + dt.timedelta(minutes=5), runtime=RUNTIME)
     transition(s, sworld.actors["cmd_a"], case, "approve_extension",
-               at=t0 + dt.timedelta(minutes=10))
+               at=t0 + dt.timedelta(minutes=10), runtime=RUNTIME)
     assert case.due_at == dt.datetime(2026, 3, 2, 8, 30, tzinfo=dt.UTC)  # 16:30
     first = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
     snapshot = [(e.id, e.action, e.at, e.to_status) for e in first]
-    transition(s, sworld.actors["urban"], case, "accept", at=t0 + dt.timedelta(hours=1))
+    transition(s, sworld.actors["urban"], case, "accept", at=t0 + dt.timedelta(hours=1),
+               runtime=RUNTIME)
     again = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                       .order_by(CaseEvent.seq)).all()
     assert [(e.id, e.action, e.at, e.to_status) for e in again][:len(snapshot)] == snapshot

@@ -9,15 +9,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import system_actor
-from citygrowth.catalog.framework import load_framework
-from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.catalog.framework import builtin_framework
 from citygrowth.errors import Forbidden, NotFound
-from citygrowth.events import EventBus
 from citygrowth.index import jobs
 from citygrowth.index.models import IndexRun
 from citygrowth.index.service import compute_index, read_results, results_for
 from citygrowth.ingest.service import load_observations
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 from tests.factories import STREET_A, STREET_B, make_areas, make_user
 
 INDICATORS = {  # street-level indicators of the default framework, values per street
@@ -27,7 +25,7 @@ INDICATORS = {  # street-level indicators of the default framework, values per s
 
 
 def observations(year: int, bump: float = 1.0) -> pd.DataFrame:
-    fw = load_framework()
+    fw = builtin_framework()
     rows = []
     for code, vals in INDICATORS.items():
         freq = fw.indicator(code).frequency
@@ -38,20 +36,19 @@ def observations(year: int, bump: float = 1.0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def load(session: Session, settings: Settings, frame: pd.DataFrame,
-         bus: EventBus | None = None) -> None:
-    load_observations(session, settings, system_actor("test"), frame, source="test", bus=bus)
+def load(session: Session, runtime: Runtime, frame: pd.DataFrame) -> None:
+    load_observations(session, runtime, system_actor("test"), frame, source="test")
     session.commit()
 
 
-def test_compute_store_and_read(session: Session, settings: Settings) -> None:
+def test_compute_store_and_read(session: Session, runtime: Runtime) -> None:
     make_areas(session)
     session.commit()
-    load(session, settings, pd.concat([observations(2024), observations(2025, 1.1)]))
-    run = compute_index(session, settings, system_actor("test"))
+    load(session, runtime, pd.concat([observations(2024), observations(2025, 1.1)]))
+    run = compute_index(session, runtime, system_actor("test"))
     session.commit()
     assert run.status == "done" and "street" in run.levels and run.framework_code == "CGI"
-    res = read_results(settings, framework="default", level="street", period="2025")
+    res = read_results(runtime, framework="default", level="street", period="2025")
     assert list(res.columns) == ["unit", "period", "code", "value", "rank"]
     assert set(res["unit"]) == {STREET_A, STREET_B}
     idx = res[res["code"] == "CGI"].set_index("unit")
@@ -69,52 +66,50 @@ def test_compute_store_and_read(session: Session, settings: Settings) -> None:
     assert session.query(IndexRun).count() == 1
 
 
-def test_permissions_and_scope(session: Session, settings: Settings) -> None:
+def test_permissions_and_scope(session: Session, runtime: Runtime) -> None:
     make_areas(session)
     _, commander = make_user(session, "cmd", ("street_commander", STREET_A))
     _, resident = make_user(session, "res", ("resident", STREET_B))
     session.commit()
-    load(session, settings, observations(2024))
+    load(session, runtime, observations(2024))
     with pytest.raises(Forbidden):
-        compute_index(session, settings, commander)
-    compute_index(session, settings, system_actor("test"))
-    seen = results_for(settings, commander, level="street")
+        compute_index(session, runtime, commander)
+    compute_index(session, runtime, system_actor("test"))
+    seen = results_for(runtime, commander, level="street")
     assert set(seen["unit"]) == {STREET_A}
-    assert set(results_for(settings, resident)["unit"]) == {STREET_B}
+    assert set(results_for(runtime, resident)["unit"]) == {STREET_B}
 
 
-def test_nothing_computed_yet(settings: Settings) -> None:
+def test_nothing_computed_yet(runtime: Runtime) -> None:
     with pytest.raises(NotFound):
-        read_results(settings, level="street")
+        read_results(runtime, level="street")
 
 
-def test_recompute_after_observations_loaded(session: Session, settings: Settings,
-                                             sqlite_url: str) -> None:
+def test_recompute_after_observations_loaded(sqlite_session: Session, runtime: Runtime) -> None:
+    session = sqlite_session  # the runtime's own store
     make_areas(session)
     session.commit()
-    bus = EventBus()
-    load(session, settings, observations(2024), bus=bus)
-    assert jobs.pending()  # the event hook noted the load
-    factory = make_sessionmaker(make_engine(settings.resolved_database_url))
-    assert jobs.recompute_job(sessionmaker=factory, settings=settings) is True
-    assert not jobs.recompute_job(sessionmaker=factory, settings=settings)  # nothing new
-    load(session, settings, observations(2025, 1.2), bus=bus)
-    assert jobs.recompute_job(sessionmaker=factory, settings=settings) is True
-    periods = set(read_results(settings, level="street")["period"])
+    load(session, runtime, observations(2024))
+    assert jobs.notes_of(runtime).pending.is_set()  # the event hook noted the load
+    assert jobs.recompute_job(runtime) is True
+    assert not jobs.recompute_job(runtime)  # nothing new
+    load(session, runtime, observations(2025, 1.2))
+    assert jobs.recompute_job(runtime) is True
+    periods = set(read_results(runtime, level="street")["period"])
     assert periods == {"2024", "2025"}
 
 
-def test_http_api(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_http_api(client, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
     from citygrowth.auth.service import create_api_key
 
-    with make_sessionmaker(make_engine(settings.resolved_database_url))() as s:
+    with runtime.sessionmaker() as s:
         make_areas(s)
         make_user(s, "admin", ("district_admin", "370203"))
         make_user(s, "worker", ("grid_worker", STREET_A))
         keys = {n: {"X-API-Key": create_api_key(s, system_actor(), n)}
                 for n in ("admin", "worker")}
         s.commit()
-        load(s, settings, pd.concat([observations(2024), observations(2025, 1.3)]))
+        load(s, runtime, pd.concat([observations(2024), observations(2025, 1.3)]))
     admin, worker = keys["admin"], keys["worker"]
     assert client.get("/api/index/results").status_code == 401
     assert client.post("/api/index/runs", json={"framework": "default"},

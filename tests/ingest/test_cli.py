@@ -6,14 +6,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 from tests.ingest.conftest import DATA
 
 
-def test_cli_loads_a_file_and_lists_loads(env_sqlite: tuple[Session, Settings],
+def test_cli_loads_a_file_and_lists_loads(env_sqlite: tuple[Session, Runtime],
                                           monkeypatch: pytest.MonkeyPatch,
                                           tmp_path: Path) -> None:
-    _session, settings = env_sqlite
+    _session, runtime = env_sqlite
+    settings = runtime.settings
     monkeypatch.setenv("CITYGROWTH_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("CITYGROWTH_DATABASE_URL", settings.resolved_database_url)
     from citygrowth.cli.main import main

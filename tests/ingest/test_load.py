@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import system_actor
 from citygrowth.errors import Forbidden
-from citygrowth.events import EventBus
-from citygrowth.ingest.models import ObservationLoad
 from citygrowth.ingest.service import load_file, load_observations, record_rejection
 from citygrowth.ingest.validate import CAP, LoadRejected
 from citygrowth.observatory.batches import pending_dir, visible_batches
+from citygrowth.observatory.models import ObservationLoad
 from citygrowth.observatory.store import ObservationStore
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 from tests.factories import make_user
 from tests.ingest.conftest import DATA
 
@@ -44,9 +43,10 @@ def _problems(err: LoadRejected, locale: str = "en") -> list[tuple[int, str, str
             (q.render(locale) for q in err.problems)]
 
 
-def test_good_csv_is_converted_stored_and_queryable(env: tuple[Session, Settings]) -> None:
-    session, settings = env
-    result = load_file(session, settings, SYSTEM, DATA / "good.csv", source="test")
+def test_good_csv_is_converted_stored_and_queryable(env: tuple[Session, Runtime]) -> None:
+    session, runtime = env
+    settings = runtime.settings
+    result = load_file(session, runtime, SYSTEM, DATA / "good.csv", source="test")
     session.commit()
     assert result.rows == 6
     assert result.indicators == ["ECO_GDP", "SOC_HELPER_HOURS"]
@@ -62,10 +62,11 @@ def test_good_csv_is_converted_stored_and_queryable(env: tuple[Session, Settings
 
 
 def test_bad_csv_names_row_column_and_reason_and_stores_nothing(
-        env: tuple[Session, Settings]) -> None:
-    session, settings = env
+        env: tuple[Session, Runtime]) -> None:
+    session, runtime = env
+    settings = runtime.settings
     with pytest.raises(LoadRejected) as err:
-        load_file(session, settings, SYSTEM, DATA / "bad.csv", source="test")
+        load_file(session, runtime, SYSTEM, DATA / "bad.csv", source="test")
     assert _problems(err.value) == BAD_EXPECTED
     assert all(p.file == "bad.csv" for p in err.value.problems)
     assert err.value.render_message("en") == "bad.csv: 11 problems found; nothing was loaded."
@@ -74,9 +75,9 @@ def test_bad_csv_names_row_column_and_reason_and_stores_nothing(
     assert ObservationStore(settings).query().empty
 
 
-def test_bad_xlsx_reports_spreadsheet_rows(env_sqlite: tuple[Session, Settings],
+def test_bad_xlsx_reports_spreadsheet_rows(env_sqlite: tuple[Session, Runtime],
                                            tmp_path: Path) -> None:
-    session, settings = env_sqlite
+    session, runtime = env_sqlite
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -86,7 +87,7 @@ def test_bad_xlsx_reports_spreadsheet_rows(env_sqlite: tuple[Session, Settings],
     path = tmp_path / "bad.xlsx"
     wb.save(path)
     with pytest.raises(LoadRejected) as err:
-        load_file(session, settings, SYSTEM, path, source="test")
+        load_file(session, runtime, SYSTEM, path, source="test")
     assert _problems(err.value) == BAD_EXPECTED
     assert err.value.problems[0].file == "bad.xlsx"
 
@@ -98,44 +99,45 @@ def _cell(v: str) -> object:
         return v or None
 
 
-def test_messages_are_translated_to_chinese(env_sqlite: tuple[Session, Settings]) -> None:
-    session, settings = env_sqlite
+def test_messages_are_translated_to_chinese(env_sqlite: tuple[Session, Runtime]) -> None:
+    session, runtime = env_sqlite
     with pytest.raises(LoadRejected) as err:
-        load_file(session, settings, SYSTEM, DATA / "bad.csv", source="test")
+        load_file(session, runtime, SYSTEM, DATA / "bad.csv", source="test")
     zh = _problems(err.value, "zh_CN")
     assert zh[0] == (3, "indicator", "未知的指标代码“NOPE”。")
     assert "不能换算" in zh[5][2]
     assert "没有载入" in err.value.render_message("zh_CN")
 
 
-def test_missing_column_is_named(env_sqlite: tuple[Session, Settings]) -> None:
-    session, settings = env_sqlite
+def test_missing_column_is_named(env_sqlite: tuple[Session, Runtime]) -> None:
+    session, runtime = env_sqlite
     frame = pd.DataFrame({"indicator": ["ECO_GDP"], "area_code": ["370203"], "value": [1]})
     with pytest.raises(LoadRejected) as err:
-        load_observations(session, settings, SYSTEM, frame, source="t", file_name="x.csv")
+        load_observations(session, runtime, SYSTEM, frame, source="t", file_name="x.csv")
     assert _problems(err.value) == [(1, "period", "Missing column 'period'. The columns must "
                                      "be indicator, area_code, period, value (unit optional).")]
 
 
-def test_problems_are_capped_and_the_rest_counted(env_sqlite: tuple[Session, Settings]) -> None:
-    session, settings = env_sqlite
+def test_problems_are_capped_and_the_rest_counted(env_sqlite: tuple[Session, Runtime]) -> None:
+    session, runtime = env_sqlite
     frame = pd.DataFrame({"indicator": ["NOPE"] * 250, "area_code": ["370203"] * 250,
                           "period": ["2024"] * 250, "value": range(250)})
     with pytest.raises(LoadRejected) as err:
-        load_observations(session, settings, SYSTEM, frame, source="t")
+        load_observations(session, runtime, SYSTEM, frame, source="t")
     rendered = [p.render("en")["message"] for p in err.value.problems]
     assert len(rendered) == CAP + 1
     assert rendered[-1] == "… and 50 more problems not shown."
 
 
 def test_revision_changes_current_view_and_keeps_the_old_vintage(
-        env: tuple[Session, Settings]) -> None:
-    session, settings = env
+        env: tuple[Session, Runtime]) -> None:
+    session, runtime = env
+    settings = runtime.settings
     frame = pd.DataFrame({"indicator": ["ECO_GDP"], "area_code": ["370203001"],
                           "period": ["2024-Q1"], "value": [100.0]})
-    first = load_observations(session, settings, SYSTEM, frame, source="t")
+    first = load_observations(session, runtime, SYSTEM, frame, source="t")
     session.commit()
-    second = load_observations(session, settings, SYSTEM, frame.assign(value=[104.0]),
+    second = load_observations(session, runtime, SYSTEM, frame.assign(value=[104.0]),
                                source="t")
     session.commit()
     store = ObservationStore(settings)
@@ -146,68 +148,69 @@ def test_revision_changes_current_view_and_keeps_the_old_vintage(
     assert len(store.execute(store.all_table())) == 2
 
 
-def test_rollback_discards_the_batch(env_sqlite: tuple[Session, Settings]) -> None:
-    session, settings = env_sqlite
-    bus = EventBus()
-    load_file(session, settings, SYSTEM, DATA / "good.csv", source="test", bus=bus)
+def test_rollback_discards_the_batch(env_sqlite: tuple[Session, Runtime]) -> None:
+    session, runtime = env_sqlite
+    settings = runtime.settings
+    bus = runtime.bus
+    load_file(session, runtime, SYSTEM, DATA / "good.csv", source="test")
     assert len(list(pending_dir(settings).iterdir())) == 1
     session.rollback()
     assert list(pending_dir(settings).iterdir()) == [] and visible_batches(settings) == []
     assert [e.topic for e in bus.recent] == []
 
 
-def test_commit_publishes_observations_loaded(env_sqlite: tuple[Session, Settings]) -> None:
-    session, settings = env_sqlite
-    bus = EventBus()
-    result = load_file(session, settings, SYSTEM, DATA / "good.csv", source="test", bus=bus)
+def test_commit_publishes_observations_loaded(env_sqlite: tuple[Session, Runtime]) -> None:
+    session, runtime = env_sqlite
+    bus = runtime.bus
+    result = load_file(session, runtime, SYSTEM, DATA / "good.csv", source="test")
     assert bus.recent == []
     session.commit()
     assert [(e.topic, e.payload["load_id"]) for e in bus.recent] == [
         ("observations.loaded", result.load_id)]
 
 
-def test_department_officer_loads_only_own_department(env_sqlite: tuple[Session, Settings]) -> None:
-    session, settings = env_sqlite
+def test_department_officer_loads_only_own_department(env_sqlite: tuple[Session, Runtime]) -> None:
+    session, runtime = env_sqlite
     _user, officer = make_user(session, "urban1", ("department_officer", "370203", "urban"))
     ok = pd.DataFrame({"indicator": ["GOV_CASE_SATISFACTION"], "area_code": ["370203001"],
                        "period": ["2024-09"], "value": [95.0]})
-    assert load_observations(session, settings, officer, ok, dataset="urban",
+    assert load_observations(session, runtime, officer, ok, dataset="urban",
                              source="t").rows == 1
     other = ok.assign(indicator=["SOC_HELPER_HOURS"])
     with pytest.raises(Forbidden) as err:
-        load_observations(session, settings, officer, other, source="t")
+        load_observations(session, runtime, officer, other, source="t")
     assert err.value.render_message("en") == (
         "Indicator SOC_HELPER_HOURS belongs to department civil; you may load only your own "
         "department's data.")
     with pytest.raises(Forbidden):
-        load_observations(session, settings, officer, other, dataset="civil", source="t")
+        load_observations(session, runtime, officer, other, dataset="civil", source="t")
 
 
 def test_street_scoped_officer_cannot_load_another_street(
-        env_sqlite: tuple[Session, Settings]) -> None:
-    session, settings = env_sqlite
+        env_sqlite: tuple[Session, Runtime]) -> None:
+    session, runtime = env_sqlite
     _user, officer = make_user(session, "urban2", ("department_officer", "370203001", "urban"))
     frame = pd.DataFrame({"indicator": ["GOV_CASE_SATISFACTION"], "area_code": ["370203002"],
                           "period": ["2024-09"], "value": [95.0]})
     with pytest.raises(Forbidden) as err:
-        load_observations(session, settings, officer, frame, source="t")
+        load_observations(session, runtime, officer, frame, source="t")
     assert err.value.code == "area_out_of_scope"
 
 
-def test_indicator_outside_the_dataset_is_a_problem(env_sqlite: tuple[Session, Settings]) -> None:
-    session, settings = env_sqlite
+def test_indicator_outside_the_dataset_is_a_problem(env_sqlite: tuple[Session, Runtime]) -> None:
+    session, runtime = env_sqlite
     frame = pd.DataFrame({"indicator": ["ECO_GDP"], "area_code": ["370203"],
                           "period": ["2024-Q1"], "value": [1.0]})
     with pytest.raises(LoadRejected) as err:
-        load_observations(session, settings, SYSTEM, frame, dataset="urban", source="t")
+        load_observations(session, runtime, SYSTEM, frame, dataset="urban", source="t")
     assert _problems(err.value) == [
         (1, "indicator", "Indicator ECO_GDP does not belong to dataset urban.")]
 
 
-def test_rejection_is_kept_in_the_history(env: tuple[Session, Settings]) -> None:
-    session, settings = env
+def test_rejection_is_kept_in_the_history(env: tuple[Session, Runtime]) -> None:
+    session, runtime = env
     with pytest.raises(LoadRejected) as err:
-        load_file(session, settings, SYSTEM, DATA / "bad.csv", source="test")
+        load_file(session, runtime, SYSTEM, DATA / "bad.csv", source="test")
     session.rollback()
     record_rejection(session, SYSTEM, err.value)
     session.commit()
@@ -216,40 +219,41 @@ def test_rejection_is_kept_in_the_history(env: tuple[Session, Settings]) -> None
     assert load.problems[0]["row"] == 3 and load.file_name == "bad.csv"
 
 
-def test_gb18030_csv_from_excel_is_read(env_sqlite: tuple[Session, Settings],
+def test_gb18030_csv_from_excel_is_read(env_sqlite: tuple[Session, Runtime],
                                         tmp_path: Path) -> None:
-    session, settings = env_sqlite
+    session, runtime = env_sqlite
     path = tmp_path / "gbk.csv"
     path.write_bytes("指标代码,区域代码,时期,数值\nECO_GDP,370203001,2024-Q1,1.5\n"
                      .encode("gb18030"))
-    assert load_file(session, settings, SYSTEM, path, source="t").rows == 1
+    assert load_file(session, runtime, SYSTEM, path, source="t").rows == 1
 
 
-def test_unknown_extension_is_refused(env_sqlite: tuple[Session, Settings],
+def test_unknown_extension_is_refused(env_sqlite: tuple[Session, Runtime],
                                       tmp_path: Path) -> None:
-    session, settings = env_sqlite
+    session, runtime = env_sqlite
     path = tmp_path / "x.parquet"
     shutil.copy(DATA / "good.csv", path)
     with pytest.raises(Exception) as err:
-        load_file(session, settings, SYSTEM, path, source="t")
+        load_file(session, runtime, SYSTEM, path, source="t")
     assert getattr(err.value, "code", "") == "unsupported_file"
 
 
 @pytest.mark.parametrize("bitmap", [True, False], ids=["bitmap", "hash-count"])
 def test_a_duplicate_among_good_rows_is_named_whichever_way_keys_are_counted(
-        env_sqlite: tuple[Session, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        env_sqlite: tuple[Session, Runtime], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         bitmap: bool) -> None:
     from citygrowth.ingest import validate
 
     if not bitmap:
         monkeypatch.setattr(validate, "BITMAP_MAX", 0)
-    session, settings = env_sqlite
+    session, runtime = env_sqlite
+    settings = runtime.settings
     path = tmp_path / "dup.csv"
     # the same key spelled two ways: 2024Q2 and 2024-Q2 are one period
     path.write_text((DATA / "good.csv").read_text("utf-8")
                     + "ECO_GDP,370203001,2024-Q2,111,\n", "utf-8")
     with pytest.raises(LoadRejected) as err:
-        load_file(session, settings, SYSTEM, path, source="test")
+        load_file(session, runtime, SYSTEM, path, source="test")
     assert _problems(err.value) == [
         (8, "period", "Duplicate of row 4: ECO_GDP, 370203001, 2024-Q2 may appear only once "
                       "per upload.")]
@@ -257,12 +261,13 @@ def test_a_duplicate_among_good_rows_is_named_whichever_way_keys_are_counted(
     assert visible_batches(settings) == [] and list(pending_dir(settings).iterdir()) == []
 
 
-def test_batch_columns_are_plain_typed_parquet(env_sqlite: tuple[Session, Settings]) -> None:
+def test_batch_columns_are_plain_typed_parquet(env_sqlite: tuple[Session, Runtime]) -> None:
     """Text columns are written from ENUMs; any Parquet reader sees ordinary strings."""
     import pyarrow.parquet as pq
 
-    session, settings = env_sqlite
-    result = load_file(session, settings, SYSTEM, DATA / "good.csv", source="test")
+    session, runtime = env_sqlite
+
+    result = load_file(session, runtime, SYSTEM, DATA / "good.csv", source="test")
     session.commit()
     table = pq.read_table(result.batch_path)
     types = {f.name: str(f.type) for f in table.schema}
@@ -277,7 +282,7 @@ def test_batch_columns_are_plain_typed_parquet(env_sqlite: tuple[Session, Settin
         ("ECO_GDP", "370203001", "2024-Q2", "Q", "亿元")]
 
 
-def test_row_numbers_hold_deep_in_a_large_file(env_sqlite: tuple[Session, Settings],
+def test_row_numbers_hold_deep_in_a_large_file(env_sqlite: tuple[Session, Runtime],
                                                tmp_path: Path) -> None:
     """A large upload (several DuckDB row groups, checked on every core) still names the
     rows of the file exactly."""
@@ -285,7 +290,8 @@ def test_row_numbers_hold_deep_in_a_large_file(env_sqlite: tuple[Session, Settin
 
     from citygrowth.areas.models import Area
 
-    session, settings = env_sqlite
+    session, runtime = env_sqlite
+
     grids = [f"370203001001{k:03d}" for k in range(3, 1003)]  # beside the factory's cells
     session.execute(insert(Area), [dict(code=g, level="grid", parent_code=g[:12], name_zh=g,
                                         name_en=g, illustrative=True, source="test")
@@ -302,6 +308,6 @@ def test_row_numbers_hold_deep_in_a_large_file(env_sqlite: tuple[Session, Settin
     path = tmp_path / "large.csv"
     frame.to_csv(path, index=False)
     with pytest.raises(LoadRejected) as err:
-        load_file(session, settings, SYSTEM, path, source="test")
+        load_file(session, runtime, SYSTEM, path, source="test")
     got = [(p["row"], p["field"]) for p in (q.render("en") for q in err.value.problems)]
     assert got == [(i + 2, "value") for i in sorted(bad_rows)]  # + header, 1-based

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import system_actor
 from citygrowth.ingest.service import load_observations
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime, build_runtime
 from tests.factories import make_areas
 from tests.ingest.conftest import settings_for
 
@@ -30,7 +30,7 @@ def sample_frame() -> pd.DataFrame:
 
 
 @pytest.fixture
-def loaded(sqlite_session: Session, tmp_path: Path) -> tuple[Session, Settings]:
+def loaded(sqlite_session: Session, tmp_path: Path) -> tuple[Session, Runtime]:
     make_areas(sqlite_session)
     # unequal populations make the weighted mean differ from the plain one
     from citygrowth.areas.models import Area
@@ -40,10 +40,10 @@ def loaded(sqlite_session: Session, tmp_path: Path) -> tuple[Session, Settings]:
         assert area is not None
         area.population = 1000 * (k + 1)
     sqlite_session.commit()
-    settings = settings_for(sqlite_session, tmp_path)
-    load_observations(sqlite_session, settings, system_actor("t"), sample_frame(), source="t")
+    runtime = build_runtime(settings_for(sqlite_session, tmp_path))
+    load_observations(sqlite_session, runtime, system_actor("t"), sample_frame(), source="t")
     sqlite_session.commit()
-    return sqlite_session, settings
+    return sqlite_session, runtime
 
 
 @pytest.fixture(scope="session")

@@ -8,17 +8,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import system_actor
-from citygrowth.cli.context import CliContext
-from citygrowth.ingest.models import ObservationLoad
-from citygrowth.observatory.demo import DEMO_SOURCE, area_frame, generate, run
+from citygrowth.catalog.framework import builtin_framework
+from citygrowth.ingest.demo import run_demo
+from citygrowth.observatory.demo import DEMO_SOURCE, area_frame, generate
+from citygrowth.observatory.models import ObservationLoad
 from citygrowth.observatory.store import ObservationStore
+from citygrowth.runtime import build_runtime
 from tests.factories import make_areas
 from tests.ingest.conftest import settings_for
 
 
 def test_demo_generation_matches_the_seed_figures(sqlite_session: Session) -> None:
     make_areas(sqlite_session)
-    data = generate(area_frame(sqlite_session, "370203"), until=dt.date(2026, 10, 31))
+    data = generate(area_frame(sqlite_session, "370203"), builtin_framework(),
+                    until=dt.date(2026, 10, 31))
     district = data[data["area_code"] == "370203"]
 
     def total(code: str, year: str) -> float:
@@ -41,18 +44,18 @@ def test_demo_step_loads_consistent_illustrative_data(sqlite_session: Session,
                                                       tmp_path: Path) -> None:
     make_areas(sqlite_session)
     sqlite_session.commit()
-    settings = settings_for(sqlite_session, tmp_path)
-    cx = CliContext(settings=settings)
-    run(cx, system_actor("demo"))
-    run(cx, system_actor("demo"))  # idempotent
-    with cx.session() as s:
+    runtime = build_runtime(settings_for(sqlite_session, tmp_path))
+    run_demo(runtime, system_actor("demo"))
+    run_demo(runtime, system_actor("demo"))  # idempotent
+    with runtime.session() as s:
         loads = s.scalars(select(ObservationLoad)).all()
         assert {x.source for x in loads} == {DEMO_SOURCE} and all(x.illustrative for x in loads)
         assert s.scalar(select(func.count()).select_from(ObservationLoad)) == len(
             {x.dataset for x in loads})
-    store = ObservationStore(settings)
+    store = ObservationStore(runtime.settings)
     for code in ("ECO_RETAIL_SALES", "GOV_CASE_SATISFACTION", "SOC_FAMILY_DOCTOR",
                  "GOV_CASE_ONTIME_RATE"):
-        rolled = store.rollup(code, "district", start="2024-01", end="2024-12")
+        rolled = store.rollup(code, "district", start="2024-01", end="2024-12",
+                              framework=builtin_framework())
         stored = store.query([code], ["370203"], start="2024-01", end="2024-12")
         assert rolled["value"].tolist() == pytest.approx(stored["value"].tolist(), abs=1e-3)

@@ -5,12 +5,15 @@ import pytest
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import system_actor
+from citygrowth.catalog.framework import builtin_framework
 from citygrowth.ingest.service import load_observations
 from citygrowth.observatory.store import ObservationStore
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 from tests.observatory.conftest import sample_frame
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+FW = builtin_framework()
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
@@ -27,9 +30,10 @@ def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
             assert a[col].astype(str).tolist() == b[col].astype(str).tolist(), col
 
 
-def test_duckdb_and_spark_agree(loaded: tuple[Session, Settings], spark) -> None:  # type: ignore[no-untyped-def]
-    session, settings = loaded
-    first = load_observations(session, settings, system_actor("t"),
+def test_duckdb_and_spark_agree(loaded: tuple[Session, Runtime], spark) -> None:  # type: ignore[no-untyped-def]
+    session, runtime = loaded
+    settings = runtime.settings
+    first = load_observations(session, runtime, system_actor("t"),
                               sample_frame().assign(value=lambda d: d["value"] + 1), source="t")
     session.commit()
     duck = ObservationStore(settings)
@@ -45,4 +49,5 @@ def test_duckdb_and_spark_agree(loaded: tuple[Session, Settings], spark) -> None
     for code in ("SOC_HELPER_HOURS", "GOV_CASE_SATISFACTION", "SOC_FAMILY_DOCTOR",
                  "GOV_CASE_ONTIME_RATE"):
         for level in ("street", "district"):
-            _same(duck.rollup(code, level), sp.rollup(code, level), keys)
+            _same(duck.rollup(code, level, framework=FW), sp.rollup(code, level, framework=FW),
+                  keys)

@@ -61,9 +61,9 @@ def _frame(codes: tuple[str, ...], areas: list[str], periods: tuple[str, ...]) -
 
 
 def _period(code: str, year: str) -> str:
-    from citygrowth.catalog.framework import load_framework
+    from citygrowth.catalog.framework import builtin_framework
 
-    freq = load_framework().indicator(code).frequency
+    freq = builtin_framework().indicator(code).frequency
     return {"A": year, "Q": f"{year}Q4", "M": f"{year}-12"}[freq]
 
 

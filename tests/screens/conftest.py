@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from citygrowth.auth.actor import system_actor
-from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_user
 
@@ -50,19 +50,17 @@ def build_indexed(root: Path, sqlite_template: Path) -> Settings:
     rows = [(code, street, year, float(v)) for code, by_street in INDICATORS.items()
             for street, values in by_street.items() for year, v in zip(YEARS, values,
                                                                         strict=True)]
-    engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    runtime = build_runtime(settings)
+    with runtime.session() as s:
         make_areas(s)
         make_user(s, "leader", ("district_admin", DISTRICT), password=PASSWORD)
         make_user(s, "streeta", ("street_commander", STREET_A), password=PASSWORD)
         make_user(s, "resident", ("resident", DISTRICT), password=PASSWORD)
         frame = pd.DataFrame(rows, columns=["indicator", "area_code", "period", "value"])
-        load_observations(s, settings, system_actor("test"), frame, source="test")
-        s.commit()
-    with make_sessionmaker(engine)() as s:
-        compute_index(s, settings, system_actor("test"), levels=("district", "street"))
-        s.commit()
-    engine.dispose()
+        load_observations(s, runtime, system_actor("test"), frame, source="test")
+    with runtime.session() as s:
+        compute_index(s, runtime, system_actor("test"), levels=("district", "street"))
+    runtime.dispose()
     return settings
 
 

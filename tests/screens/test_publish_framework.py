@@ -14,29 +14,23 @@ from sqlalchemy import select
 
 from citygrowth.auth.actor import system_actor
 from citygrowth.auth.models import AuditEntry
-from citygrowth.catalog.framework import (
-    DEFAULT_FILE,
-    configure_frameworks,
-    default_file,
-    load_framework,
-)
-from citygrowth.catalog.publish import framework_status, publish_framework, reset_framework
-from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.catalog.framework import DEFAULT_FILE, builtin_framework
 from citygrowth.errors import Forbidden, ValidationFailed
+from citygrowth.index import jobs
 from citygrowth.index.models import IndexRun
-from citygrowth.settings import Settings
+from citygrowth.index.publish import framework_status, publish_framework, reset_framework
+from citygrowth.runtime import Runtime, build_runtime
 from tests.factories import DISTRICT, make_user
 from tests.screens.conftest import PASSWORD, build_indexed, login
 
-BUILTIN = load_framework(DEFAULT_FILE)
+BUILTIN = builtin_framework()
 
 
 @pytest.fixture
-def district(tmp_path: Path, sqlite_template: Path) -> Iterator[Settings]:
-    settings = build_indexed(tmp_path, sqlite_template)
-    configure_frameworks(settings.data_dir)
-    yield settings
-    configure_frameworks(None)  # other tests in this process read the built-in framework
+def district(tmp_path: Path, sqlite_template: Path) -> Iterator[Runtime]:
+    runtime = build_runtime(build_indexed(tmp_path, sqlite_template))
+    yield runtime  # its frameworks are its own: nothing to undo for other tests
+    runtime.dispose()
 
 
 def _version(version: str, **changes: object) -> str:
@@ -46,24 +40,25 @@ def _version(version: str, **changes: object) -> str:
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
 
-def _session(settings: Settings):  # type: ignore[no-untyped-def]
-    return make_sessionmaker(make_engine(settings.resolved_database_url))()
+def _session(runtime: Runtime):  # type: ignore[no-untyped-def]
+    return runtime.sessionmaker()
 
 
-def test_publish_puts_a_version_in_force_and_reset_goes_back(district: Settings) -> None:
+def test_publish_puts_a_version_in_force_and_reset_goes_back(district: Runtime) -> None:
     with _session(district) as s:
         fw = publish_framework(s, district, system_actor("test"), _version("2026.2"))
         s.commit()
         assert (fw.code, fw.version) == (BUILTIN.code, "2026.2")
-        assert load_framework().version == "2026.2"
-        assert default_file() == district.data_dir / "frameworks" / "active.yaml"
+        assert district.frameworks.load().version == "2026.2"
+        assert district.frameworks.default_file() == \
+            district.data_dir / "frameworks" / "active.yaml"
         assert (district.data_dir / "frameworks" / f"{BUILTIN.code}-2026.2.yaml").exists()
         audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "framework.publish"))
         assert [a.target for a in audit] == [f"{BUILTIN.code}@2026.2"]
         assert framework_status(district)["published"] is True
         back = reset_framework(s, district, system_actor("test"))
         s.commit()
-    assert back.version == BUILTIN.version == load_framework().version
+    assert back.version == BUILTIN.version == district.frameworks.load().version
     st = framework_status(district)
     assert st["published"] is False and st["versions"] == ["2026.2"]
 
@@ -74,7 +69,7 @@ def test_publish_puts_a_version_in_force_and_reset_goes_back(district: Settings)
     (_version("2026.2", code="OTHER"), "code", "The framework code must stay"),
     (_version("2026 two"), "version", "Version 2026 two may use only letters"),
 ], ids=["yaml", "same-version", "code", "bad-version"])
-def test_a_bad_version_is_named_and_nothing_changes(district: Settings, text: str,
+def test_a_bad_version_is_named_and_nothing_changes(district: Runtime, text: str,
                                                     field: str | None, message: str) -> None:
     with _session(district) as s, pytest.raises(ValidationFailed) as err:
         publish_framework(s, district, system_actor("test"), text)
@@ -82,11 +77,11 @@ def test_a_bad_version_is_named_and_nothing_changes(district: Settings, text: st
     found = [r["message"] for r in rendered if r["field"] == field] if field else \
         [err.value.render_message("en")]
     assert any(m.startswith(message) for m in found), (found, rendered)
-    assert default_file() == DEFAULT_FILE
+    assert district.frameworks.default_file() == DEFAULT_FILE
     assert not (district.data_dir / "frameworks" / "active.yaml").exists()
 
 
-def test_a_version_without_a_catalog_indicator_is_refused(district: Settings) -> None:
+def test_a_version_without_a_catalog_indicator_is_refused(district: Runtime) -> None:
     doc = yaml.safe_load(DEFAULT_FILE.read_text("utf-8"))
     doc["version"] = "2026.3"
     dropped = None
@@ -100,22 +95,22 @@ def test_a_version_without_a_catalog_indicator_is_refused(district: Settings) ->
                           yaml.safe_dump(doc, allow_unicode=True))
     msgs = [p.render("zh_CN")["message"] for p in err.value.problems]
     assert any(dropped in m and "缺少" in m for m in msgs), msgs
-    assert default_file() == DEFAULT_FILE
+    assert district.frameworks.default_file() == DEFAULT_FILE
 
 
-def test_only_a_district_admin_may_publish(district: Settings) -> None:
+def test_only_a_district_admin_may_publish(district: Runtime) -> None:
     with _session(district) as s:
         _, analyst = make_user(s, "ana", ("analyst", DISTRICT))
         with pytest.raises(Forbidden):
             publish_framework(s, district, analyst, _version("2026.2"))
-    assert default_file() == DEFAULT_FILE
+    assert district.frameworks.default_file() == DEFAULT_FILE
 
 
 def test_workbench_publish_recomputes_the_index_with_the_new_version(
-        district: Settings) -> None:
+        district: Runtime) -> None:
     from citygrowth.app import create_app
 
-    with TestClient(create_app(district)) as client:
+    with TestClient(create_app(runtime=district)) as client:
         login(client, "leader", PASSWORD)
         page = client.get("/workbench")
         assert 'data-testid="wb-publish"' in page.text
@@ -133,7 +128,7 @@ def test_workbench_publish_recomputes_the_index_with_the_new_version(
         assert "new number" in again.json()["error"]
         state = client.get("/api/workbench").json()
         assert state.get("ok", True) is not False
-    with TestClient(create_app(district)) as other:
+    with TestClient(create_app(runtime=district)) as other:
         login(other, "streeta", PASSWORD)
         assert "wb-publish" not in other.get("/workbench").text
         csrf = other.get("/").text.split('"X-CSRF-Token": "')[1].split('"')[0]
@@ -144,15 +139,15 @@ def test_workbench_publish_recomputes_the_index_with_the_new_version(
         runs = s.execute(select(IndexRun.framework_version, IndexRun.status)
                          .order_by(IndexRun.id)).all()
     assert [tuple(r) for r in runs] == [(BUILTIN.version, "done"), ("2026.5", "done")]
-    assert load_framework().version == "2026.5"
+    assert district.frameworks.load().version == "2026.5"
 
 
-def test_cli_publish_show_and_reset(district: Settings, tmp_path: Path,
+def test_cli_publish_show_and_reset(district: Runtime, tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from citygrowth.cli import main
 
     for key, value in (("DATA_DIR", str(district.data_dir)),
-                       ("DATABASE_URL", district.resolved_database_url), ("ENV", "test"),
+                       ("DATABASE_URL", district.settings.resolved_database_url), ("ENV", "test"),
                        ("SECRET_KEY", "test-secret")):
         monkeypatch.setenv(f"CITYGROWTH_{key}", value)
     path = tmp_path / "CGI-2026.7.yaml"
@@ -170,18 +165,14 @@ def test_cli_publish_show_and_reset(district: Settings, tmp_path: Path,
     assert out.exit_code == 0 and f"version {BUILTIN.version} is now in force" in out.output
 
 
-def test_recompute_job_follows_a_published_version(district: Settings) -> None:
-    from citygrowth.index import jobs
-
-    factory = make_sessionmaker(make_engine(district.resolved_database_url))
-    jobs._pending.clear()
-    jobs._last_check[0] = __import__("time").monotonic()
-    assert jobs.recompute_job(sessionmaker=factory, settings=district) is False
-    with factory() as s:
+def test_recompute_job_follows_a_published_version(district: Runtime) -> None:
+    jobs.notes_of(district).last_check = __import__("time").monotonic()
+    assert jobs.recompute_job(district) is False
+    with district.session() as s:
         publish_framework(s, district, system_actor("test"), _version("2026.9"))
-        s.commit()
-    jobs.note_event("framework.published", {})
-    assert jobs.recompute_job(sessionmaker=factory, settings=district) is True
-    with factory() as s:
+    # publishing noted the event on this runtime (through its bus and the index plugin)
+    assert jobs.notes_of(district).pending.is_set()
+    assert jobs.recompute_job(district) is True
+    with district.session() as s:
         versions = s.scalars(select(IndexRun.framework_version)).all()
     assert versions[-1] == "2026.9"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from citygrowth.index.service import read_results
+from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.factories import DISTRICT, STREET_A, STREET_B
 from tests.screens.conftest import login
@@ -16,7 +17,7 @@ def test_summary_map_and_ranking_equal_the_stored_results(client: TestClient,
     d = client.get(f"/api/screen/summary?level=street&parent={DISTRICT}").json()
     assert d["ok"] is True, d
     assert d["period"] == "2025" and d["previous_period"] == "2024"
-    stored = read_results(indexed, level="street", period="2025")
+    stored = read_results(build_runtime(indexed), level="street", period="2025")
     cgi = stored[stored["code"] == "CGI"].set_index("unit")["value"]
     items = {i["code"]: i for i in d["map_items"]}
     assert items[STREET_A]["value"] == round(float(cgi[STREET_A]), 2)
@@ -25,7 +26,7 @@ def test_summary_map_and_ranking_equal_the_stored_results(client: TestClient,
     drawn = {x["name"]: x["value"] for x in d["options"]["map"]["series"][0]["data"]}
     assert drawn == {c: i["value"] for c, i in items.items()}
     # ranks and movement between 2024 and 2025
-    before = read_results(indexed, level="street", period="2024")
+    before = read_results(build_runtime(indexed), level="street", period="2024")
     b = before[before["code"] == "CGI"].set_index("unit")["value"]
     best_now = max(cgi.index, key=lambda u: cgi[u])
     best_before = max(b.index, key=lambda u: b[u])
@@ -66,7 +67,7 @@ def test_profile_explains_the_last_change(client: TestClient, indexed: Settings)
     login(client, "leader")
     p = client.get(f"/api/profile/{STREET_A}").json()
     assert p["level"] == "street" and p["period"] == "2025"
-    stored = read_results(indexed, level="street", period="2025")
+    stored = read_results(build_runtime(indexed), level="street", period="2025")
     row = stored[(stored["code"] == "CGI") & (stored["unit"] == STREET_A)]
     assert p["index"] == float(row["value"].iloc[0])
     assert p["rank"]["rank"] == int(row["rank"].iloc[0]) and p["rank"]["of"] == 2

@@ -88,7 +88,7 @@ def approve(session: Session, actor: Actor, item_id: int, at: dt.datetime) -> Ap
     return item
 
 
-def working_days(item: ApprovalItem, tz: str = "Asia/Shanghai") -> int | None:
+def working_days(item: ApprovalItem, tz: str) -> int | None:
     """Working days from submission to approval (None while pending)."""
     if item.approved_at is None:
         return None
@@ -104,7 +104,7 @@ def visible_approvals(session: Session, actor: Actor) -> list[ApprovalItem]:
     return items
 
 
-def approval_row(item: ApprovalItem, tz: str = "Asia/Shanghai") -> dict[str, Any]:
+def approval_row(item: ApprovalItem, tz: str) -> dict[str, Any]:
     return {
         "id": item.id, "code": item.code, "name": bilingual(item.name_zh, item.name_en),
         "kind": item.kind, "kind_name": label(APPROVAL_KIND_NAMES, item.kind),
@@ -123,7 +123,7 @@ def _summary(days: list[int]) -> dict[str, Any]:
 
 
 def approval_stats(session: Session, actor: Actor, today: dt.date,
-                   tz: str = "Asia/Shanghai") -> dict[str, Any]:
+                   tz: str) -> dict[str, Any]:
     """Working days to approval per month and per year, this year's count, overdue items."""
     by_month: dict[str, list[int]] = defaultdict(list)
     by_year: dict[int, list[int]] = defaultdict(list)
@@ -145,7 +145,7 @@ def approval_stats(session: Session, actor: Actor, today: dt.date,
 
 
 def overdue_items(items: list[ApprovalItem], today: dt.date,
-                  tz: str = "Asia/Shanghai") -> list[dict[str, Any]]:
+                  tz: str) -> list[dict[str, Any]]:
     """Pending items whose working days since submission exceed their time limit."""
     out = []
     for item in items:

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from citygrowth.accountability import excel, tables
-from citygrowth.accountability.common import today_local
 from citygrowth.accountability.measures import publish_measures
 from citygrowth.accountability.targets import REMINDER_DAYS, send_reminders
 from citygrowth.auth.actor import system_actor
@@ -63,7 +62,7 @@ def export(cx: CliContext, kind: str, output: Path) -> None:
 
     Example: citygrowth accountability export projects -o projects.xlsx
     """
-    today = today_local(cx.settings.timezone)
+    today = cx.runtime.today()
     with cx.session() as session:
         if output.suffix.lower() == ".csv":
             cols, rows = tables.table(session, system_actor("cli"), kind, today,
@@ -84,8 +83,7 @@ def publish(cx: CliContext) -> None:
     Example: citygrowth accountability publish-measures
     """
     with cx.session() as session:
-        counts = publish_measures(session, cx.settings, system_actor("cli"), cx.bus,
-                                  today_local(cx.settings.timezone))
+        counts = publish_measures(session, cx.runtime, system_actor("cli"), cx.runtime.today())
     for indicator, n in counts.items():
         click.echo(_("{indicator}: {n} rows").format(indicator=indicator, n=n))
 
@@ -101,7 +99,7 @@ def reminders(cx: CliContext, days: int) -> None:
     """
     with cx.session() as session:
         by_dept = send_reminders(session, system_actor("cli"),
-                                 today_local(cx.settings.timezone), cx.bus, days)
+                                 cx.runtime.today(), cx.bus, days)
     if not by_dept:
         click.echo(_("No milestones due in the next {days} days.").format(days=days))
     for dept, items in sorted(by_dept.items()):

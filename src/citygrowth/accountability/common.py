@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -64,10 +62,6 @@ REQUEST_STATUS_NAMES = {
 def label(table: dict[str, str], key: str) -> str:
     """The translated label of a code, or the code itself when unknown."""
     return _(table[key]) if key in table else key
-
-
-def today_local(tz: str = "Asia/Shanghai") -> dt.date:
-    return dt.datetime.now(ZoneInfo(tz)).date()
 
 
 def get_or_404(session: Session, model: type[T], key: Any, what: str) -> T:

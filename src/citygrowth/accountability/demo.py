@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citygrowth.accountability.common import today_local
 from citygrowth.accountability.demo_data import (
     seed_approvals,
     seed_desk,
@@ -31,6 +31,7 @@ from citygrowth.accountability.measures import publish_measures
 from citygrowth.accountability.models import ProgressReport, Project, Target
 from citygrowth.accountability.schemas import TargetIn
 from citygrowth.accountability.targets import apply_target
+from citygrowth.areas.demo import DEPARTMENTS
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
@@ -38,7 +39,7 @@ from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import require
 from citygrowth.errors import NotFound
 from citygrowth.logging_setup import get_logger
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 
 log = get_logger(__name__)
 
@@ -158,15 +159,14 @@ def _mark_done(target: Target) -> None:
 
 
 def ensure_departments(session: Session) -> None:
-    from citygrowth.areas.demo import DEPARTMENTS
-
     for code, zh, en in DEPARTMENTS:
         if session.get(Department, code) is None:
             session.add(Department(code=code, name_zh=zh, name_en=en))
     session.flush()
 
 
-def seed_demo(session: Session, actor: Actor, district: str, today: dt.date) -> dict[str, Any]:
+def seed_demo(session: Session, actor: Actor, district: str, today: dt.date,
+              tz: ZoneInfo) -> dict[str, Any]:
     """Load the demo records unless they are there already; returns what it created."""
     require(actor, "target.manage", district)
     if session.get(Area, district) is None:
@@ -178,8 +178,8 @@ def seed_demo(session: Session, actor: Actor, district: str, today: dt.date) -> 
         Area.level == "street", Area.parent_code == district).order_by(Area.code)))
     targets = seed_targets(session, district, today)
     projects = seed_projects(session, district, streets, today)
-    approvals = seed_approvals(session, district, streets, projects, today)
-    leads = seed_desk(session, district, streets, today)
+    approvals = seed_approvals(session, district, streets, projects, today, tz)
+    leads = seed_desk(session, district, streets, today, tz)
     _key_invest_target(session, district, projects, today)
     record(session, actor, "accountability.demo", "demo",
            {"targets": len(targets) + 1, "projects": len(projects),
@@ -219,13 +219,12 @@ def _key_invest_target(session: Session, district: str, projects: list[Project],
     return target
 
 
-def run_demo(cx: Any, actor: Actor) -> None:
+def run_demo(runtime: Runtime, actor: Actor) -> None:
     """The demo step: seed (once), then publish the measures into the observation store."""
-    settings: Settings = cx.settings
-    today = today_local(settings.timezone)
-    with cx.session() as session:
-        result = seed_demo(session, actor, settings.district_code, today)
+    today = runtime.today()
+    with runtime.session() as session:
+        result = seed_demo(session, actor, runtime.settings.district_code, today, runtime.tz)
     log.info("accountability demo", **{k: v for k, v in result.items()})
-    with cx.session() as session:
-        publish_measures(session, settings, actor, cx.bus, today)
+    with runtime.session() as session:
+        publish_measures(session, runtime, actor, today)
 

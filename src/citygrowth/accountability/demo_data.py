@@ -27,7 +27,6 @@ from citygrowth.accountability.models import (
 from citygrowth.areas.models import Area
 from citygrowth.workdays import add_working_days, is_workday
 
-TZ = ZoneInfo("Asia/Shanghai")
 TOTAL_PROJECTS = 119
 TOTAL_YI = 1530
 
@@ -156,8 +155,9 @@ STEPS = (("受理", "Acceptance", "ndrc"), ("联合审查", "Joint review", "hou
          ("批复", "Decision", "ndrc"))
 
 
-def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ).astimezone(dt.UTC)
+def _at(day: dt.date, tz: ZoneInfo, hour: int, minute: int = 0) -> dt.datetime:
+    """A local time of ``day`` in ``tz``, as UTC."""
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(dt.UTC)
 
 
 def _median_for(year: int, month: int) -> float:
@@ -167,7 +167,7 @@ def _median_for(year: int, month: int) -> float:
 
 
 def _approval(code: str, day: dt.date, days: int, rng: random.Random, district: str,
-              streets: list[Area], project: Project | None, limit: int,
+              streets: list[Area], project: Project | None, limit: int, tz: ZoneInfo,
               pending: bool = False) -> ApprovalItem:
     area = rng.choice(streets).code if streets else district
     done = add_working_days(day, days)
@@ -176,14 +176,14 @@ def _approval(code: str, day: dt.date, days: int, rng: random.Random, district: 
     item = ApprovalItem(code=code, name_zh=f"{name}{'备案' if kind == 'filing' else '审批'}",
                         name_en=f"{project.name_en if project else 'Enterprise project'} {kind}",
                         kind=kind, project_id=project.id if project else None,
-                        department_code="ndrc", area_code=area, submitted_at=_at(day, 9, 30),
-                        approved_at=None if pending else _at(done, 16), limit_days=limit,
+                        department_code="ndrc", area_code=area, submitted_at=_at(day, tz, 9, 30),
+                        approved_at=None if pending else _at(done, tz, 16), limit_days=limit,
                         status="pending" if pending else "approved", illustrative=True)
     mid = add_working_days(day, days // 2)
     for seq, (zh, en, dept) in enumerate(STEPS, start=1):
-        start = {1: _at(day, 9, 30), 2: _at(day, 11), 3: _at(mid, 9)}[seq]
-        end = None if pending and seq == 3 else {1: _at(day, 10, 30), 2: _at(mid, 9),
-                                                 3: _at(done, 16)}[seq]
+        start = {1: _at(day, tz, 9, 30), 2: _at(day, tz, 11), 3: _at(mid, tz, 9)}[seq]
+        end = None if pending and seq == 3 else {1: _at(day, tz, 10, 30), 2: _at(mid, tz, 9),
+                                                 3: _at(done, tz, 16)}[seq]
         item.steps.append(ApprovalStep(seq=seq, name_zh=zh, name_en=en, department_code=dept,
                                        started_at=start, finished_at=end))
     return item
@@ -199,7 +199,7 @@ def _workdays_in(year: int, month: int, until: dt.date) -> list[dt.date]:
 
 
 def seed_approvals(session: Session, district: str, streets: list[Area],
-                   projects: list[Project], today: dt.date) -> int:
+                   projects: list[Project], today: dt.date, tz: ZoneInfo) -> int:
     """Approvals from 2019 to today: median 20 working days falling to 1."""
     rng = random.Random(20_1)
     items: list[ApprovalItem] = []
@@ -221,13 +221,13 @@ def seed_approvals(session: Session, district: str, streets: list[Area],
                 continue
             project = rng.choice(projects) if projects and year >= today.year - 1 else None
             items.append(_approval(f"AP-{year}-{k + 1:04d}", day, days, rng, district, streets,
-                                   project, limit))
+                                   project, limit, tz))
     for i, back in enumerate((0, 1, 6)):  # pending now; the last one is overdue
         day = today - dt.timedelta(days=back)
         while not is_workday(day):
             day -= dt.timedelta(days=1)
         items.append(_approval(f"AP-{today.year}-P{i + 1:03d}", day, 1, rng, district, streets,
-                               None, 1, pending=True))
+                               None, 1, tz, pending=True))
     session.add_all(items)
     session.flush()
     return len(items)
@@ -251,7 +251,8 @@ ROUTE = {"site": "invest", "permit": "ndrc", "talent": "hrss", "finance": "finan
          "technology": "science", "market": "market"}
 
 
-def seed_desk(session: Session, district: str, streets: list[Area], today: dt.date) -> int:
+def seed_desk(session: Session, district: str, streets: list[Area], today: dt.date,
+              tz: ZoneInfo) -> int:
     """Enterprises, leads entered by three departments, follow-ups, service requests."""
     rng = random.Random(10_2030)
     ents = []
@@ -264,13 +265,13 @@ def seed_desk(session: Session, district: str, streets: list[Area], today: dt.da
                                illustrative=True))
     session.add_all(ents)
     session.flush()
-    leads = [_lead(i, ents[i % len(ents)], today, rng) for i in range(48)]
+    leads = [_lead(i, ents[i % len(ents)], today, rng, tz) for i in range(48)]
     session.add_all(leads)
     session.flush()
     for i in range(16):
         ent = ents[(i * 5) % len(ents)]
         topic = TOPICS[i % len(TOPICS)]
-        created = _at(today - dt.timedelta(days=3 + 11 * i), 10)
+        created = _at(today - dt.timedelta(days=3 + 11 * i), tz, 10)
         done = i % 2 == 0
         session.add(ServiceRequest(
             enterprise_id=ent.id, topic=topic, description=f"{ent.name_zh}服务诉求",
@@ -282,7 +283,7 @@ def seed_desk(session: Session, district: str, streets: list[Area], today: dt.da
     return len(leads)
 
 
-def _lead(i: int, ent: Enterprise, today: dt.date, rng: random.Random) -> Lead:
+def _lead(i: int, ent: Enterprise, today: dt.date, rng: random.Random, tz: ZoneInfo) -> Lead:
     dept = LEAD_DEPTS[i % 3]
     path = LEAD_PATHS[[0, 1, 1, 2, 2, 3, 4, 4][i % 8]]
     created = today - dt.timedelta(days=40 + 12 * i)
@@ -290,23 +291,24 @@ def _lead(i: int, ent: Enterprise, today: dt.date, rng: random.Random) -> Lead:
                 title_en=f"{ent.name_en} settling project", industry=ent.industry,
                 stage=path[-1], source_department_code=dept, owner_department_code=dept,
                 area_code=ent.area_code, expected_wan=rng.randrange(500, 50_000, 100),
-                illustrative=True, created_at=_at(created, 10), updated_at=_at(created, 10))
-    lead.events.append(LeadEvent(at=_at(created, 10), actor="demo", department_code=dept,
+                illustrative=True, created_at=_at(created, tz, 10),
+                updated_at=_at(created, tz, 10))
+    lead.events.append(LeadEvent(at=_at(created, tz, 10), actor="demo", department_code=dept,
                                  kind="created", to_stage="new", note="录入线索"))
     step = (today - created).days // (len(path) + 1)
     for k, stage in enumerate(path[1:], start=1):
         at = created + dt.timedelta(days=step * k)
         helper = LEAD_DEPTS[(i + k) % 3]
-        lead.events.append(LeadEvent(at=_at(at, 9), actor="demo", department_code=helper,
+        lead.events.append(LeadEvent(at=_at(at, tz, 9), actor="demo", department_code=helper,
                                      kind="follow_up", note="跨部门协同跟进"))
-        lead.events.append(LeadEvent(at=_at(at, 15), actor="demo", department_code=dept,
+        lead.events.append(LeadEvent(at=_at(at, tz, 15), actor="demo", department_code=dept,
                                      kind="stage", from_stage=path[k - 1], to_stage=stage))
         if stage == "landed":
             lead.landed_on = at
     lead.updated_at = lead.events[-1].at
     if i % 12 == 11 and path[-1] != "landed":
         lead.closed, lead.closed_reason = True, "企业暂缓投资计划"
-        lead.events.append(LeadEvent(at=_at(today - dt.timedelta(days=5), 11), actor="demo",
+        lead.events.append(LeadEvent(at=_at(today - dt.timedelta(days=5), tz, 11), actor="demo",
                                      department_code=dept, kind="closed", from_stage=path[-1],
                                      note="企业暂缓投资计划"))
     return lead

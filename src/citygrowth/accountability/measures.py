@@ -32,9 +32,9 @@ from citygrowth.accountability.models import ApprovalItem, Lead, Project, Target
 from citygrowth.accountability.status import status_of
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require
-from citygrowth.events import EventBus
+from citygrowth.ingest.service import load_observations
 from citygrowth.periods import Period
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 from citygrowth.workdays import local_date
 
 INDICATORS = ("GOV_APPROVAL_DAYS", "GOV_TARGETS_ON_TRACK", "ECO_KEY_PROJECT_INVEST",
@@ -113,7 +113,7 @@ def leads_landed_rows(session: Session, district: str, today: dt.date) -> list[d
 
 
 def build_measures(session: Session, district: str, today: dt.date,
-                   tz: str = "Asia/Shanghai") -> pd.DataFrame:
+                   tz: str) -> pd.DataFrame:
     """Every accountability measure as a frame ``indicator, area_code, period, value``."""
     rows = (approval_days_rows(session, district, tz)
             + targets_on_track_rows(session, district, today)
@@ -128,17 +128,16 @@ def _illustrative(session: Session) -> bool:
                for m in (Target, Project, ApprovalItem, Lead))
 
 
-def publish_measures(session: Session, settings: Settings, actor: Actor,
-                     bus: EventBus | None, today: dt.date) -> dict[str, int]:
+def publish_measures(session: Session, runtime: Runtime, actor: Actor,
+                     today: dt.date) -> dict[str, int]:
     """Compute the measures and load them into the observation store; rows per indicator."""
     require(actor, "accountability.publish", None)
-    frame = build_measures(session, settings.district_code, today, settings.timezone)
-    from citygrowth.ingest.service import load_observations
-
+    frame = build_measures(session, runtime.settings.district_code, today,
+                           runtime.settings.timezone)
     if not frame.empty:
         # computed from records the actor may not load by hand: the system loads them
-        load_observations(session, settings, system_actor(f"accountability:{actor.username}"),
-                          frame, dataset=None, source=SOURCE, bus=bus,
+        load_observations(session, runtime, system_actor(f"accountability:{actor.username}"),
+                          frame, dataset=None, source=SOURCE,
                           illustrative=_illustrative(session))
     counts = frame.groupby("indicator").size().to_dict() if not frame.empty else {}
     return {k: int(counts.get(k, 0)) for k in INDICATORS}

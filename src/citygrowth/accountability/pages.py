@@ -19,29 +19,29 @@ from citygrowth.accountability import (
     projects,
     targets,
 )
-from citygrowth.accountability.common import today_local
 from citygrowth.accountability.routes import DeptQ, StatusQ, _read_limited
 from citygrowth.accountability.schemas import ProgressIn
 from citygrowth.accountability.status import STATUS_RULES
+from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.errors import NotFound
 from citygrowth.i18n import _, bilingual
-from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.deps import BusDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["accountability pages"], include_in_schema=True)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _render(request: Request, name: str, actor: Any, **ctx: Any) -> Response:
+def _render(request: Request, name: str, actor: Actor, **ctx: Any) -> Response:
     return render_page(request, f"accountability/{name}", actor, ctx)
 
 
 @router.get("/accountability", response_class=HTMLResponse)
 def leadership(request: Request, session: SessionDep, actor: UserDep,
-               settings: SettingsDep) -> Response:
+               runtime: RuntimeDep) -> Response:
     """Leadership view: status counts by department, at-risk targets, upcoming milestones."""
-    today = today_local(settings.timezone)
+    today = runtime.today()
     depts = targets.department_overview(session, actor, today)
     rows = targets.list_targets(session, actor, today)
     return _render(request, "overview.html", actor, today=today, departments=depts,
@@ -52,12 +52,12 @@ def leadership(request: Request, session: SessionDep, actor: UserDep,
 
 @router.get("/accountability/departments/{code}", response_class=HTMLResponse)
 def department_page(request: Request, session: SessionDep, actor: UserDep,
-                    settings: SettingsDep, code: Annotated[str, Path(max_length=40)]) -> Response:
+                    runtime: RuntimeDep, code: Annotated[str, Path(max_length=40)]) -> Response:
     """A department's targets (owned or co-owned) and its milestone reminders."""
     dept = session.get(Department, code)
     if dept is None:
         raise NotFound("Department {code} was not found.", code=code)
-    today = today_local(settings.timezone)
+    today = runtime.today()
     rows = targets.list_targets(session, actor, today, department=code)
     return _render(request, "department.html", actor, dept=dept,
                    dept_name=bilingual(dept.name_zh, dept.name_en), targets=rows,
@@ -67,10 +67,10 @@ def department_page(request: Request, session: SessionDep, actor: UserDep,
 
 
 @router.get("/targets", response_class=HTMLResponse)
-def targets_page(request: Request, session: SessionDep, actor: UserDep, settings: SettingsDep,
+def targets_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                  department: DeptQ = None, status: StatusQ = None) -> Response:
     """Every target with its status; filter by department and status."""
-    rows = targets.list_targets(session, actor, today_local(settings.timezone), department,
+    rows = targets.list_targets(session, actor, runtime.today(), department,
                                 status)
     query = request.url.query
     return _render(request, "targets.html", actor, targets=rows, status_rules=_(STATUS_RULES),
@@ -79,14 +79,15 @@ def targets_page(request: Request, session: SessionDep, actor: UserDep, settings
 
 
 @router.get("/targets/{target_id}", response_class=HTMLResponse)
-def target_page(request: Request, session: SessionDep, actor: UserDep, settings: SettingsDep,
+def target_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                 target_id: Id) -> Response:
     """One target: progress chart, milestones, reports, evidence and the report forms."""
-    today = today_local(settings.timezone)
-    detail = targets.target_detail(session, actor, target_id, today, settings)
+    today = runtime.today()
+    detail = targets.target_detail(session, actor, target_id, today, runtime)
     return _render(request, "target.html", actor, t=detail, today=today,
                    evidence=evidence.list_evidence(session, target_id),
-                   progress_chart=charts.target_progress(detail), max_mb=settings.max_upload_mb,
+                   progress_chart=charts.target_progress(detail),
+                   max_mb=runtime.settings.max_upload_mb,
                    accepted=",".join(sorted(evidence.ALLOWED)))
 
 
@@ -102,17 +103,18 @@ def progress_form(session: SessionDep, actor: UserDep, bus: BusDep, target_id: I
 
 
 @router.post("/targets/{target_id}/evidence", response_class=HTMLResponse)
-async def evidence_form(session: SessionDep, actor: UserDep, settings: SettingsDep,
+async def evidence_form(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                         target_id: Id, file: Annotated[UploadFile, File()]) -> Response:
     """The evidence upload form of the target page."""
-    data = await _read_limited(file, settings.max_upload_mb)
-    evidence.add_evidence(session, settings, actor, target_id, file.filename or "upload", data)
+    data = await _read_limited(file, runtime.settings.max_upload_mb)
+    evidence.add_evidence(session, runtime.settings, actor, target_id,
+                          file.filename or "upload", data)
     return RedirectResponse(f"/targets/{target_id}", status_code=303)
 
 
 @router.get("/projects", response_class=HTMLResponse)
 def projects_page(request: Request, session: SessionDep, actor: UserDep,
-                  settings: SettingsDep) -> Response:
+                  runtime: RuntimeDep) -> Response:
     """Portfolio by industry and stage, the map of locations, totals, coordination problems."""
     rows = projects.list_projects(session, actor)
     pf = projects.portfolio(session, actor)
@@ -120,15 +122,15 @@ def projects_page(request: Request, session: SessionDep, actor: UserDep,
                    problems=projects.open_problems(session, actor),
                    industry_chart=charts.investment_by_industry(pf),
                    stage_chart=charts.projects_by_stage(pf), map_chart=charts.projects_map(rows),
-                   district=settings.district_code)
+                   district=runtime.settings.district_code)
 
 
 @router.get("/approvals", response_class=HTMLResponse)
 def approvals_page(request: Request, session: SessionDep, actor: UserDep,
-                   settings: SettingsDep) -> Response:
+                   runtime: RuntimeDep) -> Response:
     """Working days to approval: this year, by year, the monthly trend, overdue items."""
-    stats = approvals.approval_stats(session, actor, today_local(settings.timezone),
-                                     settings.timezone)
+    stats = approvals.approval_stats(session, actor, runtime.today(),
+                                     runtime.settings.timezone)
     return _render(request, "approvals.html", actor, stats=stats,
                    trend_chart=charts.approval_trend(stats))
 

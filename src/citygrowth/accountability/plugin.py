@@ -31,15 +31,21 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[Any]:
-    from citygrowth.accountability.pages import router as pages_router
-    from citygrowth.accountability.routes import router as api_router
+    from citygrowth.accountability.pages import (
+        router as pages_router,  # lazy: the CLI lists commands without the web layer
+    )
+    from citygrowth.accountability.routes import (
+        router as api_router,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [api_router, pages_router]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[Any]:
-    from citygrowth.accountability.cli import accountability
+    from citygrowth.accountability.cli import (
+        accountability,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [accountability]
 
@@ -55,7 +61,9 @@ def citygrowth_nav_items() -> Sequence[NavItem]:
 
 @hookimpl
 def citygrowth_demo_steps() -> Sequence[DemoStep]:
-    from citygrowth.accountability.demo import run_demo
+    from citygrowth.accountability.demo import (
+        run_demo,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [DemoStep(name="accountability", run=run_demo, after=("areas", "users"),
                      description="Targets, 119 key projects, approvals and the investment desk")]
@@ -63,7 +71,10 @@ def citygrowth_demo_steps() -> Sequence[DemoStep]:
 
 @hookimpl
 def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
-    from citygrowth.accountability.jobs import publish_job, reminders_job
+    from citygrowth.accountability.jobs import (  # lazy: the CLI lists commands only
+        publish_job,
+        reminders_job,
+    )
 
     return [
         ScheduledJob(name="accountability.publish-measures", every_seconds=6 * 3600,

@@ -18,7 +18,6 @@ from citygrowth.accountability import (
     tables,
     targets,
 )
-from citygrowth.accountability.common import today_local
 from citygrowth.accountability.schemas import (
     ApprovalIn,
     CloseIn,
@@ -37,7 +36,7 @@ from citygrowth.accountability.schemas import (
     TargetIn,
 )
 from citygrowth.accountability.status import STATUSES
-from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.deps import BusDep, RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/accountability", tags=["accountability"])
 
@@ -63,8 +62,8 @@ async def _read_limited(file: UploadFile, max_mb: int) -> bytes:
 # --- targets ----------------------------------------------------------------------------------
 
 @router.get("/overview", summary="Leadership view: target status by department")
-def overview(session: SessionDep, actor: UserDep, settings: SettingsDep) -> dict[str, Any]:
-    today = today_local(settings.timezone)
+def overview(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> dict[str, Any]:
+    today = runtime.today()
     depts = targets.department_overview(session, actor, today)
     rows = targets.list_targets(session, actor, today)
     return {"today": today.isoformat(), "counts": targets.status_counts(rows),
@@ -72,9 +71,9 @@ def overview(session: SessionDep, actor: UserDep, settings: SettingsDep) -> dict
 
 
 @router.get("/targets", summary="Targets with their status today")
-def list_targets(session: SessionDep, actor: UserDep, settings: SettingsDep,
+def list_targets(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                  department: DeptQ = None, status: StatusQ = None) -> dict[str, Any]:
-    rows = targets.list_targets(session, actor, today_local(settings.timezone), department, status)
+    rows = targets.list_targets(session, actor, runtime.today(), department, status)
     return {"targets": rows, "counts": targets.status_counts(rows)}
 
 
@@ -86,10 +85,10 @@ def create_target(session: SessionDep, actor: UserDep, bus: BusDep,
 
 
 @router.get("/targets/{target_id}", summary="One target: status, milestones, reports, chart")
-def get_target(session: SessionDep, actor: UserDep, settings: SettingsDep,
+def get_target(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                target_id: Id) -> dict[str, Any]:
     detail = targets.target_detail(session, actor, target_id,
-                                  today_local(settings.timezone), settings)
+                                  runtime.today(), runtime)
     detail["evidence"] = [{"id": e.id, "filename": e.filename, "content_type": e.content_type,
                            "size_bytes": e.size_bytes, "report_id": e.report_id}
                           for e in evidence.list_evidence(session, target_id)]
@@ -106,28 +105,28 @@ def report_progress(session: SessionDep, actor: UserDep, bus: BusDep, target_id:
 
 @router.post("/targets/{target_id}/evidence", status_code=201,
              summary="Upload a photo or document as evidence")
-async def upload_evidence(session: SessionDep, actor: UserDep, settings: SettingsDep,
+async def upload_evidence(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                           target_id: Id, file: Annotated[UploadFile, File()],
                           report_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
                           ) -> dict[str, Any]:
-    data = await _read_limited(file, settings.max_upload_mb)
-    ev = evidence.add_evidence(session, settings, actor, target_id, file.filename or "upload",
-                               data, report_id)
+    data = await _read_limited(file, runtime.settings.max_upload_mb)
+    ev = evidence.add_evidence(session, runtime.settings, actor, target_id,
+                               file.filename or "upload", data, report_id)
     return {"id": ev.id, "filename": ev.filename, "sha256": ev.sha256}
 
 
 @router.get("/evidence/{evidence_id}", summary="Download an evidence file")
-def get_evidence(session: SessionDep, actor: UserDep, settings: SettingsDep,
+def get_evidence(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                  evidence_id: Id) -> FileResponse:
-    ev, path = evidence.evidence_file(session, settings, actor, evidence_id)
+    ev, path = evidence.evidence_file(session, runtime.settings, actor, evidence_id)
     return FileResponse(path, media_type=ev.content_type, filename=ev.filename)
 
 
 @router.get("/milestones/upcoming", summary="Open milestones due soon or overdue")
-def upcoming(session: SessionDep, actor: UserDep, settings: SettingsDep,
+def upcoming(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
              within_days: Annotated[int, Query(ge=0, le=366)] = targets.REMINDER_DAYS,
              department: DeptQ = None) -> dict[str, Any]:
-    rows = targets.upcoming_milestones(session, actor, today_local(settings.timezone),
+    rows = targets.upcoming_milestones(session, actor, runtime.today(),
                                        within_days, department)
     return {"milestones": rows}
 
@@ -182,22 +181,24 @@ def resolve_problem(session: SessionDep, actor: UserDep, problem_id: Id,
 # --- approvals --------------------------------------------------------------------------------
 
 @router.get("/approvals", summary="Approval items with working days to approval")
-def list_approvals(session: SessionDep, actor: UserDep, settings: SettingsDep) -> dict[str, Any]:
-    cols, rows = tables.approval_table(session, actor, settings.timezone)
+def list_approvals(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> dict[str, Any]:
+    cols, rows = tables.approval_table(session, actor, runtime.settings.timezone)
     return {"approvals": rows}
 
 
 @router.get("/approvals/stats", summary="Working days to approval by month and year")
-def approval_stats(session: SessionDep, actor: UserDep, settings: SettingsDep) -> dict[str, Any]:
-    stats = approvals.approval_stats(session, actor, today_local(settings.timezone),
-                                     settings.timezone)
+def approval_stats(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> dict[str, Any]:
+    stats = approvals.approval_stats(session, actor, runtime.today(),
+                                     runtime.settings.timezone)
     return {**stats, "chart": charts.approval_trend(stats)}
 
 
 @router.post("/approvals", status_code=201, summary="Record an approval item and its steps")
-def record_approval(session: SessionDep, actor: UserDep, body: ApprovalIn) -> dict[str, Any]:
+def record_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                    body: ApprovalIn) -> dict[str, Any]:
     item = approvals.record_approval(session, actor, body)
-    return {"id": item.id, "code": item.code, "working_days": approvals.working_days(item)}
+    return {"id": item.id, "code": item.code,
+            "working_days": approvals.working_days(item, runtime.settings.timezone)}
 
 
 # --- investment desk --------------------------------------------------------------------------
@@ -240,10 +241,10 @@ def follow_up(session: SessionDep, actor: UserDep, lead_id: Id,
 
 
 @router.post("/leads/{lead_id}/stage", summary="Move a lead to another stage")
-def change_stage(session: SessionDep, actor: UserDep, settings: SettingsDep, lead_id: Id,
+def change_stage(session: SessionDep, actor: UserDep, runtime: RuntimeDep, lead_id: Id,
                  body: StageIn) -> dict[str, Any]:
     lead = investment.change_stage(session, actor, lead_id, body,
-                                   today_local(settings.timezone))
+                                   runtime.today())
     return {"id": lead.id, "stage": lead.stage}
 
 
@@ -282,35 +283,34 @@ def update_request(session: SessionDep, actor: UserDep, request_id: Id,
 # --- exports, imports, measures ---------------------------------------------------------------
 
 @router.get("/export/{kind}.csv", summary="A table as CSV")
-def export_csv(session: SessionDep, actor: UserDep, settings: SettingsDep,
+def export_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                kind: Kind) -> Response:
-    cols, rows = tables.table(session, actor, kind, today_local(settings.timezone),
-                              settings.timezone)
+    cols, rows = tables.table(session, actor, kind, runtime.today(),
+                              runtime.settings.timezone)
     return Response(tables.to_csv(cols, rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
 
 
 @router.get("/export/{kind}.xlsx", summary="A table as an Excel workbook")
-def export_xlsx(session: SessionDep, actor: UserDep, settings: SettingsDep,
+def export_xlsx(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                 kind: Kind) -> Response:
-    body = tables.export_xlsx(session, actor, kind, today_local(settings.timezone),
-                              settings.timezone)
+    body = tables.export_xlsx(session, actor, kind, runtime.today(),
+                              runtime.settings.timezone)
     return _xlsx(body, kind)
 
 
 @router.post("/import/{kind}", summary="Import targets or projects from Excel (all or nothing)")
-async def import_xlsx(session: SessionDep, actor: UserDep, settings: SettingsDep,
+async def import_xlsx(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                       kind: Literal["targets", "projects"],
                       file: Annotated[UploadFile, File()]) -> dict[str, Any]:
-    data = await _read_limited(file, settings.max_upload_mb)
+    data = await _read_limited(file, runtime.settings.max_upload_mb)
     name = file.filename or "upload.xlsx"
     fn = excel.import_targets if kind == "targets" else excel.import_projects
     return fn(session, actor, data, name).as_dict()
 
 
 @router.post("/measures/publish", summary="Write the measures into the observation store")
-def publish(session: SessionDep, actor: UserDep, settings: SettingsDep,
+def publish(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
             bus: BusDep) -> dict[str, Any]:
-    counts = measures.publish_measures(session, settings, actor, bus,
-                                       today_local(settings.timezone))
+    counts = measures.publish_measures(session, runtime, actor, runtime.today())
     return {"rows": counts}

@@ -75,7 +75,7 @@ def lead_table(session: Session, actor: Actor) -> tuple[list[str], list[dict[str
 
 
 def table(session: Session, actor: Actor, kind: str, today: dt.date,
-          tz: str = "Asia/Shanghai") -> tuple[list[str], list[dict[str, Any]]]:
+          tz: str) -> tuple[list[str], list[dict[str, Any]]]:
     if kind == "targets":
         return target_table(session, actor, today)
     if kind == "projects":
@@ -98,6 +98,6 @@ def to_csv(cols: list[str], rows: list[dict[str, Any]]) -> str:
 
 
 def export_xlsx(session: Session, actor: Actor, kind: str, today: dt.date,
-                tz: str = "Asia/Shanghai") -> bytes:
+                tz: str) -> bytes:
     cols, rows = table(session, actor, kind, today, tz)
     return to_xlsx(rows, cols, kind)

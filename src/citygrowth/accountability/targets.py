@@ -26,7 +26,7 @@ from citygrowth.db import utcnow
 from citygrowth.errors import CityGrowthError, Conflict, Problem, ValidationFailed
 from citygrowth.events import EventBus
 from citygrowth.i18n import N_, _, bilingual
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 
 REMINDER_DAYS = 14
 
@@ -248,18 +248,19 @@ def send_reminders(session: Session, actor: Actor, today: dt.date, bus: EventBus
 
 
 def target_detail(session: Session, actor: Actor, target_id: int,
-                  today: dt.date, settings: Settings | None = None) -> dict[str, Any]:
-    """One target with its status. Given ``settings``, the status also weighs the
+                  today: dt.date, runtime: Runtime | None = None) -> dict[str, Any]:
+    """One target with its status. Given the ``runtime``, the status also weighs the
     probability of attainment forecast by the analysis domain from the linked indicator (or
     the progress reports)."""
     require(actor, "accountability.view", None)
     t = get_or_404(session, Target, target_id, N_("Accountability target"))
     require(actor, "accountability.view", {"area_code": t.area_code})
     odds: float | None = None
-    if settings is not None:
-        from citygrowth.analysis.service import odds_for_target
+    if runtime is not None:
+        # lazy: cycle accountability↔analysis (analysis reads targets)
+        from citygrowth.analysis.service import odds_for_target  # lazy: see above
 
-        odds, _detail = odds_for_target(settings, t, today)
+        odds, _detail = odds_for_target(runtime, t, today)
     st = status_of(t, today, odds=odds)
     row = target_row(t, st, _dept_names(session))
     row["odds"] = None if odds is None else round(odds, 3)

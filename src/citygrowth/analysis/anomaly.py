@@ -645,7 +645,7 @@ def _spatial(prep: _Prepared, infos: Mapping[str, IndicatorInfo], areas: Mapping
     """An area whose log-change from its previous period is out of line with its peers':
     the areas sharing a boundary with it when at least ``MIN_PEERS`` of them have data, else
     its siblings (rules and constants in :mod:`.spatial`)."""
-    from citygrowth.analysis.spatial import (
+    from citygrowth.analysis.spatial import (  # lazy: cycle (spatial builds on our warnings)
         M_SPATIAL,
         MIN_PEERS,
         SPATIAL_MIN_GAP,

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+import numpy  # noqa: F401  (load numpy's and scipy's BLAS first)
+
 _SUFFIXES = ("", "64_")
 _lock = threading.RLock()
 _depth = [0]
@@ -25,8 +27,7 @@ _saved: list[int] = []
 @lru_cache(maxsize=1)
 def _libraries() -> tuple[tuple[object, object], ...]:
     """(get, set) thread-count functions of each loaded OpenBLAS."""
-    import numpy  # noqa: F401  (load numpy's and scipy's BLAS first)
-    import scipy.linalg  # noqa: F401
+    import scipy.linalg  # noqa: F401  # lazy: heavy library
 
     paths: set[str] = set()
     try:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from citygrowth.analysis.blas import single_threaded_blas
 from citygrowth.analysis.series import regularise
 from citygrowth.i18n import N_
 
@@ -164,14 +165,13 @@ def cross_correlation(x: pd.Series, y: pd.Series, max_lag: int = 6) -> list[dict
 
 def granger(x: pd.Series, y: pd.Series, max_lag: int = 3) -> dict[int, float]:
     """p-values (F test) that x's past helps predict y, per lag; empty when too short."""
-    from statsmodels.tsa.stattools import grangercausalitytests
+    from statsmodels.tsa.stattools import grangercausalitytests  # lazy: heavy library
 
     dx, dy = _aligned(x, y)
     lags = min(max_lag, (dx.size - 1) // 4)
     if lags < 1 or np.std(dx) == 0 or np.std(dy) == 0:
         return {}
     data = np.column_stack([dy, dx])
-    from citygrowth.analysis.blas import single_threaded_blas
 
     with warnings.catch_warnings(), single_threaded_blas():
         warnings.simplefilter("ignore")

@@ -31,10 +31,10 @@ def forecast(cx: CliContext, indicator: str, area: str, horizon: int) -> None:
 
     Example: citygrowth analysis forecast --indicator ECO_RETAIL_SALES --area 370203
     """
-    from citygrowth.analysis.service import forecast_for
+    from citygrowth.analysis.service import forecast_for  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s:
-        fc = forecast_for(s, system_actor("cli"), cx.settings, indicator, area, horizon)
+        fc = forecast_for(s, system_actor("cli"), cx.runtime, indicator, area, horizon)
     out = fc.to_dict()
     out["notes"] = [translate(n) for n in fc.notes]
     click.echo(json.dumps(out, ensure_ascii=False, indent=1))
@@ -48,11 +48,11 @@ def anomalies(cx: CliContext, load_id: str) -> None:
 
     Example: citygrowth analysis anomalies --load 20261103-0001
     """
-    from citygrowth.analysis.routes import anomaly_json
-    from citygrowth.analysis.service import anomalies_for_load
+    from citygrowth.analysis.routes import anomaly_json  # lazy: keeps citygrowth --help fast
+    from citygrowth.analysis.service import anomalies_for_load  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s:
-        rows = anomalies_for_load(s, system_actor("cli"), cx.settings, load_id)
+        rows = anomalies_for_load(s, system_actor("cli"), cx.runtime, load_id)
         items = [anomaly_json(r) for r in rows]
     for w in items:
         click.echo(f"[{w['decision']}] {w['kind_name']}: {w['text']}")
@@ -75,10 +75,13 @@ def briefing(cx: CliContext, month: str, area: str, lang: str | None, fmt: str,
 
     Example: citygrowth analysis briefing --month 2026-10 --area 370203 --lang zh_CN --format pdf
     """
-    from citygrowth.analysis.briefing.service import briefing_file, make_briefing
+    from citygrowth.analysis.briefing.service import (  # lazy: keeps citygrowth --help fast
+        briefing_file,
+        make_briefing,
+    )
 
     with cx.session() as s:
-        rec = make_briefing(s, system_actor("cli"), cx.settings, area, month,
+        rec = make_briefing(s, system_actor("cli"), cx.runtime, area, month,
                             lang or get_locale())
         path = briefing_file(rec, fmt)
     if out is not None:
@@ -95,7 +98,7 @@ def monthly(cx: CliContext, month: str | None) -> None:
 
     Example: citygrowth analysis monthly --month 2026-10
     """
-    from citygrowth.analysis.jobs import monthly_briefings
+    from citygrowth.analysis.jobs import monthly_briefings  # lazy: keeps citygrowth --help fast
 
-    made = monthly_briefings(cx.sessionmaker, cx.settings, month=month)
+    made = monthly_briefings(cx.runtime, month=month)
     click.echo(_("{n} briefing(s) made.").format(n=len(made)))

@@ -34,6 +34,7 @@ from citygrowth.analysis.models_fit import (
 from citygrowth.analysis.series import (
     freq_of,
     future_periods,
+    periods_between,
     regularise,
     season_length,
     series_hash,
@@ -271,7 +272,5 @@ def forecast_series(
 
 def horizon_to(series: pd.Series, period: str) -> int:
     """Steps from the series' last period to ``period`` (0 when already observed)."""
-    from citygrowth.analysis.series import periods_between
-
     s = regularise(series)
     return max(0, periods_between(str(s.index[-1]), period))

@@ -7,70 +7,59 @@ forecasts every district- and street-level series so pages answer from the cache
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-from zoneinfo import ZoneInfo
-
+import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from citygrowth.analysis.briefing.service import make_briefing
+from citygrowth.analysis.forecast import forecast_series
+from citygrowth.analysis.models import BriefingRecord
+from citygrowth.analysis.series import to_series
+from citygrowth.analysis.service import forecast_cache
+from citygrowth.areas.models import Area
 from citygrowth.auth.actor import system_actor
-from citygrowth.db import transaction
 from citygrowth.logging_setup import get_logger
+from citygrowth.observatory.store import ObservationStore
 from citygrowth.periods import Period
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 
 log = get_logger(__name__)
 
 
-def previous_month(settings: Settings, now: dt.datetime | None = None) -> str:
-    now = now or dt.datetime.now(dt.UTC)
-    today = now.astimezone(ZoneInfo(settings.timezone)).date()
-    return str(Period.of(today, "M").prev())
+def previous_month(runtime: Runtime) -> str:
+    """The month before the runtime's today (in the district's zone)."""
+    return str(Period.of(runtime.today(), "M").prev())
 
 
-def briefing_areas(session: Any, district: str) -> list[str]:
-    from citygrowth.areas.models import Area
-
+def briefing_areas(session: Session, district: str) -> list[str]:
     streets = session.scalars(select(Area.code).where(Area.parent_code == district)).all()
     return [district, *sorted(streets)]
 
 
-def monthly_briefings(sessionmaker: Any, settings: Settings, bus: Any = None,
-                      month: str | None = None) -> list[str]:
+def monthly_briefings(runtime: Runtime, month: str | None = None) -> list[str]:
     """Make the month's missing briefings (district and streets, zh_CN and en)."""
-    from citygrowth.analysis.briefing.service import make_briefing
-    from citygrowth.analysis.models import BriefingRecord
-
-    month = month or previous_month(settings)
+    month = month or previous_month(runtime)
     actor = system_actor("briefings")
     made = []
-    with transaction(sessionmaker) as session:
-        areas = briefing_areas(session, settings.district_code)
+    with runtime.session() as session:
+        areas = briefing_areas(session, runtime.settings.district_code)
     for code in areas:
         for loc in ("zh_CN", "en"):
-            with transaction(sessionmaker) as session:
+            with runtime.session() as session:
                 exists = session.scalar(select(BriefingRecord.id).where(
                     BriefingRecord.area_code == code, BriefingRecord.month == month,
                     BriefingRecord.locale == loc))
                 if exists is None:
-                    make_briefing(session, actor, settings, code, month, loc)
+                    make_briefing(session, actor, runtime, code, month, loc)
                     made.append(f"{code}/{month}/{loc}")
     log.info("briefings made", count=len(made), month=month)
     return made
 
 
-def warm_forecasts(sessionmaker: Any, settings: Settings, bus: Any = None,
-                   horizon: int = 12) -> int:
+def warm_forecasts(runtime: Runtime, horizon: int = 12) -> int:
     """Forecast every district and street series (fills the cache); returns the count."""
-    from citygrowth.analysis.forecast import forecast_series
-    from citygrowth.analysis.series import to_series
-    from citygrowth.analysis.service import forecast_cache
-    from citygrowth.observatory.store import ObservationStore
-
-    cache = forecast_cache(settings)
-    import pandas as pd
-
-    store = ObservationStore(settings)
+    cache = forecast_cache(runtime)
+    store = ObservationStore(runtime.settings)
     frame = pd.concat([store.query(level="street"), store.query(level="district")],
                       ignore_index=True)
     frame = frame.assign(period=frame["period"].astype(str))

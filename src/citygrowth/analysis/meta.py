@@ -14,6 +14,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shapely import STRtree
+from shapely.geometry import shape
+
+from citygrowth.areas.models import level_of, parent_code
+from citygrowth.catalog.units import parse_unit
+from citygrowth.i18n import bilingual
+
 NON_NEGATIVE_DIMENSIONS = frozenset(
     {"cny", "usd", "persons", "area", "duration", "working_days", "count", "length",
      "concentration"}
@@ -43,8 +50,6 @@ class IndicatorInfo:
     direction: int = 1
 
     def name(self, locale: str | None = None) -> str:
-        from citygrowth.i18n import bilingual
-
         return bilingual(self.name_zh, self.name_en, locale) or self.code
 
 
@@ -52,8 +57,6 @@ def _unit_dimension(unit: str) -> tuple[str, bool]:
     if not unit:
         return "", False
     try:
-        from citygrowth.catalog.units import parse_unit
-
         u = parse_unit(unit)
     except Exception:  # noqa: BLE001 - an unknown unit just gives no unit-based bound
         return "", unit.strip() in ("%", "％")
@@ -112,14 +115,10 @@ class AreaInfo:
     name_en: str = ""
 
     def name(self, locale: str | None = None) -> str:
-        from citygrowth.i18n import bilingual
-
         return bilingual(self.name_zh, self.name_en, locale) or self.code
 
 
 def area_infos(areas: Iterable[Any] | None) -> dict[str, AreaInfo]:
-    from citygrowth.areas.models import level_of, parent_code
-
     out: dict[str, AreaInfo] = {}
     for a in areas or ():
         code = str(_get(a, "code", "area_code", default=""))
@@ -145,9 +144,6 @@ def neighbours(areas: Mapping[str, AreaInfo]) -> dict[str, set[str]]:
 
     Areas without geometry get no geometric neighbours (siblings are used instead).
     """
-    from shapely import STRtree
-    from shapely.geometry import shape
-
     out: dict[str, set[str]] = {c: set() for c in areas}
     by_level: dict[str, list[tuple[str, Any]]] = {}
     for code, a in areas.items():

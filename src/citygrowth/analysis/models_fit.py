@@ -63,7 +63,7 @@ def _quiet(fn: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray,
 
 
 def _ets_model(y: np.ndarray, m: int, n_spec: int) -> object:
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # lazy: heavy library
 
     seasonal = "add" if m > 1 and n_spec >= 2 * m + 2 else None
     trend = "add" if n_spec >= 6 else None
@@ -119,7 +119,7 @@ def _aicc(res: object, n: int) -> float:
 
 
 def _arima_fit(y: np.ndarray, m: int, order: tuple[int, int, int]) -> object:
-    from statsmodels.tsa.arima.model import ARIMA
+    from statsmodels.tsa.arima.model import ARIMA  # lazy: heavy library
 
     seasonal = (0, 1, 0, m) if m > 1 and y.size >= 3 * m else (0, 0, 0, 0)
     integration = order[1] + seasonal[1]
@@ -208,7 +208,7 @@ def arima_backtest(order: tuple[int, int, int] | None) -> Backtester:
 def theta(y: np.ndarray, m: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     """The Theta method (statsmodels ``ThetaModel``), deseasonalised when there are two full
     seasons; its 95 % interval gives the predictive standard deviation."""
-    from statsmodels.tsa.forecasting.theta import ThetaModel
+    from statsmodels.tsa.forecasting.theta import ThetaModel  # lazy: heavy library
 
     def fit() -> tuple[np.ndarray, np.ndarray]:
         n = y.size

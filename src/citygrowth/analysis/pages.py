@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from citygrowth.analysis.briefing import service as briefings
 from citygrowth.analysis.briefing.charts import echarts_options
+from citygrowth.auth.actor import Actor
 from citygrowth.web.deps import SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
@@ -17,7 +18,7 @@ router = APIRouter(tags=["analysis pages"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _render(request: Request, name: str, actor: Any, **ctx: Any) -> Response:
+def _render(request: Request, name: str, actor: Actor, **ctx: Any) -> Response:
     return render_page(request, name, actor, ctx)
 
 

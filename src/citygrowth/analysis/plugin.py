@@ -1,12 +1,19 @@
-"""The analysis domain's registrations through citygrowth's plugin hooks."""
+"""The analysis domain's registrations through citygrowth's plugin hooks.
+
+Imports of the domain's routes, commands, jobs and services are made inside the hooks
+(``# lazy``): the CLI builds a plugin manager to list its commands, and ``citygrowth --help``
+must not load the web layer and the statistics libraries."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from citygrowth.analysis import models  # noqa: F401  (tables on Base.metadata)
-from citygrowth.plugins import NavItem, ScheduledJob, hookimpl
+from citygrowth.plugins import AcceptedLoad, NavItem, ScheduledJob, hookimpl
+from citygrowth.runtime import Runtime
 
 PERMISSIONS: dict[str, Sequence[str]] = {
     "district_admin": ["analysis.view", "analysis.check", "analysis.decide",
@@ -25,15 +32,21 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[Any]:
-    from citygrowth.analysis.pages import router as pages_router
-    from citygrowth.analysis.routes import router as api_router
+    from citygrowth.analysis.pages import (
+        router as pages_router,  # lazy: the CLI lists commands without the web layer
+    )
+    from citygrowth.analysis.routes import (
+        router as api_router,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [api_router, pages_router]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[Any]:
-    from citygrowth.analysis.cli import analysis
+    from citygrowth.analysis.cli import (
+        analysis,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [analysis]
 
@@ -43,24 +56,22 @@ def citygrowth_nav_items() -> Sequence[NavItem]:
     return [NavItem("Briefings", "/briefings", "analysis.view", order=45)]
 
 
-def _briefings_job(**kw: Any) -> Any:
-    from citygrowth.analysis.jobs import monthly_briefings
-
-    return monthly_briefings(kw["sessionmaker"], kw["settings"], kw.get("bus"))
-
-
-def _forecasts_job(**kw: Any) -> Any:
-    from citygrowth.analysis.jobs import warm_forecasts
-
-    return warm_forecasts(kw["sessionmaker"], kw["settings"], kw.get("bus"))
-
-
 @hookimpl
 def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
+    from citygrowth.analysis.jobs import monthly_briefings, warm_forecasts  # lazy: module doc
+
     # Checked daily; a month's briefings are made once (existing ones are kept).
     return [
         ScheduledJob(name="analysis.monthly-briefings", every_seconds=24 * 3600,
-                     run=_briefings_job),
+                     run=monthly_briefings),
         ScheduledJob(name="analysis.warm-forecasts", every_seconds=12 * 3600,
-                     run=_forecasts_job),
+                     run=warm_forecasts),
     ]
+
+
+@hookimpl
+def citygrowth_load_accepted(runtime: Runtime, session: Session,
+                             load: AcceptedLoad) -> Sequence[dict[str, Any]]:
+    from citygrowth.analysis.service import warnings_for_accepted_load  # lazy: module doc
+
+    return warnings_for_accepted_load(session, runtime, load)

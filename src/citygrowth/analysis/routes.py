@@ -10,10 +10,12 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from citygrowth.analysis import service
+from citygrowth.analysis.anomaly import KIND_NAMES, AnomalyWarning
 from citygrowth.analysis.briefing import service as briefings
+from citygrowth.analysis.changes import M_BREAK
 from citygrowth.analysis.models import AnomalyRecord
 from citygrowth.i18n import get_locale, translate
-from citygrowth.web.deps import SessionDep, SettingsDep, UserDep
+from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 
@@ -36,8 +38,6 @@ class BriefingIn(BaseModel):
 
 
 def anomaly_json(r: AnomalyRecord) -> dict[str, Any]:
-    from citygrowth.analysis.anomaly import KIND_NAMES, AnomalyWarning
-
     w = AnomalyWarning(r.kind, r.indicator, r.area_code, r.period, r.value, r.message,
                        dict(r.params), r.severity, r.expected)
     out = w.to_dict(get_locale())
@@ -49,9 +49,9 @@ def anomaly_json(r: AnomalyRecord) -> dict[str, Any]:
 
 
 @router.get("/forecast", summary="Forecast of an indicator or index node for an area")
-def forecast(session: SessionDep, actor: UserDep, settings: SettingsDep, indicator: Code,
+def forecast(session: SessionDep, actor: UserDep, runtime: RuntimeDep, indicator: Code,
              area: AreaQ, horizon: Annotated[int, Query(ge=1, le=60)] = 12) -> dict[str, Any]:
-    fc = service.forecast_for(session, actor, settings, indicator, area, horizon)
+    fc = service.forecast_for(session, actor, runtime, indicator, area, horizon)
     out = fc.to_dict()
     out.update(indicator=indicator, area_code=area,
                notes=[translate(n) for n in fc.notes])
@@ -59,11 +59,9 @@ def forecast(session: SessionDep, actor: UserDep, settings: SettingsDep, indicat
 
 
 @router.get("/breaks", summary="Structural breaks of an indicator's series in an area")
-def breaks(session: SessionDep, actor: UserDep, settings: SettingsDep, indicator: Code,
+def breaks(session: SessionDep, actor: UserDep, runtime: RuntimeDep, indicator: Code,
            area: AreaQ) -> dict[str, Any]:
-    from citygrowth.analysis.changes import M_BREAK
-
-    found = service.breaks_for(session, actor, settings, indicator, area)
+    found = service.breaks_for(session, actor, runtime, indicator, area)
     for b in found:
         b["text"] = translate(M_BREAK).format(x=indicator, period=b["period"],
                                               before=f"{b['before']:.4g}",
@@ -72,18 +70,18 @@ def breaks(session: SessionDep, actor: UserDep, settings: SettingsDep, indicator
 
 
 @router.get("/relation", summary="Lead/lag association of two indicators (not causation)")
-def relation(session: SessionDep, actor: UserDep, settings: SettingsDep, x: Code, y: Code,
+def relation(session: SessionDep, actor: UserDep, runtime: RuntimeDep, x: Code, y: Code,
              area: AreaQ, max_lag: Annotated[int, Query(ge=0, le=24)] = 6) -> dict[str, Any]:
-    rel = service.relation_for(session, actor, settings, x, y, area, max_lag)
+    rel = service.relation_for(session, actor, runtime, x, y, area, max_lag)
     rel["text"] = translate(rel.pop("message")).format(**rel["params"])
     rel["granger"] = {str(k): v for k, v in rel["granger"].items()}
     return rel
 
 
 @router.get("/anomalies", summary="Anomaly warnings of a load")
-def anomalies(session: SessionDep, actor: UserDep, settings: SettingsDep,
+def anomalies(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
               load_id: Annotated[str, Query(min_length=1, max_length=40)]) -> dict[str, Any]:
-    rows = service.anomalies_for_load(session, actor, settings, load_id)
+    rows = service.anomalies_for_load(session, actor, runtime, load_id)
     return {"load_id": load_id, "warnings": [anomaly_json(r) for r in rows]}
 
 
@@ -95,10 +93,10 @@ def decide(session: SessionDep, actor: UserDep, anomaly_id: Id,
 
 
 @router.get("/odds", summary="Probability of reaching a target by its deadline")
-def odds(session: SessionDep, actor: UserDep, settings: SettingsDep, target: Code
+def odds(session: SessionDep, actor: UserDep, runtime: RuntimeDep, target: Code
          ) -> dict[str, Any]:
     today = dt.datetime.now(dt.UTC).date()
-    return service.odds_for_target_code(session, actor, settings, target, today)
+    return service.odds_for_target_code(session, actor, runtime, target, today)
 
 
 @router.get("/briefings", summary="Archived briefings")
@@ -111,9 +109,9 @@ def list_(session: SessionDep, actor: UserDep) -> dict[str, Any]:
 
 
 @router.post("/briefings", summary="Make (or remake) a briefing")
-def make(session: SessionDep, actor: UserDep, settings: SettingsDep,
+def make(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
          body: BriefingIn) -> dict[str, Any]:
-    rec = briefings.make_briefing(session, actor, settings, body.area_code, body.month,
+    rec = briefings.make_briefing(session, actor, runtime, body.area_code, body.month,
                                   body.lang)
     return briefings.briefing_json(rec)
 

@@ -13,44 +13,73 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citygrowth.accountability.models import Target
 from citygrowth.analysis.anomaly import AnomalyWarning, check_batch
+from citygrowth.analysis.changes import breaks, relation
 from citygrowth.analysis.forecast import Forecast, ForecastCache, forecast_series
 from citygrowth.analysis.models import AnomalyRecord
 from citygrowth.analysis.odds import target_odds
 from citygrowth.analysis.series import to_series
-from citygrowth.auth.actor import Actor
+from citygrowth.areas.models import Area, level_of
+from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.index.service import read_results
+from citygrowth.logging_setup import get_logger
+from citygrowth.observatory.models import ObservationLoad
+from citygrowth.observatory.store import ObservationStore
 from citygrowth.periods import Period
-from citygrowth.settings import Settings
+from citygrowth.plugins import AcceptedLoad
+from citygrowth.runtime import Runtime
 
 _CACHES: dict[str, ForecastCache] = {}
 
+log = get_logger(__name__)
 
-def forecast_cache(settings: Settings) -> ForecastCache:
+
+def forecast_cache(runtime: Runtime) -> ForecastCache:
     """The process-wide forecast cache of an installation (memory + JSON files)."""
-    folder = settings.data_dir / "results" / "forecasts"
+    folder = runtime.settings.data_dir / "results" / "forecasts"
     key = str(folder.resolve())
     if key not in _CACHES:
         _CACHES[key] = ForecastCache(folder)
     return _CACHES[key]
 
 
-def series_for(settings: Settings, code: str, area_code: str) -> pd.Series:
-    """An indicator's series from the store, or an index node's from the index results."""
-    from citygrowth.observatory.store import ObservationStore
+def index_results(runtime: Runtime, area_code: str) -> tuple[pd.DataFrame | None, str]:
+    """Index results for the area's level and the level below (None when the index engine has
+    stored none yet)."""
+    frames = []
+    for code in (area_code, area_code + "000"):
+        level = level_of(code)
+        if level is None:
+            continue
+        try:
+            frames.append(read_results(runtime, framework="default", vintage="latest",
+                                       level=level))
+        except Exception as exc:  # noqa: BLE001 - no results yet: the briefing says so
+            log.info("no index results", level=level, error=str(exc))
+    frames = [f for f in frames if f is not None and not f.empty]
+    if not frames:
+        return None, ""
+    out = pd.concat(frames, ignore_index=True)
+    out["period"] = out["period"].astype(str)
+    out["unit"] = out["unit"].astype(str)
+    vintage = str(out["vintage"].max()) if "vintage" in out.columns else "latest"
+    return out, vintage
 
-    obs = ObservationStore(settings).query(indicators=[code], area_codes=[area_code])
+
+def series_for(runtime: Runtime, code: str, area_code: str) -> pd.Series:
+    """An indicator's series from the store, or an index node's from the index results."""
+    obs = ObservationStore(runtime.settings).query(indicators=[code], area_codes=[area_code])
     if not obs.empty:
         obs = obs.assign(period=obs["period"].astype(str))
         freqs = obs["freq"].astype(str)
         finest = min(set(freqs), key=lambda f: "DWMQA".index(f) if f in "DWMQA" else 9)
         return to_series(obs[freqs == finest], code, area_code)
-    from citygrowth.analysis.briefing.gather import index_results
-
-    index, _v = index_results(settings, area_code)
+    index, _v = index_results(runtime, area_code)
     if index is not None:
         rows = index[(index["unit"] == area_code) & (index["code"] == code)]
         if not rows.empty:
@@ -60,15 +89,15 @@ def series_for(settings: Settings, code: str, area_code: str) -> pd.Series:
     raise NotFound("No data for {code} in area {area}.", code=code, area=area_code)
 
 
-def forecast_for(session: Session, actor: Actor, settings: Settings, code: str,
+def forecast_for(session: Session, actor: Actor, runtime: Runtime, code: str,
                  area_code: str, horizon: int = 12) -> Forecast:
     """Forecast an indicator (or an index node) for an area."""
     require(actor, "analysis.view", area_code)
-    return forecast_series(series_for(settings, code, area_code), horizon,
-                           cache=forecast_cache(settings))
+    return forecast_series(series_for(runtime, code, area_code), horizon,
+                           cache=forecast_cache(runtime))
 
 
-def _history_for(settings: Settings, frame: pd.DataFrame,
+def _history_for(runtime: Runtime, frame: pd.DataFrame,
                  as_of: dt.datetime | None) -> pd.DataFrame:
     """What the store holds for the batch's indicators in the batch's areas and, for the
     unit-slip and spatial checks, in every area of the batch's levels (siblings).
@@ -76,12 +105,10 @@ def _history_for(settings: Settings, frame: pd.DataFrame,
     When the batch has areas below the district, every area of its levels is read once per
     level, which already holds the batch's own areas; they are not read a second time (only
     areas of no known level are)."""
-    from citygrowth.observatory.store import ObservationStore
-
     inds = sorted(set(frame["indicator"].astype(str).unique()))
     areas = sorted(set(frame["area_code"].astype(str).unique()))
     parents = sorted({a[:-3] for a in areas if len(a) > 6})
-    store = ObservationStore(settings)
+    store = ObservationStore(runtime.settings)
     levels = sorted({lv for a in areas if (lv := _level(a))}) if parents else []
     own = [a for a in areas if not _level(a)] if levels else areas
     parts = [store.frame(inds, level=lv, as_of=as_of) for lv in levels]
@@ -96,27 +123,41 @@ def _history_for(settings: Settings, frame: pd.DataFrame,
 
 
 def _level(code: str) -> str | None:
-    from citygrowth.areas.models import level_of
-
     return level_of(code)
 
 
-def check_load_frame(session: Session, settings: Settings, frame: pd.DataFrame,
+def check_load_frame(session: Session, runtime: Runtime, frame: pd.DataFrame,
                      as_of: dt.datetime | None = None) -> list[AnomalyWarning]:
     """``check_batch`` with history, catalog and areas read from the system (what the ingest
     path calls before committing a load; ``as_of`` = just before the load for a re-check)."""
-    from citygrowth.areas.models import Area
-    from citygrowth.catalog.framework import load_framework
-
     if frame.empty:
         return []
-    history = _history_for(settings, frame, as_of)
+    history = _history_for(runtime, frame, as_of)
     if as_of is None and "load_id" in frame.columns:
         history = history[~history["load_id"].isin(set(frame["load_id"]))]
     codes = {str(a) for a in frame["area_code"].unique()}
     parents = {c[:-3] for c in codes}
     areas = session.scalars(select(Area).where(Area.parent_code.in_(parents))).all()
-    return check_batch(frame, history, load_framework("default"), areas)
+    return check_batch(frame, history, runtime.frameworks.load(), areas)
+
+
+ANOMALY_ROW_LIMIT = 200_000
+BATCH_COLUMNS = ["indicator", "area_code", "period", "value", "load_id"]
+
+
+def warnings_for_accepted_load(session: Session, runtime: Runtime,
+                               load: AcceptedLoad) -> list[dict[str, Any]]:
+    """Plausibility checks of an accepted load's rows against their history (unit slips,
+    jumps, impossible values, broken seasonality, an area out of line with its neighbours),
+    kept with the load so the loader can accept or send back each warning. Loads over
+    ``ANOMALY_ROW_LIMIT`` rows and illustrative demo loads are checked on demand instead
+    (``citygrowth analysis anomalies --load ID``). The ``citygrowth_load_accepted`` hook."""
+    if load.illustrative or load.rows > ANOMALY_ROW_LIMIT:
+        return []
+    frame = pd.read_parquet(load.batch, columns=BATCH_COLUMNS)
+    warnings = check_load_frame(session, runtime, frame)
+    record_warnings(session, system_actor("ingest"), load.load_id, warnings)
+    return [w.to_dict() for w in warnings]
 
 
 def record_warnings(session: Session, actor: Actor, load_id: str,
@@ -139,24 +180,21 @@ def record_warnings(session: Session, actor: Actor, load_id: str,
     return out
 
 
-def anomalies_for_load(session: Session, actor: Actor, settings: Settings,
+def anomalies_for_load(session: Session, actor: Actor, runtime: Runtime,
                        load_id: str) -> list[AnomalyRecord]:
     """The warnings of a load: those recorded at load time, else checked now (and kept)."""
     require(actor, "analysis.view")
     rows = _visible(session, actor, load_id)
     if rows:
         return rows
-    from citygrowth.ingest.models import ObservationLoad
-    from citygrowth.observatory.store import ObservationStore
 
     load = session.scalar(select(ObservationLoad).where(ObservationLoad.load_id == load_id))
     if load is None:
         raise NotFound("No load with id {load_id}.", load_id=load_id)
-    frame = ObservationStore(settings).query(indicators=list(load.indicators or []))
+    frame = ObservationStore(runtime.settings).query(indicators=list(load.indicators or []))
     frame = frame[frame["load_id"] == load_id].assign(period=lambda f: f["period"].astype(str))
     before = load.created_at - dt.timedelta(microseconds=1)
-    warnings = check_load_frame(session, settings, frame, as_of=before)
-    from citygrowth.auth.actor import system_actor
+    warnings = check_load_frame(session, runtime, frame, as_of=before)
 
     record_warnings(session, system_actor("analysis"), load_id, warnings)
     return _visible(session, actor, load_id)
@@ -187,14 +225,14 @@ def decide_anomaly(session: Session, actor: Actor, anomaly_id: int, decision: st
     return rec
 
 
-def odds_for_target(settings: Settings, target: Any, today: dt.date
+def odds_for_target(runtime: Runtime, target: Any, today: dt.date
                     ) -> tuple[float | None, dict[str, Any]]:
     """Probability that a target (accountability ``Target``) is reached by its deadline.
 
     The series is the target's linked indicator in its area when the store has it, else its
     progress reports (last value per month, starting from the baseline).
     """
-    series, source = _target_series(settings, target)
+    series, source = _target_series(runtime, target)
     direction = "up" if target.target_value >= target.baseline else "down"
     detail: dict[str, Any] = {"indicator": target.indicator_code or "", "series": source,
                               "direction": direction, "odds_available": False}
@@ -210,10 +248,10 @@ def odds_for_target(settings: Settings, target: Any, today: dt.date
     return p, detail
 
 
-def _target_series(settings: Settings, target: Any) -> tuple[pd.Series | None, str]:
+def _target_series(runtime: Runtime, target: Any) -> tuple[pd.Series | None, str]:
     if target.indicator_code:
         try:
-            return series_for(settings, target.indicator_code, target.area_code), "store"
+            return series_for(runtime, target.indicator_code, target.area_code), "store"
         except NotFound:
             pass
     reports = sorted(target.reports, key=lambda r: r.reported_on)
@@ -225,33 +263,27 @@ def _target_series(settings: Settings, target: Any) -> tuple[pd.Series | None, s
     return pd.Series(values), "reports"
 
 
-def odds_for_target_code(session: Session, actor: Actor, settings: Settings,
+def odds_for_target_code(session: Session, actor: Actor, runtime: Runtime,
                          code: str, today: dt.date) -> dict[str, Any]:
-    from citygrowth.accountability.models import Target
-
     target = session.scalar(select(Target).where(Target.code == code))
     require(actor, "analysis.view", target.area_code if target else None)
     if target is None:
         raise NotFound("No target with code {code}.", code=code)
-    odds, detail = odds_for_target(settings, target, today)
+    odds, detail = odds_for_target(runtime, target, today)
     return {"target": code, "odds": odds, **detail}
 
 
-def breaks_for(session: Session, actor: Actor, settings: Settings, code: str,
+def breaks_for(session: Session, actor: Actor, runtime: Runtime, code: str,
                area_code: str) -> list[dict[str, Any]]:
     """Structural breaks (level shifts) of an indicator's series in an area."""
-    from citygrowth.analysis.changes import breaks
-
     require(actor, "analysis.view", area_code)
-    return breaks(series_for(settings, code, area_code))
+    return breaks(series_for(runtime, code, area_code))
 
 
-def relation_for(session: Session, actor: Actor, settings: Settings, x: str, y: str,
+def relation_for(session: Session, actor: Actor, runtime: Runtime, x: str, y: str,
                  area_code: str, max_lag: int = 6) -> dict[str, Any]:
     """Lead/lag association of two indicators in an area (cross-correlation of differences,
     Granger p-values), with its cautious sentence."""
-    from citygrowth.analysis.changes import relation
-
     require(actor, "analysis.view", area_code)
-    return relation(series_for(settings, x, area_code), series_for(settings, y, area_code),
+    return relation(series_for(runtime, x, area_code), series_for(runtime, y, area_code),
                     x, y, max_lag)

@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import click
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -36,6 +37,8 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import require
+from citygrowth.i18n import _
+from citygrowth.runtime import Runtime
 
 DATA = Path(__file__).parent / "data"
 BOUNDARY_FILE = DATA / "370203-shibei.geojson"
@@ -148,7 +151,7 @@ def partition(parent: BaseGeometry, n: int, rng: np.random.Generator,
               iterations: int = 6) -> list[BaseGeometry]:
     """Split ``parent`` into ``n`` compact cells that tile it, ordered south to north."""
     points = _sample_inside(parent, n, rng)
-    for _ in range(iterations):
+    for _step in range(iterations):
         moved = []
         for cell, p in zip(_cells(parent, points), points, strict=True):
             c = cell.centroid if not cell.is_empty else shapely.Point(p)
@@ -248,13 +251,9 @@ def load_demo(session: Session, actor: Actor) -> DemoResult:
     return DemoResult(areas, created, updated)
 
 
-def run_step(cx: Any, actor: Actor) -> DemoResult:
+def run_step(runtime: Runtime, actor: Actor) -> DemoResult:
     """The ``areas`` step of ``citygrowth demo``."""
-    import click
-
-    from citygrowth.i18n import _
-
-    with cx.session() as session:
+    with runtime.session() as session:
         result = load_demo(session, actor)
     click.echo(_("Areas: {created} created, {updated} updated, {unchanged} unchanged; "
                  "departments: {dcreated} created.").format(

@@ -24,14 +24,17 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.areas.routes import api, pages
+    from citygrowth.areas.routes import (  # lazy: the CLI lists commands without the web layer
+        api,
+        pages,
+    )
 
     return [api, pages]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.areas.cli import areas
+    from citygrowth.areas.cli import areas  # lazy: the CLI lists commands without the web layer
 
     return [areas]
 
@@ -43,7 +46,7 @@ def citygrowth_nav_items() -> Sequence[NavItem]:
 
 @hookimpl
 def citygrowth_demo_steps() -> Sequence[DemoStep]:
-    from citygrowth.areas.demo import run_step
+    from citygrowth.areas.demo import run_step  # lazy: the CLI lists commands without the web layer
 
     return [DemoStep(
         name="areas", run=run_step,

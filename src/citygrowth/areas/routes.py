@@ -20,6 +20,8 @@ from citygrowth.areas.charts import area_map_option
 from citygrowth.areas.geo import feature_collection
 from citygrowth.areas.models import Area
 from citygrowth.areas.schemas import CSV_COLUMNS, AreaInput, AreaOut, AreaUpdate, ImportResult
+from citygrowth.auth.actor import Actor
+from citygrowth.auth.csrf import csrf_token
 from citygrowth.errors import CityGrowthError
 from citygrowth.i18n import N_, get_locale
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep
@@ -135,9 +137,7 @@ def get_children(session: SessionDep, actor: UserDep, code: CodePath) -> dict[st
 
 # --- pages ------------------------------------------------------------------------------------
 
-def _page_context(request: Request, actor: Any, **extra: Any) -> dict[str, Any]:
-    from citygrowth.auth.csrf import csrf_token
-
+def _page_context(request: Request, actor: Actor, **extra: Any) -> dict[str, Any]:
     return {"actor": actor, "csrf_token": csrf_token(request), **extra}
 
 

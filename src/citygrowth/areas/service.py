@@ -21,7 +21,7 @@ from citygrowth.areas.codes import ancestor_codes, check_code, check_level
 from citygrowth.areas.locator import get_locator
 from citygrowth.areas.models import CODE_LENGTH, Area
 from citygrowth.areas.schemas import AreaInput, AreaUpdate, ImportResult
-from citygrowth.auth.actor import Actor
+from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.db import utcnow
@@ -151,8 +151,6 @@ def public_geojson(session: Session, level: str | None = None, parent: str | Non
     Answers what :func:`export_geojson` answers for the district administrator; used by the
     anonymous map on the home page.
     """
-    from citygrowth.auth.actor import system_actor
-
     return export_geojson(session, system_actor("public"), level, parent, locale)
 
 

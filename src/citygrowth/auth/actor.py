@@ -7,6 +7,7 @@ nest by prefix) and, for department officers, to a department.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from citygrowth.i18n import N_
@@ -47,6 +48,9 @@ class Actor:
     display_name: str = ""
     api_key_id: int | None = None
     is_system: bool = False
+    # role → permissions of the runtime that authenticated this actor (None: the built-ins)
+    permissions: Mapping[str, frozenset[str]] | None = field(
+        default=None, compare=False, hash=False, repr=False)
 
     @property
     def is_anonymous(self) -> bool:

@@ -202,12 +202,12 @@ def demo_logins(cx: CliContext) -> None:
 
     Example: citygrowth users demo-logins
     """
-    from citygrowth.auth.demo import demo_logins as logins
+    from citygrowth.auth.demo import demo_logins as logins  # lazy: keeps citygrowth --help fast
 
     table = Table(_("User name"), _("Password"), _("Role"), _("Area"), title=_("Demo logins"))
     with cx.session() as session:
-        from citygrowth.areas.models import Area
-        from citygrowth.i18n import bilingual
+        from citygrowth.areas.models import Area  # lazy: keeps citygrowth --help fast
+        from citygrowth.i18n import bilingual  # lazy: keeps citygrowth --help fast
 
         for d in logins(session, cx.settings.district_code):
             area = session.get(Area, d.area_code)
@@ -221,14 +221,13 @@ def demo_logins(cx: CliContext) -> None:
 
 @user.command("permissions")
 @click.option("--markdown", is_flag=True, help="Print a Markdown table (for the docs).")
-def user_permissions(markdown: bool) -> None:
+@pass_ctx
+def user_permissions(cx: CliContext, markdown: bool) -> None:
     """Print each role with the permissions every plugin grants it.
 
     Example: citygrowth user permissions --markdown
     """
-    from citygrowth.auth.permissions import permission_table
-
-    table = permission_table()
+    table = cx.runtime.permissions
     if markdown:
         click.echo("| role | permissions |\n|---|---|")
         for role in ROLES:

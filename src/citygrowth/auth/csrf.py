@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citygrowth.errors import Forbidden
 from citygrowth.web.body import read_body, replay
+from citygrowth.web.errors import render_error
 
 SESSION_KEY = "csrf"
 FIELD = "csrf_token"
@@ -114,8 +115,6 @@ class CSRFMiddleware:
         await self.app(scope, replay(body, receive, more), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from citygrowth.web.errors import render_error
-
         response = render_error(Request(scope, receive), CsrfFailed())
         await response(scope, receive, send)
 

@@ -8,7 +8,6 @@ platform) logs in with an API key only; a key is made and printed the first time
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import click
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from citygrowth.auth.models import ApiKey, Department, RoleGrant, User
 from citygrowth.auth.passwords import hash_password, verify_password
 from citygrowth.errors import NotFound
 from citygrowth.i18n import N_, _
+from citygrowth.runtime import Runtime
 
 DEPARTMENTS = (
     ("stats", "统计局", "Statistics Bureau"),
@@ -108,9 +108,9 @@ def load_demo_users(session: Session, actor: Actor, district: str) -> str | None
     return new_key
 
 
-def run_demo_step(cx: Any, actor: Actor) -> None:
-    with cx.session() as session:
-        key = load_demo_users(session, actor, cx.settings.district_code)
+def run_demo_step(runtime: Runtime, actor: Actor) -> None:
+    with runtime.session() as session:
+        key = load_demo_users(session, actor, runtime.settings.district_code)
     if key:
         click.echo(_("API key of the machine client (shown only once): {key}").format(key=key))
 

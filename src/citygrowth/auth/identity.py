@@ -10,26 +10,31 @@ from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor, Grant
 from citygrowth.auth.models import ApiKey, User
+from citygrowth.auth.permissions import PermissionTable
 from citygrowth.db import utcnow
 
 API_KEY_PREFIX = "cg_"
 
 
-def actor_for_user(user: User, api_key_id: int | None = None) -> Actor:
+def actor_for_user(user: User, api_key_id: int | None = None,
+                   permissions: PermissionTable | None = None) -> Actor:
+    """The actor ``user`` is; ``permissions`` is the runtime's role table (None: built-ins)."""
     return Actor(
         user_id=user.id,
         username=user.username,
         display_name=user.display_name or user.username,
         grants=tuple(Grant(g.role, g.area_code, g.department_code) for g in user.grants),
         api_key_id=api_key_id,
+        permissions=permissions,
     )
 
 
-def load_actor(session: Session, user_id: int) -> Actor | None:
+def load_actor(session: Session, user_id: int,
+               permissions: PermissionTable | None = None) -> Actor | None:
     user = session.get(User, user_id)
     if user is None or not user.active:
         return None
-    return actor_for_user(user)
+    return actor_for_user(user, permissions=permissions)
 
 
 def _hash_key(secret: str) -> str:
@@ -45,7 +50,8 @@ def new_api_key(session: Session, user: User, name: str = "") -> str:
     return secret
 
 
-def actor_for_api_key(session: Session, secret: str) -> Actor | None:
+def actor_for_api_key(session: Session, secret: str,
+                      permissions: PermissionTable | None = None) -> Actor | None:
     """The actor a presented API key stands for, or None when unknown or revoked."""
     if not secret.startswith(API_KEY_PREFIX) or secret.count("_") < 2:
         return None
@@ -57,4 +63,4 @@ def actor_for_api_key(session: Session, secret: str) -> Actor | None:
     if user is None or not user.active:
         return None
     key.last_used_at = utcnow()
-    return actor_for_user(user, api_key_id=key.id)
+    return actor_for_user(user, api_key_id=key.id, permissions=permissions)

@@ -16,39 +16,51 @@ The system actor passes every check. Anything else raises :class:`Forbidden` (or
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import pluggy
 
 from citygrowth.auth.actor import Actor, Grant
 from citygrowth.errors import Forbidden, Unauthenticated
-from citygrowth.plugins import get_plugin_manager
+from citygrowth.plugins import build_plugin_manager
+
+if TYPE_CHECKING:
+    from citygrowth.runtime import Runtime
 
 # Permissions anyone, even anonymous, holds (public pages, resident reports through Open311).
 PUBLIC = "public"
 
 
-def permission_table() -> dict[str, frozenset[str]]:
+PermissionTable = Mapping[str, frozenset[str]]
+
+
+def build_permission_table(pm: pluggy.PluginManager, runtime: Runtime | None = None,
+                           ) -> PermissionTable:
     """role → permissions, merged from every plugin's ``citygrowth_permissions``."""
-    return _permission_table(get_plugin_manager())
-
-
-@lru_cache(maxsize=8)
-def _permission_table(pm: Any) -> dict[str, frozenset[str]]:
     table: dict[str, set[str]] = {}
-    for contribution in pm.hook.citygrowth_permissions():
+    for contribution in pm.hook.citygrowth_permissions(runtime=runtime):
         for role, perms in (contribution or {}).items():
             table.setdefault(role, set()).update(perms)
-    return {role: frozenset(perms) for role, perms in table.items()}
+    return MappingProxyType({role: frozenset(perms) for role, perms in table.items()})
 
 
-# Tests that register a plugin on the live manager clear the cache with this.
-permission_table.cache_clear = _permission_table.cache_clear  # type: ignore[attr-defined]
+@lru_cache(maxsize=1)
+def builtin_permission_table() -> PermissionTable:
+    """The built-in domains' table: what an actor made without a runtime's table (tests, the
+    system's own actors) is checked against. Actors of a running app carry their runtime's."""
+    return build_permission_table(build_plugin_manager(entry_points=False))
 
 
-def all_permissions() -> frozenset[str]:
+def table_of(actor: Actor) -> PermissionTable:
+    return actor.permissions if actor.permissions is not None else builtin_permission_table()
+
+
+def all_permissions(table: PermissionTable) -> frozenset[str]:
     out: set[str] = set()
-    for perms in permission_table().values():
+    for perms in table.values():
         out |= perms
     return frozenset(out)
 
@@ -63,8 +75,9 @@ def _resource_scope(resource: Any) -> tuple[str | None, str | None]:
     return getattr(resource, "area_code", None), getattr(resource, "department_code", None)
 
 
-def grant_allows(grant: Grant, permission: str, resource: Any = None) -> bool:
-    if permission not in permission_table().get(grant.role, frozenset()):
+def grant_allows(grant: Grant, permission: str, resource: object = None,
+                 table: PermissionTable | None = None) -> bool:
+    if permission not in (table or builtin_permission_table()).get(grant.role, frozenset()):
         return False
     area_code, department_code = _resource_scope(resource)
     if area_code is not None and not grant.covers_area(area_code):
@@ -78,7 +91,8 @@ def can(actor: Actor, permission: str, resource: Any = None) -> bool:
     """True when ``actor`` may do ``permission`` on ``resource``."""
     if actor.is_system:
         return True
-    return any(grant_allows(g, permission, resource) for g in actor.grants)
+    table = table_of(actor)
+    return any(grant_allows(g, permission, resource, table) for g in actor.grants)
 
 
 def require(actor: Actor, permission: str, resource: Any = None) -> None:
@@ -100,7 +114,7 @@ def scope_prefixes(actor: Actor, permission: str) -> list[str] | None:
     """
     if actor.is_system:
         return None
-    table = permission_table()
+    table = table_of(actor)
     prefixes = sorted(
         {g.area_code for g in actor.grants if permission in table.get(g.role, frozenset())}
     )
@@ -111,7 +125,7 @@ def departments_for(actor: Actor, permission: str) -> set[str] | None:
     """Departments to which ``actor``'s ``permission`` is limited; None means not limited."""
     if actor.is_system:
         return None
-    table = permission_table()
+    table = table_of(actor)
     grants: Iterable[Grant] = [
         g for g in actor.grants if permission in table.get(g.role, frozenset())
     ]

@@ -19,14 +19,20 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.auth.routes import api, pages
+    from citygrowth.auth.routes import (  # lazy: the CLI lists commands without the web layer
+        api,
+        pages,
+    )
 
     return [pages, api]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.auth.cli import audit_group, user
+    from citygrowth.auth.cli import (  # lazy: the CLI lists commands without the web layer
+        audit_group,
+        user,
+    )
 
     users_alias = type(user)(name="users", commands=user.commands, help=user.help)
     return [user, users_alias, audit_group]
@@ -34,7 +40,10 @@ def citygrowth_commands() -> Sequence[click.Command]:
 
 @hookimpl
 def citygrowth_demo_steps() -> Sequence[DemoStep]:
-    from citygrowth.auth.demo import DESCRIPTION, run_demo_step
+    from citygrowth.auth.demo import (  # lazy: the CLI lists commands without the web layer
+        DESCRIPTION,
+        run_demo_step,
+    )
 
     return [DemoStep(name="users", run=run_demo_step, after=("areas",),
                      description=DESCRIPTION)]

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from citygrowth.auth import audit
 from citygrowth.auth import service as svc
-from citygrowth.auth.actor import ROLES
+from citygrowth.auth.actor import ROLES, Actor
 from citygrowth.auth.csrf import CsrfFailed, csrf_token, rotate_csrf_token, token_matches
 from citygrowth.auth.schemas import (
     USERNAME,
@@ -26,7 +26,7 @@ from citygrowth.auth.schemas import (
 )
 from citygrowth.errors import CityGrowthError
 from citygrowth.i18n import get_locale, translate
-from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.errors import render_error, wants_html
 from citygrowth.web.templating import render_page
 
@@ -59,7 +59,7 @@ def login_page(
                        {"next": safe_next(next), "login_error": None, "username": ""})
 
 
-def _login_failed(request: Request, actor: object, exc: CityGrowthError, username: str,
+def _login_failed(request: Request, actor: Actor, exc: CityGrowthError, username: str,
                   next_path: str) -> Response:
     if not wants_html(request):
         return render_error(request, exc)
@@ -116,11 +116,9 @@ def csrf(request: Request) -> dict[str, str]:
 
 
 @api.get("/roles", summary="Roles and their permissions")
-def roles() -> dict[str, dict[str, object]]:
+def roles(runtime: RuntimeDep) -> dict[str, dict[str, object]]:
     """Every role with its label (in the current language) and the permissions it grants."""
-    from citygrowth.auth.permissions import permission_table
-
-    table = permission_table()
+    table = runtime.permissions
     return {r: {"label": translate(label), "permissions": sorted(table.get(r, ()))}
             for r, label in ROLES.items()}
 

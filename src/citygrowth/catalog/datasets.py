@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from citygrowth.catalog.framework import Framework, Indicator, load_framework
+from citygrowth.catalog.framework import Framework, Indicator
 from citygrowth.errors import NotFound
 
 COLUMNS: tuple[str, ...] = ("indicator", "area_code", "period", "value")
@@ -28,8 +28,7 @@ class Dataset:
     def department_code(self) -> str:
         return self.department
 
-    def as_dict(self, fw: Framework | None = None) -> dict[str, object]:
-        fw = fw or load_framework()
+    def as_dict(self, fw: Framework) -> dict[str, object]:
         return {
             "code": self.code, "department": self.department, "name_zh": self.name_zh,
             "name_en": self.name_en, "columns": [*COLUMNS, *OPTIONAL_COLUMNS],
@@ -45,9 +44,8 @@ class Dataset:
         return [m[c] for c in self.indicators if c in m]
 
 
-def list_datasets(fw: Framework | None = None) -> list[Dataset]:
+def list_datasets(fw: Framework) -> list[Dataset]:
     """One dataset per department that owns indicators, in the framework's department order."""
-    fw = fw or load_framework()
     out: list[Dataset] = []
     order = [d.code for d in fw.departments]
     depts = sorted({i.department for i in fw.indicators},
@@ -62,7 +60,7 @@ def list_datasets(fw: Framework | None = None) -> list[Dataset]:
     return out
 
 
-def get_dataset(code: str, fw: Framework | None = None) -> Dataset:
+def get_dataset(code: str, fw: Framework) -> Dataset:
     for ds in list_datasets(fw):
         if ds.code == code:
             return ds

@@ -1,11 +1,8 @@
 """Indicator frameworks: the City Growth Index tree read from a YAML file.
 
-``load_framework("default")`` reads the version the district published
-(``<data_dir>/frameworks/active.yaml``, see :mod:`citygrowth.catalog.publish`) or else the
-built-in ``frameworks/city_growth_index.yaml``; other names are
-looked up among the files that plugins offer through ``citygrowth_indicator_frameworks`` (by
-the framework's ``code`` or the file's stem), and anything else is taken as a path. The file
-format is documented in ``docs/framework-format.md``.
+Which file is the district's framework, and which others plugins offer, is the runtime's
+:class:`~citygrowth.catalog.registry.FrameworkRegistry` (``runtime.frameworks.load("default")``);
+this module parses a file. The file format is documented in ``docs/framework-format.md``.
 
 The tree is a flat tuple of :class:`Node` (the index, pillars, sub-pillars) and
 :class:`Indicator` (leaves), each naming its ``parent``; ``Framework.supporting`` holds
@@ -27,7 +24,6 @@ from citygrowth.areas.models import LEVELS
 from citygrowth.catalog.units import UnitError, parse_unit
 from citygrowth.errors import NotFound, Problem, ValidationFailed
 from citygrowth.i18n import N_
-from citygrowth.plugins import collect_list, get_plugin_manager
 
 FRAMEWORK_DIR = Path(__file__).parent / "frameworks"
 DEFAULT_FILE = FRAMEWORK_DIR / "city_growth_index.yaml"
@@ -212,64 +208,19 @@ def _indicator_map(fw: Framework) -> dict[str, Indicator]:
 
 # --- reading ----------------------------------------------------------------------------------
 
-_PUBLISHED_DIR: list[Path | None] = [None]
 
-
-def configure_frameworks(data_dir: Path | None) -> None:
-    """Where published framework versions are kept (``<data_dir>/frameworks``): ``create_app``
-    and the CLI call it with the data folder in force."""
-    _PUBLISHED_DIR[0] = data_dir / "frameworks" if data_dir is not None else None
-
-
-def published_dir() -> Path | None:
-    return _PUBLISHED_DIR[0]
-
-
-def default_file() -> Path:
-    """The district's framework: the published version if there is one, else the built-in."""
-    folder = _PUBLISHED_DIR[0]
-    if folder is not None and (folder / "active.yaml").exists():
-        return folder / "active.yaml"
-    return DEFAULT_FILE
-
-
-def framework_files() -> list[Path]:
-    """The district's framework file, then every file offered by plugins."""
-    files = [default_file()]
-    for p in collect_list(get_plugin_manager().hook.citygrowth_indicator_frameworks()):
-        if Path(p) not in files:
-            files.append(Path(p))
-    return files
-
-
-def list_frameworks() -> list[Framework]:
-    return [load_framework(p) for p in framework_files()]
-
-
-def load_framework(path_or_name: str | Path = "default") -> Framework:
-    """Read a framework by name (``default``, a framework code, a plugin file's stem) or path."""
-    path = _resolve(path_or_name)
+def load_framework_file(path: Path) -> Framework:
+    """The framework in ``path`` (read once per file version: cached by path and mtime)."""
     return _load_cached(str(path.resolve()), path.stat().st_mtime_ns)
 
 
-def _resolve(path_or_name: str | Path) -> Path:
-    if isinstance(path_or_name, Path):
-        return path_or_name
-    if path_or_name in ("default", "", "CGI"):
-        return default_file()
-    for f in framework_files():
-        if f.stem == path_or_name:
-            return f
-    for f in framework_files():
-        if f.exists() and _peek_code(f) == path_or_name:
-            return f
-    p = Path(path_or_name)
-    if p.suffix in (".yaml", ".yml") and p.exists():
-        return p
-    raise NotFound("No indicator framework named '{name}'.", name=str(path_or_name))
+def builtin_framework() -> Framework:
+    """The City Growth Index shipped with citygrowth (``frameworks/city_growth_index.yaml``)."""
+    return load_framework_file(DEFAULT_FILE)
 
 
-def _peek_code(path: Path) -> str | None:
+def peek_code(path: Path) -> str | None:
+    """The ``code:`` line of a framework file, without parsing the whole file."""
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             if line.startswith("code:"):

@@ -9,13 +9,14 @@ from citygrowth.i18n import N_
 from citygrowth.plugins import NavItem, hookimpl
 
 if TYPE_CHECKING:
-    import click
     from fastapi import APIRouter
 
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.catalog.routes import router
+    from citygrowth.catalog.routes import (
+        router,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [router]
 
@@ -29,9 +30,3 @@ def citygrowth_nav_items() -> Sequence[NavItem]:
 def citygrowth_permissions() -> dict[str, Sequence[str]]:
     return {"district_admin": ["framework.publish"]}
 
-
-@hookimpl
-def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.catalog.cli import framework
-
-    return [framework]

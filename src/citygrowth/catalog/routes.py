@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from citygrowth.catalog.datasets import list_datasets
-from citygrowth.catalog.framework import Framework, list_frameworks, load_framework
-from citygrowth.web.deps import ActorDep
+from citygrowth.catalog.framework import Framework
+from citygrowth.web.deps import ActorDep, RuntimeDep
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["catalog"])
@@ -18,36 +18,33 @@ FrameworkQ = Annotated[str, Query(pattern=r"^[A-Za-z0-9_.-]{1,60}$",
 SearchQ = Annotated[str | None, Query(max_length=100, description="Search code, zh or en name.")]
 
 
-def _framework(name: str) -> Framework:
-    return load_framework(name if name != "default" else "default")
-
-
 @router.get("/api/catalog/frameworks", summary="Indicator frameworks on offer")
-def frameworks() -> dict[str, Any]:
+def frameworks(runtime: RuntimeDep) -> dict[str, Any]:
     """The default City Growth Index and any framework added by plugins."""
     return {"frameworks": [
         {"code": f.code, "version": f.version, "name_zh": f.name_zh, "name_en": f.name_en,
-         "indicators": len(f.indicators)} for f in list_frameworks()]}
+         "indicators": len(f.indicators)} for f in runtime.frameworks.list()]}
 
 
 @router.get("/api/catalog/framework", summary="The framework tree")
-def framework(name: FrameworkQ = "default") -> dict[str, Any]:
+def framework(runtime: RuntimeDep, name: FrameworkQ = "default") -> dict[str, Any]:
     """Index > pillars > sub-pillars > indicators, with weights, directions, units, roll-up
     rules, goalposts and citations; plus supporting indicators and departments."""
-    return _framework(name).tree()
+    return runtime.frameworks.load(name).tree()
 
 
 @router.get("/api/catalog/indicators", summary="Search indicators")
-def indicators(q: SearchQ = None, name: FrameworkQ = "default") -> dict[str, Any]:
+def indicators(runtime: RuntimeDep, q: SearchQ = None,
+               name: FrameworkQ = "default") -> dict[str, Any]:
     """Indicators whose code, Chinese or English name contains ``q``."""
-    found = _framework(name).search(q)
+    found = runtime.frameworks.load(name).search(q)
     return {"count": len(found), "indicators": [i.as_dict() for i in found]}
 
 
 @router.get("/api/catalog/indicators/{code}", summary="One indicator")
-def indicator(code: str, name: FrameworkQ = "default") -> dict[str, Any]:
+def indicator(runtime: RuntimeDep, code: str, name: FrameworkQ = "default") -> dict[str, Any]:
     """An indicator with its pillar path."""
-    fw = _framework(name)
+    fw: Framework = runtime.frameworks.load(name)
     ind = fw.indicator(code)
     path: list[dict[str, str]] = []
     node = ind.parent
@@ -59,16 +56,17 @@ def indicator(code: str, name: FrameworkQ = "default") -> dict[str, Any]:
 
 
 @router.get("/api/catalog/datasets", summary="Datasets departments send")
-def datasets() -> dict[str, Any]:
+def datasets(runtime: RuntimeDep) -> dict[str, Any]:
     """One dataset per department, with its indicators and columns."""
-    fw = load_framework()
+    fw = runtime.frameworks.load()
     return {"datasets": [d.as_dict(fw) for d in list_datasets(fw)]}
 
 
 @router.get("/catalog", summary="Catalog page", response_class=Response)
-def catalog_page(request: Request, actor: ActorDep, q: SearchQ = None) -> Response:
+def catalog_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
+                 q: SearchQ = None) -> Response:
     """The framework tree and a searchable indicator table (htmx swaps the table)."""
-    fw = load_framework()
+    fw = runtime.frameworks.load()
     found = fw.search(q)
     name = "catalog/_indicators.html" if request.headers.get("hx-request") else \
         "catalog/catalog.html"

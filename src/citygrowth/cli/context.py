@@ -1,57 +1,53 @@
-"""What every command shares: the settings, and a session factory made on first use."""
+"""What every command shares: the :class:`~citygrowth.runtime.Runtime`, built on first use
+(``citygrowth --help`` and ``--version`` never build one)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import click
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.events import EventBus
+from citygrowth.i18n import get_locale, set_locale
+from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
 
 
 @dataclass
 class CliContext:
     settings: Settings
-    _engine: Engine | None = None
-    _factory: sessionmaker[Session] | None = None
-    bus: EventBus = field(default_factory=EventBus)
+    _runtime: Runtime | None = None
 
     @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self.settings.ensure_dirs()
-            self._engine = make_engine(self.settings.resolved_database_url)
-        return self._engine
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = build_runtime(self.settings)
+            # the command's messages from now on also come from the plugins' catalogs
+            set_locale(get_locale(), self._runtime.translations)
+        return self._runtime
 
     @property
     def sessionmaker(self) -> sessionmaker[Session]:
-        if self._factory is None:
-            self._factory = make_sessionmaker(self.engine)
-        return self._factory
+        return self.runtime.sessionmaker
+
+    @property
+    def bus(self) -> EventBus:
+        return self.runtime.bus
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the command's work succeeds, else rolled back."""
-        with self.sessionmaker() as s:
-            try:
-                yield s
-                s.commit()
-            except BaseException:
-                s.rollback()
-                raise
+        with self.runtime.session() as s:
+            yield s
 
 
 pass_ctx = click.make_pass_decorator(CliContext)
 
 
 def get_ctx() -> CliContext:
-    ctx: Any = click.get_current_context().find_object(CliContext)
+    ctx = click.get_current_context().find_object(CliContext)
     assert ctx is not None
-    return ctx  # type: ignore[no-any-return]
+    return ctx

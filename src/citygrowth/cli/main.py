@@ -8,14 +8,15 @@ from typing import Any
 
 import click
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from citygrowth import __version__
 from citygrowth.auth.actor import system_actor
-from citygrowth.catalog.framework import configure_frameworks
 from citygrowth.cli.context import CliContext, pass_ctx
+from citygrowth.db import upgrade
 from citygrowth.errors import CityGrowthError
-from citygrowth.i18n import _, set_default_locale, translate
-from citygrowth.plugins import DemoStep, collect_list, configure_plugins, get_plugin_manager
+from citygrowth.i18n import _, locale_context, translate
+from citygrowth.plugins import DemoStep, build_plugin_manager, collect_list
 from citygrowth.settings import Settings
 
 console = Console(stderr=True)
@@ -40,8 +41,7 @@ class CleanErrors(click.Group):
         if extra in self._added_for:
             return
         self._added_for.add(extra)
-        configure_plugins(extra)
-        for cmd in collect_list(get_plugin_manager().hook.citygrowth_commands()):
+        for cmd in collect_list(build_plugin_manager(extra).hook.citygrowth_commands()):
             if cmd.name not in self.commands:
                 self.add_command(cmd)
 
@@ -81,10 +81,9 @@ def main(ctx: click.Context, lang: str | None) -> None:
         settings = Settings()
     except Exception as exc:  # pydantic's message names the setting
         raise click.ClickException(f"Invalid setting: {exc}") from None
-    set_default_locale(lang or settings.default_locale)
-    configure_plugins(settings.plugins)
-    configure_frameworks(settings.data_dir)
     ctx.obj = CliContext(settings=settings)
+    # the command's language (with the plugins' catalogs once it builds its runtime)
+    ctx.with_resource(locale_context(lang or settings.default_locale))
 
 
 @main.command()
@@ -94,16 +93,12 @@ def init(cx: CliContext) -> None:
 
     Example: citygrowth init
     """
-    from citygrowth.db import upgrade
-
     cx.settings.ensure_dirs()
-    upgrade(cx.settings.resolved_database_url)
+    upgrade(cx.settings.resolved_database_url, cx.runtime.plugins)
     click.echo(_("Database ready: {url}").format(url=_safe_url(cx.settings.resolved_database_url)))
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -125,17 +120,17 @@ def demo(cx: CliContext, only: tuple[str, ...]) -> None:
 
     Example: citygrowth demo
     """
-    from citygrowth.db import upgrade
-
+    runtime = cx.runtime
     cx.settings.ensure_dirs()
-    upgrade(cx.settings.resolved_database_url)
-    steps = ordered_demo_steps(collect_list(get_plugin_manager().hook.citygrowth_demo_steps()))
+    upgrade(cx.settings.resolved_database_url, runtime.plugins)
+    steps = ordered_demo_steps(
+        collect_list(runtime.plugins.hook.citygrowth_demo_steps(runtime=runtime)))
     actor = system_actor("demo")
     for step in steps:
         if only and step.name not in only:
             continue
         console.print(f"[bold]demo[/bold] {step.name}: {translate(step.description)}")
-        step.run(cx=cx, actor=actor)
+        step.run(runtime, actor)
     click.echo(_("Demo district loaded."))
 
 
@@ -149,7 +144,7 @@ def serve(cx: CliContext, host: str | None, port: int | None, workers: int) -> N
 
     Example: citygrowth serve --port 8000
     """
-    import uvicorn
+    import uvicorn  # lazy: the server loads only for `serve`
 
     uvicorn.run(
         "citygrowth.app:create_app",
@@ -188,7 +183,7 @@ def settings_docs() -> None:
 
     Example: citygrowth settings docs > docs/settings.md
     """
-    from citygrowth.settings_docs import render_settings_doc
+    from citygrowth.settings_docs import render_settings_doc  # lazy: keeps citygrowth --help fast
 
     sys.stdout.write(render_settings_doc())
 

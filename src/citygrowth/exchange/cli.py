@@ -34,10 +34,10 @@ def datapackage_cmd(cx: CliContext, output: Path, indicators: tuple[str, ...]) -
 
     Example: citygrowth exchange datapackage -o cgi.zip --indicator ECO_GDP
     """
-    from citygrowth.exchange.service import export_datapackage
+    from citygrowth.exchange.service import export_datapackage  # lazy: keeps citygrowth --help fast
 
     with cx.session() as session:
-        body = export_datapackage(session, cx.settings, system_actor("cli"),
+        body = export_datapackage(session, cx.runtime, system_actor("cli"),
                                   list(indicators) or None)
     output.write_bytes(body)
     click.echo(_("Wrote {file} ({size} bytes).").format(file=str(output), size=len(body)))
@@ -51,11 +51,14 @@ def sdmx_structure_cmd(cx: CliContext, output: Path) -> None:
 
     Example: citygrowth exchange sdmx-structure -o cgi-structure.xml
     """
-    from citygrowth.exchange.sdmx.xml_structure import select, write_structure
-    from citygrowth.exchange.sources import publication
+    from citygrowth.exchange.sdmx.xml_structure import (  # lazy: keeps citygrowth --help fast
+        select,
+        write_structure,
+    )
+    from citygrowth.exchange.sources import publication  # lazy: keeps citygrowth --help fast
 
     with cx.session() as session:
-        ss = publication(session, cx.settings).structures()
+        ss = publication(session, cx.runtime).structures()
     body = write_structure(ss, select(ss, "dataflow", None, "all"))
     output.write_bytes(body)
     click.echo(_("Wrote {file} ({size} bytes).").format(file=str(output), size=len(body)))
@@ -79,11 +82,15 @@ def sdmx_pull_cmd(cx: CliContext, url: str, flow: str, key: str, start: str | No
 
     Example: citygrowth exchange sdmx-pull https://city.example/sdmx --flow CGI --key A..370203
     """
-    from citygrowth.exchange.sdmx.pull import Mapping, PullRequest, pull_sdmx
+    from citygrowth.exchange.sdmx.pull import (  # lazy: keeps citygrowth --help fast
+        Mapping,
+        PullRequest,
+        pull_sdmx,
+    )
 
     req = PullRequest(url=url, flow=flow, key=key, start=start, end=end,
                       mapping=Mapping.read(mapping), api_key=api_key)
     with cx.session() as session:
-        result = pull_sdmx(session, cx.settings, system_actor("cli"), req, bus=cx.bus)
+        result = pull_sdmx(session, cx.runtime, system_actor("cli"), req)
     click.echo(_("Loaded {rows} observations of {n} indicators as load {load_id}.").format(
         rows=result.rows, n=len(result.indicators), load_id=result.load_id))

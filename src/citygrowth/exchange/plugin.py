@@ -15,14 +15,18 @@ if TYPE_CHECKING:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.exchange.routes import routers
+    from citygrowth.exchange.routes import (
+        routers,  # lazy: the CLI lists commands without the web layer
+    )
 
     return routers()
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.exchange.cli import exchange
+    from citygrowth.exchange.cli import (
+        exchange,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [exchange]
 

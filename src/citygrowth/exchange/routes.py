@@ -16,15 +16,17 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
+from citygrowth.auth.actor import Actor
 from citygrowth.errors import CityGrowthError, NotFound
 from citygrowth.exchange import ckan
 from citygrowth.exchange.ckan import Catalog, CkanError
 from citygrowth.exchange.dcat import catalog_jsonld, dataset_jsonld
 from citygrowth.exchange.frictionless import observations_csv
+from citygrowth.exchange.sdmx.routes import router as sdmx
 from citygrowth.exchange.service import export_datapackage, last_loaded, read_observations
 from citygrowth.exchange.sources import publication
-from citygrowth.settings import Settings
-from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep
+from citygrowth.runtime import Runtime
+from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep
 
 CKAN_ERROR_TYPES = {404: "Not Found Error", 401: "Authorization Error",
                     403: "Authorization Error", 409: "Validation Error",
@@ -82,9 +84,9 @@ ckan_router = APIRouter(tags=["exchange: CKAN"], route_class=CkanRoute)
 router = APIRouter(tags=["exchange"])
 
 
-def catalog_for(request: Request, session: Session, settings: Settings) -> Catalog:
-    pub = publication(session, settings, with_areas=False)
-    return Catalog(pub, str(request.base_url), last_loaded(settings), pub.created)
+def catalog_for(request: Request, session: Session, runtime: Runtime) -> Catalog:
+    pub = publication(session, runtime, with_areas=False)
+    return Catalog(pub, str(request.base_url), last_loaded(runtime.settings), pub.created)
 
 
 async def _params(request: Request) -> dict[str, Any]:
@@ -124,9 +126,9 @@ def _register_action(name: str) -> None:
     fn = ckan.ACTIONS[name]
 
     async def action(request: Request, session: SessionDep,
-                     settings: SettingsDep) -> JSONResponse:
+                     runtime: RuntimeDep) -> JSONResponse:
         params = await _params(request)
-        cat = catalog_for(request, session, settings)
+        cat = catalog_for(request, session, runtime)
         return JSONResponse({"help": _help(request, name), "success": True,
                              "result": fn(cat, params)})
 
@@ -149,15 +151,15 @@ def api_version() -> dict[str, int]:
 
 
 @router.get("/catalog.jsonld", summary="DCAT catalog (JSON-LD)")
-def dcat_catalog(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    body = catalog_jsonld(catalog_for(request, session, settings))
+def dcat_catalog(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
+    body = catalog_jsonld(catalog_for(request, session, runtime))
     return JSONResponse(body, media_type="application/ld+json")
 
 
 @router.get("/dataset/{name}.jsonld", summary="DCAT dataset (JSON-LD)")
-def dcat_dataset(request: Request, session: SessionDep, settings: SettingsDep,
+def dcat_dataset(request: Request, session: SessionDep, runtime: RuntimeDep,
                  name: str) -> Response:
-    cat = catalog_for(request, session, settings)
+    cat = catalog_for(request, session, runtime)
     try:
         pkg = cat.find(name)
     except CkanError:
@@ -171,24 +173,24 @@ IndicatorQ = Annotated[list[str] | None, Query(
 
 @router.get("/api/exchange/datapackage.zip", summary="Frictionless Data Package (zip)",
             response_class=Response)
-def datapackage(session: SessionDep, settings: SettingsDep, actor: ActorDep,
+def datapackage(session: SessionDep, runtime: RuntimeDep, actor: ActorDep,
                 indicator: IndicatorQ = None) -> Response:
-    body = export_datapackage(session, settings, actor, indicator)
+    body = export_datapackage(session, runtime, actor, indicator)
     return Response(body, media_type="application/zip", headers={
         "Content-Disposition": 'attachment; filename="datapackage.zip"'})
 
 
-def _indicator_frame(session: Session, settings: Settings, actor: Any, code: str) -> Any:
-    pub = publication(session, settings, with_areas=False)
+def _indicator_frame(session: Session, runtime: Runtime, actor: Actor, code: str) -> Any:
+    pub = publication(session, runtime, with_areas=False)
     if pub.indicator(code) is None:
         raise NotFound("No indicator '{code}' in this framework.", code=code)
-    return read_observations(session, settings, actor, indicators=[code])
+    return read_observations(session, runtime, actor, indicators=[code])
 
 
 @router.get("/api/exchange/indicators/{code}.json", summary="Observations of one indicator")
-def indicator_json(session: SessionDep, settings: SettingsDep, actor: ActorDep,
+def indicator_json(session: SessionDep, runtime: RuntimeDep, actor: ActorDep,
                    code: str) -> dict[str, Any]:
-    frame = _indicator_frame(session, settings, actor, code)
+    frame = _indicator_frame(session, runtime, actor, code)
     rows = [
         {"indicator": r["indicator"], "area_code": r["area_code"], "period": r["period"],
          "freq": r["freq"], "value": None if r["value"] != r["value"] else r["value"],
@@ -200,13 +202,11 @@ def indicator_json(session: SessionDep, settings: SettingsDep, actor: ActorDep,
 
 @router.get("/api/exchange/indicators/{code}.csv", summary="Observations of one indicator (CSV)",
             response_class=Response)
-def indicator_csv(session: SessionDep, settings: SettingsDep, actor: ActorDep,
+def indicator_csv(session: SessionDep, runtime: RuntimeDep, actor: ActorDep,
                   code: str) -> Response:
-    frame = _indicator_frame(session, settings, actor, code)
+    frame = _indicator_frame(session, runtime, actor, code)
     return Response(observations_csv(frame), media_type="text/csv; charset=utf-8")
 
 
 def routers() -> list[APIRouter]:
-    from citygrowth.exchange.sdmx.routes import router as sdmx
-
     return [sdmx, ckan_router, router]

@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.errors import NotFound
+from citygrowth.exchange.frictionless import build_package, zip_package
+from citygrowth.exchange.sources import publication
+from citygrowth.observatory.store import ObservationStore
 from citygrowth.periods import Period
+from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
 
 READ = "exchange.read"
@@ -24,15 +28,14 @@ STORE_COLUMNS = ("indicator", "area_code", "period", "freq", "value", "unit", "l
 
 
 def read_observations(
-    session: Session, settings: Settings, actor: Actor, *,
+    session: Session, runtime: Runtime, actor: Actor, *,
     indicators: Iterable[str] | None = None, area_codes: Iterable[str] | None = None,
     start: Period | None = None, end: Period | None = None,
 ) -> pd.DataFrame:
     """Current observations (latest vintage) the actor may read, as the store returns them."""
     require(actor, READ, None)
-    from citygrowth.observatory.store import ObservationStore
 
-    frame = ObservationStore(settings).query(
+    frame = ObservationStore(runtime.settings).query(
         indicators=sorted(indicators) if indicators is not None else None,
         area_codes=sorted(area_codes) if area_codes is not None else None,
         start=start, end=end,
@@ -53,8 +56,6 @@ def within_scope(frame: pd.DataFrame, prefixes: list[str] | None) -> pd.DataFram
 
 def last_loaded(settings: Settings) -> dict[str, str]:
     """Per indicator, when its newest data arrived (ISO, UTC): catalog metadata, public."""
-    from citygrowth.observatory.store import ObservationStore
-
     summary = ObservationStore(settings).summary()
     out: dict[str, str] = {}
     for rec in summary.to_dict("records"):
@@ -64,18 +65,16 @@ def last_loaded(settings: Settings) -> dict[str, str]:
     return out
 
 
-def export_datapackage(session: Session, settings: Settings, actor: Actor,
+def export_datapackage(session: Session, runtime: Runtime, actor: Actor,
                        indicators: Iterable[str] | None = None) -> bytes:
     """The zipped Frictionless Data Package of the observations the actor may read."""
     require(actor, READ, None)
-    from citygrowth.exchange.frictionless import build_package, zip_package
-    from citygrowth.exchange.sources import publication
 
-    pub = publication(session, settings)
+    pub = publication(session, runtime)
     wanted = set(indicators) if indicators else None
     unknown = sorted((wanted or set()) - {i.code for i in pub.indicators})
     if unknown:
         raise NotFound("No indicator '{code}' in this framework.", code=unknown[0])
-    frame = read_observations(session, settings, actor, indicators=wanted)
+    frame = read_observations(session, runtime, actor, indicators=wanted)
     descriptor, files = build_package(pub, frame, wanted)
     return zip_package(descriptor, files)

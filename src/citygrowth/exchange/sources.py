@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
-from citygrowth.catalog.framework import Framework, Indicator, load_framework
+from citygrowth.catalog.framework import Framework, Indicator
 from citygrowth.exchange.sdmx.model import StructureSet
 from citygrowth.exchange.sdmx.structure import AreaInfo, IndicatorInfo, build_structures
+from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
 
 
@@ -87,12 +88,12 @@ def _file_time(path: str) -> str:
     return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def publication(session: Session, settings: Settings, framework: str = "default",
+def publication(session: Session, runtime: Runtime, framework: str = "default",
                 with_areas: bool = True) -> Publication:
-    fw = load_framework(framework)
+    fw = runtime.frameworks.load(framework)
     depts = {d.code: (d.name_zh, d.name_en) for d in fw.departments}
     return Publication(
-        agency=agency_id(settings), framework_code=fw.code, framework_version=fw.version,
+        agency=agency_id(runtime.settings), framework_code=fw.code, framework_version=fw.version,
         name_zh=fw.name_zh, name_en=fw.name_en, indicators=indicator_infos(fw),
         departments=depts, areas=area_infos(session) if with_areas else (),
         created=_file_time(fw.path),

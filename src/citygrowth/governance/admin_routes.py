@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
@@ -131,13 +132,13 @@ def _errors(err: ValidationFailed) -> tuple[dict[str, list[str]], list[str]]:
     return by_field, other
 
 
-def _choices(session: Any) -> dict[str, Any]:
+def _choices(session: Session) -> dict[str, Any]:
     depts = session.scalars(select(Department).where(Department.active.is_(True))
                             .order_by(Department.code))
     return {"departments": [(d.code, bilingual(d.name_zh, d.name_en)) for d in depts]}
 
 
-def _category_form(request: Request, session: Any, actor: Actor, *, mode: str,
+def _category_form(request: Request, session: Session, actor: Actor, *, mode: str,
                    values: dict[str, Any], category: CaseCategory | None = None,
                    parent: CaseCategory | None = None, err: ValidationFailed | None = None
                    ) -> Response:
@@ -225,7 +226,7 @@ def category_active(session: SessionDep, actor: UserDep, code: CatCode,
     return RedirectResponse(f"/admin/cases/categories#cat-{code}", status_code=303)
 
 
-def _rule_form(request: Request, session: Any, actor: Actor, *, values: dict[str, Any],
+def _rule_form(request: Request, session: Session, actor: Actor, *, values: dict[str, Any],
                rule: DispatchRule | None = None, err: ValidationFailed | None = None
                ) -> Response:
     errors, other = _errors(err) if err else ({}, [])

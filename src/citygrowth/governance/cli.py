@@ -31,10 +31,13 @@ def taxonomy_cmd(cx: CliContext) -> None:
 
     Example: citygrowth cases taxonomy
     """
-    from citygrowth.governance.taxonomy import ensure_taxonomy, leaf_categories
+    from citygrowth.governance.taxonomy import (  # lazy: keeps citygrowth --help fast
+        ensure_taxonomy,
+        leaf_categories,
+    )
 
     with cx.session() as s:
-        added = ensure_taxonomy(s)
+        added = ensure_taxonomy(s, cx.runtime)
         for c in leaf_categories(s):
             click.echo(f"{c.code}\t{c.kind}\t{c.name_zh}\t{c.name_en}\t"
                        f"{c.department_code or '-'}\t{c.time_limit_hours or '-'}")
@@ -48,10 +51,10 @@ def escalate_cmd(cx: CliContext) -> None:
 
     Example: citygrowth cases escalate
     """
-    from citygrowth.governance.service import escalate_overdue
+    from citygrowth.governance.service import escalate_overdue  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s:
-        n = escalate_overdue(s, system_actor("escalation"), bus=cx.bus)
+        n = escalate_overdue(s, system_actor("escalation"), cx.runtime)
     click.echo(_("{n} cases escalated.").format(n=n))
 
 
@@ -65,13 +68,16 @@ def evaluate_cmd(cx: CliContext, months: tuple[str, ...], no_store: bool) -> Non
 
     Example: citygrowth cases evaluate --month 2026-10
     """
-    from citygrowth.governance.evaluation import evaluate, write_evaluation
+    from citygrowth.governance.evaluation import (  # lazy: keeps citygrowth --help fast
+        evaluate,
+        write_evaluation,
+    )
 
     with cx.session() as s:
-        table = evaluate(s, system_actor("cli"), list(months))
+        table = evaluate(s, system_actor("cli"), list(months), cx.runtime.calendar)
         click.echo(table.to_csv(index=False), nl=False)
         if not no_store:
-            n = write_evaluation(s, cx.settings, list(months), bus=cx.bus)
+            n = write_evaluation(s, cx.runtime, list(months))
             click.echo(_("{n} observations written.").format(n=n))
 
 
@@ -83,7 +89,7 @@ def queues_cmd(cx: CliContext, area: str | None) -> None:
 
     Example: citygrowth cases queues --area 370203001
     """
-    from citygrowth.governance.service import queue_counts
+    from citygrowth.governance.service import queue_counts  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s:
         for k, v in queue_counts(s, system_actor("cli"), area).items():
@@ -131,7 +137,7 @@ def categories_list(cx: CliContext, show_all: bool) -> None:
 
     Example: citygrowth cases categories list --all
     """
-    from citygrowth.governance.admin import category_tree
+    from citygrowth.governance.admin import category_tree  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s:
         for node in category_tree(s, system_actor("cli")):
@@ -160,7 +166,7 @@ def categories_add(cx: CliContext, code: str, parent: str, name_zh: str, name_en
 
     Example: citygrowth cases categories add E0105 --parent E01 --name-zh 占道堆物 --hours 24
     """
-    from citygrowth.governance.admin import create_category
+    from citygrowth.governance.admin import create_category  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s, _options_named():
         cat = create_category(s, system_actor("cli"), {
@@ -182,7 +188,11 @@ def categories_set(cx: CliContext, code: str, name_zh: str | None, name_en: str 
 
     Example: citygrowth cases categories set E0101 --department urban --hours 48
     """
-    from citygrowth.governance.admin import EDITABLE, get_any_category, update_category
+    from citygrowth.governance.admin import (  # lazy: keeps citygrowth --help fast
+        EDITABLE,
+        get_any_category,
+        update_category,
+    )
 
     actor = system_actor("cli")
     with cx.session() as s, _options_named():
@@ -197,7 +207,9 @@ def categories_set(cx: CliContext, code: str, name_zh: str | None, name_en: str 
 
 
 def _set_active(cx: CliContext, code: str, active: bool) -> None:
-    from citygrowth.governance.admin import set_category_active
+    from citygrowth.governance.admin import (
+        set_category_active,  # lazy: keeps citygrowth --help fast
+    )
 
     with cx.session() as s:
         cat = set_category_active(s, system_actor("cli"), code.upper(), active)
@@ -245,7 +257,7 @@ def rules_list(cx: CliContext) -> None:
 
     Example: citygrowth cases rules list
     """
-    from citygrowth.governance.dispatch import list_rules
+    from citygrowth.governance.dispatch import list_rules  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s:
         for r in list_rules(s, system_actor("cli")):
@@ -280,7 +292,7 @@ def rules_add(cx: CliContext, category: str | None, area: str | None, department
 
     Example: citygrowth cases rules add --category E01 --area 370203001 --department urban
     """
-    from citygrowth.governance.dispatch import add_rule
+    from citygrowth.governance.dispatch import add_rule  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s, _options_named():
         rule = add_rule(s, system_actor("cli"),
@@ -298,7 +310,11 @@ def rules_set(cx: CliContext, rule_id: int, category: str | None, area: str | No
 
     Example: citygrowth cases rules set 3 --priority 10
     """
-    from citygrowth.governance.dispatch import get_rule, rule_dict, update_rule
+    from citygrowth.governance.dispatch import (  # lazy: keeps citygrowth --help fast
+        get_rule,
+        rule_dict,
+        update_rule,
+    )
 
     actor = system_actor("cli")
     with cx.session() as s, _options_named():
@@ -316,7 +332,7 @@ def rules_remove(cx: CliContext, rule_id: int) -> None:
 
     Example: citygrowth cases rules remove 3
     """
-    from citygrowth.governance.dispatch import delete_rule
+    from citygrowth.governance.dispatch import delete_rule  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s:
         delete_rule(s, system_actor("cli"), rule_id)

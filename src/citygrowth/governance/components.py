@@ -7,7 +7,7 @@ A component case (部件 category) may name the component it concerns.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor
@@ -60,8 +60,6 @@ def list_components(session: Session, actor: Actor, area_prefix: str | None = No
     q = select(Component).order_by(Component.id)
     prefixes = scope_prefixes(actor, "case.view")
     if prefixes is not None:
-        from sqlalchemy import or_
-
         q = q.where(or_(*[Component.area_code.startswith(p) for p in prefixes])) if prefixes \
             else q.where(Component.id.is_(None))
     if area_prefix:

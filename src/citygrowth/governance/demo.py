@@ -23,15 +23,17 @@ from sqlalchemy.orm import Session
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
+from citygrowth.auth.permissions import require
 from citygrowth.db import utcnow
 from citygrowth.errors import CityGrowthError
 from citygrowth.governance.dispatch import route
 from citygrowth.governance.evaluation import month_of, write_evaluation
-from citygrowth.governance.lifecycle import clock
+from citygrowth.governance.lifecycle import base_limit, clock
 from citygrowth.governance.models import Case, CaseEvent, DispatchRule, Helper, HelpTask
-from citygrowth.governance.sla import WorkCalendar, default_calendar
+from citygrowth.governance.sla import WorkCalendar
 from citygrowth.governance.taxonomy import ensure_taxonomy, leaf_categories
 from citygrowth.i18n import _
+from citygrowth.runtime import Runtime
 from citygrowth.workdays import is_workday
 
 SEED = 370203
@@ -193,18 +195,17 @@ def _case_row(sim: Sim, rng: random.Random, grid: Area, cat: str, kind: str,
         "satisfaction": st["satisfaction"], "illustrative": True}
 
 
-def generate(session: Session, now: dt.datetime | None = None,
+def generate(session: Session, runtime: Runtime, now: dt.datetime | None = None,
              months: int = MONTHS) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """Case rows and their events (not yet inserted), deterministic for a given day."""
-    now = (now or utcnow()).replace(minute=0, second=0, microsecond=0)
+    now = (now or runtime.now()).replace(minute=0, second=0, microsecond=0)
     rng = random.Random(SEED)
-    cal = default_calendar()
+    cal = runtime.calendar
     grids = list(session.scalars(select(Area).where(Area.level == "grid").order_by(Area.code)))
     cats = {c.code: c for c in leaf_categories(session)}
     depts = set(session.scalars(select(Department.code)))
-    from citygrowth.governance.lifecycle import base_limit
-
-    limits = {code: base_limit(session, code) for code in cats}
+    default_hours = runtime.cases.default_time_limit_hours
+    limits = {code: base_limit(session, code, default_hours) for code in cats}
     dept_of = {}
     for g in {g.code[:9] for g in grids}:
         for code in cats:
@@ -268,13 +269,12 @@ def _helpers(session: Session, rng: random.Random, now: dt.datetime) -> int:
     return len(tasks)
 
 
-def load_demo(session: Session, actor: Actor, settings: Any = None, bus: Any = None,
-              now: dt.datetime | None = None, months: int = MONTHS) -> dict[str, int]:
-    """Load the illustrative history once (a second run changes nothing)."""
-    from citygrowth.auth.permissions import require
-
+def load_demo(session: Session, actor: Actor, runtime: Runtime, now: dt.datetime | None = None,
+              months: int = MONTHS, evaluation: bool = True) -> dict[str, int]:
+    """Load the illustrative history once (a second run changes nothing); with
+    ``evaluation``, also its monthly evaluation into the observation store."""
     require(actor, "case.taxonomy", None)
-    ensure_taxonomy(session)
+    ensure_taxonomy(session, runtime)
     if session.scalar(select(func.count()).select_from(Case).where(Case.illustrative)) or 0:
         return {"cases": 0, "events": 0, "tasks": 0, "observations": 0}
     if not session.scalar(select(func.count()).select_from(DispatchRule)):
@@ -286,26 +286,26 @@ def load_demo(session: Session, actor: Actor, settings: Any = None, bus: Any = N
                                      note="Street order in this street goes to market "
                                           "regulation (example rule)"))
             session.flush()
-    rows, events = generate(session, now, months)
+    rows, events = generate(session, runtime, now, months)
     n_events = _insert(session, rows, events)
-    n_tasks = _helpers(session, random.Random(SEED + 1), now or utcnow())
+    n_tasks = _helpers(session, random.Random(SEED + 1), now or runtime.now())
     session.flush()
     stored = 0
-    if settings is not None and rows:
-        months_done = sorted({m for r in rows if (m := month_of(r["reported_at"]))})
-        stored = write_evaluation(session, settings, months_done, bus=bus, illustrative=True)
+    if evaluation and rows:
+        months_done = sorted({m for r in rows if (m := month_of(r["reported_at"], runtime.tz))})
+        stored = write_evaluation(session, runtime, months_done, illustrative=True)
     return {"cases": len(rows), "events": n_events, "tasks": n_tasks, "observations": stored}
 
 
-def run_demo(cx: Any, actor: Actor) -> None:
+def run_demo(runtime: Runtime, actor: Actor) -> None:
     """The ``cases`` step of ``citygrowth demo``."""
-    with cx.session() as session:
+    with runtime.session() as session:
         try:
-            out = load_demo(session, actor, cx.settings, cx.bus)
+            out = load_demo(session, actor, runtime)
         except CityGrowthError as exc:  # the store may lack a piece; say so, keep the cases
             session.rollback()
             click.echo(_("Case evaluation not stored: {error}").format(
                 error=exc.render_message()))
-            out = load_demo(session, actor, None, cx.bus)
+            out = load_demo(session, actor, runtime, evaluation=False)
     click.echo(_("{cases} illustrative cases, {events} events, {tasks} help tasks, "
                  "{observations} observations.").format(**out))

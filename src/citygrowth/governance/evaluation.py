@@ -32,13 +32,14 @@ from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import departments_for, require, scope_prefixes
-from citygrowth.db import utcnow
 from citygrowth.errors import ValidationFailed
 from citygrowth.governance.lifecycle import clock
 from citygrowth.governance.models import Case, CaseEvent, HelpTask
-from citygrowth.governance.sla import WorkCalendar, default_calendar
+from citygrowth.governance.service import scoped_query
+from citygrowth.governance.sla import WorkCalendar
+from citygrowth.ingest.service import load_observations
+from citygrowth.runtime import Runtime
 
-TZ = ZoneInfo("Asia/Shanghai")
 LEVELS = ("district", "street", "grid", "department")
 COUNTS = ("reported", "registered", "closed", "due", "closed_ontime")
 RATES = ("ontime_rate", "closure_rate", "rework_rate", "handling_hours", "satisfaction",
@@ -54,8 +55,9 @@ SATISFIED = 4  # ratings of 4 or 5 (out of 5) count as satisfied (满意率)
 HELP_INDICATORS = {"hours": "SOC_HELPER_HOURS", "done": "SOC_HELP_TASKS_DONE"}
 
 
-def month_of(value: dt.datetime | None) -> str | None:
-    return value.astimezone(TZ).strftime("%Y-%m") if value else None
+def month_of(value: dt.datetime | None, tz: ZoneInfo) -> str | None:
+    """The month (``YYYY-MM``) of a moment, in the district's zone."""
+    return value.astimezone(tz).strftime("%Y-%m") if value else None
 
 
 FIRST_YEAR, LAST_YEAR = 1990, 2100  # months outside this range cannot hold cases
@@ -74,9 +76,10 @@ def parse_month(text: str) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 
 
-def _month_bounds(months: list[str]) -> tuple[dt.datetime, dt.datetime]:
-    first = dt.datetime.strptime(min(months), "%Y-%m").replace(tzinfo=TZ)
-    last = dt.datetime.strptime(max(months), "%Y-%m").replace(tzinfo=TZ)
+def month_bounds(months: list[str], tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """From the start of the first month to the end of the last, local months, as UTC."""
+    first = dt.datetime.strptime(min(months), "%Y-%m").replace(tzinfo=tz)
+    last = dt.datetime.strptime(max(months), "%Y-%m").replace(tzinfo=tz)
     end = (last + dt.timedelta(days=32)).replace(day=1)
     return first.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
@@ -130,14 +133,15 @@ def _facts(case: dict[str, Any], evs: list[dict[str, Any]], calendar: WorkCalend
     registered = next((e["at"] for e in evs if e["action"] == "register"), None)
     closed = next((e["at"] for e in reversed(evs) if e["action"] == "close"), None)
     c = clock(evs, case["limit_hours"], calendar)
+    tz = calendar.tz
     dispatched = any(e["action"] == "dispatch" for e in evs)
     handled = c.running_since is None and any(e["action"] == "handle" for e in evs)
     return Facts(
         area_code=case["area_code"],
         department_code=case["department_code"] or _last_dept(evs),
-        reported=month_of(case["reported_at"]), registered=month_of(registered),
-        closed=month_of(closed) if case["status"] == "closed" else None,
-        due=month_of(case["due_at"]) if dispatched else None,
+        reported=month_of(case["reported_at"], tz), registered=month_of(registered, tz),
+        closed=month_of(closed, tz) if case["status"] == "closed" else None,
+        due=month_of(case["due_at"], tz) if dispatched else None,
         on_time=handled and c.on_time, handling_hours=c.elapsed_hours if handled else None,
         reworked=any(e["action"] == "rework" for e in evs), rating=case["satisfaction"],
         closed_now=case["status"] == "closed")
@@ -220,17 +224,16 @@ def _frame(acc: dict[tuple[str, str, str], dict[str, Any]]) -> pd.DataFrame:
 
 
 def evaluate(session: Session, actor: Actor, months: list[str],
-             calendar: WorkCalendar | None = None) -> pd.DataFrame:
-    """The evaluation table for ``months``, limited to what ``actor`` may see."""
+             calendar: WorkCalendar) -> pd.DataFrame:
+    """The evaluation table for ``months`` (months of ``calendar``'s zone, hours of its working
+    time), limited to what ``actor`` may see."""
     require(actor, "case.evaluation", None)
     months = sorted({parse_month(m) for m in months})
     if not months:
         raise ValidationFailed("Give at least one month.")
-    from citygrowth.governance.service import scoped_query
-
-    start, end = _month_bounds(months)
+    start, end = month_bounds(months, calendar.tz)
     q = None if actor.is_system else scoped_query(actor, "case.evaluation")
-    facts = case_facts(session, start, end, calendar or default_calendar(), q)
+    facts = case_facts(session, start, end, calendar, q)
     df = aggregate(facts, months)
     prefixes = scope_prefixes(actor, "case.evaluation")
     if prefixes is not None:  # a street sees its own street and grids, not the district row
@@ -243,14 +246,14 @@ def evaluate(session: Session, actor: Actor, months: list[str],
     return df.reset_index(drop=True)
 
 
-def helper_frame(session: Session, months: list[str]) -> pd.DataFrame:
-    """Help tasks done and helper hours per grid cell and month."""
-    start, end = _month_bounds(months)
+def helper_frame(session: Session, months: list[str], tz: ZoneInfo) -> pd.DataFrame:
+    """Help tasks done and helper hours per grid cell and (local) month."""
+    start, end = month_bounds(months, tz)
     rows: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for t in session.scalars(select(HelpTask).where(HelpTask.status == "done",
                                                     HelpTask.done_at >= start,
                                                     HelpTask.done_at < end)):
-        r = rows[(t.area_code, month_of(t.done_at) or "")]
+        r = rows[(t.area_code, month_of(t.done_at, tz) or "")]
         r[0] += t.hours
         r[1] += 1
     out = []
@@ -279,8 +282,9 @@ def observations(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["indicator", "area_code", "period", "value"])
 
 
-def recent_months(now: dt.datetime | None = None, n: int = 2) -> list[str]:
-    d = (now or utcnow()).astimezone(TZ).date().replace(day=1)
+def recent_months(runtime: Runtime, n: int = 2) -> list[str]:
+    """This month and the ``n - 1`` before it (local months of the runtime's today)."""
+    d = runtime.today().replace(day=1)
     out = []
     for _ in range(n):
         out.append(d.strftime("%Y-%m"))
@@ -288,18 +292,17 @@ def recent_months(now: dt.datetime | None = None, n: int = 2) -> list[str]:
     return sorted(out)
 
 
-def write_evaluation(session: Session, settings: Any, months: list[str],
-                     bus: Any = None, illustrative: bool = False) -> int:
+def write_evaluation(session: Session, runtime: Runtime, months: list[str],
+                     illustrative: bool = False) -> int:
     """Compute the evaluation of ``months`` and load it into the observation store as
     Governance-capacity (and helper) indicators. Returns the number of observations."""
-    from citygrowth.ingest.service import load_observations
-
     actor = system_actor("governance evaluation")
-    table = evaluate(session, actor, months)
-    frame = pd.concat([observations(table), helper_frame(session, months)], ignore_index=True)
+    table = evaluate(session, actor, months, runtime.calendar)
+    frame = pd.concat([observations(table), helper_frame(session, months, runtime.tz)],
+                      ignore_index=True)
     if frame.empty:
         return 0
-    load_observations(session, settings, actor, frame, dataset=None,
-                      source="governance evaluation", bus=bus, illustrative=illustrative)
+    load_observations(session, runtime, actor, frame, dataset=None,
+                      source="governance evaluation", illustrative=illustrative)
     return len(frame)
 

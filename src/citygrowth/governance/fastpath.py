@@ -12,174 +12,38 @@ stack) and serves the one case where none of that stack can change the answer:
   at most 64 KiB;
 * a body that the route's own model (``schemas.ReportIn``) accepts, and an
   ``Idempotency-Key`` header of at most 64 characters;
-* and a report the group-commit writer *accepts*: the same :func:`report` path as the route
-  (caller from the same :class:`ActorCache`, category, position → grid cell, permission,
-  idempotency key and credential checked in the writing transaction; the answer is sent once
-  the case is committed), answered with the same JSON, status and headers.
+* and a report the group-commit writer *accepts*: the same path as the route
+  (:mod:`citygrowth.governance.intake_http`: caller from the same ``ActorCache``; category,
+  position → grid cell, permission, idempotency key and credential checked in the writing
+  transaction; the answer is sent once the case is committed), answered with the same JSON,
+  status and headers.
 
 Everything else goes, body and all, through the full stack to the FastAPI route — including a
 report the writer refused (401, 403, 422) or could not write: the stack then answers it with
 the route's own code, in the caller's language, as if the fast path did not exist (a refused
 report writes nothing, so asking twice changes nothing). The route stays declared, hence
-documented in the OpenAPI spec; with ``CITYGROWTH_CASES_FAST_PATH=false`` it serves every
-report itself.
+documented in the OpenAPI spec; with ``CITYGROWTH_CASES_FAST_PATH=false`` (the fast path is
+declared through the ``citygrowth_fast_paths`` hook only when enabled) it serves every report
+itself.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import time
 from collections import Counter
-from json.encoder import encode_basestring
-from typing import Any
 
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from citygrowth.auth.actor import Actor
-from citygrowth.errors import Unauthenticated
-from citygrowth.governance.intake import ReportInput
+from citygrowth.governance.intake_http import answer_bytes, submit
 from citygrowth.governance.schemas import ReportIn
-from citygrowth.governance.writer import Ack, writer_for
+from citygrowth.runtime import Runtime
 from citygrowth.web.body import read_body, replay
 
 INTAKE_PATH = "/api/cases"
-ACTOR_TTL = 10.0
 HEADER_KEY_MAX = 64  # the route's ``Header(alias="Idempotency-Key", max_length=64)``
 
 #: How many reports the fast path served itself and how many it handed to the route.
 stats: Counter[str] = Counter()
-
-
-# --- the caller ------------------------------------------------------------------------------
-
-class ActorCache:
-    """The actor of an API key or a session user, remembered for ``ttl`` seconds per app so that
-    a burst of reports does not look the key up once per report. The lookup only reads (a write
-    transaction beside the writer's would wait for SQLite's lock); the writer records the key's
-    ``last_used_at`` in the transaction that stores the reports.
-
-    Remembering is safe for revocation: the intake writer re-checks every reporter's key (not
-    revoked) and user (active) in the transaction that writes the case, and a refusal there
-    makes the intake :meth:`forget` the entry. What the cache may still hold for up to ``ttl``
-    seconds is a changed set of grants (a role added or taken away)."""
-
-    def __init__(self, factory: Any, ttl: float = ACTOR_TTL, size: int = 10000) -> None:
-        self.factory, self.ttl, self.size = factory, ttl, size
-        self.entries: dict[str, tuple[float, Actor]] = {}
-        self.pending: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = {}
-
-    @staticmethod
-    def cache_key(key: str | None, uid: Any) -> str:
-        return ("k:" + hashlib.sha256(key.encode()).hexdigest()) if key else f"u:{uid}"
-
-    def _lookup(self, key: str | None, uid: int | None) -> Actor | None:
-        from citygrowth.auth.identity import actor_for_api_key, load_actor
-
-        with self.factory() as s:  # read only: the writer records the key's last use
-            actor = actor_for_api_key(s, key) if key else load_actor(s, uid) if uid else None
-            s.rollback()
-        return actor
-
-    async def get(self, key: str | None, uid: Any) -> Actor:
-        """The caller, as ``web.deps.get_actor`` finds it; 401 when there is none. Requests that
-        arrive while the same caller is being looked up wait for that one lookup."""
-        if not key and not uid:
-            raise Unauthenticated()
-        ck = self.cache_key(key, uid)
-        hit = self.entries.get(ck)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        loop = asyncio.get_running_loop()
-        pending = self.pending.get(ck)
-        if pending is not None and pending[0] is loop:
-            await asyncio.wait([pending[1]])
-            hit = self.entries.get(ck)
-            if hit is not None and hit[0] > time.monotonic():
-                return hit[1]
-        done: asyncio.Future[None] = loop.create_future()
-        self.pending[ck] = (loop, done)
-        try:
-            actor = await run_in_threadpool(self._lookup, key,
-                                            int(uid) if uid and not key else None)
-        finally:
-            if self.pending.get(ck) == (loop, done):
-                del self.pending[ck]
-            done.set_result(None)
-        if actor is None:
-            self.entries.pop(ck, None)
-            raise Unauthenticated("The API key is not valid.", code="bad_api_key") if key \
-                else Unauthenticated()
-        if len(self.entries) >= self.size:
-            self.entries.clear()
-        self.entries[ck] = (time.monotonic() + self.ttl, actor)
-        return actor
-
-    def forget(self, key: str | None, uid: Any) -> None:
-        self.entries.pop(self.cache_key(key, uid), None)
-
-
-def actors_for(app: Any) -> ActorCache:
-    """The app's actor cache (one per app: two apps never share a remembered actor)."""
-    cache: ActorCache | None = getattr(app.state, "intake_actors", None)
-    if cache is None:
-        cache = ActorCache(app.state.sessionmaker)
-        app.state.intake_actors = cache
-    return cache
-
-
-def credentials(request: Request) -> tuple[str | None, Any]:
-    """(API key, session user id) of a request, as ``web.deps`` reads them."""
-    from citygrowth.web.deps import api_key_from_headers
-
-    uid = request.session.get("user_id") if "session" in request.scope else None
-    return api_key_from_headers(request), uid
-
-
-# --- the report ------------------------------------------------------------------------------
-
-_FIELDS = tuple(name for name in ReportIn.model_fields if name != "idempotency_key")
-
-
-async def submit(app: Any, key: str | None, uid: Any, body: ReportIn,
-                 header_key: str | None) -> Ack:
-    """One report through the group-commit writer, acknowledged once it is committed: what
-    both the route and the fast path do after validation."""
-    cache = actors_for(app)
-    actor = await cache.get(key, uid)
-    inp = ReportInput(**{name: getattr(body, name) for name in _FIELDS},
-                      idempotency_key=header_key or body.idempotency_key)
-    try:
-        return await writer_for(app).submit_async(actor, inp)
-    except Unauthenticated:  # the key was revoked or the user disabled since we remembered it
-        cache.forget(key, uid)
-        raise
-
-
-def answer(ack: Ack) -> dict[str, Any]:
-    return {"ok": True, "created": ack.created, "id": ack.id, "token": ack.token,
-            "area_code": ack.area_code}
-
-
-def answer_bytes(ack: Ack) -> bytes:
-    """``answer(ack)`` exactly as the route's JSONResponse renders it (compact JSON, UTF-8),
-    written out directly rather than through the encoder's dict machinery (``test_fastpath``
-    compares the bytes with ``json.dumps``)."""
-    return (f'{{"ok":true,"created":{"true" if ack.created else "false"},"id":{ack.id:d},'
-            # encode_basestring: what json.dumps(value, ensure_ascii=False) makes of a str
-            f'"token":{encode_basestring(ack.token)},'
-            f'"area_code":{encode_basestring(ack.area_code)}}}').encode()
-
-
-async def report(app: Any, key: str | None, uid: Any, body: ReportIn,
-                 header_key: str | None) -> JSONResponse:
-    """The route's answer to a validated report."""
-    ack = await submit(app, key, uid, body, header_key)
-    return JSONResponse(answer(ack), status_code=201 if ack.created else 200)
 
 
 # --- the fast path ---------------------------------------------------------------------------
@@ -237,14 +101,12 @@ class IntakeFastPath:
     """ASGI wrapper serving accepted machine reports of ``POST /api/cases`` (see the module's
     docstring); ``app`` is the full middleware stack, which answers everything else."""
 
-    def __init__(self, app: ASGIApp, enabled: bool | None = None) -> None:
-        from citygrowth.governance.config import case_settings
-
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
-        self.enabled = case_settings().fast_path if enabled is None else enabled
+        self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not (self.enabled and scope["type"] == "http" and scope["method"] == "POST"
+        if not (scope["type"] == "http" and scope["method"] == "POST"
                 and _route_path(scope) == INTAKE_PATH):
             await self.app(scope, receive, send)
             return

@@ -4,7 +4,7 @@ help tasks and log hours; monthly counts feed the Social-cohesion pillar (``SOC_
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
@@ -59,8 +59,6 @@ def list_tasks(session: Session, actor: Actor, status: str | None = None) -> lis
     q = select(HelpTask)
     prefixes = scope_prefixes(actor, "help.view")
     if prefixes is not None:
-        from sqlalchemy import or_
-
         q = q.where(or_(*[HelpTask.area_code.startswith(p) for p in prefixes])) if prefixes \
             else q.where(HelpTask.id.is_(None))
     if status:

@@ -17,21 +17,20 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from citygrowth.areas.locator import get_locator
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor, Grant
 from citygrowth.auth.permissions import require
-from citygrowth.db import utcnow
 from citygrowth.errors import Problem, ValidationFailed
-from citygrowth.events import EventBus
-from citygrowth.governance.config import case_settings
-from citygrowth.governance.lifecycle import OPEN, report_event
+from citygrowth.governance.lifecycle import OPEN, case_changed, report_event
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
+from citygrowth.runtime import Runtime
 
 SOURCES = ("patrol", "resident", "open311", "api", "hotline")
 PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
@@ -66,8 +65,12 @@ def public_reporter(district_code: str) -> Actor:
     return Actor(user_id=None, username="public", grants=(Grant("resident", district_code),))
 
 
+class Locator(Protocol):
+    def locate(self, lon: float, lat: float) -> str | None: ...
+
+
 def locate(session: Session, inp: ReportInput, district_code: str,
-           locator: Any = None) -> str:
+           locator: Locator | None = None) -> str:
     """The finest known area of a report: its grid cell, else the given area, else the
     district (a report with only an address)."""
     if inp.lon is not None and inp.lat is not None:
@@ -76,8 +79,6 @@ def locate(session: Session, inp: ReportInput, district_code: str,
                 "The position is not a valid longitude and latitude.", field="lat",
                 value=f"{inp.lat},{inp.lon}")])
         if locator is None:
-            from citygrowth.areas.locator import get_locator
-
             locator = get_locator(session)
         code = locator.locate(inp.lon, inp.lat)
         if code is None:
@@ -95,8 +96,21 @@ def locate(session: Session, inp: ReportInput, district_code: str,
     return code
 
 
-def _check(session: Session, inp: ReportInput,
-           cats: Mapping[str, Any] | None = None) -> Any:
+class CategoryLike(Protocol):
+    """What intake needs of a case category (an ORM ``CaseCategory`` or the writer's row)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def parent_code(self) -> str | None: ...
+    @property
+    def active(self) -> bool: ...
+
+
+def check_report(session: Session, inp: ReportInput,
+                 cats: Mapping[str, CategoryLike] | None = None) -> CategoryLike:
     """The report's category (a ``CaseCategory``, or the entry of ``cats`` — anything with
     ``code``, ``kind``, ``parent_code`` and ``active``), or ``ValidationFailed``."""
     problems = []
@@ -120,8 +134,13 @@ def _check(session: Session, inp: ReportInput,
 
 
 def scoped_key(actor: Actor, key: str | None) -> str | None:
-    """Keys are per reporter, so one client's key never reveals another's case."""
-    return f"{actor.username[:35]}:{key}" if key else None
+    """Keys are per reporter (by user id; anonymous reporters share the ``public`` scope), so
+    one client's key never reveals another's case."""
+    if not key:
+        return None
+    if actor.user_id is not None:
+        return f"u{actor.user_id}:{key}"
+    return f"{actor.username[:30]}:{key}"
 
 
 def fingerprint(inp: ReportInput) -> str | None:
@@ -134,54 +153,74 @@ def fingerprint(inp: ReportInput) -> str | None:
 
 
 def find_existing(session: Session, key: str | None, fp: str | None,
-                  now: dt.datetime) -> Case | None:
+                  since: dt.datetime) -> Case | None:
+    """The case a retry of this report made: by its key, or by its device fingerprint since
+    ``since`` (the retry window)."""
     if key:
         found = session.scalar(select(Case).where(Case.idempotency_key == key))
         if found is not None:
             return found
     if fp:
-        since = now - dt.timedelta(seconds=case_settings().retry_window_seconds)
         return session.scalar(select(Case).where(Case.fingerprint == fp,
                                                  Case.reported_at >= since).limit(1))
     return None
 
 
-def submit_report(session: Session, actor: Actor, inp: ReportInput, *, district_code: str,
-                  bus: EventBus | None = None, at: dt.datetime | None = None) -> IntakeResult:
+def new_case_row(actor: Actor, inp: ReportInput, cat: CategoryLike, area_code: str,
+                 now: dt.datetime) -> dict[str, Any]:
+    """The row of a new case — THE one builder, for the ORM path and the group-commit writer.
+    ``department_code``, ``pending``, ``pending_hours``, ``due_at``, ``warn_at``, ``closed_at``,
+    ``limit_hours`` and ``satisfaction`` are left out: NULL for a new case."""
+    return {"token": secrets.token_urlsafe(12),
+            "idempotency_key": scoped_key(actor, inp.idempotency_key),
+            "fingerprint": fingerprint(inp), "category_code": cat.code, "kind": cat.kind,
+            "component_id": inp.component_id, "area_code": area_code, "status": "reported",
+            "source": inp.source, "description": inp.description.strip(),
+            "address": inp.address.strip()[:300], "lon": inp.lon, "lat": inp.lat,
+            "photos": list(inp.photos), "attributes": inp.attributes,
+            "reporter_user_id": actor.user_id, "reporter_contact": inp.contact[:200],
+            "device_id": inp.device_id[:100], "account_id": inp.account_id[:100],
+            "reported_at": now, "updated_at": now, "supervised": False, "escalation_level": 0,
+            "rework_count": 0, "reopen_count": 0, "illustrative": False}
+
+
+def first_event_row(case_id: int, actor: Actor, inp: ReportInput,
+                    now: dt.datetime) -> dict[str, Any]:
+    """The first event of a new case, as a row."""
+    return report_event(case_id, actor, now, inp.description[:500], inp.photos, inp.source)
+
+
+def reported(case_id: int, area_code: str) -> dict[str, Any]:
+    """The ``case.changed`` payload of a new case."""
+    return case_changed(case_id, "report", None, "reported", area_code, None)
+
+
+def submit_report(session: Session, actor: Actor, inp: ReportInput, *, runtime: Runtime,
+                  at: dt.datetime | None = None) -> IntakeResult:
     """Make a case of a report (or return the one a retry of it already made)."""
-    cat = _check(session, inp)
-    area_code = locate(session, inp, district_code)
+    cat = check_report(session, inp)
+    area_code = locate(session, inp, runtime.settings.district_code)
     require(actor, "case.report", area_code)
-    now = at or utcnow()
-    key, fp = scoped_key(actor, inp.idempotency_key), fingerprint(inp)
-    existing = find_existing(session, key, fp, now)
+    now = at or runtime.now()
+    row = new_case_row(actor, inp, cat, area_code, now)
+    key, fp = row["idempotency_key"], row["fingerprint"]
+    since = now - dt.timedelta(seconds=runtime.cases.retry_window_seconds)
+    existing = find_existing(session, key, fp, since)
     if existing is not None:
         return IntakeResult(existing, False)
-    case = Case(token=secrets.token_urlsafe(12), idempotency_key=key, fingerprint=fp,
-                category_code=cat.code, kind=cat.kind, component_id=inp.component_id,
-                area_code=area_code, status="reported", source=inp.source,
-                description=inp.description.strip(), address=inp.address.strip()[:300],
-                lon=inp.lon, lat=inp.lat, photos=list(inp.photos), attributes=inp.attributes,
-                reporter_user_id=actor.user_id, reporter_contact=inp.contact[:200],
-                device_id=inp.device_id[:100], account_id=inp.account_id[:100],
-                reported_at=now, updated_at=now, supervised=False, escalation_level=0,
-                rework_count=0, reopen_count=0, illustrative=False)
+    case = Case(**row)
     try:
         with session.begin_nested():
             session.add(case)
             session.flush()
-            session.add(CaseEvent(**report_event(case.id, actor, now, inp.description[:500],
-                                                 inp.photos, inp.source)))
+            session.add(CaseEvent(**first_event_row(case.id, actor, inp, now)))
             session.flush()
     except IntegrityError:  # the same key raced in from a parallel retry
-        again = find_existing(session, key, None, now)
+        again = find_existing(session, key, None, since)
         if again is None:
             raise
         return IntakeResult(again, False)
-    if bus is not None:
-        bus.publish("case.changed", {"case_id": case.id, "action": "report", "from": None,
-                                     "to": "reported", "area_code": area_code,
-                                     "department_code": None})
+    runtime.bus.publish("case.changed", reported(case.id, area_code))
     return IntakeResult(case, True)
 
 
@@ -197,9 +236,8 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def nearby(session: Session, lat: float, lon: float, category_code: str | None,
-           radius_m: float | None = None, limit: int = 10) -> list[tuple[Case, float]]:
-    """Open cases (of the category, if given) within ``radius_m`` metres, nearest first."""
-    radius = radius_m or case_settings().nearby_metres
+           radius: float, limit: int = 10) -> list[tuple[Case, float]]:
+    """Open cases (of the category, if given) within ``radius`` metres, nearest first."""
     dlat = radius / 111_000
     dlon = radius / (111_000 * max(math.cos(math.radians(lat)), 0.01))
     q = select(Case).where(Case.status.in_(OPEN), Case.lat.between(lat - dlat, lat + dlat),

@@ -22,13 +22,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor
-from citygrowth.auth.permissions import require
-from citygrowth.db import utcnow
+from citygrowth.auth.models import Department
+from citygrowth.auth.permissions import can, require
 from citygrowth.errors import Conflict, Problem, ValidationFailed
-from citygrowth.events import EventBus
+from citygrowth.governance.dispatch import route
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
-from citygrowth.governance.sla import WorkCalendar, default_calendar
+from citygrowth.governance.sla import WorkCalendar
 from citygrowth.i18n import N_
+from citygrowth.runtime import Runtime
 
 STATUSES: dict[str, str] = {
     "reported": N_("Reported"),
@@ -120,8 +121,6 @@ def case_resource(case: Case) -> dict[str, str | None]:
 
 
 def actions_for(actor: Actor, case: Case) -> list[Transition]:
-    from citygrowth.auth.permissions import can
-
     return [t for t in allowed_actions(case) if can(actor, t.permission, case_resource(case))]
 
 
@@ -135,12 +134,12 @@ class Inputs:
     level: int | None = None
 
 
-def transition(session: Session, actor: Actor, case: Case, action: str, *, note: str = "",
-               photos: Sequence[str] = (), department_code: str | None = None,
+def transition(session: Session, actor: Actor, case: Case, action: str, *, runtime: Runtime,
+               note: str = "", photos: Sequence[str] = (), department_code: str | None = None,
                hours: float | None = None, rating: int | None = None, level: int | None = None,
-               at: dt.datetime | None = None, bus: EventBus | None = None,
-               calendar: WorkCalendar | None = None) -> CaseEvent:
-    """Apply ``action`` to ``case`` on behalf of ``actor``; append its event; publish it."""
+               at: dt.datetime | None = None, publish: bool = True) -> CaseEvent:
+    """Apply ``action`` to ``case`` on behalf of ``actor``; append its event; publish it on the
+    runtime's bus (unless ``publish`` is false: bulk loaders)."""
     t = TABLE.get(action)
     if t is None:
         raise ValidationFailed("Unknown case action {action}.", action=action)
@@ -155,34 +154,38 @@ def transition(session: Session, actor: Actor, case: Case, action: str, *, note:
                  hours=hours, rating=rating, level=level)
     if t.needs_note and not inp.note:
         raise ValidationFailed(problems=[Problem("A note (reason) is required.", field="note")])
-    when = at or utcnow()
-    detail = _apply(session, case, t, inp, when)
+    when = at or runtime.now()
+    detail = _apply(session, case, t, inp, when, runtime.cases.default_time_limit_hours)
     from_status = case.status
     case.status = t.target or case.status
     case.updated_at = when
     event = _append(session, case, actor, action, from_status, inp, when, detail)
-    refresh_clock(session, case, calendar or default_calendar())
+    refresh_clock(session, case, runtime.calendar, runtime.cases.warn_fraction)
     session.flush()
-    if bus is not None:
-        bus.publish("case.changed", {"case_id": case.id, "action": action, "from": from_status,
-                                     "to": case.status, "area_code": case.area_code,
-                                     "department_code": case.department_code})
+    if publish:
+        runtime.bus.publish("case.changed", case_changed(
+            case.id, action, from_status, case.status, case.area_code, case.department_code))
     return event
 
 
+def case_changed(case_id: int, action: str, from_status: str | None, to_status: str,
+                 area_code: str, department_code: str | None) -> dict[str, Any]:
+    """The payload of a ``case.changed`` event — the one shape every channel publishes."""
+    return {"case_id": case_id, "action": action, "from": from_status, "to": to_status,
+            "area_code": area_code, "department_code": department_code}
+
+
 def _apply(session: Session, case: Case, t: Transition, inp: Inputs,
-           when: dt.datetime) -> dict[str, Any]:
+           when: dt.datetime, default_limit_hours: float) -> dict[str, Any]:
     """The side effects of one action on the case row; returns the event's detail."""
     a = t.action
     detail: dict[str, Any] = {}
     if a == "dispatch":
-        from citygrowth.governance.dispatch import route
-
         dept = inp.department_code or route(session, case.category_code, case.area_code)
         _check_department(session, dept)
         case.department_code = dept
         if case.limit_hours is None:
-            case.limit_hours = base_limit(session, case.category_code)
+            case.limit_hours = base_limit(session, case.category_code, default_limit_hours)
         detail = {"department_code": dept, "limit_hours": case.limit_hours}
     elif a == "return":
         detail = {"department_code": case.department_code}
@@ -224,8 +227,6 @@ def _apply(session: Session, case: Case, t: Transition, inp: Inputs,
 
 
 def _check_department(session: Session, code: str | None) -> None:
-    from citygrowth.auth.models import Department
-
     if not code or session.get(Department, code) is None:
         raise ValidationFailed(problems=[Problem(
             "No department {code} to dispatch to.", params={"code": code or ""},
@@ -254,15 +255,14 @@ def report_event(case_id: int, actor: Actor, at: dt.datetime, note: str = "",
 
 # --- the SLA clock --------------------------------------------------------------------------
 
-def base_limit(session: Session, category_code: str) -> float:
-    from citygrowth.governance.config import case_settings
-
+def base_limit(session: Session, category_code: str, default_hours: float) -> float:
+    """The handling limit of a category (or its 大类's), else ``default_hours``."""
     cat = session.get(CaseCategory, category_code)
     while cat is not None:
         if cat.time_limit_hours:
             return float(cat.time_limit_hours)
         cat = session.get(CaseCategory, cat.parent_code) if cat.parent_code else None
-    return case_settings().default_time_limit_hours
+    return default_hours
 
 
 @dataclass(frozen=True)
@@ -313,10 +313,10 @@ def _fields(e: Any) -> tuple[dt.datetime, str, str, dict[str, Any]]:
     return e.at, e.to_status, e.action, e.detail or {}
 
 
-def refresh_clock(session: Session, case: Case, calendar: WorkCalendar) -> Clock:
-    """Recompute the case's deadline projection (due_at, warn_at) from its events."""
-    from citygrowth.governance.config import case_settings
-
+def refresh_clock(session: Session, case: Case, calendar: WorkCalendar,
+                  warn_fraction: float) -> Clock:
+    """Recompute the case's deadline projection (due_at, warn_at) from its events; the warning
+    falls when ``warn_fraction`` of the limit remains."""
     events = list(session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)))
     c = clock(events, case.limit_hours, calendar)
@@ -324,5 +324,5 @@ def refresh_clock(session: Session, case: Case, calendar: WorkCalendar) -> Clock
         case.due_at = c.due_at
         case.warn_at = calendar.add_working_hours(
             c.running_since or c.due_at,
-            max(c.limit_hours * (1 - case_settings().warn_fraction) - c.elapsed_hours, 0.0))
+            max(c.limit_hours * (1 - warn_fraction) - c.elapsed_hours, 0.0))
     return c

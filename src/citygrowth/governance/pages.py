@@ -4,13 +4,16 @@ helpers' tasks."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
+from citygrowth.auth.actor import Actor
+from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.governance import charts, helpers
@@ -31,7 +34,7 @@ from citygrowth.governance.service import (
 )
 from citygrowth.governance.taxonomy import leaf_categories
 from citygrowth.i18n import N_, bilingual
-from citygrowth.web.deps import ActorDep, BusDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["command center"], include_in_schema=True)
@@ -42,7 +45,7 @@ Token = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9_-
 CaseId = Annotated[int, Path(ge=1, le=2**31)]
 
 
-def _center(request: Request, session: Any, actor: Any, title: str, area: str | None,
+def _center(request: Request, session: Session, actor: Actor, title: str, area: str | None,
             queue: str | None, status: str | None) -> Response:
     now = utcnow()
     status_list = [status] if status in STATUSES else None
@@ -60,7 +63,7 @@ def _center(request: Request, session: Any, actor: Any, title: str, area: str | 
         "streets": _streets(session, actor)})
 
 
-def _streets(session: Any, actor: Any) -> list[Area]:
+def _streets(session: Session, actor: Actor) -> list[Area]:
     prefixes = scope_prefixes(actor, "case.view")
     streets = session.scalars(select(Area).where(Area.level == "street").order_by(Area.code))
     return [s for s in streets if prefixes is None or any(s.code.startswith(p) or
@@ -98,30 +101,28 @@ def case_page(request: Request, session: SessionDep, actor: UserDep, case_id: Ca
         "actions": actions_for(actor, case), "departments": _departments(session)})
 
 
-def _departments(session: Any) -> list[Any]:
-    from citygrowth.auth.models import Department
-
+def _departments(session: Session) -> list[Department]:
     return list(session.scalars(select(Department).where(Department.active.is_(True))
                                 .order_by(Department.code)))
 
 
 @router.post("/command/cases/{case_id}/act", summary="Apply an action from the case page")
-def case_act(session: SessionDep, actor: UserDep, bus: BusDep, case_id: CaseId,
+def case_act(session: SessionDep, actor: UserDep, runtime: RuntimeDep, case_id: CaseId,
              action: Annotated[str, Form(max_length=30)],
              note: Annotated[str, Form(max_length=2000)] = "",
              department_code: Annotated[str, Form(max_length=40)] = "",
              hours: Annotated[float | None, Form(gt=0, le=400)] = None) -> Response:
-    act(session, actor, case_id, action, bus=bus, note=note,
+    act(session, actor, case_id, action, runtime=runtime, note=note,
         department_code=department_code or None, hours=hours)
     return RedirectResponse(f"/command/cases/{case_id}", status_code=303)
 
 
 @router.get("/command/evaluation", summary="Evaluation tables")
-def evaluation_page(request: Request, session: SessionDep, actor: UserDep,
+def evaluation_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                     month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
                     = None) -> Response:
-    months = [month] if month else recent_months()
-    df = evaluate(session, actor, months)
+    months = [month] if month else recent_months(runtime)
+    df = evaluate(session, actor, months, runtime.calendar)
     rows = df.astype(object).where(df.notna(), None).to_dict("records")
     return render_page(request, "governance/evaluation.html", actor, {
         "rows": rows, "months": months, "month": month or "",
@@ -149,10 +150,11 @@ def tasks(request: Request, session: SessionDep, actor: UserDep) -> Response:
 
 
 @router.post("/m/tasks/{case_id}/verify", summary="Verify (核查) a handled case")
-def verify_case(session: SessionDep, actor: UserDep, bus: BusDep, case_id: CaseId,
+def verify_case(session: SessionDep, actor: UserDep, runtime: RuntimeDep, case_id: CaseId,
                 outcome: Annotated[str, Form(pattern=r"^(pass|fail)$")],
                 note: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    act(session, actor, case_id, "verify" if outcome == "pass" else "rework", bus=bus, note=note)
+    act(session, actor, case_id, "verify" if outcome == "pass" else "rework", runtime=runtime,
+        note=note)
     return RedirectResponse("/m/tasks", status_code=303)
 
 
@@ -166,7 +168,7 @@ def report_form(request: Request, session: SessionDep, actor: ActorDep) -> Respo
 
 @router.post("/report", summary="Submit a resident report")
 def report_submit(request: Request, session: SessionDep, actor: ActorDep,
-                  settings: SettingsDep, bus: BusDep,
+                  runtime: RuntimeDep,
                   category_code: Annotated[str, Form(max_length=20)],
                   description: Annotated[str, Form(max_length=4000)] = "",
                   address: Annotated[str, Form(max_length=300)] = "",
@@ -175,11 +177,12 @@ def report_submit(request: Request, session: SessionDep, actor: ActorDep,
                   contact: Annotated[str, Form(max_length=200)] = "",
                   idempotency_key: Annotated[str | None, Form(min_length=8, max_length=64)]
                   = None) -> Response:
-    reporter = actor if can(actor, "case.report") else public_reporter(settings.district_code)
+    reporter = actor if can(actor, "case.report") else \
+        public_reporter(runtime.settings.district_code)
     inp = ReportInput(category_code=category_code, lat=lat, lon=lon, description=description,
                       address=address, contact=contact, source="resident",
                       idempotency_key=idempotency_key)
-    result = submit_report(session, reporter, inp, district_code=settings.district_code, bus=bus)
+    result = submit_report(session, reporter, inp, runtime=runtime)
     session.commit()
     return RedirectResponse(f"/track/{result.case.token}", status_code=303)
 
@@ -194,19 +197,20 @@ def track(request: Request, session: SessionDep, actor: ActorDep, token: Token) 
 
 
 @router.post("/track/{token}/rate", summary="Rate a closed case")
-def track_rate(session: SessionDep, bus: BusDep, token: Token,
+def track_rate(session: SessionDep, runtime: RuntimeDep, token: Token,
                rating: Annotated[int, Form(ge=1, le=5)],
                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     case = by_token(session, token)
-    transition(session, tracking_actor(case), case, "rate", rating=rating, note=note, bus=bus)
+    transition(session, tracking_actor(case), case, "rate", rating=rating, note=note,
+               runtime=runtime)
     return RedirectResponse(f"/track/{token}", status_code=303)
 
 
 @router.post("/track/{token}/reopen", summary="Reopen a closed case")
-def track_reopen(session: SessionDep, bus: BusDep, token: Token,
+def track_reopen(session: SessionDep, runtime: RuntimeDep, token: Token,
                  note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     case = by_token(session, token)
-    transition(session, tracking_actor(case), case, "reopen", note=note, bus=bus)
+    transition(session, tracking_actor(case), case, "reopen", note=note, runtime=runtime)
     return RedirectResponse(f"/track/{token}", status_code=303)
 
 

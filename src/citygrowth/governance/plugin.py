@@ -1,34 +1,56 @@
-"""The governance domain's registrations through citygrowth's plugin hooks."""
+"""The governance domain's registrations through citygrowth's plugin hooks.
+
+Imports of the domain's routes, commands and jobs are made inside the hooks (``# lazy``): the
+CLI builds a plugin manager to list its commands, and ``citygrowth --help`` must not load the
+web layer of every domain."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from starlette.types import ASGIApp
+
 from citygrowth.plugins import DemoStep, NavItem, ScheduledJob, hookimpl
+from citygrowth.runtime import Runtime
 
 
 @hookimpl
 def citygrowth_permissions() -> dict[str, Sequence[str]]:
-    from citygrowth.governance.permissions import PERMISSIONS
+    from citygrowth.governance.permissions import (
+        PERMISSIONS,  # lazy: the CLI lists commands without the web layer
+    )
 
     return PERMISSIONS
 
 
 @hookimpl
 def citygrowth_routers() -> Sequence[Any]:
-    from citygrowth.governance.admin_routes import api as admin_api
-    from citygrowth.governance.admin_routes import pages as admin_pages
-    from citygrowth.governance.open311.routes import router as open311
-    from citygrowth.governance.pages import router as pages
-    from citygrowth.governance.routes import router as api
+    from citygrowth.governance.admin_routes import (
+        api as admin_api,  # lazy: the CLI lists commands without the web layer
+    )
+    from citygrowth.governance.admin_routes import (
+        pages as admin_pages,  # lazy: the CLI lists commands without the web layer
+    )
+    from citygrowth.governance.open311.routes import (
+        router as open311,  # lazy: the CLI lists commands without the web layer
+    )
+    from citygrowth.governance.pages import (
+        router as pages,  # lazy: the CLI lists commands without the web layer
+    )
+    from citygrowth.governance.routes import (
+        router as api,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [api, open311, pages, admin_api, admin_pages]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[Any]:
-    from citygrowth.governance.cli import cases
+    from citygrowth.governance.cli import (
+        cases,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [cases]
 
@@ -43,18 +65,29 @@ def citygrowth_nav_items() -> Sequence[NavItem]:
 
 @hookimpl
 def citygrowth_demo_steps() -> Sequence[DemoStep]:
-    from citygrowth.governance.demo import run_demo
+    from citygrowth.governance.demo import (
+        run_demo,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [DemoStep(name="cases", run=run_demo, after=("users", "observations"),
                      description="Illustrative case history (18 months) and its evaluation")]
 
 
 @hookimpl
-def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
-    from citygrowth.governance.config import case_settings
-    from citygrowth.governance.jobs import escalate_job, evaluate_job
+def citygrowth_scheduled_jobs(runtime: Runtime) -> Sequence[ScheduledJob]:
+    from citygrowth.governance.jobs import escalate_job, evaluate_job  # lazy: see module doc
 
-    cs = case_settings()
+    cs = runtime.cases
     return [ScheduledJob("cases.escalate", cs.escalate_every_seconds, escalate_job),
             ScheduledJob("cases.evaluate", cs.evaluate_every_seconds, evaluate_job)]
+
+
+@hookimpl
+def citygrowth_fast_paths(runtime: Runtime) -> Sequence[Callable[[ASGIApp], ASGIApp]]:
+    """The intake's fast path for machine reports, unless ``cases_fast_path`` is off."""
+    from citygrowth.governance.fastpath import IntakeFastPath  # lazy: see module doc
+
+    if not runtime.cases.fast_path:
+        return []
+    return [functools.partial(IntakeFastPath, runtime=runtime)]
 

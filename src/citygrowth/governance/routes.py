@@ -7,14 +7,18 @@ import io
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
+import pandas as pd
 from fastapi import APIRouter, File, Header, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
+from sqlalchemy.orm import Session
 
-from citygrowth.errors import NotFound
+from citygrowth.auth.actor import Actor
+from citygrowth.auth.permissions import require
+from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.governance import helpers
 from citygrowth.governance.evaluation import evaluate, recent_months
-from citygrowth.governance.fastpath import IntakeFastPath
 from citygrowth.governance.intake import nearby, save_photo
+from citygrowth.governance.intake_http import credentials, report
 from citygrowth.governance.lifecycle import STATUSES
 from citygrowth.governance.schemas import ActionIn, HelpTaskIn, HoursIn, ReportIn
 from citygrowth.governance.service import (
@@ -29,18 +33,10 @@ from citygrowth.governance.service import (
 )
 from citygrowth.governance.taxonomy import leaf_categories
 from citygrowth.i18n import bilingual, translate
-from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
+from citygrowth.runtime import Runtime
+from citygrowth.web.deps import RuntimeDep, SessionDep, SettingsDep, UserDep
 
-
-class CasesRouter(APIRouter):
-    """The cases API. ``create_app`` mounts its ``fast_paths`` as ASGI middleware inside the
-    session, locale and CSRF middleware: ``POST /api/cases`` is served there, ahead of FastAPI's
-    routing, and still declared below (so documented in the OpenAPI spec)."""
-
-    fast_paths = (IntakeFastPath,)
-
-
-router = CasesRouter(tags=["cases"])
+router = APIRouter(tags=["cases"])
 Status = Annotated[list[str] | None, Query(max_length=20)]
 Code = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 Queue = Annotated[str | None, Query(pattern=r"^(open|overdue|warning|supervised|pending)$")]
@@ -51,8 +47,6 @@ def _filter(status: list[str] | None, category: str | None, area: str | None,
             department: str | None, queue: str | None, limit: int, offset: int) -> CaseFilter:
     bad = [s for s in status or [] if s not in STATUSES]
     if bad:
-        from citygrowth.errors import ValidationFailed
-
         raise ValidationFailed("Unknown status {value}.", value=bad[0])
     return CaseFilter(status=status, category_code=category, area_prefix=area,
                       department_code=department, queue=queue, limit=limit, offset=offset)
@@ -102,10 +96,11 @@ def api_categories(session: SessionDep) -> dict[str, Any]:
 
 
 @router.get("/api/cases/nearby", summary="Open cases of a category near a position")
-def api_nearby(session: SessionDep, lat: Annotated[float, Query(ge=-90, le=90)],
+def api_nearby(session: SessionDep, runtime: RuntimeDep,
+               lat: Annotated[float, Query(ge=-90, le=90)],
                lon: Annotated[float, Query(ge=-180, le=180)], category: Code = None,
                radius: Annotated[float | None, Query(gt=0, le=2000)] = None) -> dict[str, Any]:
-    found = nearby(session, lat, lon, category, radius)
+    found = nearby(session, lat, lon, category, radius or runtime.cases.nearby_metres)
     return {"ok": True, "cases": [
         {"id": c.id, "category_code": c.category_code, "status": c.status,
          "status_label": translate(STATUSES[c.status]), "distance_m": round(d, 1),
@@ -117,14 +112,13 @@ def api_nearby(session: SessionDep, lat: Annotated[float, Query(ge=-90, le=90)],
 async def api_report(request: Request, body: ReportIn,
                      idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
                                                                    max_length=64)] = None
-                     ) -> JSONResponse:
+                     ) -> Response:
     """Reports go through the group-commit writer: acknowledged only once committed.
 
-    Well-formed JSON reports are normally served by ``governance.fastpath`` before they reach
-    this route, doing exactly what it does; this route answers the rest (and every report when
+    Well-formed JSON reports of machine clients are normally served by the intake's fast path
+    (``governance.fastpath``) before they reach this route, doing exactly what it does
+    (``governance.intake_http``); this route answers the rest (and every report when
     ``CITYGROWTH_CASES_FAST_PATH=false``) and documents the endpoint."""
-    from citygrowth.governance.fastpath import credentials, report
-
     key, uid = credentials(request)
     return await report(request.app, key, uid, body, idempotency_key)
 
@@ -132,8 +126,6 @@ async def api_report(request: Request, body: ReportIn,
 @router.post("/api/cases/photos", summary="Upload a case photo")
 async def api_photo(session: SessionDep, actor: UserDep, settings: SettingsDep,
                     photo: Annotated[UploadFile, File()]) -> dict[str, Any]:
-    from citygrowth.auth.permissions import require
-
     require(actor, "case.report", None)
     data = await photo.read(settings.max_upload_mb * 1024 * 1024 + 1)
     url = save_photo(settings.data_dir, photo.content_type or "", data, settings.max_upload_mb)
@@ -151,26 +143,27 @@ def media(settings: SettingsDep, name: str) -> FileResponse:
 
 
 @router.get("/api/cases/evaluation", summary="Evaluation per department, street, grid, month")
-def api_evaluation(session: SessionDep, actor: UserDep,
+def api_evaluation(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                    month: Annotated[list[str] | None, Query(max_length=24)] = None,
                    level: Annotated[str | None, Query(
                        pattern=r"^(district|street|grid|department)$")] = None
                    ) -> dict[str, Any]:
-    df = _evaluation(session, actor, month, level)
+    df = _evaluation(session, actor, runtime, month, level)
     return {"ok": True, "rows": df.astype(object).where(df.notna(), None).to_dict("records")}
 
 
 @router.get("/api/cases/evaluation.csv", summary="Evaluation as CSV")
-def api_evaluation_csv(session: SessionDep, actor: UserDep,
+def api_evaluation_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                        month: Annotated[list[str] | None, Query(max_length=24)] = None,
                        level: Annotated[str | None, Query(
                            pattern=r"^(district|street|grid|department)$")] = None) -> Response:
-    df = _evaluation(session, actor, month, level)
+    df = _evaluation(session, actor, runtime, month, level)
     return Response(df.to_csv(index=False), media_type="text/csv; charset=utf-8")
 
 
-def _evaluation(session: Any, actor: Any, month: list[str] | None, level: str | None) -> Any:
-    df = evaluate(session, actor, month or recent_months())
+def _evaluation(session: Session, actor: Actor, runtime: Runtime, month: list[str] | None,
+                level: str | None) -> pd.DataFrame:
+    df = evaluate(session, actor, month or recent_months(runtime), runtime.calendar)
     return df[df["level"] == level].reset_index(drop=True) if level else df
 
 
@@ -183,10 +176,10 @@ def api_case(session: SessionDep, actor: UserDep,
 
 
 @router.post("/api/cases/{case_id}/actions/{action}", summary="Apply a lifecycle action")
-def api_act(session: SessionDep, actor: UserDep, bus: BusDep,
+def api_act(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
             case_id: Annotated[int, Path(ge=1, le=2**31)],
             action: Annotated[str, Path(max_length=30)], body: ActionIn) -> dict[str, Any]:
-    case = act(session, actor, case_id, action, bus=bus, **body.model_dump())
+    case = act(session, actor, case_id, action, runtime=runtime, **body.model_dump())
     return {"ok": True, "case": case_dict(session, case, actor=actor)}
 
 

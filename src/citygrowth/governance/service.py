@@ -15,7 +15,6 @@ from citygrowth.auth.actor import Actor, Grant
 from citygrowth.auth.permissions import can, departments_for, require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.errors import NotFound, ValidationFailed
-from citygrowth.events import EventBus
 from citygrowth.governance.lifecycle import (
     OPEN,
     RUNNING,
@@ -26,8 +25,8 @@ from citygrowth.governance.lifecycle import (
     transition,
 )
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
-from citygrowth.governance.sla import WorkCalendar, default_calendar
 from citygrowth.i18n import bilingual, translate
+from citygrowth.runtime import Runtime
 
 
 @dataclass
@@ -131,11 +130,11 @@ def events_of(session: Session, case: Case) -> list[CaseEvent]:
                                 .order_by(CaseEvent.seq)))
 
 
-def act(session: Session, actor: Actor, case_id: int, action: str, *, bus: EventBus | None = None,
+def act(session: Session, actor: Actor, case_id: int, action: str, *, runtime: Runtime,
         **inputs: Any) -> Case:
     """Apply a lifecycle action to a case the actor can see."""
     case = get_case(session, actor, case_id)
-    transition(session, actor, case, action, bus=bus, **inputs)
+    transition(session, actor, case, action, runtime=runtime, **inputs)
     return case
 
 
@@ -157,13 +156,13 @@ def tracking_actor(case: Case) -> Actor:
 
 # --- escalation ------------------------------------------------------------------------------
 
-def escalate_overdue(session: Session, actor: Actor, now: dt.datetime | None = None,
-                     bus: EventBus | None = None, calendar: WorkCalendar | None = None) -> int:
+def escalate_overdue(session: Session, actor: Actor, runtime: Runtime,
+                     now: dt.datetime | None = None) -> int:
     """Escalate running cases past their deadline: level 1 when overdue, one more level for
     each further full time limit overdue (at most 3). Returns how many were escalated."""
     require(actor, "case.escalate", None)
-    now = now or utcnow()
-    cal = calendar or default_calendar()
+    now = now or runtime.now()
+    cal = runtime.calendar
     n = 0
     q = scoped_query(actor, "case.escalate").where(Case.status.in_(RUNNING), Case.due_at < now)
     for case in list(session.scalars(q)):
@@ -171,8 +170,8 @@ def escalate_overdue(session: Session, actor: Actor, now: dt.datetime | None = N
         over = cal.working_hours_between(case.due_at, now)
         level = min(3, 1 + int(over // max(case.limit_hours or 1.0, 1.0)))
         if level > case.escalation_level:
-            transition(session, actor, case, "escalate", level=level, at=now, bus=bus,
-                       note=translate("Overdue: escalated automatically."), calendar=cal)
+            transition(session, actor, case, "escalate", level=level, at=now, runtime=runtime,
+                       note=translate("Overdue: escalated automatically."))
             n += 1
     return n
 

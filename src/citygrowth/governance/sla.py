@@ -41,8 +41,8 @@ class WorkCalendar:
     tz: ZoneInfo
 
     @classmethod
-    def from_settings(cls, periods: str = "08:30-12:00,13:30-17:30",
-                      timezone: str = "Asia/Shanghai") -> WorkCalendar:
+    def from_settings(cls, periods: str, timezone: str) -> WorkCalendar:
+        """The calendar of ``Settings.cases_work_periods`` in ``Settings.timezone``."""
         return cls(parse_periods(periods), ZoneInfo(timezone))
 
     @property
@@ -119,15 +119,3 @@ def _spans(periods: tuple[Period, ...], tz: ZoneInfo,
 def _seconds(a: dt.time, b: dt.time) -> float:
     day = dt.date.min
     return (dt.datetime.combine(day, b) - dt.datetime.combine(day, a)).total_seconds()
-
-
-def default_calendar() -> WorkCalendar:
-    from citygrowth.governance.config import case_settings
-
-    cs = case_settings()
-    return _cached_calendar(cs.work_periods, cs.timezone)
-
-
-@lru_cache(maxsize=8)
-def _cached_calendar(periods: str, timezone: str) -> WorkCalendar:
-    return WorkCalendar.from_settings(periods, timezone)

@@ -20,7 +20,8 @@ from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import require
 from citygrowth.errors import NotFound, Problem, ValidationFailed
 from citygrowth.governance.models import KINDS, CaseCategory
-from citygrowth.plugins import CaseCategorySpec, collect_list, get_plugin_manager
+from citygrowth.plugins import CaseCategorySpec, collect_list
+from citygrowth.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -98,13 +99,13 @@ def _kind(code: str) -> str:
     return "component" if code.startswith("C") else "event"
 
 
-def ensure_taxonomy(session: Session) -> int:
+def ensure_taxonomy(session: Session, runtime: Runtime) -> int:
     """Insert the default and plugin categories that are missing (never overwrites edits).
 
     A category's default department is kept only when that department exists.
     """
     specs = default_categories()
-    specs += collect_list(get_plugin_manager().hook.citygrowth_case_categories())
+    specs += collect_list(runtime.plugins.hook.citygrowth_case_categories(runtime=runtime))
     have = set(session.scalars(select(CaseCategory.code)))
     depts = set(session.scalars(select(Department.code)))
     added = 0

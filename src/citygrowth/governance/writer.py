@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import secrets
 import threading
 import time
 from collections import deque
@@ -28,26 +27,33 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
 
+from citygrowth.areas.locator import get_locator
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import ApiKey, User
 from citygrowth.auth.permissions import require
-from citygrowth.db import SQLiteInsert, utcnow
+from citygrowth.db import SQLiteInsert
 from citygrowth.errors import CityGrowthError, Unauthenticated
 from citygrowth.events import EventBus
 from citygrowth.governance.intake import (
+    Locator,
     ReportInput,
-    _check,
+    check_report,
     fingerprint,
+    first_event_row,
     locate,
+    new_case_row,
+    reported,
     scoped_key,
     submit_report,
 )
-from citygrowth.governance.lifecycle import report_event
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
 from citygrowth.logging_setup import get_logger
+from citygrowth.runtime import Runtime
 
 log = get_logger(__name__)
 
@@ -72,15 +78,6 @@ class _Category:
     active: bool
 
 
-#: The columns a new case is written with (``_prepare``'s row); the others are NULL.
-CASE_COLUMNS = (
-    "token", "idempotency_key", "fingerprint", "category_code", "kind", "component_id",
-    "area_code", "status", "source", "description", "address", "lon", "lat", "photos",
-    "attributes", "reporter_user_id", "reporter_contact", "device_id", "account_id",
-    "reported_at", "updated_at", "supervised", "escalation_level", "rework_count",
-    "reopen_count", "illustrative")
-EVENT_COLUMNS = ("case_id", "seq", "at", "actor", "actor_user_id", "action", "from_status",
-                 "to_status", "note", "photos", "detail")
 
 
 @dataclass(frozen=True)
@@ -89,9 +86,9 @@ class _Located:
     ``at(item)`` is a locator for ``intake.locate`` that answers that item's cell."""
 
     cells: dict[int, str | None]
-    locator: Any
+    locator: Locator
 
-    def at(self, item: _Item) -> Any:
+    def at(self, item: _Item) -> Locator:
         return _OneCell(self.cells[id(item)]) if id(item) in self.cells else self.locator
 
 
@@ -165,10 +162,12 @@ def _settle(pairs: list[tuple[asyncio.Future[Ack], Outcome]]) -> None:
 
 
 class IntakeWriter:
-    def __init__(self, factory: sessionmaker[Session], district_code: str,
-                 bus: EventBus | None = None, wait_ms: float = 2.0, max_batch: int = 256):
-        self.factory, self.district_code, self.bus = factory, district_code, bus
-        self.wait, self.max_batch = wait_ms / 1000, max_batch
+    def __init__(self, runtime: Runtime, max_batch: int = 256):
+        self.runtime = runtime
+        self.factory: sessionmaker[Session] = runtime.sessionmaker
+        self.district_code = runtime.settings.district_code
+        self.bus: EventBus = runtime.bus
+        self.wait, self.max_batch = runtime.cases.group_commit_ms / 1000, max_batch
         # a deque (append/popleft are atomic) and an event set only when the writer may be
         # idle: a report costs the event loop no lock hand-over with the writer thread
         self.pending: deque[_Item] = deque()
@@ -250,7 +249,7 @@ class IntakeWriter:
                 pass
 
     def _write(self, batch: list[_Item]) -> None:
-        now = utcnow()
+        now = self.runtime.now()
         with self.factory() as s:
             ctx = self._context(s, batch, now)
             fresh: dict[str, list[_Item]] = {}
@@ -273,27 +272,20 @@ class IntakeWriter:
             self._answer(item, ack)
             for twin in fresh.get(row["idempotency_key"] or "", [])[1:]:
                 self._answer(twin, Ack(ack.id, ack.token, ack.area_code, False))
-            if self.bus is not None:
-                self.bus.publish("case.changed", {"case_id": ack.id, "action": "report",
-                                                  "from": None, "to": "reported",
-                                                  "area_code": ack.area_code,
-                                                  "department_code": None})
+            self.bus.publish("case.changed", reported(ack.id, ack.area_code))
 
     def _context(self, s: Session, batch: list[_Item], now: Any) -> dict[str, Any]:
         """What a batch looks up once: categories, the grid cells of its positions, the
         reporters whose credentials still hold, earlier cases with the batch's keys and device
         fingerprints. Core statements on the session's connection: the ORM adds nothing here
         but time."""
-        from citygrowth.areas.locator import get_locator
-        from citygrowth.governance.config import case_settings
-
         conn = s.connection()
         q = _queries()
         keys = {k for i in batch if (k := scoped_key(i.actor, i.inp.idempotency_key))}
         fps = {f for i in batch if (f := fingerprint(i.inp))}
         by_key = {r[3]: Ack(r[0], r[1], r[2], False)
                   for r in conn.execute(q.by_key, {"keys": list(keys)})} if keys else {}
-        since = now - dt.timedelta(seconds=case_settings().retry_window_seconds)
+        since = now - dt.timedelta(seconds=self.runtime.cases.retry_window_seconds)
         by_fp = {r[3]: Ack(r[0], r[1], r[2], False)
                  for r in conn.execute(q.by_fp, {"fps": list(fps), "since": since})} \
             if fps else {}
@@ -348,30 +340,19 @@ class IntakeWriter:
             self._answer(item, credential_refused(actor))
             return None
         try:
-            cat = _check(s, inp, ctx["cats"])
+            cat = check_report(s, inp, ctx["cats"])
             area = locate(s, inp, self.district_code, ctx["locator"].at(item))
             require(actor, "case.report", area)
         except CityGrowthError as exc:
             self._answer(item, exc)
             return None
-        key, fp = scoped_key(actor, inp.idempotency_key), fingerprint(inp)
-        existing = ctx["by_key"].get(key) or ctx["by_fp"].get(fp)
+        row = new_case_row(actor, inp, cat, area, ctx["now"])
+        existing = ctx["by_key"].get(row["idempotency_key"]) or ctx["by_fp"].get(
+            row["fingerprint"])
         if existing is not None:
             self._answer(item, existing)
             return None
-        now = ctx["now"]
-        return {"token": secrets.token_urlsafe(12), "idempotency_key": key, "fingerprint": fp,
-                "category_code": cat.code, "kind": cat.kind, "component_id": inp.component_id,
-                "area_code": area, "status": "reported", "source": inp.source,
-                "description": inp.description.strip(), "address": inp.address.strip()[:300],
-                "lon": inp.lon, "lat": inp.lat, "photos": list(inp.photos),
-                "attributes": inp.attributes, "reporter_user_id": actor.user_id,
-                "reporter_contact": inp.contact[:200], "device_id": inp.device_id[:100],
-                "account_id": inp.account_id[:100], "reported_at": now, "updated_at": now,
-                "supervised": False, "escalation_level": 0, "rework_count": 0,
-                "reopen_count": 0, "illustrative": False}
-        # department_code, pending, pending_hours, due_at, warn_at, closed_at, limit_hours and
-        # satisfaction are left out: NULL for a new case (no default), and cheaper to insert
+        return row
 
     def _insert(self, s: Session, rows: list[tuple[_Item, dict[str, Any]]],
                 now: Any) -> list[Ack]:
@@ -380,7 +361,7 @@ class IntakeWriter:
         conn = s.connection()
         cases, events = cast(Table, Case.__table__), cast(Table, CaseEvent.__table__)
         new = [r for _, r in rows]
-        raw = self._sqlite(conn.dialect) if conn.dialect.name == "sqlite" else None
+        raw = self._sqlite(conn.dialect, rows, now) if conn.dialect.name == "sqlite" else None
         if raw is not None:  # straight through the DBAPI cursor (see ``db.SQLiteInsert``)
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             try:
@@ -398,15 +379,18 @@ class IntakeWriter:
 
     @staticmethod
     def _events(ids: list[int], rows: list[tuple[_Item, dict[str, Any]]],
-                now: Any) -> list[dict[str, Any]]:
-        return [report_event(cid, item.actor, now, item.inp.description[:500],
-                             item.inp.photos, item.inp.source)
+                now: dt.datetime) -> list[dict[str, Any]]:
+        return [first_event_row(cid, item.actor, item.inp, now)
                 for cid, (item, _) in zip(ids, rows, strict=True)]
 
-    def _sqlite(self, dialect: Any) -> tuple[SQLiteInsert, SQLiteInsert]:
+    def _sqlite(self, dialect: Dialect, rows: list[tuple[_Item, dict[str, Any]]],
+                now: dt.datetime) -> tuple[SQLiteInsert, SQLiteInsert]:
+        """The raw inserts, made once with the columns of the builders' rows."""
         if self._raw is None:
-            self._raw = (SQLiteInsert(cast(Table, Case.__table__), CASE_COLUMNS, dialect),
-                         SQLiteInsert(cast(Table, CaseEvent.__table__), EVENT_COLUMNS, dialect))
+            item, row = rows[0]
+            event = first_event_row(0, item.actor, item.inp, now)
+            self._raw = (SQLiteInsert(cast(Table, Case.__table__), tuple(row), dialect),
+                         SQLiteInsert(cast(Table, CaseEvent.__table__), tuple(event), dialect))
         return self._raw
 
     def _write_one(self, item: _Item) -> None:
@@ -414,8 +398,7 @@ class IntakeWriter:
             with self.factory() as s:
                 if self._refused(s, [item]):
                     raise credential_refused(item.actor)
-                result = submit_report(s, item.actor, item.inp, district_code=self.district_code,
-                                       bus=self.bus)
+                result = submit_report(s, item.actor, item.inp, runtime=self.runtime)
                 s.commit()
                 c = result.case
                 outcome: Outcome = Ack(c.id, c.token, c.area_code, result.created)
@@ -427,16 +410,13 @@ class IntakeWriter:
 _lock = threading.Lock()
 
 
-def writer_for(app: Any) -> IntakeWriter:
+def writer_for(app: Starlette) -> IntakeWriter:
     """The app's writer, started on first use."""
-    w = getattr(app.state, "intake_writer", None)
+    w: IntakeWriter | None = getattr(app.state, "intake_writer", None)
     if w is None:
         with _lock:
             w = getattr(app.state, "intake_writer", None)
             if w is None:
-                from citygrowth.governance.config import case_settings
-
-                w = IntakeWriter(app.state.sessionmaker, app.state.settings.district_code,
-                                 app.state.bus, case_settings().group_commit_ms)
+                w = IntakeWriter(app.state.runtime)
                 app.state.intake_writer = w
     return w

@@ -41,15 +41,18 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
 
 def _coin(cx: CliContext, framework: str, data: str | None, groups: str | None,
           level: str, sets: tuple[str, ...]) -> Coin:
-    from citygrowth.index.engine import coin_from_long, read_groups
-    from citygrowth.index.io import read_long_csv
-    from citygrowth.index.service import load_coin
-    from citygrowth.index.spec import load_spec
+    from citygrowth.index.engine import (  # lazy: keeps citygrowth --help fast
+        coin_from_long,
+        read_groups,
+    )
+    from citygrowth.index.io import read_long_csv  # lazy: keeps citygrowth --help fast
+    from citygrowth.index.service import load_coin  # lazy: keeps citygrowth --help fast
+    from citygrowth.index.spec import load_spec  # lazy: keeps citygrowth --help fast
 
     if data:
         spec = load_spec(framework).with_settings(parse_sets(sets))
         return coin_from_long(spec, read_long_csv(data), read_groups(groups) if groups else None)
-    coin = load_coin(cx.settings, framework, "latest", level)
+    coin = load_coin(cx.runtime, framework, "latest", level)
     return coin.regen(parse_sets(sets)) if sets else coin
 
 
@@ -98,7 +101,7 @@ def run(framework: str, data: str, out: str, stages: str | None, groups: str | N
 
     Example: citygrowth index run tests/data/index/hdi.yaml --data hdi.csv --out hdi_out.csv
     """
-    from citygrowth.index.engine import run_files
+    from citygrowth.index.engine import run_files  # lazy: keeps citygrowth --help fast
 
     done = run_files(framework, data, out, stages, groups, parse_sets(sets))
     click.echo(_("Index computed: {units} units, {rows} rows written to {path}.").format(
@@ -114,10 +117,10 @@ def compute(cx: CliContext, framework: str) -> None:
 
     Example: citygrowth index compute --framework default
     """
-    from citygrowth.index.service import compute_index
+    from citygrowth.index.service import compute_index  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s:
-        run_ = compute_index(s, cx.settings, system_actor("cli"), framework, bus=cx.bus)
+        run_ = compute_index(s, cx.runtime, system_actor("cli"), framework)
         click.echo(_("Index run {id}: vintage {vintage}, levels {levels}, {rows} rows.").format(
             id=run_.id, vintage=run_.vintage, levels=", ".join(json.loads(run_.levels)) or "-",
             rows=run_.rows))
@@ -134,7 +137,7 @@ def audit_cmd(cx: CliContext, framework: str, data: str | None, groups: str | No
 
     Example: citygrowth index audit hdi.yaml --data hdi.csv --out audit.json
     """
-    from citygrowth.index.audit import audit
+    from citygrowth.index.audit import audit  # lazy: keeps citygrowth --help fast
 
     report = audit(_coin(cx, framework, data, groups, level, sets))
     if out:
@@ -171,7 +174,10 @@ def uncertainty_cmd(cx: CliContext, framework: str, data: str | None, groups: st
 
     Example: citygrowth index uncertainty hdi.yaml --data hdi.csv --weights-noise 0.25
     """
-    from citygrowth.index.sensitivity import sensitivity, uncertainty
+    from citygrowth.index.sensitivity import (  # lazy: keeps citygrowth --help fast
+        sensitivity,
+        uncertainty,
+    )
 
     coin = _coin(cx, framework, data, groups, level, sets)
     specs: list[dict[str, Any]] = []
@@ -209,7 +215,7 @@ def explain_cmd(cx: CliContext, framework: str, data: str | None, groups: str | 
 
     Example: citygrowth index explain hdi.yaml --data hdi.csv --unit NOR --from 2018 --to 2019
     """
-    from citygrowth.index.explain import contributions
+    from citygrowth.index.explain import contributions  # lazy: keeps citygrowth --help fast
 
     table = contributions(_coin(cx, framework, data, groups, level, sets), unit, start, end,
                           code)

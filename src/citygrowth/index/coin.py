@@ -13,6 +13,7 @@ column per indicator (and, in the Aggregated stage, per aggregate node).
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,8 +186,6 @@ class Coin:
 
     def export(self, folder: str | Path) -> list[Path]:
         """Write every stage as ``<Stage>.csv`` (long form) and the log as ``log.json``."""
-        import json
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         paths = []

@@ -30,9 +30,11 @@ from threadpoolctl import threadpool_limits
 
 from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
 from citygrowth.index.aggregate import combine, node_config
+from citygrowth.index.coin import _weights_cfg
 from citygrowth.index.normalise import indicator_config
 from citygrowth.index.spec import IndexSpec
 from citygrowth.index.steps import _setting_error
+from citygrowth.index.weights import node_weights
 
 # The methods of the data-parallel paths (this one and the Ibis expressions).
 IBIS_NORMALISE = ("minmax", "dist_max", "zscore", "fraction_max", "goalposts")
@@ -328,9 +330,6 @@ def capable(spec: IndexSpec) -> bool:
 
 def fixed_weights(spec: IndexSpec) -> dict[str, float]:
     """The weight of every child under the spec's (data-independent) weights settings."""
-    from citygrowth.index.coin import _weights_cfg
-    from citygrowth.index.weights import node_weights
-
     wcfg = spec.step("weights") or {"method": "fixed"}
     out: dict[str, float] = {}
     for level in spec.levels():

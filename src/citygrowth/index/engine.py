@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from citygrowth.errors import Problem, ValidationFailed
+from citygrowth.index import dense
 from citygrowth.index.coin import Coin
 from citygrowth.index.io import long_to_wide, read_long_csv, write_results_csv
 from citygrowth.index.spec import IndexSpec, load_spec
@@ -73,8 +74,6 @@ def run_files(framework: str | Path, data: str | Path, out: str | Path,
     A framework whose steps are all data-parallel (no denominators, screening, imputation
     or treatment; weights fixed, equal or AHP) runs on the dense path, which gives the same
     numbers many times faster; ``stages`` asks for the coin, which keeps every stage."""
-    from citygrowth.index import dense
-
     spec = load_spec(framework)
     if changes:
         spec = spec.with_settings(changes)

@@ -1,61 +1,78 @@
 """Automatic recomputation when new observations arrive.
 
-The ``citygrowth_event`` hook only notes that ``observations.loaded`` happened (it must stay
-quick: it runs inside the load's commit, and it has no database at hand). The scheduled job
-``index.recompute`` runs every ``RECOMPUTE_SECONDS`` (30 s); when a note is pending — or, at
-the latest every ``CHECK_SECONDS`` (10 min), to catch loads made by another process such as
-the CLI — it compares the store's newest vintage with the last run's of the framework version
-in force and recomputes the default framework's index if they differ (so publishing a new
-framework version, ``framework.published``, also brings a recomputation).
-``citygrowth index compute`` does the same by hand.
+The ``citygrowth_event`` hook only notes that ``observations.loaded`` (or
+``framework.published``) happened, on the runtime it came from — it must stay quick: it runs
+inside the load's commit. The scheduled job ``index.recompute`` runs every
+``RECOMPUTE_SECONDS`` (30 s); when a note is pending — or, at the latest every
+``CHECK_SECONDS`` (10 min), to catch loads made by another process such as the CLI — it
+compares the store's newest vintage with the last run's of the framework version in force and
+recomputes the default framework's index if they differ. ``citygrowth index compute`` does the
+same by hand.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 from citygrowth.auth.actor import system_actor
-from citygrowth.db import transaction
+from citygrowth.errors import ValidationFailed
+from citygrowth.index.service import compute_index, latest_vintage, latest_vintage_computed
+from citygrowth.index.spec import spec_for_framework
 from citygrowth.logging_setup import get_logger
+from citygrowth.runtime import Runtime
 
 RECOMPUTE_SECONDS = 30
 CHECK_SECONDS = 600
-_pending = threading.Event()
-_last_check = [0.0]
+TOPICS = ("observations.loaded", "framework.published")
 log = get_logger(__name__)
 
 
-def note_event(topic: str, payload: dict[str, Any]) -> None:
-    if topic in ("observations.loaded", "framework.published"):
-        _pending.set()
+@dataclass
+class Notes:
+    """What one runtime's recompute job knows: a load is pending; when it last looked."""
+
+    pending: threading.Event = field(default_factory=threading.Event)
+    last_check: float = 0.0
 
 
-def pending() -> bool:
-    return _pending.is_set()
+_notes: weakref.WeakKeyDictionary[Runtime, Notes] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
 
 
-def recompute_job(*, sessionmaker: Any, settings: Any, bus: Any = None,
-                  framework: str = "default") -> bool:
+def notes_of(runtime: Runtime) -> Notes:
+    """The runtime's notes (kept beside it, gone with it)."""
+    with _lock:
+        notes = _notes.get(runtime)
+        if notes is None:
+            notes = _notes[runtime] = Notes()
+        return notes
+
+
+def note_event(runtime: Runtime, topic: str, payload: dict[str, Any]) -> None:
+    if topic in TOPICS:
+        notes_of(runtime).pending.set()
+
+
+def recompute_job(runtime: Runtime, framework: str = "default") -> bool:
     """Recompute when the store has a vintage the last run has not seen; True if it did."""
-    from citygrowth.errors import ValidationFailed
-    from citygrowth.index.service import _latest_vintage, compute_index, latest_vintage_computed
-    from citygrowth.index.spec import spec_for_framework
-
+    notes = notes_of(runtime)
     now = time.monotonic()
-    if not _pending.is_set() and now - _last_check[0] < CHECK_SECONDS:
+    if not notes.pending.is_set() and now - notes.last_check < CHECK_SECONDS:
         return False
-    _pending.clear()
-    _last_check[0] = now
+    notes.pending.clear()
+    notes.last_check = now
     try:
-        vintage = _latest_vintage(settings)
+        vintage = latest_vintage(runtime.settings)
     except ValidationFailed:
         return False
-    with transaction(sessionmaker) as session:
-        spec = spec_for_framework(framework)
+    with runtime.session() as session:
+        spec = spec_for_framework(runtime.frameworks.load(framework))
         if latest_vintage_computed(session, spec.code, spec.version) == vintage:
             return False
-        compute_index(session, settings, system_actor("index.recompute"), framework, bus=bus)
+        compute_index(session, runtime, system_actor("index.recompute"), framework)
     log.info("index recomputed", framework=framework, vintage=vintage)
     return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,8 +35,6 @@ class IndexRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     def as_dict(self) -> dict[str, object]:
-        import json
-
         return {
             "id": self.id, "framework": self.framework_code,
             "framework_version": self.framework_version, "vintage": self.vintage,

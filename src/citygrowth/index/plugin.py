@@ -1,13 +1,19 @@
-"""The index domain's registrations through citygrowth's plugin hooks."""
+"""The index domain's registrations through citygrowth's plugin hooks.
+
+Imports of the domain's routes, commands and jobs are made inside the hooks (``# lazy``): the
+CLI builds a plugin manager to list its commands, and ``citygrowth --help`` must not load the
+web layer and the engine of every domain."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from citygrowth.auth.actor import Actor
 from citygrowth.i18n import N_
 from citygrowth.index import models  # noqa: F401  (tables on Base.metadata)
 from citygrowth.plugins import DemoStep, ScheduledJob, hookimpl
+from citygrowth.runtime import Runtime
 
 ALL_ROLES = ("district_admin", "analyst", "department_officer", "street_commander",
              "grid_worker", "helper", "resident", "machine")
@@ -23,28 +29,29 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[Any]:
-    from citygrowth.index.routes import router
+    from citygrowth.index.routes import router  # lazy: see module doc
 
     return [router]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[Any]:
-    from citygrowth.index.cli import index
+    from citygrowth.index.cli import index  # lazy: see module doc
+    from citygrowth.index.framework_cli import framework  # lazy: see module doc
 
-    return [index]
+    return [index, framework]
 
 
 @hookimpl
-def citygrowth_event(topic: str, payload: dict[str, Any]) -> None:
-    from citygrowth.index.jobs import note_event
+def citygrowth_event(runtime: Runtime, topic: str, payload: dict[str, Any]) -> None:
+    from citygrowth.index.jobs import note_event  # lazy: see module doc
 
-    note_event(topic, payload)
+    note_event(runtime, topic, payload)
 
 
 @hookimpl
 def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
-    from citygrowth.index.jobs import RECOMPUTE_SECONDS, recompute_job
+    from citygrowth.index.jobs import RECOMPUTE_SECONDS, recompute_job  # lazy: see module doc
 
     return [ScheduledJob(name="index.recompute", every_seconds=RECOMPUTE_SECONDS,
                          run=recompute_job)]
@@ -58,8 +65,8 @@ def citygrowth_demo_steps() -> Sequence[DemoStep]:
                                     "grid cell, from the demo data"))]
 
 
-def _demo_index(cx: Any, actor: Any) -> None:
-    from citygrowth.index.service import compute_index
+def _demo_index(runtime: Runtime, actor: Actor) -> None:
+    from citygrowth.index.service import compute_index  # lazy: see module doc
 
-    with cx.session() as session:
-        compute_index(session, cx.settings, actor, bus=cx.bus)
+    with runtime.session() as session:
+        compute_index(session, runtime, actor)

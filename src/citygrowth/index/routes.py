@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from citygrowth.index import service
 from citygrowth.index.schemas import ComputeIn
-from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/index", tags=["index"])
 
@@ -41,11 +41,11 @@ def _table(df: pd.DataFrame, fmt: str, name: str) -> Any:
 
 
 @router.get("/results", summary="Index results per unit, period and node")
-def results(settings: SettingsDep, actor: UserDep, framework: Framework = "default",
+def results(runtime: RuntimeDep, actor: UserDep, framework: Framework = "default",
             vintage: Annotated[str, Query(max_length=40)] = "latest", level: Level = "street",
             period: PeriodOpt = None, code: CodeOpt = None,
             format: Literal["json", "csv"] = "json") -> Any:
-    df = service.results_for(settings, actor, framework, vintage, level, period, code)
+    df = service.results_for(runtime, actor, framework, vintage, level, period, code)
     return _table(df, format, f"index-{level}")
 
 
@@ -57,34 +57,34 @@ def runs(session: SessionDep, actor: UserDep, framework: FrameworkOpt = None,
 
 
 @router.post("/runs", summary="Compute the index now from the observation store")
-def compute(body: ComputeIn, session: SessionDep, settings: SettingsDep, actor: UserDep,
-            bus: BusDep) -> dict[str, Any]:
-    run = service.compute_index(session, settings, actor, body.framework, bus=bus)
+def compute(body: ComputeIn, session: SessionDep, runtime: RuntimeDep,
+            actor: UserDep) -> dict[str, Any]:
+    run = service.compute_index(session, runtime, actor, body.framework)
     return {"ok": True, "run": run.as_dict()}
 
 
 @router.get("/audit", summary="Statistical audit of the latest run")
-def audit(settings: SettingsDep, actor: UserDep, framework: Framework = "default",
+def audit(runtime: RuntimeDep, actor: UserDep, framework: Framework = "default",
           level: Level = "street") -> dict[str, Any]:
-    return {"ok": True, **service.audit_for(settings, actor, framework, level)}
+    return {"ok": True, **service.audit_for(runtime, actor, framework, level)}
 
 
 @router.get("/uncertainty", summary="Monte Carlo rank intervals per unit")
-def uncertainty(settings: SettingsDep, actor: UserDep, framework: Framework = "default",
+def uncertainty(runtime: RuntimeDep, actor: UserDep, framework: Framework = "default",
                 level: Level = "street", runs: Annotated[int, Query(ge=2, le=200)] = 50,
                 weights_noise: Annotated[float, Query(ge=0, le=1)] = 0.25,
                 vary_aggregation: bool = True, seed: Annotated[int, Query(ge=0, le=2**31)] = 1,
                 format: Literal["json", "csv"] = "json") -> Any:
-    df = service.uncertainty_for(settings, actor, framework, level, runs, weights_noise,
+    df = service.uncertainty_for(runtime, actor, framework, level, runs, weights_noise,
                                  vary_aggregation, seed)
     return _table(df, format, f"index-uncertainty-{level}")
 
 
 @router.get("/explanations", summary="Each indicator's contribution to a unit's change")
-def explanations(settings: SettingsDep, actor: UserDep, unit: Code, start: PeriodQ,
+def explanations(runtime: RuntimeDep, actor: UserDep, unit: Code, start: PeriodQ,
                  end: PeriodQ, framework: Framework = "default", level: Level = "street",
                  code: CodeOpt = None, format: Literal["json", "csv"] = "json") -> Any:
-    df = service.explain_for(settings, actor, unit, start, end, framework, level, code)
+    df = service.explain_for(runtime, actor, unit, start, end, framework, level, code)
     if format == "csv":
         return _table(df, format, f"index-explain-{unit}")
     return {"ok": True, "change": df.attrs["node_change"], "residual": df.attrs["residual"],
@@ -92,8 +92,8 @@ def explanations(settings: SettingsDep, actor: UserDep, unit: Code, start: Perio
 
 
 @router.get("/strengths", summary="A unit's strongest and weakest indicators")
-def strengths(settings: SettingsDep, actor: UserDep, unit: Code, period: PeriodQ,
+def strengths(runtime: RuntimeDep, actor: UserDep, unit: Code, period: PeriodQ,
               framework: Framework = "default", level: Level = "street",
               n: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, Any]:
-    return {"ok": True, **service.strengths_for(settings, actor, unit, period, framework,
+    return {"ok": True, **service.strengths_for(runtime, actor, unit, period, framework,
                                                 level, n)}

@@ -19,15 +19,21 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citygrowth.areas.models import LEVELS as AREA_LEVELS
+from citygrowth.areas.tree import AreaTree
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
-from citygrowth.auth.permissions import require
-from citygrowth.db import utcnow
+from citygrowth.auth.permissions import require, scope_prefixes
+from citygrowth.catalog.framework import Framework
 from citygrowth.errors import NotFound, ValidationFailed
-from citygrowth.events import EventBus
+from citygrowth.index.audit import audit
 from citygrowth.index.coin import Coin
+from citygrowth.index.explain import contributions, strengths_weaknesses
 from citygrowth.index.models import IndexRun
+from citygrowth.index.sensitivity import uncertainty
 from citygrowth.index.spec import IndexSpec, spec_for_framework
+from citygrowth.observatory.store import ObservationStore
+from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
 
 LEVELS = ("street", "community", "grid")  # computed: areas ranked against their peers
@@ -35,6 +41,7 @@ READABLE_LEVELS = ("district", *LEVELS)  # the district is derived from its stre
 
 
 def results_root(settings: Settings, spec: IndexSpec) -> Path:
+    """Where the runs of one framework version are kept."""
     return settings.data_dir / "results" / _safe(spec.code) / _safe(spec.version)
 
 
@@ -48,12 +55,8 @@ def vintage_key(vintage: str) -> str:
     return _safe(vintage.replace("-", "").replace(":", "").split("+")[0].replace(".", "_"))
 
 
-def _observations(settings: Settings, spec: IndexSpec, level: str) -> pd.DataFrame:
-    from citygrowth.areas.models import LEVELS as AREA_LEVELS
-    from citygrowth.catalog.framework import load_framework
-    from citygrowth.observatory.store import ObservationStore
-
-    fw = load_framework(spec.code)
+def _observations(settings: Settings, fw: Framework, spec: IndexSpec,
+                  level: str) -> pd.DataFrame:
     store = ObservationStore(settings)
     present = set(store.summary()["indicator"])
     codes = [i.code for i in fw.indicators if i.code in spec.nodes and i.code in present
@@ -93,9 +96,8 @@ def annualise(obs: pd.DataFrame, rules: dict[str, str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else obs[[*keys, "value"]]
 
 
-def _latest_vintage(settings: Settings) -> str:
-    from citygrowth.observatory.store import ObservationStore
-
+def latest_vintage(settings: Settings) -> str:
+    """The newest vintage in the observation store (what a run would compute from)."""
     summary = ObservationStore(settings).summary()
     if summary.empty or summary["last_vintage"].isna().all():
         raise ValidationFailed("There are no observations to compute the index from.",
@@ -127,8 +129,6 @@ def derive_district(session: Session, streets: pd.DataFrame) -> pd.DataFrame:
     (equal weights where a population is unknown). The engine ranks areas against their peers,
     and a district has none; arithmetic aggregation being linear, this equals the index of the
     district's population-weighted normalised values when the index uses arithmetic means."""
-    from citygrowth.areas.tree import AreaTree
-
     tree = AreaTree.load(session)
     df = streets.dropna(subset=["value"]).copy()
     if df.empty:
@@ -156,31 +156,31 @@ def compute_level(spec: IndexSpec, obs: pd.DataFrame) -> tuple[Coin, pd.DataFram
     return coin, _rank(coin.long("Aggregated"))
 
 
-def compute_index(session: Session, settings: Settings, actor: Actor,
-                  framework: str = "default", bus: EventBus | None = None,
-                  levels: tuple[str, ...] = LEVELS) -> IndexRun:
+def compute_index(session: Session, runtime: Runtime, actor: Actor,
+                  framework: str = "default", levels: tuple[str, ...] = LEVELS) -> IndexRun:
     """Compute the index of ``framework`` per area level and period from the observation
-    store; store the results; publish ``index.computed``."""
+    store; store the results; publish ``index.computed`` on the runtime's bus."""
     require(actor, "index.compute")
-    spec = spec_for_framework(framework)
-    vintage = _latest_vintage(settings)
+    settings = runtime.settings
+    fw = runtime.frameworks.load(framework)
+    spec = spec_for_framework(fw)
+    vintage = latest_vintage(settings)
     folder = results_root(settings, spec) / vintage_key(vintage)
     folder.mkdir(parents=True, exist_ok=True)
     run = IndexRun(framework_code=spec.code, framework_version=spec.version, vintage=vintage,
                    status="running", levels="[]", rows=0, results_path=str(folder),
                    settings_json=json.dumps(spec.settings, default=str), message="",
-                   actor=actor.username, started_at=utcnow())
+                   actor=actor.username, started_at=runtime.now())
     session.add(run)
     session.flush()
     done: list[str] = []
     rows = 0
-    from citygrowth.catalog.framework import load_framework
-
-    rules = {i.code: i.rollup.rule for i in load_framework(framework).indicators}
+    rules = {i.code: i.rollup.rule for i in fw.indicators}
     for level in levels:
         if level not in LEVELS:
             continue  # the district has no peers to be ranked against; derived below
-        built = compute_level(level_spec(spec, rules), _observations(settings, spec, level))
+        built = compute_level(level_spec(spec, rules),
+                              _observations(settings, fw, spec, level))
         if built is None:
             continue
         coin, long = built
@@ -196,39 +196,41 @@ def compute_index(session: Session, settings: Settings, actor: Actor,
     run.status = "done"
     run.levels = json.dumps(done)
     run.rows = rows
-    run.finished_at = utcnow()
+    run.finished_at = runtime.now()
     (folder / "run.json").write_text(json.dumps(run.as_dict(), default=str), "utf-8")
     record(session, actor, "index.compute", f"{spec.code}@{vintage}",
            {"levels": done, "rows": rows})
     session.flush()
-    if bus is not None:
-        bus.publish("index.computed", {"framework": spec.code, "version": spec.version,
-                                       "vintage": vintage, "levels": done, "run_id": run.id})
+    runtime.bus.publish("index.computed", {"framework": spec.code, "version": spec.version,
+                                           "vintage": vintage, "levels": done,
+                                           "run_id": run.id})
     return run
 
 
-def _run_folder(settings: Settings, framework: str, vintage: str) -> tuple[IndexSpec, Path]:
-    spec = spec_for_framework(framework)
-    root = results_root(settings, spec)
+def _run_folder(runtime: Runtime, framework: str,
+                vintage: str) -> tuple[Framework, IndexSpec, Path]:
+    fw = runtime.frameworks.load(framework)
+    spec = spec_for_framework(fw)
+    root = results_root(runtime.settings, spec)
     if vintage == "latest":
         found = sorted(p for p in root.glob("*") if (p / "run.json").exists()) \
             if root.exists() else []
         if not found:
             raise NotFound("The index has not been computed yet.", code="no_index_results")
-        return spec, found[-1]
+        return fw, spec, found[-1]
     folder = root / vintage_key(vintage)
     if not (folder / "run.json").exists():
         raise NotFound("No index results for vintage {vintage}.", code="no_index_results",
                        vintage=vintage)
-    return spec, folder
+    return fw, spec, folder
 
 
-def read_results(settings: Settings, framework: str = "default", vintage: str = "latest",
+def read_results(runtime: Runtime, framework: str = "default", vintage: str = "latest",
                  level: str = "street", period: str | None = None) -> pd.DataFrame:
     """Stored results: DataFrame(unit, period, code, value, rank)."""
     if level not in READABLE_LEVELS:
         raise ValidationFailed("Unknown area level '{level}'.", code="bad_level", level=level)
-    _, folder = _run_folder(settings, framework, vintage)
+    _, _, folder = _run_folder(runtime, framework, vintage)
     path = folder / f"{level}.parquet"
     if not path.exists():
         return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
@@ -238,17 +240,15 @@ def read_results(settings: Settings, framework: str = "default", vintage: str = 
     return df.reset_index(drop=True)
 
 
-def load_coin(settings: Settings, framework: str = "default", vintage: str = "latest",
+def load_coin(runtime: Runtime, framework: str = "default", vintage: str = "latest",
               level: str = "street") -> Coin:
     """Rebuild the coin of a stored run (for audits, uncertainty and explanations)."""
-    spec, folder = _run_folder(settings, framework, vintage)
+    fw, spec, folder = _run_folder(runtime, framework, vintage)
     path = folder / f"{level}.raw.parquet"
     if level not in LEVELS or not path.exists():
         raise NotFound("No index results for level {level}.", code="no_index_results",
                        level=level)
-    from citygrowth.catalog.framework import load_framework
-
-    rules = {i.code: i.rollup.rule for i in load_framework(framework).indicators}
+    rules = {i.code: i.rollup.rule for i in fw.indicators}
     raw = pd.read_parquet(path).set_index(["unit", "period"])
     return Coin.build(level_spec(spec, rules), raw)
 
@@ -280,8 +280,6 @@ def summary_of(run: IndexRun) -> dict[str, Any]:
 # --- reading, with permissions (routes and other domains) ---------------------------------
 
 def _in_scope(df: pd.DataFrame, actor: Actor) -> pd.DataFrame:
-    from citygrowth.auth.permissions import scope_prefixes
-
     prefixes = scope_prefixes(actor, "index.read")
     if prefixes is None or df.empty:
         return df
@@ -291,34 +289,30 @@ def _in_scope(df: pd.DataFrame, actor: Actor) -> pd.DataFrame:
     return df[mask]
 
 
-def results_for(settings: Settings, actor: Actor, framework: str = "default",
+def results_for(runtime: Runtime, actor: Actor, framework: str = "default",
                 vintage: str = "latest", level: str = "street", period: str | None = None,
                 code: str | None = None) -> pd.DataFrame:
     """:func:`read_results` limited to the areas the actor may see."""
     require(actor, "index.read")
-    df = read_results(settings, framework, vintage, level, period)
+    df = read_results(runtime, framework, vintage, level, period)
     if code is not None:
         df = df[df["code"] == code]
     return _in_scope(df, actor).reset_index(drop=True)
 
 
-def audit_for(settings: Settings, actor: Actor, framework: str = "default",
+def audit_for(runtime: Runtime, actor: Actor, framework: str = "default",
               level: str = "street") -> dict[str, Any]:
-    from citygrowth.index.audit import audit
-
     require(actor, "index.read")
-    return audit(load_coin(settings, framework, "latest", level))
+    return audit(load_coin(runtime, framework, "latest", level))
 
 
-def uncertainty_for(settings: Settings, actor: Actor, framework: str = "default",
+def uncertainty_for(runtime: Runtime, actor: Actor, framework: str = "default",
                     level: str = "street", runs: int = 50, weights_noise: float = 0.25,
                     vary_aggregation: bool = True, seed: int = 1) -> pd.DataFrame:
     """Monte Carlo rank intervals of the stored run (weights noise, and arithmetic versus
     geometric aggregation when ``vary_aggregation``)."""
-    from citygrowth.index.sensitivity import uncertainty
-
     require(actor, "index.read")
-    coin = load_coin(settings, framework, "latest", level)
+    coin = load_coin(runtime, framework, "latest", level)
     factors: list[dict[str, Any]] = [{"name": "weights", "kind": "weights",
                                       "noise": weights_noise}]
     if vary_aggregation:
@@ -328,21 +322,17 @@ def uncertainty_for(settings: Settings, actor: Actor, framework: str = "default"
     return _in_scope(summary, actor).reset_index(drop=True)
 
 
-def explain_for(settings: Settings, actor: Actor, unit: str, start: str, end: str,
+def explain_for(runtime: Runtime, actor: Actor, unit: str, start: str, end: str,
                 framework: str = "default", level: str = "street",
                 code: str | None = None) -> pd.DataFrame:
-    from citygrowth.index.explain import contributions
-
     require(actor, "index.read", unit)
-    return contributions(load_coin(settings, framework, "latest", level), unit, start, end,
+    return contributions(load_coin(runtime, framework, "latest", level), unit, start, end,
                          code)
 
 
-def strengths_for(settings: Settings, actor: Actor, unit: str, period: str,
+def strengths_for(runtime: Runtime, actor: Actor, unit: str, period: str,
                   framework: str = "default", level: str = "street", n: int = 5
                   ) -> dict[str, list[Any]]:
-    from citygrowth.index.explain import strengths_weaknesses
-
     require(actor, "index.read", unit)
-    return strengths_weaknesses(load_coin(settings, framework, "latest", level), unit, period,
+    return strengths_weaknesses(load_coin(runtime, framework, "latest", level), unit, period,
                                 n)

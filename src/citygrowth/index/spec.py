@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from citygrowth.catalog.framework import Framework, Indicator
 from citygrowth.errors import Problem, ValidationFailed
 
 CHILD_KEYS = ("children", "pillars", "sub_pillars", "subpillars", "indicators", "nodes")
@@ -236,13 +237,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-def spec_for_framework(name: str | Path = "default") -> IndexSpec:
-    """The spec of a catalog framework (``citygrowth.catalog.framework.load_framework``): its
-    tree, weights, directions, goalposts and targets, plus the ``index:`` section of its file
-    (or :data:`DEFAULT_SETTINGS`)."""
-    from citygrowth.catalog.framework import Indicator, load_framework
-
-    fw = load_framework(name)
+def spec_for_framework(fw: Framework) -> IndexSpec:
+    """The spec of a catalog framework (``runtime.frameworks.load(...)``): its tree, weights,
+    directions, goalposts and targets, plus the ``index:`` section of its file (or
+    :data:`DEFAULT_SETTINGS`)."""
     nodes: dict[str, Node] = {}
     for n in fw.nodes:
         node = Node(code=n.code, parent=n.parent, weight=float(n.weight), name_zh=n.name_zh,

@@ -51,8 +51,8 @@ def load(cx: CliContext, file: Path, dataset: str, source: str) -> None:
 
         try:
             with cx.session() as session:
-                result = load_file(session, cx.settings, actor, file, dataset=dataset,
-                                   source=source, bus=cx.bus, progress=progress)
+                result = load_file(session, cx.runtime, actor, file, dataset=dataset,
+                                   source=source, progress=progress)
         except LoadRejected as err:
             with cx.session() as session:
                 record_rejection(session, actor, err)
@@ -62,13 +62,14 @@ def load(cx: CliContext, file: Path, dataset: str, source: str) -> None:
 
 
 @data.command("datasets")
-def datasets() -> None:
+@pass_ctx
+def datasets(cx: CliContext) -> None:
     """List the datasets departments send, with their indicators.
 
     Example: citygrowth data datasets
     """
     table = Table(_("Dataset"), _("Name"), _("Indicators"))
-    for d in list_datasets():
+    for d in list_datasets(cx.runtime.frameworks.load()):
         table.add_row(d.code, bilingual(d.name_zh, d.name_en), ", ".join(d.indicators))
     console.print(table)
 
@@ -102,7 +103,7 @@ def repair(cx: CliContext) -> None:
 
     Example: citygrowth data repair
     """
-    from citygrowth.observatory.batches import repair_pending
+    from citygrowth.observatory.batches import repair_pending  # lazy: keeps citygrowth --help fast
 
     with cx.session() as session:
         promoted, removed = repair_pending(session, cx.settings)

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import can, departments_for, require
 from citygrowth.errors import Problem
-from citygrowth.ingest.models import ObservationLoad
 from citygrowth.ingest.validate import LevelProblem
+from citygrowth.observatory.models import ObservationLoad
 
 CSV_COLUMNS = ["load_id", "status", "dataset", "department", "source", "file_name", "actor",
                "created_at", "vintage", "sha256", "rows", "problem_count", "period_min",

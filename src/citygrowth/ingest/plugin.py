@@ -1,4 +1,8 @@
-"""The ingest domain's registrations through citygrowth's plugin hooks."""
+"""The ingest domain's registrations through citygrowth's plugin hooks.
+
+Imports of the domain's routes, commands, readers and demo are made inside the hooks
+(``# lazy``): the CLI builds a plugin manager to list its commands, and ``citygrowth --help``
+must not load the web layer and DuckDB."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from citygrowth.i18n import N_
-from citygrowth.plugins import NavItem, hookimpl
+from citygrowth.plugins import DemoStep, NavItem, hookimpl
 
 if TYPE_CHECKING:
     import click
@@ -26,21 +30,25 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_data_readers() -> dict[str, Callable[..., Any]]:
-    from citygrowth.ingest.readers import BUILTIN_READERS
+    from citygrowth.ingest.readers import (
+        BUILTIN_READERS,  # lazy: the CLI lists commands without the web layer
+    )
 
     return dict(BUILTIN_READERS)
 
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.ingest.routes import router
+    from citygrowth.ingest.routes import (
+        router,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [router]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.ingest.cli import data
+    from citygrowth.ingest.cli import data  # lazy: the CLI lists commands without the web layer
 
     return [data]
 
@@ -49,3 +57,12 @@ def citygrowth_commands() -> Sequence[click.Command]:
 def citygrowth_nav_items() -> Sequence[NavItem]:
     return [NavItem(N_("Upload data"), "/data/upload", "data.load", order=40),
             NavItem(N_("Load history"), "/data/loads", "data.view", order=41)]
+
+
+@hookimpl
+def citygrowth_demo_steps() -> Sequence[DemoStep]:
+    from citygrowth.ingest.demo import run_demo  # lazy: see module doc
+
+    return [DemoStep(name="observations", run=run_demo, after=("areas",),
+                     description="Illustrative observations 2019–2026 for every indicator "
+                     "at every level (seeded on the 2024 district figures)")]

@@ -17,9 +17,11 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from openpyxl import load_workbook
 
 from citygrowth.errors import Problem, ValidationFailed
-from citygrowth.plugins import collect_dict, get_plugin_manager
+from citygrowth.plugins import collect_dict
+from citygrowth.runtime import Runtime
 
 
 @dataclass
@@ -71,8 +73,6 @@ def _utf8_copy(path: Path) -> Path:
 def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path) -> Read:
     """The sheet named ``data`` (as in our templates), else the first sheet; row 1 is the
     header."""
-    from openpyxl import load_workbook
-
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a bad file
@@ -133,17 +133,18 @@ BUILTIN_READERS: dict[str, Reader] = {
 }
 
 
-def readers() -> dict[str, Reader]:
+def readers(runtime: Runtime) -> dict[str, Reader]:
     """Every reader by extension: the built-ins and those of plugins (plugins win)."""
-    return collect_dict(get_plugin_manager().hook.citygrowth_data_readers())
+    return collect_dict(runtime.plugins.hook.citygrowth_data_readers(runtime=runtime))
 
 
-def reader_for(path: Path) -> Reader:
+def reader_for(runtime: Runtime, path: Path) -> Reader:
     ext = path.suffix.lower()
-    found = readers().get(ext)
+    known = readers(runtime)
+    found = known.get(ext)
     if found is None:
         raise ValidationFailed(
             "Files of type {ext} cannot be loaded (use {known}).", code="unsupported_file",
-            ext=ext or "?", known=", ".join(sorted(readers())),
+            ext=ext or "?", known=", ".join(sorted(known)),
         )
     return found

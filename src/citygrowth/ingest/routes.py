@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -20,8 +21,9 @@ from citygrowth.ingest.service import LoadResult, load_file, load_observations, 
 from citygrowth.ingest.templates_xlsx import dataset_template
 from citygrowth.ingest.validate import LoadRejected
 from citygrowth.observatory.routes import frame_csv
+from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
-from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["ingest"])
@@ -59,21 +61,21 @@ async def _upload_to_file(upload: Any, settings: Settings, tmp: Path) -> Path:
     return path
 
 
-def _load_rows(session: Session, settings: Settings, actor: Actor, dataset: str,
-               data: Any, bus: Any) -> LoadResult:
+def _load_rows(session: Session, runtime: Runtime, actor: Actor, dataset: str,
+               data: Any) -> LoadResult:
     frame = records_table(data).to_pandas()
-    return load_observations(session, settings, actor, frame, dataset=dataset, source="push",
-                             file_name="request.json", bus=bus)
+    return load_observations(session, runtime, actor, frame, dataset=dataset, source="push",
+                             file_name="request.json")
 
 
 @router.post("/api/ingest/{dataset}", summary="Push observations for a dataset",
              openapi_extra=PUSH_BODY)
-async def push(dataset: str, request: Request, session: SessionDep, settings: SettingsDep,
-               actor: UserDep, bus: BusDep) -> dict[str, Any]:
+async def push(dataset: str, request: Request, session: SessionDep, runtime: RuntimeDep,
+               actor: UserDep) -> dict[str, Any]:
     """Send rows as JSON (a list of objects, or ``{"rows": [...]}``) or a file (multipart
     field ``file``: CSV, XLSX or JSON) with the department's API key (``X-API-Key``). All or
     nothing: any problem rejects the whole request with 422 and the problems."""
-    get_dataset(dataset)
+    get_dataset(dataset, runtime.frameworks.load())
     ctype = request.headers.get("content-type", "")
     try:
         if ctype.startswith("multipart/form-data"):
@@ -83,15 +85,15 @@ async def push(dataset: str, request: Request, session: SessionDep, settings: Se
                 raise ValidationFailed("Send the data as a file in the field 'file'.",
                                        code="no_file")
             with tempfile.TemporaryDirectory() as tmp:
-                path = await _upload_to_file(upload, settings, Path(tmp))
-                result = load_file(session, settings, actor, path, dataset=dataset,
-                                   source="push", bus=bus)
+                path = await _upload_to_file(upload, runtime.settings, Path(tmp))
+                result = load_file(session, runtime, actor, path, dataset=dataset,
+                                   source="push")
         else:
             try:
                 data = json.loads(await request.body() or b"null")
             except (json.JSONDecodeError, UnicodeDecodeError):
                 raise ValidationFailed("The body is not valid JSON.", code="bad_json") from None
-            result = _load_rows(session, settings, actor, dataset, data, bus)
+            result = _load_rows(session, runtime, actor, dataset, data)
     except LoadRejected as err:
         _rejected(session, actor, err)
         raise
@@ -99,9 +101,10 @@ async def push(dataset: str, request: Request, session: SessionDep, settings: Se
 
 
 @router.get("/api/ingest/datasets", summary="Datasets and their schemas")
-def datasets() -> dict[str, Any]:
+def datasets(runtime: RuntimeDep) -> dict[str, Any]:
     """The datasets departments send, with columns and indicators."""
-    return {"datasets": [d.as_dict() for d in list_datasets()]}
+    fw = runtime.frameworks.load()
+    return {"datasets": [d.as_dict(fw) for d in list_datasets(fw)]}
 
 
 LoadsStatus = Annotated[str | None, Query(pattern=r"^(accepted|rejected)$")]
@@ -121,8 +124,6 @@ def loads(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
 def loads_csv(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
               dataset: LoadsDataset = None, limit: LoadsLimit = 1000) -> Response:
     """The load history as CSV (problems counted, not listed)."""
-    import pandas as pd
-
     rows = history.list_loads(session, actor, status=status, dataset=dataset, limit=limit)
     df = pd.DataFrame([{k: v for k, v in r.items() if k != "problems"} for r in rows],
                       columns=history.CSV_COLUMNS)
@@ -131,37 +132,39 @@ def loads_csv(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
 
 @router.get("/data/templates/{dataset}.xlsx", summary="Excel template of a dataset",
             response_class=Response)
-def template(dataset: str, session: SessionDep, settings: SettingsDep) -> Response:
+def template(dataset: str, session: SessionDep, runtime: RuntimeDep) -> Response:
     """A workbook with a ``data`` sheet (header comments list allowed codes, periods, units)
     and a sheet per list."""
-    body = dataset_template(session, settings, get_dataset(dataset))
+    fw = runtime.frameworks.load()
+    body = dataset_template(session, runtime.settings, fw, get_dataset(dataset, fw))
     return Response(body, media_type="application/vnd.openxmlformats-officedocument."
                     "spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{dataset}.xlsx"'})
 
 
 @router.get("/data/upload", summary="Upload page", response_class=Response)
-def upload_page(request: Request, actor: UserDep) -> Response:
+def upload_page(request: Request, actor: UserDep, runtime: RuntimeDep) -> Response:
     """Choose a dataset and a file; problems are listed with row and column."""
-    return render_page(request, "ingest/upload.html", actor, {"datasets": list_datasets()})
+    return render_page(request, "ingest/upload.html", actor,
+                       {"datasets": list_datasets(runtime.frameworks.load())})
 
 
 @router.post("/data/upload", summary="Upload a file (form)", response_class=Response)
-async def upload(request: Request, session: SessionDep, settings: SettingsDep, actor: UserDep,
-                 bus: BusDep) -> Response:
+async def upload(request: Request, session: SessionDep, runtime: RuntimeDep,
+                 actor: UserDep) -> Response:
     """Form fields ``dataset`` and ``file``; answers with the result (an htmx partial)."""
     form = await request.form()
     dataset = str(form.get("dataset") or "")
     upload_file = form.get("file")
     if not dataset or upload_file is None or isinstance(upload_file, str):
         raise ValidationFailed("Choose a dataset and a file.", code="no_file")
-    get_dataset(dataset)
+    get_dataset(dataset, runtime.frameworks.load())
     ctx: dict[str, Any] = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            path = await _upload_to_file(upload_file, settings, Path(tmp))
-            ctx["result"] = load_file(session, settings, actor, path, dataset=dataset,
-                                      source="upload", bus=bus)
+            path = await _upload_to_file(upload_file, runtime.settings, Path(tmp))
+            ctx["result"] = load_file(session, runtime, actor, path, dataset=dataset,
+                                      source="upload")
     except LoadRejected as err:
         _rejected(session, actor, err)
         ctx.update(error=err.render_message(), problems=[p.render() for p in err.problems])
@@ -170,11 +173,11 @@ async def upload(request: Request, session: SessionDep, settings: SettingsDep, a
 
 
 @router.get("/data/loads", summary="Load history page", response_class=Response)
-def loads_page(request: Request, session: SessionDep, actor: UserDep,
+def loads_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                status: LoadsStatus = None, dataset: LoadsDataset = None) -> Response:
     """Every load, newest first, with the problems of rejected ones."""
     rows = history.list_loads(session, actor, status=status, dataset=dataset, limit=200)
     return render_page(request, "ingest/loads.html", actor,
                        {"loads": rows, "status": status or "", "dataset": dataset or "",
-                        "datasets": list_datasets()})
+                        "datasets": list_datasets(runtime.frameworks.load())})
 

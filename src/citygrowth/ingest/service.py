@@ -24,7 +24,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -32,18 +31,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
-from citygrowth.auth.actor import Actor, system_actor
+from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import can, require
 from citygrowth.catalog.datasets import Dataset, get_dataset
-from citygrowth.catalog.framework import Framework, load_framework
+from citygrowth.catalog.framework import Framework
 from citygrowth.db import utcnow
 from citygrowth.errors import Forbidden
-from citygrowth.events import EventBus
-from citygrowth.ingest.models import ObservationLoad
 from citygrowth.ingest.readers import reader_for
-from citygrowth.ingest.validate import LoadRejected, check
+from citygrowth.ingest.validate import CheckedUpload, LoadRejected, check
 from citygrowth.observatory import batches
+from citygrowth.observatory.models import ObservationLoad
+from citygrowth.plugins import AcceptedLoad, collect_list
+from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
 
 Progress = Callable[[str, float], None]
@@ -78,9 +78,6 @@ class LoadResult:
         }
 
 
-ANOMALY_ROW_LIMIT = 200_000
-
-
 def next_vintage() -> dt.datetime:
     """Now, strictly later than any vintage handed out before in this process."""
     with _vintage_lock:
@@ -96,13 +93,12 @@ def new_load_id(vintage: dt.datetime) -> str:
 
 
 def load_observations(
-    session: Session, settings: Settings, actor: Actor, frame: pd.DataFrame, *,
+    session: Session, runtime: Runtime, actor: Actor, frame: pd.DataFrame, *,
     dataset: str | None = None, source: str, file_name: str | None = None,
-    bus: EventBus | None = None, vintage: dt.datetime | None = None,
-    illustrative: bool = False,
+    vintage: dt.datetime | None = None, illustrative: bool = False,
 ) -> LoadResult:
     """Load a long DataFrame (``indicator, area_code, period, value`` [+ ``unit``])."""
-    ds = get_dataset(dataset) if dataset else None
+    ds = get_dataset(dataset, runtime.frameworks.load()) if dataset else None
     require(actor, "data.load", ds)
     started = time.perf_counter()
     con = _connect()
@@ -112,26 +108,27 @@ def load_observations(
             frame = pd.DataFrame({"indicator": pd.Series([], dtype="string")})
         con.register("src", frame)
         digest = frame_sha256(frame)
-        return _load(Job(session, settings, actor, con, file_name or "(data)", 1, digest, ds,
-                         source, bus, vintage, illustrative, started, None))
+        return _load(Job(session=session, runtime=runtime, actor=actor, con=con,
+                         file=file_name or "(data)", first_row=1, digest=digest, dataset=ds,
+                         source=source, vintage=vintage, illustrative=illustrative,
+                         started=started))
     finally:
         con.close()
 
 
 def load_file(
-    session: Session, settings: Settings, actor: Actor, path: Path | str, *,
+    session: Session, runtime: Runtime, actor: Actor, path: Path | str, *,
     dataset: str | None = None, source: str = "file", file_name: str | None = None,
-    bus: EventBus | None = None, progress: Progress | None = None,
-    illustrative: bool = False,
+    progress: Progress | None = None, illustrative: bool = False,
 ) -> LoadResult:
     """Load a file read by the reader registered for its extension (CSV, XLSX, JSON …)."""
-    ds = get_dataset(dataset) if dataset else None
+    ds = get_dataset(dataset, runtime.frameworks.load()) if dataset else None
     require(actor, "data.load", ds)
     started = time.perf_counter()
     path = Path(path)
     tell = progress or (lambda stage, fraction: None)
     tell("read", 0.0)
-    reader = reader_for(path)
+    reader = reader_for(runtime, path)
     con = _connect()
     with ThreadPoolExecutor(1) as pool:  # hash the file while DuckDB reads and checks it
         digest = pool.submit(file_sha256, path, True)
@@ -139,9 +136,10 @@ def load_file(
             read = reader(con, path)
             read.relation.create_view("src")
             tell("read", 1.0)
-            return _load(Job(session, settings, actor, con, file_name or path.name,
-                             read.first_row, digest, ds, source, bus, None, illustrative,
-                             started, tell))
+            return _load(Job(session=session, runtime=runtime, actor=actor, con=con,
+                             file=file_name or path.name, first_row=read.first_row,
+                             digest=digest, dataset=ds, source=source,
+                             illustrative=illustrative, started=started, progress=tell))
         finally:
             con.close()
 
@@ -183,10 +181,12 @@ def file_sha256(path: Path, background: bool = False) -> str:
     return h.hexdigest()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Job:
+    """One load on its way: who, what, from which DuckDB connection, since when."""
+
     session: Session
-    settings: Settings
+    runtime: Runtime
     actor: Actor
     con: duckdb.DuckDBPyConnection
     file: str
@@ -194,11 +194,14 @@ class Job:
     digest: str | Future[str]
     dataset: Dataset | None
     source: str
-    bus: EventBus | None
-    vintage: dt.datetime | None
-    illustrative: bool
     started: float
-    progress: Progress | None
+    vintage: dt.datetime | None = None
+    illustrative: bool = False
+    progress: Progress | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
 
     @property
     def sha256(self) -> str:
@@ -206,34 +209,35 @@ class Job:
 
 
 def _load(job: Job) -> LoadResult:
-    fw = load_framework()
+    fw = job.runtime.frameworks.load()
     tell = job.progress or (lambda stage, fraction: None)
     tell("validate", 0.0)
     rows = job.session.execute(select(Area.code, Area.level)).all()
     areas = pd.DataFrame({"code": [r[0] for r in rows], "level": [r[1] for r in rows]})
-    today = dt.datetime.now(ZoneInfo(job.settings.timezone)).date()
+    today = job.runtime.today()
     checked = check(job.con, fw, areas, job.file, job.first_row, job.dataset, today)
     if checked.total:
         raise LoadRejected(
             checked.problems, checked.total, job.file, dataset=job.dataset.code
             if job.dataset else None, sha256=job.sha256, source=job.source, rows=checked.rows,
         )
-    depts = _check_scope(job, fw)
+    depts = _check_scope(job, checked, fw)
     tell("validate", 1.0)
     tell("store", 0.0)
     vintage = job.vintage or next_vintage()
     load_id = new_load_id(vintage)
     pending = batches.pending_path(job.settings, load_id)
-    _write_batch(job.con, pending, load_id, vintage, fw)
-    stats = _stats(job.con)
+    checked.write_batch(pending, load_id, vintage, fw)
+    indicators = checked.indicator_codes()
+    period_min, period_max = checked.period_range()
     department = depts[0] if len(depts) == 1 else None
     dataset = job.dataset.code if job.dataset else department
     load = ObservationLoad(
         load_id=load_id, dataset=dataset, department_code=department, source=job.source,
         file_name=job.file, actor=job.actor.username, user_id=job.actor.user_id,
-        created_at=utcnow(), vintage=vintage, sha256=job.sha256, row_count=checked.rows,
-        status="accepted", problem_count=0, problems=[], indicators=stats["indicators"],
-        period_min=stats["period_min"], period_max=stats["period_max"],
+        created_at=job.runtime.now(), vintage=vintage, sha256=job.sha256, row_count=checked.rows,
+        status="accepted", problem_count=0, problems=[], indicators=indicators,
+        period_min=period_min, period_max=period_max,
         batch_path=str(batches.batch_path(job.settings, load_id)),
         illustrative=job.illustrative,
     )
@@ -241,15 +245,18 @@ def _load(job: Job) -> LoadResult:
     job.session.flush()
     result = LoadResult(
         load_id=load_id, dataset=dataset, department=department, rows=checked.rows,
-        indicators=stats["indicators"], period_min=stats["period_min"],
-        period_max=stats["period_max"], vintage=vintage, sha256=job.sha256,
+        indicators=indicators, period_min=period_min, period_max=period_max,
+        vintage=vintage, sha256=job.sha256,
         batch_path=load.batch_path or "", seconds=time.perf_counter() - job.started,
         illustrative=job.illustrative,
     )
-    result.extra["warnings"] = _anomaly_warnings(job, pending, load_id, checked.rows)
+    accepted = AcceptedLoad(load_id=load_id, batch=pending, rows=checked.rows,
+                            illustrative=job.illustrative, dataset=dataset)
+    result.extra["warnings"] = collect_list(job.runtime.plugins.hook.citygrowth_load_accepted(
+        runtime=job.runtime, session=job.session, load=accepted))
     payload = {**result.as_dict(), "source": job.source, "file_name": job.file}
-    batches.add_pending(job.session, batches.PendingBatch(job.settings, load_id, job.bus,
-                                                          payload))
+    batches.add_pending(job.session, batches.PendingBatch(job.settings, load_id,
+                                                          job.runtime.bus, payload))
     record(job.session, job.actor, "data.load", load_id,
            {"dataset": dataset, "rows": checked.rows, "sha256": job.sha256,
             "source": job.source})
@@ -257,28 +264,10 @@ def _load(job: Job) -> LoadResult:
     return result
 
 
-def _anomaly_warnings(job: Job, batch: Path, load_id: str, rows: int) -> list[dict[str, Any]]:
-    """Plausibility checks of the accepted rows against their history (unit slips, jumps,
-    impossible values, broken seasonality, an area out of line with its neighbours), kept
-    with the load so the loader can accept or send back each warning
-    (``citygrowth.analysis``). Loads over ``ANOMALY_ROW_LIMIT`` rows and illustrative demo
-    loads are checked on demand instead (``citygrowth analysis anomalies --load ID``)."""
-    from citygrowth.analysis.service import check_load_frame, record_warnings
-
-    if job.illustrative or rows > ANOMALY_ROW_LIMIT:
-        return []
-    frame = pd.read_parquet(batch, columns=["indicator", "area_code", "period", "value",
-                                            "load_id"])
-    warnings = check_load_frame(job.session, job.settings, frame)
-    record_warnings(job.session, system_actor("ingest"), load_id, warnings)
-    return [w.to_dict() for w in warnings]
-
-
-def _check_scope(job: Job, fw: Framework) -> list[str]:
+def _check_scope(job: Job, checked: CheckedUpload, fw: Framework) -> list[str]:
     """The departments of the upload's indicators; each must be the actor's to load, in each
     area it names."""
-    codes = [r[0] for r in job.con.execute(
-        "SELECT DISTINCT i.code FROM j JOIN dim_ind i USING (ik)").fetchall()]
+    codes = checked.indicator_codes()
     imap = fw.indicator_map()
     by_dept: dict[str, list[str]] = {}
     for c in codes:
@@ -292,70 +281,12 @@ def _check_scope(job: Job, fw: Framework) -> list[str]:
                 "your own department's data.", code="wrong_department",
                 indicator=sorted(inds)[0], department=dept,
             )
-    pairs = job.con.execute(
-        "SELECT DISTINCT i.code, a.code FROM j JOIN dim_ind i USING (ik) "
-        "JOIN dim_area a USING (ak)").fetchall()
-    for ind, area in pairs:
+    for ind, area in checked.indicator_areas():
         if not can(job.actor, "data.load", {"department_code": imap[ind].department,
                                             "area_code": area}):
             raise Forbidden("You may not load data for area {area}.", code="area_out_of_scope",
                             area=area)
     return sorted(by_dept)
-
-
-def _write_batch(con: duckdb.DuckDBPyConnection, path: Path, load_id: str,
-                 vintage: dt.datetime, fw: Framework) -> None:
-    """Write the checked rows as the load's Parquet batch (``batches.BATCH_COLUMNS``).
-
-    Text columns are written from ENUM-typed dimensions: DuckDB writes an ENUM as a
-    dictionary-encoded Parquet string straight from its codes, where plain text would be
-    hashed row by row (3× faster for 10M rows); readers see ordinary strings."""
-    units = sorted({i.unit for i in fw.indicators})
-    enums = {
-        "e_ind": [r[0] for r in con.execute("SELECT code FROM dim_ind ORDER BY ik").fetchall()],
-        "e_area": [r[0] for r in con.execute("SELECT code FROM dim_area ORDER BY ak")
-                   .fetchall()],
-        "e_per": [r[0] for r in con.execute("SELECT DISTINCT period FROM dim_per ORDER BY 1")
-                  .fetchall()],
-        "e_freq": ["A", "Q", "M"], "e_unit": units, "e_load": [load_id],
-    }
-    for name, values in enums.items():
-        con.execute(f"DROP TYPE IF EXISTS {name}")
-        con.execute(f"CREATE TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [values])
-    # dim_ind holds the framework's indicators in order: ik is the position
-    unit_of = pd.DataFrame({"ik": range(len(fw.indicators)),
-                            "u_unit": [i.unit for i in fw.indicators]})
-    con.register("unit_of_df", unit_of)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE w_ind AS
-        SELECT d.ik, d.code::e_ind AS code, u.u_unit::e_unit AS unit
-        FROM dim_ind d JOIN unit_of_df u USING (ik)""")
-    con.execute("CREATE OR REPLACE TEMP TABLE w_area AS SELECT ak, code::e_area AS code "
-                "FROM dim_area")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE w_per AS
-        SELECT DISTINCT pk, period::e_per AS period, p_freq::e_freq AS freq,
-               p_start::DATE AS period_start FROM dim_per""")
-    tmp = path.with_suffix(".tmp")
-    con.execute(f"""
-        COPY (
-          SELECT i.code AS indicator, a.code AS area_code, p.period, p.freq, p.period_start,
-                 j.value, i.unit, ?::e_load AS load_id, ?::TIMESTAMPTZ AS vintage
-          FROM j JOIN w_ind i USING (ik) JOIN w_area a USING (ak) JOIN w_per p USING (pk)
-        ) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)
-    """, [load_id, vintage])
-    tmp.replace(path)
-
-
-def _stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    inds = [r[0] for r in con.execute(
-        "SELECT DISTINCT i.code FROM j JOIN dim_ind i USING (ik) ORDER BY 1").fetchall()]
-    row = con.execute(
-        "SELECT arg_min(p.period, p.p_start), arg_max(p.period, p.p_start) "
-        "FROM (SELECT DISTINCT pk FROM j) jj JOIN (SELECT DISTINCT pk, period, p_start "
-        "FROM dim_per) p USING (pk)").fetchall()[0]
-    return {"indicators": inds, "period_min": row[0] if row else None,
-            "period_max": row[1] if row else None}
 
 
 def record_rejection(session: Session, actor: Actor, error: LoadRejected) -> ObservationLoad:

@@ -19,15 +19,15 @@ from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import LEVELS, Area
 from citygrowth.catalog.datasets import COLUMNS, OPTIONAL_COLUMNS, Dataset
-from citygrowth.catalog.framework import load_framework
+from citygrowth.catalog.framework import Framework
 from citygrowth.ingest.validate import MIN_YEAR
 from citygrowth.settings import Settings
 
 FORMATS = {"A": "2024", "Q": "2024-Q3", "M": "2024-09"}
 
 
-def dataset_template(session: Session, settings: Settings, dataset: Dataset) -> bytes:
-    fw = load_framework()
+def dataset_template(session: Session, settings: Settings, fw: Framework,
+                     dataset: Dataset) -> bytes:
     inds = dataset.indicator_objects(fw)
     finest = max((LEVELS.index(i.finest_level) for i in inds), default=0)
     areas = session.execute(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -87,11 +88,87 @@ class LoadRejected(CityGrowthError):
 
 
 @dataclass
-class Checked:
+class CheckedUpload:
+    """The outcome of :func:`check`: row count, problems (at most ``CAP``, of ``total``), the
+    upload's column names — and, when there is no problem, the checked rows in the DuckDB
+    connection (scratch tables ``j`` and the ``dim_*`` dimensions), read only through the
+    methods below: nothing outside this module knows those tables."""
+
     rows: int
     problems: list[Problem] = field(default_factory=list)
     total: int = 0
     columns: dict[str, str] = field(default_factory=dict)
+    con: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
+
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        if self.con is None or self.total:
+            raise RuntimeError("only an upload without problems holds checked rows")
+        return self.con
+
+    def indicator_codes(self) -> list[str]:
+        """The indicators of the checked rows, sorted."""
+        return [r[0] for r in self._con().execute(
+            "SELECT DISTINCT i.code FROM j JOIN dim_ind i USING (ik) ORDER BY 1").fetchall()]
+
+    def indicator_areas(self) -> list[tuple[str, str]]:
+        """The distinct (indicator, area) pairs of the checked rows."""
+        return [(r[0], r[1]) for r in self._con().execute(
+            "SELECT DISTINCT i.code, a.code FROM j JOIN dim_ind i USING (ik) "
+            "JOIN dim_area a USING (ak)").fetchall()]
+
+    def period_range(self) -> tuple[str | None, str | None]:
+        """The first and last period of the checked rows."""
+        row = self._con().execute(
+            "SELECT arg_min(p.period, p.p_start), arg_max(p.period, p.p_start) "
+            "FROM (SELECT DISTINCT pk FROM j) jj JOIN (SELECT DISTINCT pk, period, p_start "
+            "FROM dim_per) p USING (pk)").fetchall()[0]
+        return (row[0], row[1]) if row else (None, None)
+
+    def write_batch(self, path: Path, load_id: str, vintage: dt.datetime,
+                    fw: Framework) -> None:
+        """Write the checked rows as the load's Parquet batch (``batches.BATCH_COLUMNS``).
+
+        Text columns are written from ENUM-typed dimensions: DuckDB writes an ENUM as a
+        dictionary-encoded Parquet string straight from its codes, where plain text would be
+        hashed row by row (3× faster for 10M rows); readers see ordinary strings."""
+        con = self._con()
+        units = sorted({i.unit for i in fw.indicators})
+        enums = {
+            "e_ind": [r[0] for r in con.execute("SELECT code FROM dim_ind ORDER BY ik")
+                      .fetchall()],
+            "e_area": [r[0] for r in con.execute("SELECT code FROM dim_area ORDER BY ak")
+                       .fetchall()],
+            "e_per": [r[0] for r in con.execute(
+                "SELECT DISTINCT period FROM dim_per ORDER BY 1").fetchall()],
+            "e_freq": ["A", "Q", "M"], "e_unit": units, "e_load": [load_id],
+        }
+        for name, values in enums.items():
+            con.execute(f"DROP TYPE IF EXISTS {name}")
+            con.execute(f"CREATE TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [values])
+        # dim_ind holds the framework's indicators in order: ik is the position
+        unit_of = pd.DataFrame({"ik": range(len(fw.indicators)),
+                                "u_unit": [i.unit for i in fw.indicators]})
+        con.register("unit_of_df", unit_of)
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE w_ind AS
+            SELECT d.ik, d.code::e_ind AS code, u.u_unit::e_unit AS unit
+            FROM dim_ind d JOIN unit_of_df u USING (ik)""")
+        con.execute("CREATE OR REPLACE TEMP TABLE w_area AS SELECT ak, code::e_area AS code "
+                    "FROM dim_area")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE w_per AS
+            SELECT DISTINCT pk, period::e_per AS period, p_freq::e_freq AS freq,
+                   p_start::DATE AS period_start FROM dim_per""")
+        tmp = path.with_suffix(".tmp")
+        con.execute(f"""
+            COPY (
+              SELECT i.code AS indicator, a.code AS area_code, p.period, p.freq,
+                     p.period_start, j.value, i.unit, ?::e_load AS load_id,
+                     ?::TIMESTAMPTZ AS vintage
+              FROM j JOIN w_ind i USING (ik) JOIN w_area a USING (ak) JOIN w_per p USING (pk)
+            ) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)
+        """, [load_id, vintage])
+        tmp.replace(path)
 
 
 def map_columns(names: list[str]) -> dict[str, str]:
@@ -110,8 +187,8 @@ def _q(name: str) -> str:
 
 
 def check(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFrame, file: str,
-          first_row: int, dataset: Dataset | None, today: dt.date) -> Checked:
-    """Validate the view ``src``; on success leaves table ``j`` (``ik, ak, pk, value``).
+          first_row: int, dataset: Dataset | None, today: dt.date) -> CheckedUpload:
+    """Validate the view ``src``; on success the result holds the checked rows.
 
     A fast pass joins the rows straight from ``src`` with exact-match lists (every period
     spelling in range, every unit spelling of each indicator's dimension) and counts rows
@@ -126,19 +203,20 @@ def check(con: duckdb.DuckDBPyConnection, fw: Framework, areas: pd.DataFrame, fi
         probs = [Problem(N_("Missing column '{column}'. The columns must be indicator, "
                             "area_code, period, value (unit optional)."),
                          {"column": c}, file=file, row=1, field=c) for c in missing]
-        return Checked(0, probs, len(probs), cols)
+        return CheckedUpload(0, probs, len(probs), cols)
     _base_dimensions(con, fw, areas, dataset)
     rows, bad = _fast(con, fw, cols, today)
     if rows == 0:
-        return Checked(0, [Problem(N_("The upload has no data rows."), {}, file=file)], 1, cols)
+        return CheckedUpload(0, [Problem(N_("The upload has no data rows."), {}, file=file)], 1,
+                             cols)
     if bad == 0 and _duplicate_count(con) == 0:
-        return Checked(rows, columns=cols)
+        return CheckedUpload(rows, columns=cols, con=con)
     # the precise pass numbers rows by their place in the file: keep the order here
     con.execute("SET preserve_insertion_order=true")
     con.execute("CREATE OR REPLACE TEMP TABLE up AS SELECT * FROM src")
     _dimensions(con, fw, cols, today)
     _join(con, cols)
-    checked = Checked(rows, columns=cols)
+    checked = CheckedUpload(rows, columns=cols, con=con)
     _collect(con, checked, file, first_row, dataset, fw)
     return checked
 
@@ -330,7 +408,7 @@ def _join(con: duckdb.DuckDBPyConnection, cols: dict[str, str]) -> None:
     """)
 
 
-def _collect(con: duckdb.DuckDBPyConnection, checked: Checked, file: str, first_row: int,
+def _collect(con: duckdb.DuckDBPyConnection, checked: CheckedUpload, file: str, first_row: int,
              dataset: Dataset | None, fw: Framework) -> None:
     flags = list(CHECKS)
     counts = con.execute(

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from citygrowth.events import EventBus
 from citygrowth.logging_setup import get_logger
+from citygrowth.observatory.models import ObservationLoad
 from citygrowth.settings import Settings
 
 log = get_logger(__name__)
@@ -123,9 +124,6 @@ def signature(settings: Settings) -> tuple[int, int, int]:
 
 def repair_pending(session: Session, settings: Settings) -> tuple[int, int]:
     """Promote pending batches whose load is recorded as accepted; delete the others."""
-    from sqlalchemy import select
-
-    from citygrowth.ingest.models import ObservationLoad
 
     promoted = removed = 0
     for path in sorted(pending_dir(settings).glob("*.parquet")):

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import CODE_LENGTH, LEVELS, Area
-from citygrowth.catalog.framework import Framework, Indicator, load_framework
-from citygrowth.ingest.models import ObservationLoad
+from citygrowth.catalog.framework import Framework, Indicator
 from citygrowth.observatory.demo_profiles import FIRST_YEAR, PROFILES, Profile, yearly
 from citygrowth.periods import Period
 
@@ -220,10 +219,8 @@ def _ratio_family(ind: Indicator, areas: pd.DataFrame, level: str, fine: pd.Data
     return pd.concat(frames, ignore_index=True)
 
 
-def generate(areas: pd.DataFrame, fw: Framework | None = None,
-             until: dt.date = LAST_DAY) -> pd.DataFrame:
+def generate(areas: pd.DataFrame, fw: Framework, until: dt.date = LAST_DAY) -> pd.DataFrame:
     """Every default indicator's illustrative observations, at every level."""
-    fw = fw or load_framework()
     skip = {i.rollup.numerator for i in fw.indicators if i.rollup.rule == "ratio_of_sums"} | {
         i.rollup.denominator for i in fw.indicators if i.rollup.rule == "ratio_of_sums"}
     frames = [generate_indicator(i, areas, until, fw) for i in fw.indicators
@@ -231,28 +228,7 @@ def generate(areas: pd.DataFrame, fw: Framework | None = None,
     return pd.concat(frames, ignore_index=True)
 
 
-def area_frame(session: Any, district: str) -> pd.DataFrame:
+def area_frame(session: Session, district: str) -> pd.DataFrame:
     rows = session.execute(select(Area.code, Area.level, Area.population)
                            .where(Area.code.startswith(district))).all()
     return pd.DataFrame(rows, columns=["code", "level", "population"])
-
-
-def run(cx: Any, actor: Any) -> None:
-    """The ``observations`` demo step: skipped when demo observations are already loaded."""
-    from citygrowth.ingest.service import load_observations
-
-    with cx.session() as session:
-        done = session.scalar(select(ObservationLoad.id).where(
-            ObservationLoad.source == DEMO_SOURCE, ObservationLoad.status == "accepted"
-        ).limit(1))
-        if done is not None:
-            return
-        fw = load_framework()
-        areas = area_frame(session, cx.settings.district_code)
-        today = dt.datetime.now(dt.UTC).date()
-        data = generate(areas, fw, min(LAST_DAY, today))
-        dept = data["indicator"].map({i.code: i.department for i in fw.indicators})
-        for code, frame in data.groupby(dept, sort=True):
-            load_observations(session, cx.settings, actor, frame, dataset=str(code),
-                              source=DEMO_SOURCE, file_name=f"demo-{code}.csv", bus=cx.bus,
-                              illustrative=True)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citygrowth.catalog.framework import load_framework
-from citygrowth.ingest.models import ObservationLoad
+from citygrowth.catalog.framework import Framework
+from citygrowth.observatory.models import ObservationLoad
 from citygrowth.periods import Period
 
 if TYPE_CHECKING:
@@ -40,10 +39,8 @@ def last_loads(session: Session) -> dict[str, dt.datetime]:
     return out
 
 
-def freshness(session: Session, store: ObservationStore, today: dt.date | None = None
+def freshness(session: Session, store: ObservationStore, fw: Framework, today: dt.date
               ) -> list[dict[str, Any]]:
-    fw = load_framework()
-    today = today or dt.datetime.now(ZoneInfo(store.settings.timezone)).date()
     loads = last_loads(session)
     summary = store.summary()
     latest: dict[str, Any] = {

@@ -23,8 +23,9 @@ import ibis.expr.types as ir
 import pandas as pd
 from sqlalchemy import select
 
-from citygrowth.areas.models import CODE_LENGTH, LEVELS
-from citygrowth.catalog.framework import Framework, Indicator, load_framework
+from citygrowth.areas.models import CODE_LENGTH, LEVELS, Area
+from citygrowth.catalog.framework import Framework, Indicator
+from citygrowth.db import make_engine
 from citygrowth.errors import ValidationFailed
 from citygrowth.periods import Period
 
@@ -35,8 +36,8 @@ if TYPE_CHECKING:
 def rollup_expr(store: ObservationStore, code: str, to_level: str, *,
                 from_level: str | None = None, start: str | Period | None = None,
                 end: str | Period | None = None, as_of: Any = None,
-                framework: Framework | None = None) -> ir.Table:
-    fw = framework or load_framework()
+                framework: Framework) -> ir.Table:
+    fw = framework
     ind = fw.indicator(code)
     src_level = from_level or ind.finest_level
     for lv in (to_level, src_level):
@@ -98,9 +99,6 @@ def _ratio(store: ObservationStore, ind: Indicator, to_level: str, src_level: st
 
 def area_populations(store: ObservationStore) -> pd.DataFrame:
     """Population of every area from the operational store (``areas.population``)."""
-    from citygrowth.areas.models import Area
-    from citygrowth.db import make_engine
-
     engine = make_engine(store.settings.resolved_database_url)
     try:
         with engine.connect() as conn:

@@ -13,10 +13,12 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.events import Event
 from citygrowth.observatory.store import ObservationStore, parse_as_of
-from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep
+from citygrowth.runtime import Runtime
+from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, runtime_of
 
 router = APIRouter(tags=["observatory"])
 
@@ -34,20 +36,20 @@ AsOf = Annotated[str | None, Query(
 Level = Annotated[str | None, Query(pattern=r"^(district|street|community|grid)$")]
 
 
-def _scoped(actor: Any, areas: list[str] | None, df: pd.DataFrame) -> pd.DataFrame:
+def _scoped(actor: Actor, areas: list[str] | None, df: pd.DataFrame) -> pd.DataFrame:
     prefixes = scope_prefixes(actor, "data.view")
     if prefixes is None or df.empty:
         return df
     return df[df["area_code"].str.startswith(tuple(prefixes))] if prefixes else df.iloc[:0]
 
 
-def observations_frame(settings: Any, actor: Any, indicator: list[str] | None,
+def observations_frame(runtime: Runtime, actor: Actor, indicator: list[str] | None,
                        area: list[str] | None, start: str | None, end: str | None,
                        as_of: str | None, level: str | None) -> pd.DataFrame:
     require(actor, "data.view")
-    store = ObservationStore(settings)
+    store = ObservationStore(runtime.settings)
     df = store.query(indicators=indicator, area_codes=area, start=start, end=end,
-                     as_of=parse_as_of(as_of, settings.timezone), level=level)
+                     as_of=parse_as_of(as_of, runtime.tz), level=level)
     return _scoped(actor, area, df)
 
 
@@ -69,43 +71,45 @@ def frame_csv(df: pd.DataFrame, name: str) -> Response:
 
 
 @router.get("/api/observations", summary="Observations (current view or as of a date)")
-def observations(settings: SettingsDep, actor: ActorDep, indicator: Indicators = None,
+def observations(runtime: RuntimeDep, actor: ActorDep, indicator: Indicators = None,
                  area: Areas = None, start: PeriodQ = None, end: PeriodQ = None,
                  as_of: AsOf = None, level: Level = None) -> dict[str, Any]:
     """Long rows ``indicator, area_code, period, freq, value, unit, load_id, vintage``."""
-    df = observations_frame(settings, actor, indicator, area, start, end, as_of, level)
+    df = observations_frame(runtime, actor, indicator, area, start, end, as_of, level)
     return {"count": len(df), "observations": frame_records(df)}
 
 
 @router.get("/api/observations.csv", summary="Observations as CSV", response_class=Response)
-def observations_csv(settings: SettingsDep, actor: ActorDep, indicator: Indicators = None,
+def observations_csv(runtime: RuntimeDep, actor: ActorDep, indicator: Indicators = None,
                      area: Areas = None, start: PeriodQ = None, end: PeriodQ = None,
                      as_of: AsOf = None, level: Level = None) -> Response:
     """The same rows as ``/api/observations``, as CSV (UTF-8 with BOM)."""
-    df = observations_frame(settings, actor, indicator, area, start, end, as_of, level)
+    df = observations_frame(runtime, actor, indicator, area, start, end, as_of, level)
     if not df.empty:
         df = df.assign(vintage=df["vintage"].map(lambda v: v.isoformat()))
     return frame_csv(df, "observations")
 
 
 @router.get("/api/observatory/rollup", summary="An indicator rolled up to an area level")
-def rollup(settings: SettingsDep, actor: ActorDep,
+def rollup(runtime: RuntimeDep, actor: ActorDep,
            indicator: Annotated[str, Query(pattern=CODE)],
            level: Annotated[str, Query(pattern=r"^(district|street|community|grid)$")],
            start: PeriodQ = None, end: PeriodQ = None, as_of: AsOf = None) -> dict[str, Any]:
     """Values aggregated from the indicator's finest level by its roll-up rule."""
     require(actor, "data.view")
-    df = ObservationStore(settings).rollup(
-        indicator, level, start=start, end=end, as_of=parse_as_of(as_of, settings.timezone))
+    df = ObservationStore(runtime.settings).rollup(
+        indicator, level, start=start, end=end, as_of=parse_as_of(as_of, runtime.tz),
+        framework=runtime.frameworks.load())
     df = _scoped(actor, None, df)
     return {"count": len(df), "rows": df.to_dict(orient="records")}
 
 
 @router.get("/api/observatory/freshness", summary="Freshness of every indicator")
-def freshness(session: SessionDep, settings: SettingsDep, actor: ActorDep) -> dict[str, Any]:
+def freshness(session: SessionDep, runtime: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
     """Per indicator: last load, latest period, next period expected, and a stale flag."""
     require(actor, "data.view")
-    rows = ObservationStore(settings).freshness(session)
+    rows = ObservationStore(runtime.settings).freshness(session, runtime.frameworks.load(),
+                                                        runtime.today())
     return {"count": len(rows), "stale": sum(r["stale"] for r in rows), "indicators": rows}
 
 
@@ -117,7 +121,7 @@ def sse_message(event: Event) -> str:
 
 async def event_stream(request: Request, topics: set[str] | None,
                        heartbeat: float = 15.0) -> AsyncIterator[str]:
-    bus = request.app.state.bus
+    bus = runtime_of(request).bus
     queue = bus.subscribe()
     try:
         yield ": connected\n\n"

@@ -23,10 +23,16 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import CODE_LENGTH, LEVELS
+from citygrowth.catalog.framework import Framework
 from citygrowth.errors import ValidationFailed
 from citygrowth.observatory import batches
+from citygrowth.observatory.freshness import freshness
+from citygrowth.observatory.rollup import rollup_expr
 from citygrowth.periods import Period
 from citygrowth.settings import Settings
 
@@ -45,7 +51,7 @@ def current_view(t: ir.Table, as_of: dt.datetime | None = None) -> ir.Table:
     return t.mutate(_rn=ibis.row_number().over(w)).filter(lambda x: x._rn == 0).drop("_rn")
 
 
-def parse_as_of(value: str | dt.date | dt.datetime | None, tz: str = "Asia/Shanghai"
+def parse_as_of(value: str | dt.date | dt.datetime | None, tz: ZoneInfo
                 ) -> dt.datetime | None:
     """``2025-06-30`` means the end of that day (in ``tz``); a datetime without zone is in
     ``tz``; the result is aware UTC."""
@@ -61,7 +67,7 @@ def parse_as_of(value: str | dt.date | dt.datetime | None, tz: str = "Asia/Shang
     if not isinstance(value, dt.datetime):
         value = dt.datetime.combine(value, dt.time.max)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz))
+        value = value.replace(tzinfo=tz)
     try:
         return value.astimezone(dt.UTC)
     except OverflowError:
@@ -156,7 +162,9 @@ class ObservationStore:
 
     def _spark_backend(self) -> Any:
         if self._spark_session is None:
-            from pyspark.sql import SparkSession
+            from pyspark.sql import (
+                SparkSession,  # lazy: optional engine, loaded only when configured
+            )
 
             self._spark_session = (SparkSession.builder.master(self.settings.spark_master)
                                    .appName("citygrowth").getOrCreate())
@@ -264,8 +272,6 @@ class ObservationStore:
         cache = self._duck()
         with cache.lock:
             table_ = cache.con.sql(sql, params=params).to_arrow_table()
-        import pyarrow as pa
-        import pyarrow.compute as pc
 
         cols = {}
         for name in table_.column_names:
@@ -285,10 +291,9 @@ class ObservationStore:
     def rollup(self, indicators: str | list[str], to_level: str, *,
                from_level: str | None = None, start: str | Period | None = None,
                end: str | Period | None = None, as_of: dt.datetime | None = None,
-               framework: Any = None) -> pd.DataFrame:
-        """Each indicator's values aggregated up to ``to_level`` by its own roll-up rule."""
-        from citygrowth.observatory.rollup import rollup_expr
-
+               framework: Framework) -> pd.DataFrame:
+        """Each indicator's values aggregated up to ``to_level`` by its own roll-up rule (of
+        ``framework``)."""
         codes = [indicators] if isinstance(indicators, str) else list(indicators)
         exprs = [rollup_expr(self, code, to_level, from_level=from_level, start=start, end=end,
                              as_of=as_of, framework=framework) for code in codes]
@@ -321,10 +326,10 @@ class ObservationStore:
         cache.summary = (sig, out)
         return out.copy()
 
-    def freshness(self, session: Any) -> list[dict[str, Any]]:
-        from citygrowth.observatory.freshness import freshness
-
-        return freshness(session, self)
+    def freshness(self, session: Session, fw: Framework,
+                  today: dt.date) -> list[dict[str, Any]]:
+        """Per indicator of ``fw``: its last period, when the next is due, whether it is late."""
+        return freshness(session, self, fw, today)
 
 
 def _sql_filter(indicators: list[str] | None, area_codes: list[str] | None,

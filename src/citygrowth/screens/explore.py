@@ -7,9 +7,11 @@ every chart can say where its numbers come from.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
+from sqlalchemy.orm import Session
 
 from citygrowth.areas.tree import AreaTree
 from citygrowth.catalog.framework import Framework, Indicator
@@ -17,6 +19,9 @@ from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.i18n import _, bilingual
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.screens import charts
+
+if TYPE_CHECKING:
+    from citygrowth.screens.summary import ScreenSources
 
 MAX_AREAS = 12
 
@@ -41,16 +46,17 @@ def area_name(tree: AreaTree, code: str) -> str:
     return bilingual(tree.name_zh.get(code), tree.name_en.get(code)) or code
 
 
-def _vintage(df: pd.DataFrame) -> str | None:
+def _vintage(df: pd.DataFrame, tz: ZoneInfo) -> str | None:
+    """When the newest of the rows arrived, local time."""
     if df.empty or df["vintage"].isna().all():
         return None
-    last = pd.Timestamp(df["vintage"].max()).tz_convert("Asia/Shanghai")
+    last = pd.Timestamp(df["vintage"].max()).tz_convert(tz)
     return str(last.strftime("%Y-%m-%d %H:%M"))
 
 
 def series(
     store: ObservationStore, fw: Framework, tree: AreaTree, indicator: str,
-    area_codes: list[str], *, start: str | None = None, end: str | None = None,
+    area_codes: list[str], *, tz: ZoneInfo, start: str | None = None, end: str | None = None,
 ) -> dict[str, Any]:
     """One indicator over time for up to ``MAX_AREAS`` areas, aligned on common periods."""
     ind = fw.indicator(indicator)
@@ -74,12 +80,12 @@ def series(
     option = charts.trend(periods, [{"name": s["name"], "values": s["values"]}
                                     for s in out_series], unit=ind.unit)
     return {"indicator": meta, "periods": periods, "series": out_series,
-            "vintage": _vintage(df), "rows": len(df), "option": option}
+            "vintage": _vintage(df, tz), "rows": len(df), "option": option}
 
 
 def map_values(
     store: ObservationStore, fw: Framework, tree: AreaTree, indicator: str, level: str,
-    parent: str, *, period: str | None = None, theme: charts.Theme = "light",
+    parent: str, *, tz: ZoneInfo, period: str | None = None, theme: charts.Theme = "light",
 ) -> dict[str, Any]:
     """One period of an indicator for every area at ``level`` under ``parent``."""
     ind = fw.indicator(indicator)
@@ -98,7 +104,7 @@ def map_values(
     meta = indicator_meta(fw, ind)
     option = charts.choropleth(f"{level}-{parent}", items, unit=ind.unit, theme=theme)
     return {"indicator": meta, "level": level, "parent": parent, "period": period,
-            "items": items, "vintage": _vintage(cur), "option": option,
+            "items": items, "vintage": _vintage(cur, tz), "option": option,
             "missing": [i["code"] for i in items if i["value"] is None]}
 
 
@@ -127,9 +133,9 @@ def no_data_message() -> str:
     return _("No data yet")
 
 
-def freshness_of(session: Any, store: ObservationStore, indicator: str) -> dict[str, Any]:
+def freshness_of(session: Session, src: ScreenSources, indicator: str) -> dict[str, Any]:
     """The indicator's latest period, when the next is due and whether it is late."""
-    for row in store.freshness(session):
+    for row in src.store.freshness(session, src.framework, src.runtime.today()):
         if row["indicator"] == indicator:
             return {k: row[k] for k in ("last_period", "last_load_at", "expected_next",
                                         "stale")}

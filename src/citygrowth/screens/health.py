@@ -13,8 +13,9 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import departments_for, require
 from citygrowth.i18n import _, bilingual
-from citygrowth.ingest.models import ObservationLoad
+from citygrowth.observatory.models import ObservationLoad
 from citygrowth.observatory.store import ObservationStore
+from citygrowth.runtime import Runtime
 from citygrowth.screens import charts
 
 FAILED_LIMIT = 50
@@ -24,12 +25,14 @@ def department_names(session: Session) -> dict[str, str]:
     return {d.code: bilingual(d.name_zh, d.name_en) for d in session.scalars(select(Department))}
 
 
-def data_health(session: Session, actor: Actor, store: ObservationStore) -> dict[str, Any]:
+def data_health(session: Session, actor: Actor, runtime: Runtime) -> dict[str, Any]:
     """Freshness of every indicator (limited to the viewer's departments, if any)."""
     require(actor, "data.health.view")
     depts = departments_for(actor, "data.health.view")
     names = department_names(session)
-    rows = [r for r in store.freshness(session) if depts is None or r["department"] in depts]
+    store = ObservationStore(runtime.settings)
+    rows = [r for r in store.freshness(session, runtime.frameworks.load(), runtime.today())
+            if depts is None or r["department"] in depts]
     for r in rows:
         r["name"] = bilingual(r["name_zh"], r["name_en"])
         r["department_name"] = names.get(r["department"], r["department"])

@@ -12,7 +12,7 @@ from citygrowth.plugins import NavItem, hookimpl
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.screens import routes
+    from citygrowth.screens import routes  # lazy: the CLI lists commands without the web layer
 
     return [routes.pages, routes.api]
 

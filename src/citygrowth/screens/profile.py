@@ -12,17 +12,26 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from citygrowth.accountability.models import Target
+from citygrowth.accountability.status import STATUS_NAMES, status_of
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.catalog.framework import Framework
 from citygrowth.errors import CityGrowthError, NotFound
+from citygrowth.governance.lifecycle import OPEN, STATUSES
+from citygrowth.governance.models import Case
 from citygrowth.i18n import _, bilingual
+from citygrowth.index.service import (
+    explain_for,
+    latest_vintage_computed,
+    strengths_for,
+    uncertainty_for,
+)
 from citygrowth.screens import charts
 from citygrowth.screens.explore import area_name
 from citygrowth.screens.summary import ScreenSources, parent_profile, pillars
@@ -47,8 +56,6 @@ def cached(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
 
 
 def run_key(session: Session, fw: Framework) -> str | None:
-    from citygrowth.index.service import latest_vintage_computed
-
     vintage = latest_vintage_computed(session, fw.code, fw.version)
     return f"{fw.version}@{vintage}" if vintage else None
 
@@ -66,8 +73,6 @@ def rank_block(src: ScreenSources, level: str, code: str, period: str | None,
     """Nominal rank among the areas of the level, with the Monte Carlo 5–95 % interval when
     ``interval`` is set or the simulations of this run are already cached (they take seconds
     the first time, so the profile page asks for them separately)."""
-    from citygrowth.index.service import uncertainty_for
-
     if period is None:
         return {}
     res = src.results(level)
@@ -81,7 +86,7 @@ def rank_block(src: ScreenSources, level: str, code: str, period: str | None,
     if out["of"] < 2 or not (interval or unc_key in _cache):
         return out
     summary = cached(unc_key, lambda: uncertainty_for(
-        src.settings, system_actor("screens"), level=level))
+        src.runtime, system_actor("screens"), level=level))
     row = summary[(summary["unit"] == code) & (summary["period"] == period)]
     if not row.empty:
         out.update(median=float(row["median"].iloc[0]), q05=float(row["q05"].iloc[0]),
@@ -92,15 +97,13 @@ def rank_block(src: ScreenSources, level: str, code: str, period: str | None,
 def drivers(src: ScreenSources, level: str, code: str, prev: str | None, last: str | None,
             key: str | None) -> dict[str, Any]:
     """Each indicator's contribution to the index change from ``prev`` to ``last``."""
-    from citygrowth.index.service import explain_for, strengths_for
-
     fw = src.framework
     out: dict[str, Any] = {"drivers": [], "strengths": [], "weaknesses": []}
     actor = system_actor("screens")
     try:
         if prev and last:
             df = cached(("explain", key, level, code, prev, last),
-                        lambda: explain_for(src.settings, actor, code, prev, last, level=level))
+                        lambda: explain_for(src.runtime, actor, code, prev, last, level=level))
             out["drivers"] = [
                 {"indicator": r.indicator, "name": _name(fw, r.indicator),
                  "contribution": round(float(r.contribution), 3),
@@ -109,7 +112,7 @@ def drivers(src: ScreenSources, level: str, code: str, prev: str | None, last: s
             out["index_change"] = round(float(df.attrs.get("node_change", 0.0)), 3)
         if last:
             sw = cached(("sw", key, level, code, last),
-                        lambda: strengths_for(src.settings, actor, code, last, level=level))
+                        lambda: strengths_for(src.runtime, actor, code, last, level=level))
             for side in ("strengths", "weaknesses"):
                 out[side] = [dict(i, name=_name(fw, str(i["indicator"]))) for i in sw[side]]
     except CityGrowthError:
@@ -117,11 +120,7 @@ def drivers(src: ScreenSources, level: str, code: str, prev: str | None, last: s
     return out
 
 
-def targets_of(session: Session, code: str) -> list[dict[str, Any]]:
-    from citygrowth.accountability.models import Target
-    from citygrowth.accountability.status import STATUS_NAMES, status_of
-
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+def targets_of(session: Session, code: str, today: dt.date) -> list[dict[str, Any]]:
     out = []
     for t in session.scalars(select(Target).where(Target.area_code == code).order_by(
             Target.deadline)):
@@ -136,17 +135,12 @@ def targets_of(session: Session, code: str) -> list[dict[str, Any]]:
 def cases_of(session: Session, actor: Actor, code: str) -> dict[str, Any]:
     """Open cases under ``code`` by status, and how many are overdue — within the viewer's
     scope (a street sees only its own)."""
-    from citygrowth.governance.lifecycle import OPEN, STATUSES
-    from citygrowth.governance.models import Case
-
     prefixes = scope_prefixes(actor, "screens.view")
     if prefixes is not None and not any(code.startswith(p) or p.startswith(code)
                                         for p in prefixes):
         return {"visible": False, "by_status": [], "open": 0, "overdue": 0}
     conds = [Case.area_code.startswith(code), Case.status.in_(OPEN)]
     if prefixes is not None:
-        from sqlalchemy import or_
-
         conds.append(or_(*[Case.area_code.startswith(p) for p in prefixes]))
     rows = session.execute(select(Case.status, func.count()).where(*conds)
                            .group_by(Case.status)).all()
@@ -192,7 +186,7 @@ def area_profile(session: Session, actor: Actor, src: ScreenSources, code: str
                     for a in axes],
         "rank": rank_block(src, level, code, last, key, interval=False),
         **expl,
-        "targets": targets_of(session, code),
+        "targets": targets_of(session, code, src.runtime.today()),
         "cases": cases_of(session, actor, code),
         "options": {
             "trend": charts.trend(periods, series),

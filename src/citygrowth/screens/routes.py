@@ -16,15 +16,19 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from citygrowth.auth.actor import Actor
-from citygrowth.auth.permissions import require
+from citygrowth.auth.permissions import can, require
 from citygrowth.errors import ValidationFailed
 from citygrowth.i18n import _, bilingual
-from citygrowth.observatory.store import ObservationStore
+from citygrowth.index.publish import publish_framework
+from citygrowth.index.service import compute_index
 from citygrowth.screens import explore
+from citygrowth.screens import workbench as wb
+from citygrowth.screens.health import data_health, indicators_table
+from citygrowth.screens.profile import area_profile, rank_interval, run_key
 from citygrowth.screens.sources import sources
 from citygrowth.screens.summary import screen_summary
 from citygrowth.screens.workbench import WorkbenchChanges
-from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
 pages = APIRouter(tags=["screens"], include_in_schema=True)
@@ -62,14 +66,14 @@ def table_response(df: pd.DataFrame, fmt: str, name: str) -> Response:
 # --- big screen -----------------------------------------------------------------------------
 
 @pages.get("/screen", summary="Leadership big screen", response_class=Response)
-def screen_page(request: Request, actor: ActorDep, settings: SettingsDep,
+def screen_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                 session: SessionDep) -> Response:
     """The 1920×1080 command screen; it draws from ``/api/screen/summary``."""
     if actor.is_anonymous:
         return login_redirect(request)
-    require(actor, "screens.view", settings.district_code)
-    src = sources(request.app.state, session, settings)
-    district = settings.district_code
+    require(actor, "screens.view", runtime.settings.district_code)
+    src = sources(request.app.state, session, runtime)
+    district = runtime.settings.district_code
     strings = {"no_data": _("No data yet"), "error": _("Error")}
     return render_page(request, "screens/screen.html", actor, {
         "district": district, "strings": strings,
@@ -80,28 +84,28 @@ def screen_page(request: Request, actor: ActorDep, settings: SettingsDep,
 
 @api.get("/api/screen/summary", summary="Everything the big screen shows")
 def screen_summary_api(
-    request: Request, actor: UserDep, settings: SettingsDep, session: SessionDep,
+    request: Request, actor: UserDep, runtime: RuntimeDep, session: SessionDep,
     level: Level = "street", parent: CodeOpt = None,
     metric: IndicatorOpt = None,
 ) -> dict[str, Any]:
     """Map values and ranking of the areas one level below ``parent``, the parent's index and
     pillars over time, key figures against targets and the live case feed, with the ECharts
     options built from them."""
-    src = sources(request.app.state, session, settings)
+    src = sources(request.app.state, session, runtime)
     return screen_summary(session, actor, src, level=level,
-                          parent=parent or settings.district_code, metric=metric)
+                          parent=parent or runtime.settings.district_code, metric=metric)
 
 
 # --- explorer -------------------------------------------------------------------------------
 
 @pages.get("/explore", summary="Indicator explorer", response_class=Response)
-def explore_page(request: Request, actor: ActorDep, settings: SettingsDep,
+def explore_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                  session: SessionDep) -> Response:
     if actor.is_anonymous:
         return login_redirect(request)
     require(actor, "screens.explore")
-    src = sources(request.app.state, session, settings)
-    district = settings.district_code
+    src = sources(request.app.state, session, runtime)
+    district = runtime.settings.district_code
     streets = [{"code": c, "name": explore.area_name(src.tree, c)}
                for c in src.tree.descendants(district, "street")]
     pillars = [{"code": p.code, "name": bilingual(p.name_zh, p.name_en)}
@@ -122,7 +126,7 @@ def _areas_param(areas: str) -> list[str]:
 
 @api.get("/api/explore/series", summary="An indicator over time for some areas")
 def explore_series(
-    request: Request, actor: UserDep, settings: SettingsDep, session: SessionDep,
+    request: Request, actor: UserDep, runtime: RuntimeDep, session: SessionDep,
     indicator: IndicatorCode,
     areas: Annotated[str, Query(max_length=300, description="Comma-separated area codes")],
     start: Annotated[str | None, Query(max_length=12)] = None,
@@ -130,10 +134,11 @@ def explore_series(
     format: Fmt = "json",
 ) -> Any:
     require(actor, "screens.explore")
-    src = sources(request.app.state, session, settings)
+    src = sources(request.app.state, session, runtime)
     data = explore.series(src.store, src.framework, src.tree, indicator, _areas_param(areas),
+                          tz=runtime.tz,
                           start=start, end=end)
-    data["freshness"] = explore.freshness_of(session, src.store, indicator)
+    data["freshness"] = explore.freshness_of(session, src, indicator)
     if format != "json":
         return table_response(explore.series_table(data), format, f"{indicator}-series")
     return {"ok": True, **data}
@@ -141,16 +146,17 @@ def explore_series(
 
 @api.get("/api/explore/map", summary="An indicator for every area of a level, one period")
 def explore_map(
-    request: Request, actor: UserDep, settings: SettingsDep, session: SessionDep,
+    request: Request, actor: UserDep, runtime: RuntimeDep, session: SessionDep,
     indicator: IndicatorCode, level: Level = "street", parent: CodeOpt = None,
     period: Annotated[str | None, Query(max_length=12)] = None,
     format: Fmt = "json",
 ) -> Any:
     require(actor, "screens.explore")
-    src = sources(request.app.state, session, settings)
+    src = sources(request.app.state, session, runtime)
     data = explore.map_values(src.store, src.framework, src.tree, indicator, level,
-                              parent or settings.district_code, period=period)
-    data["freshness"] = explore.freshness_of(session, src.store, indicator)
+                              parent or runtime.settings.district_code, tz=runtime.tz,
+                              period=period)
+    data["freshness"] = explore.freshness_of(session, src, indicator)
     if format != "json":
         return table_response(explore.map_table(data), format, f"{indicator}-{level}")
     return {"ok": True, **data}
@@ -163,23 +169,20 @@ def page_actor(request: Request, actor: Actor) -> Response | None:
 # --- data health ----------------------------------------------------------------------------
 
 @pages.get("/data/health", summary="Data health page", response_class=Response)
-def health_page(request: Request, actor: ActorDep, settings: SettingsDep,
+def health_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                 session: SessionDep) -> Response:
     """Freshness per indicator and department, late indicators and failed loads."""
     if actor.is_anonymous:
         return login_redirect(request)
-    from citygrowth.screens.health import data_health
 
-    data = data_health(session, actor, ObservationStore(settings))
+    data = data_health(session, actor, runtime)
     return render_page(request, "screens/health.html", actor, {"data": data})
 
 
 @api.get("/api/data/health", summary="Data health: freshness and failed loads")
-def health_api(actor: UserDep, settings: SettingsDep, session: SessionDep,
+def health_api(actor: UserDep, runtime: RuntimeDep, session: SessionDep,
                format: Fmt = "json") -> Any:
-    from citygrowth.screens.health import data_health, indicators_table
-
-    data = data_health(session, actor, ObservationStore(settings))
+    data = data_health(session, actor, runtime)
     if format != "json":
         return table_response(indicators_table(data), format, "data-health")
     return data
@@ -188,40 +191,34 @@ def health_api(actor: UserDep, settings: SettingsDep, session: SessionDep,
 # --- area profile ---------------------------------------------------------------------------
 
 @pages.get("/profile/{code}", summary="Area profile page", response_class=Response)
-def profile_page(request: Request, actor: ActorDep, settings: SettingsDep,
+def profile_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                  session: SessionDep,
                  code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,3}$")]) -> Response:
     """District, street, community or grid cell: index, rank, drivers, targets, cases."""
     if actor.is_anonymous:
         return login_redirect(request)
-    from citygrowth.screens.profile import area_profile
 
-    data = area_profile(session, actor, sources(request.app.state, session, settings), code)
+    data = area_profile(session, actor, sources(request.app.state, session, runtime), code)
     return render_page(request, "screens/profile.html", actor, {"p": data})
 
 
 @api.get("/api/profile/{code}", summary="Everything an area profile shows")
-def profile_api(request: Request, actor: UserDep, settings: SettingsDep, session: SessionDep,
+def profile_api(request: Request, actor: UserDep, runtime: RuntimeDep, session: SessionDep,
                 code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,3}$")]) -> dict[str, Any]:
-    from citygrowth.screens.profile import area_profile
-
-    return area_profile(session, actor, sources(request.app.state, session, settings), code)
+    return area_profile(session, actor, sources(request.app.state, session, runtime), code)
 
 
 # --- index workbench ------------------------------------------------------------------------
 
 @pages.get("/workbench", summary="Index workbench page", response_class=Response)
-def workbench_page(request: Request, actor: ActorDep, settings: SettingsDep,
+def workbench_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                    session: SessionDep, level: Level = "street") -> Response:
     """Change weights or methods and compare with the published index before publishing."""
     if actor.is_anonymous:
         return login_redirect(request)
-    from citygrowth.screens import workbench as wb
-    from citygrowth.screens.profile import run_key
 
-    src = sources(request.app.state, session, settings)
+    src = sources(request.app.state, session, runtime)
     data = wb.state(actor, src, level, run_key(session, src.framework))
-    from citygrowth.auth.permissions import can
 
     return render_page(request, "screens/workbench.html", actor,
                        {"wb": data, "framework": src.framework,
@@ -229,67 +226,49 @@ def workbench_page(request: Request, actor: ActorDep, settings: SettingsDep,
 
 
 @api.get("/api/workbench", summary="The framework tree, weights and methods of the index")
-def workbench_state(request: Request, actor: UserDep, settings: SettingsDep,
+def workbench_state(request: Request, actor: UserDep, runtime: RuntimeDep,
                     session: SessionDep, level: Level = "street") -> dict[str, Any]:
-    from citygrowth.screens import workbench as wb
-    from citygrowth.screens.profile import run_key
-
-    src = sources(request.app.state, session, settings)
+    src = sources(request.app.state, session, runtime)
     return wb.state(actor, src, level, run_key(session, src.framework))
 
 
 @api.post("/api/workbench/preview", summary="Scores and ranks with changed weights or methods")
-def workbench_preview(request: Request, actor: UserDep, settings: SettingsDep,
+def workbench_preview(request: Request, actor: UserDep, runtime: RuntimeDep,
                       session: SessionDep, changes: WorkbenchChanges) -> dict[str, Any]:
-    from citygrowth.screens import workbench as wb
-    from citygrowth.screens.profile import run_key
-
-    src = sources(request.app.state, session, settings)
+    src = sources(request.app.state, session, runtime)
     return wb.preview(actor, src, changes, run_key(session, src.framework))
 
 
 @api.get("/api/workbench/analysis", summary="Audit flags and rank uncertainty of the index")
-def workbench_analysis(request: Request, actor: UserDep, settings: SettingsDep,
+def workbench_analysis(request: Request, actor: UserDep, runtime: RuntimeDep,
                        session: SessionDep, level: Level = "street") -> dict[str, Any]:
-    from citygrowth.screens import workbench as wb
-    from citygrowth.screens.profile import run_key
-
-    src = sources(request.app.state, session, settings)
+    src = sources(request.app.state, session, runtime)
     return wb.analysis(actor, src, level, run_key(session, src.framework))
 
 
 @api.post("/api/workbench/export", summary="The changed framework as a new version (YAML)")
-def workbench_export(request: Request, actor: UserDep, settings: SettingsDep,
+def workbench_export(request: Request, actor: UserDep, runtime: RuntimeDep,
                      session: SessionDep, changes: WorkbenchChanges,
                      version: Annotated[str, Query(pattern=r"^[0-9A-Za-z.\-]{1,20}$")]
                      ) -> Response:
-    from citygrowth.screens import workbench as wb
-    from citygrowth.screens.profile import run_key
-
-    src = sources(request.app.state, session, settings)
+    src = sources(request.app.state, session, runtime)
     text = wb.export_yaml(actor, src, changes, version, run_key(session, src.framework))
     return Response(text.encode(), media_type="application/yaml", headers={
         "Content-Disposition": f'attachment; filename="{src.framework.code}-{version}.yaml"'})
 
 
 @api.post("/api/workbench/publish", summary="Publish the changes as the district's framework")
-def workbench_publish(request: Request, actor: UserDep, settings: SettingsDep,
+def workbench_publish(request: Request, actor: UserDep, runtime: RuntimeDep,
                       session: SessionDep, changes: WorkbenchChanges,
                       version: Annotated[str, Query(pattern=r"^[0-9A-Za-z.\-]{1,20}$")]
                       ) -> dict[str, Any]:
     """Export the changes as framework version ``version``, put it in force (permission
     ``framework.publish``) and recompute the index with it."""
-    from citygrowth.catalog.publish import publish_framework
-    from citygrowth.index.service import compute_index
-    from citygrowth.screens import workbench as wb
-    from citygrowth.screens.profile import run_key
-
     require(actor, "framework.publish")
-    src = sources(request.app.state, session, settings)
+    src = sources(request.app.state, session, runtime)
     text = wb.export_yaml(actor, src, changes, version, run_key(session, src.framework))
-    bus = request.app.state.bus
-    fw = publish_framework(session, settings, actor, text, bus=bus)
-    run = compute_index(session, settings, actor, bus=bus)
+    fw = publish_framework(session, runtime, actor, text)
+    run = compute_index(session, runtime, actor)
     return {"ok": True, "framework": fw.code, "version": fw.version, "run_id": run.id,
             "vintage": run.vintage, "message": _("Framework {code} version {version} is now in "
                                                  "force.").format(code=fw.code,
@@ -297,23 +276,18 @@ def workbench_publish(request: Request, actor: UserDep, settings: SettingsDep,
 
 
 @api.get("/api/profile/{code}/rank-interval", summary="An area's rank with its uncertainty")
-def profile_rank_interval(request: Request, actor: UserDep, settings: SettingsDep,
+def profile_rank_interval(request: Request, actor: UserDep, runtime: RuntimeDep,
                           session: SessionDep,
                           code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,3}$")]
                           ) -> dict[str, Any]:
     """Rank among the areas of its level and the 5–95 % interval over 50 Monte Carlo
     replications varying weights and aggregation (computed once per index run)."""
-    from citygrowth.screens.profile import rank_interval
-
-    return rank_interval(session, actor, sources(request.app.state, session, settings), code)
+    return rank_interval(session, actor, sources(request.app.state, session, runtime), code)
 
 
 @api.get("/api/workbench/sensitivity", summary="Sobol sensitivity of the index's ranks")
-def workbench_sensitivity(request: Request, actor: UserDep, settings: SettingsDep,
+def workbench_sensitivity(request: Request, actor: UserDep, runtime: RuntimeDep,
                           session: SessionDep, level: Level = "street") -> dict[str, Any]:
     """Which choices (weights, aggregation, normalisation) the ranks depend on most."""
-    from citygrowth.screens import workbench as wb
-    from citygrowth.screens.profile import run_key
-
-    src = sources(request.app.state, session, settings)
+    src = sources(request.app.state, session, runtime)
     return wb.sensitivity(actor, src, level, run_key(session, src.framework))

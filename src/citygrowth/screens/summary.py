@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import select
@@ -21,8 +22,13 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.catalog.framework import Framework, Indicator, Node
 from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.governance.lifecycle import REPORT_LABEL, TABLE
+from citygrowth.governance.models import Case, CaseCategory, CaseEvent
 from citygrowth.i18n import _, bilingual, get_locale
+from citygrowth.index.service import read_results
+from citygrowth.observatory.batches import signature
 from citygrowth.observatory.store import ObservationStore
+from citygrowth.runtime import Runtime
 from citygrowth.screens import charts
 from citygrowth.screens.explore import area_name
 from citygrowth.settings import Settings
@@ -39,11 +45,15 @@ FEED_LIMIT = 15
 class ScreenSources:
     """What the screens read: the store, the framework, the area tree and the index results."""
 
-    settings: Settings
+    runtime: Runtime
     store: ObservationStore
     framework: Framework
     tree: AreaTree
     run: str | None = None  # the latest index run (id and vintage): results are cached on it
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
 
     def results(self, level: str) -> pd.DataFrame:
         """:meth:`read`, cached per index run: a run's results never change once it is done
@@ -65,8 +75,6 @@ class ScreenSources:
         """``make()``, cached until the index run or the observation batches change (both
         are part of the key, with the language of the names), so repeated dashboard calls
         cost a lookup."""
-        from citygrowth.observatory.batches import signature
-
         full = (str(self.settings.data_dir), self.framework.code, self.run,
                 signature(self.settings), get_locale(), name, *key)
         with _results_lock:
@@ -82,10 +90,8 @@ class ScreenSources:
     def read(self, level: str) -> pd.DataFrame:
         """Stored index results at ``level``: columns unit, period, code, value, rank (the
         district's are derived from its streets by the index service)."""
-        from citygrowth.index.service import read_results
-
         try:
-            return read_results(self.settings, framework=self.framework.code, level=level)
+            return read_results(self.runtime, framework=self.framework.code, level=level)
         except NotFound:
             return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
 
@@ -187,10 +193,9 @@ def kpi_tile(ind: Indicator, value: float, period: str) -> dict[str, Any]:
     }
 
 
-def case_feed(session: Session, actor: Actor, parent: str, tree: AreaTree) -> list[dict[str, Any]]:
+def case_feed(session: Session, actor: Actor, parent: str, tree: AreaTree,
+              tz: ZoneInfo) -> list[dict[str, Any]]:
     """The latest case events in the viewer's scope, newest first; overdue cases flagged."""
-    from citygrowth.governance.models import Case, CaseCategory, CaseEvent
-
     prefixes = scope_prefixes(actor, "screens.view")
     q = (select(CaseEvent, Case, CaseCategory)
          .join(Case, Case.id == CaseEvent.case_id)
@@ -202,7 +207,7 @@ def case_feed(session: Session, actor: Actor, parent: str, tree: AreaTree) -> li
         if prefixes is not None and not any(case.area_code.startswith(p) for p in prefixes):
             continue
         street = case.area_code[:9]
-        local = ev.at.astimezone(_tz()).strftime("%m-%d %H:%M")
+        local = ev.at.astimezone(tz).strftime("%m-%d %H:%M")
         overdue = bool(case.due_at and case.closed_at is None and case.due_at < ev.at)
         text = _("{time} {street} · {category} · {action}").format(
             time=local, street=area_name(tree, street),
@@ -214,15 +219,7 @@ def case_feed(session: Session, actor: Actor, parent: str, tree: AreaTree) -> li
     return out
 
 
-def _tz() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Asia/Shanghai")
-
-
 def _action_label(action: str) -> str:
-    from citygrowth.governance.lifecycle import REPORT_LABEL, TABLE
-
     t = TABLE.get(action)
     label = t.label if t else (REPORT_LABEL if action == "report" else action)
     return _(label)
@@ -245,7 +242,7 @@ def screen_summary(session: Session, actor: Actor, src: ScreenSources, *, level:
     prof = src.memo("profile", (parent,), lambda: parent_profile(src, parent))
     return assemble(src, node, level, parent, mr, prof) | {
         "kpis": src.memo("kpis", (), lambda: kpis(src, src.settings.district_code)),
-        "feed": case_feed(session, actor, parent, src.tree),
+        "feed": case_feed(session, actor, parent, src.tree, src.runtime.tz),
     }
 
 
@@ -297,5 +294,5 @@ def vintage_text(src: ScreenSources) -> str | None:
     summary = src.store.summary()
     if summary.empty:
         return None
-    last = pd.Timestamp(summary["last_vintage"].max()).tz_convert("Asia/Shanghai")
+    last = pd.Timestamp(summary["last_vintage"].max()).tz_convert(src.runtime.tz)
     return str(last.strftime("%Y-%m-%d %H:%M"))

@@ -23,8 +23,11 @@ from citygrowth.errors import ValidationFailed
 from citygrowth.i18n import _, bilingual
 from citygrowth.index.aggregate import METHODS as AGGREGATION_METHODS
 from citygrowth.index.coin import Coin
+from citygrowth.index.explain import compare_runs
 from citygrowth.index.normalise import METHODS as NORMALISATION_METHODS
-from citygrowth.index.weights import DATA_DRIVEN
+from citygrowth.index.sensitivity import sensitivity as sobol
+from citygrowth.index.service import audit_for, load_coin, uncertainty_for
+from citygrowth.index.weights import DATA_DRIVEN, effective_weights
 from citygrowth.screens import charts
 from citygrowth.screens.explore import area_name
 from citygrowth.screens.profile import cached
@@ -82,9 +85,7 @@ def settings_changes(coin: Coin, ch: WorkbenchChanges) -> dict[str, Any]:
 
 
 def baseline(src: ScreenSources, level: str, key: str | None) -> Coin:
-    from citygrowth.index.service import load_coin
-
-    return cached(("coin", key, level), lambda: load_coin(src.settings, level=level))  # type: ignore[no-any-return]
+    return cached(("coin", key, level), lambda: load_coin(src.runtime, level=level))  # type: ignore[no-any-return]
 
 
 def tree(src: ScreenSources, coin: Coin) -> list[dict[str, Any]]:
@@ -133,8 +134,6 @@ def state(actor: Actor, src: ScreenSources, level: str, key: str | None) -> dict
 def preview(actor: Actor, src: ScreenSources, ch: WorkbenchChanges, key: str | None
             ) -> dict[str, Any]:
     """Scores and ranks of every unit in the latest period: published run vs the changes."""
-    from citygrowth.index.explain import compare_runs
-
     require(actor, "screens.workbench")
     base = baseline(src, ch.level, key)
     changes = settings_changes(base, ch)
@@ -159,8 +158,6 @@ def preview(actor: Actor, src: ScreenSources, ch: WorkbenchChanges, key: str | N
 
 
 def _effective(a: Coin, b: Coin) -> list[dict[str, Any]]:
-    from citygrowth.index.weights import effective_weights
-
     ea, eb = effective_weights(a.spec, a.weights), effective_weights(b.spec, b.weights)
     return [{"code": c, "published": round(ea[c], 4), "changed": round(eb.get(c, 0.0), 4)}
             for c in ea if c != a.spec.root and a.spec.level_of(c) == 1]
@@ -176,12 +173,10 @@ def _int(v: Any) -> int | None:
 
 def analysis(actor: Actor, src: ScreenSources, level: str, key: str | None) -> dict[str, Any]:
     """Audit (correlation flags, Cronbach's alpha) and Monte Carlo rank intervals as charts."""
-    from citygrowth.index.service import audit_for, uncertainty_for
-
     require(actor, "screens.workbench")
     sys = system_actor("screens")
-    aud = cached(("audit", key, level), lambda: audit_for(src.settings, sys, level=level))
-    unc = cached(("unc", key, level), lambda: uncertainty_for(src.settings, sys, level=level))
+    aud = cached(("audit", key, level), lambda: audit_for(src.runtime, sys, level=level))
+    unc = cached(("unc", key, level), lambda: uncertainty_for(src.runtime, sys, level=level))
     period = str(unc["period"].max()) if not unc.empty else None
     cur = unc[unc["period"] == period].sort_values("nominal") if period else unc
     names = [area_name(src.tree, u) for u in cur["unit"]]
@@ -253,8 +248,6 @@ def sensitivity(actor: Actor, src: ScreenSources, level: str, key: str | None
     """First- and total-order Sobol indices of the areas' ranks with respect to the weights
     (±25 %), the aggregation and the normalisation, with 5–95 % bootstrap intervals; computed
     once per index run and level (``SENSITIVITY_N`` × (k + 2) replications)."""
-    from citygrowth.index.sensitivity import sensitivity as sobol
-
     require(actor, "screens.workbench")
     coin = baseline(src, level, key)
     table, params = cached(("sobol", key, level), lambda: sobol(

@@ -1,4 +1,5 @@
-"""Dependencies shared by every route: ``SessionDep``, ``ActorDep``, ``UserDep``, ``SettingsDep``.
+"""Dependencies shared by every route: ``RuntimeDep`` (the app's :class:`Runtime`, whence
+everything else), ``SessionDep``, ``ActorDep``, ``UserDep``, ``SettingsDep``, ``BusDep``.
 
 The actor comes from an API key (``X-API-Key`` header, ``Authorization: Bearer``, or — for
 Open311 clients — an ``api_key`` form/query field read by those routes themselves) or from the
@@ -18,21 +19,28 @@ from citygrowth.auth.identity import actor_for_api_key, load_actor
 from citygrowth.db import transaction
 from citygrowth.errors import Unauthenticated
 from citygrowth.events import EventBus
+from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The runtime of the app serving ``request``."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def get_db(request: Request) -> Iterator[Session]:
     """A session per request; committed when the handler returns, rolled back on error."""
-    with transaction(request.app.state.sessionmaker) as session:
+    with transaction(runtime_of(request).sessionmaker) as session:
         yield session
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return runtime_of(request).settings
 
 
 def get_bus(request: Request) -> EventBus:
-    return request.app.state.bus  # type: ignore[no-any-return]
+    return runtime_of(request).bus
 
 
 def api_key_from_headers(request: Request) -> str | None:
@@ -51,12 +59,13 @@ def get_actor(request: Request, session: Annotated[Session, Depends(get_db)]) ->
         return cached  # type: ignore[no-any-return]
     actor: Actor | None = None
     key = api_key_from_headers(request)
+    permissions = runtime_of(request).permissions
     if key:
-        actor = actor_for_api_key(session, key)
+        actor = actor_for_api_key(session, key, permissions)
         if actor is None:
             raise Unauthenticated("The API key is not valid.", code="bad_api_key")
     elif "session" in request.scope and (uid := request.session.get("user_id")):
-        actor = load_actor(session, int(uid))
+        actor = load_actor(session, int(uid), permissions)
         if actor is None:
             request.session.clear()
     actor = actor or ANONYMOUS
@@ -71,6 +80,7 @@ def get_user(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
     return actor
 
 
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 SessionDep = Annotated[Session, Depends(get_db)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 UserDep = Annotated[Actor, Depends(get_user)]

@@ -15,7 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from citygrowth.errors import CityGrowthError, Problem
+from citygrowth.auth.identity import load_actor
+from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
 from citygrowth.i18n import get_locale
 from citygrowth.logging_setup import get_logger
 
@@ -52,11 +53,10 @@ def _page_actor(request: Request) -> Any:
     uid = request.session.get("user_id")
     if not isinstance(uid, int):
         return None
-    from citygrowth.auth.identity import load_actor
-
+    runtime = request.app.state.runtime
     try:
-        with request.app.state.sessionmaker() as session:
-            return load_actor(session, uid)
+        with runtime.sessionmaker() as session:
+            return load_actor(session, uid, runtime.permissions)
     except Exception:  # the store itself may be why we are rendering an error
         log.warning("could not load the actor for an error page", exc_info=True)
         return None
@@ -98,8 +98,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        from citygrowth.errors import ValidationFailed
-
         return render_error(request, ValidationFailed(problems=_validation_problems(exc)))
 
     @app.exception_handler(StarletteHTTPException)

@@ -5,22 +5,23 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from citygrowth.i18n import _current, normalise_locale
+from citygrowth.i18n import Translations, normalise_locale, reset_locale, set_locale
 
 LANG_COOKIE = "citygrowth_lang"
 
 
 class LocaleMiddleware:
-    def __init__(self, app: ASGIApp, default_locale: str = "zh_CN") -> None:
+    def __init__(self, app: ASGIApp, translations: Translations,
+                 default_locale: str = "zh_CN") -> None:
         self.app = app
+        self.translations = translations
         self.default = normalise_locale(default_locale) or "zh_CN"
 
     def pick(self, scope: Scope) -> tuple[str, bool]:
-        from urllib.parse import parse_qs
-
         qs = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         if "lang" in qs and (loc := normalise_locale(qs["lang"][0])):
             return loc, True
@@ -40,7 +41,7 @@ class LocaleMiddleware:
             return
         locale, remember = self.pick(scope)
         scope.setdefault("state", {})["locale"] = locale
-        token = _current.set(locale)
+        token = set_locale(locale, self.translations)
 
         async def send_wrapper(message: MutableMapping[str, Any]) -> None:
             if remember and message["type"] == "http.response.start":
@@ -51,4 +52,4 @@ class LocaleMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            _current.reset(token)
+            reset_locale(token)

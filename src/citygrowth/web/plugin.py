@@ -11,7 +11,11 @@ from citygrowth.plugins import hookimpl
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.web.home import router as home
-    from citygrowth.web.system import router as system
+    from citygrowth.web.home import (
+        router as home,  # lazy: the CLI lists commands without the web layer
+    )
+    from citygrowth.web.system import (
+        router as system,  # lazy: the CLI lists commands without the web layer
+    )
 
     return [system, home]

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pluggy
+from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from citygrowth import __version__
-from citygrowth.i18n import add_catalog_dir, bilingual, get_locale, gettext, ngettext
-from citygrowth.plugins import collect_list
+from citygrowth.auth.actor import Actor
+from citygrowth.auth.csrf import csrf_token
+from citygrowth.auth.permissions import can
+from citygrowth.i18n import bilingual, get_locale, gettext, ngettext
+from citygrowth.plugins import NavItem, collect_list
+from citygrowth.runtime import Runtime
 
 
-def template_dirs(pm: pluggy.PluginManager) -> list[str]:
+def template_dirs(runtime: Runtime) -> list[str]:
     root = Path(__file__).parent.parent
     dirs = [str(root / "web" / "templates")]
     dirs += sorted(str(p) for p in root.glob("*/templates") if p.parent.name != "web")
-    dirs += [str(d) for d in collect_list(pm.hook.citygrowth_template_dirs())]
+    dirs += [str(d) for d in
+             collect_list(runtime.plugins.hook.citygrowth_template_dirs(runtime=runtime))]
     return dirs
 
 
-def register_locale_dirs(pm: pluggy.PluginManager) -> None:
-    """Add the catalogs plugins offer through ``citygrowth_locale_dirs`` to the translations."""
-    for d in collect_list(pm.hook.citygrowth_locale_dirs()):
-        add_catalog_dir(Path(d))
-
-
-def make_templates(pm: pluggy.PluginManager) -> Jinja2Templates:
-    register_locale_dirs(pm)
+def make_templates(runtime: Runtime) -> Jinja2Templates:
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(d) for d in template_dirs(pm)]),
+        loader=ChoiceLoader([FileSystemLoader(d) for d in template_dirs(runtime)]),
         autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
     )
@@ -40,39 +39,37 @@ def make_templates(pm: pluggy.PluginManager) -> Jinja2Templates:
     # str.format), so a literal "%" in a message is safe
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals.update(
-        get_locale=get_locale, bilingual=bilingual, version=__version__, nav_items=_nav(pm),
+        get_locale=get_locale, bilingual=bilingual, version=__version__,
+        nav_items=_nav(runtime),
         csrf_for=_csrf_for,
+        tz=runtime.settings.timezone,
     )
     return Jinja2Templates(env=env)
 
 
-def _csrf_for(request: Any) -> str:
+def _csrf_for(request: Request | None) -> str:
     """The session's CSRF token for pages whose context lacks ``csrf_token``."""
-    from citygrowth.auth.csrf import csrf_token
-
     if request is None or "session" not in request.scope:
         return ""
     return csrf_token(request)
 
 
-def _nav(pm: pluggy.PluginManager) -> Any:
-    items = sorted(collect_list(pm.hook.citygrowth_nav_items()), key=lambda i: i.order)
+def _nav(runtime: Runtime) -> Callable[[Actor | None], list[NavItem]]:
+    items: list[NavItem] = sorted(
+        collect_list(runtime.plugins.hook.citygrowth_nav_items(runtime=runtime)),
+        key=lambda i: i.order)
 
-    def nav_items(actor: Any) -> list[Any]:
-        from citygrowth.auth.permissions import can
-
+    def nav_items(actor: Actor | None) -> list[NavItem]:
         return [i for i in items if i.permission is None or (actor and can(actor, i.permission))]
 
     return nav_items
 
 
 def render_page(
-    request: Any, name: str, actor: Any, context: dict[str, Any] | None = None,
+    request: Request, name: str, actor: Actor | None, context: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
     """Render a page template with what ``base.html`` needs: ``actor`` and ``csrf_token``."""
-    from citygrowth.auth.csrf import csrf_token
-
     ctx = {"actor": actor, "csrf_token": csrf_token(request), **(context or {})}
     response: Response = request.app.state.templates.TemplateResponse(
         request, name, ctx, status_code=status_code)

@@ -60,11 +60,11 @@ def echarts_options(charts: dict[str, dict[str, Any]], locale: str) -> dict[str,
 
 def render_png(charts: dict[str, dict[str, Any]], locale: str) -> dict[str, bytes]:
     """PNG images of each chart (matplotlib, Agg backend, CJK font)."""
-    import matplotlib
+    import matplotlib  # lazy: heavy library
 
     matplotlib.use("Agg")
-    from matplotlib import font_manager
-    from matplotlib.figure import Figure
+    from matplotlib import font_manager  # lazy: heavy library
+    from matplotlib.figure import Figure  # lazy: heavy library
 
     font = font_manager.FontProperties(fname=str(cjk_font_path()))
     out: dict[str, bytes] = {}

@@ -37,8 +37,8 @@ def title(b: Briefing, locale: str) -> str:
 
 
 def _register_font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfbase import pdfmetrics  # lazy: heavy library
+    from reportlab.pdfbase.ttfonts import TTFont  # lazy: heavy library
 
     if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
         path = cjk_font_path()
@@ -48,11 +48,18 @@ def _register_font() -> str:
 
 
 def to_pdf(b: Briefing, locale: str) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import cm
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.lib import colors  # lazy: heavy library
+    from reportlab.lib.pagesizes import A4  # lazy: heavy library
+    from reportlab.lib.styles import ParagraphStyle  # lazy: heavy library
+    from reportlab.lib.units import cm  # lazy: heavy library
+    from reportlab.platypus import (  # lazy: heavy library
+        Image,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     font = _register_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=16, wordWrap="CJK")
@@ -89,7 +96,7 @@ def to_pdf(b: Briefing, locale: str) -> bytes:
 
 
 def _east_asian(style: Any) -> None:
-    from docx.oxml.ns import qn
+    from docx.oxml.ns import qn  # lazy: heavy library
 
     rpr = style.element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
@@ -100,8 +107,8 @@ def _east_asian(style: Any) -> None:
 
 
 def to_docx(b: Briefing, locale: str) -> bytes:
-    from docx import Document
-    from docx.shared import Cm
+    from docx import Document  # lazy: heavy library
+    from docx.shared import Cm  # lazy: heavy library
 
     doc = Document()
     for name in ("Normal", "Heading 1", "Heading 2", "Title"):

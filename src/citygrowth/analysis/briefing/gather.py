@@ -11,54 +11,32 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citygrowth.accountability.models import Target
+from citygrowth.accountability.status import status_of
 from citygrowth.analysis.briefing.compose import BriefingInputs, TargetOdds
 from citygrowth.analysis.meta import indicator_info
+from citygrowth.analysis.service import index_results, odds_for_target
 from citygrowth.areas.models import Area, level_of
+from citygrowth.auth.actor import system_actor
+from citygrowth.catalog.framework import Framework
 from citygrowth.errors import NotFound
+from citygrowth.index.service import explain_for
 from citygrowth.logging_setup import get_logger
+from citygrowth.observatory.store import ObservationStore
 from citygrowth.periods import Period
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 
 log = get_logger(__name__)
 
 
-def framework_parts(name: str = "default") -> tuple[dict[str, Any], dict[str, tuple[str, str]],
-                                                    str]:
+def framework_parts(fw: Framework) -> tuple[dict[str, Any], dict[str, tuple[str, str]], str]:
     """Indicator infos, pillars (code → names) and the index's root code of a framework."""
-    from citygrowth.catalog.framework import load_framework
-
-    fw = load_framework(name)
     infos = {i.code: indicator_info(i) for i in fw.indicators}
     pillars = {n.code: (n.name_zh, n.name_en) for n in fw.nodes if n.kind == "pillar"}
     return infos, pillars, fw.root.code
 
 
-def index_results(settings: Settings, area_code: str) -> tuple[pd.DataFrame | None, str]:
-    """Index results for the area's level and the level below (None when the index engine has
-    stored none yet)."""
-    from citygrowth.index.service import read_results
-
-    frames = []
-    for code in (area_code, area_code + "000"):
-        level = level_of(code)
-        if level is None:
-            continue
-        try:
-            frames.append(read_results(settings, framework="default", vintage="latest",
-                                       level=level))
-        except Exception as exc:  # noqa: BLE001 - no results yet: the briefing says so
-            log.info("no index results", level=level, error=str(exc))
-    frames = [f for f in frames if f is not None and not f.empty]
-    if not frames:
-        return None, ""
-    out = pd.concat(frames, ignore_index=True)
-    out["period"] = out["period"].astype(str)
-    out["unit"] = out["unit"].astype(str)
-    vintage = str(out["vintage"].max()) if "vintage" in out.columns else "latest"
-    return out, vintage
-
-
-def index_contributions(settings: Settings, index: pd.DataFrame | None, area_code: str,
+def index_contributions(runtime: Runtime, index: pd.DataFrame | None, area_code: str,
                         root: str, month: Period) -> pd.DataFrame | None:
     """The index engine's per-indicator contributions to the area's latest index change, when
     the engine can explain it (else None, and the briefing ranks normalised changes)."""
@@ -71,10 +49,7 @@ def index_contributions(settings: Settings, index: pd.DataFrame | None, area_cod
     if len(periods) < 2 or level is None:
         return None
     try:
-        from citygrowth.auth.actor import system_actor
-        from citygrowth.index.service import explain_for
-
-        out = explain_for(settings, system_actor("briefing"), area_code, periods[-2],
+        out = explain_for(runtime, system_actor("briefing"), area_code, periods[-2],
                           periods[-1], level=level)
     except Exception as exc:  # noqa: BLE001 - no explanation: fall back, and say so
         log.info("no index explanation", area=area_code, error=str(exc))
@@ -82,19 +57,15 @@ def index_contributions(settings: Settings, index: pd.DataFrame | None, area_cod
     return out[["indicator", "contribution"]]
 
 
-def target_odds_rows(session: Session, settings: Settings, area_code: str,
+def target_odds_rows(session: Session, runtime: Runtime, area_code: str,
                      today: dt.date) -> list[TargetOdds]:
     """Odds and status of every target within the area (empty when accountability is absent)."""
-    from citygrowth.accountability.models import Target
-    from citygrowth.accountability.status import status_of
-    from citygrowth.analysis.service import odds_for_target
-
     rows = session.scalars(select(Target).where(Target.area_code.startswith(area_code))).all()
     out = []
     for t in rows:
         if t.deadline < today:
             continue
-        odds, detail = odds_for_target(settings, t, today)
+        odds, detail = odds_for_target(runtime, t, today)
         status = status_of(t, today, odds=odds).status
         out.append(TargetOdds(t.code, t.name_zh, t.name_en, t.target_value, t.unit_zh,
                               t.deadline.isoformat(), odds if odds is not None else 0.0,
@@ -102,24 +73,22 @@ def target_odds_rows(session: Session, settings: Settings, area_code: str,
     return [t for t in out if t.detail.get("odds_available")]
 
 
-def gather(session: Session, settings: Settings, area_code: str, month: str) -> BriefingInputs:
+def gather(session: Session, runtime: Runtime, area_code: str, month: str) -> BriefingInputs:
     """Everything a briefing for ``area_code`` and ``month`` needs, read from the system."""
-    from citygrowth.observatory.store import ObservationStore
-
     area = session.get(Area, area_code)
     if area is None:
         raise NotFound("No area with code {code}.", code=area_code)
     m = Period.parse(month)
-    infos, pillars, root = framework_parts()
-    obs = ObservationStore(settings).query(area_codes=[area_code], end=str(m))
+    infos, pillars, root = framework_parts(runtime.frameworks.load())
+    obs = ObservationStore(runtime.settings).query(area_codes=[area_code], end=str(m))
     obs = obs.assign(period=obs["period"].astype(str), vintage=obs["vintage"].astype(str))
     children = session.scalars(select(Area).where(Area.parent_code == area_code)).all()
-    index, vintage = index_results(settings, area_code)
+    index, vintage = index_results(runtime, area_code)
     return BriefingInputs(
         area_code=area_code, area_name_zh=area.name_zh, area_name_en=area.name_en,
         month=str(m), observations=obs, indicators=infos, index=index, index_code=root,
         index_vintage=vintage or "latest", pillars=pillars,
         children={c.code: (c.name_zh, c.name_en) for c in children},
-        targets=target_odds_rows(session, settings, area_code, m.end),
-        contributions=index_contributions(settings, index, area_code, root, m),
+        targets=target_odds_rows(session, runtime, area_code, m.end),
+        contributions=index_contributions(runtime, index, area_code, root, m),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from citygrowth.i18n import N_, translate
+from citygrowth.i18n import N_, bilingual, translate
 
 SECTIONS = {
     "headline": N_("Headline"),
@@ -74,7 +74,9 @@ class Sentence:
     translate_params: tuple[str, ...] = ()
 
     def render(self, figures: dict[str, Figure], locale: str) -> str:
-        from citygrowth.analysis.briefing.numbers import format_figure
+        from citygrowth.analysis.briefing.numbers import (
+            format_figure,  # lazy: cycle: numbers formats this module's figures
+        )
 
         values: dict[str, Any] = {}
         for k, v in self.params.items():
@@ -120,8 +122,6 @@ class Briefing:
         return out
 
     def to_dict(self, locale: str) -> dict[str, Any]:
-        from citygrowth.i18n import bilingual
-
         return {
             "area_code": self.area_code,
             "area_name": bilingual(self.area_name_zh, self.area_name_en, locale),

@@ -25,6 +25,7 @@ from citygrowth.analysis.briefing.compose import (
     is_stale,
 )
 from citygrowth.analysis.briefing.model import Briefing, Figure, Source
+from citygrowth.errors import ValidationFailed
 from citygrowth.periods import Period
 
 
@@ -88,8 +89,6 @@ def compose(inp: BriefingInputs) -> Briefing:
     """The briefing for ``inp.area_code`` and ``inp.month`` built from the given numbers."""
     month = Period.parse(inp.month)
     if month.freq != "M":
-        from citygrowth.errors import ValidationFailed
-
         raise ValidationFailed("A briefing month looks like 2026-10.", code="bad_month")
     vintage = ""
     if "vintage" in inp.observations.columns and not inp.observations.empty:

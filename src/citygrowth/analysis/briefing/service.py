@@ -17,22 +17,24 @@ from sqlalchemy.orm import Session
 
 from citygrowth.analysis.briefing.compose import BriefingInputs
 from citygrowth.analysis.briefing.export import to_docx, to_pdf
+from citygrowth.analysis.briefing.gather import gather
 from citygrowth.analysis.briefing.model import Briefing
 from citygrowth.analysis.briefing.sections import compose
 from citygrowth.analysis.models import BriefingRecord
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import require, scope_prefixes
+from citygrowth.db import utcnow
 from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.i18n import normalise_locale
 from citygrowth.periods import Period
-from citygrowth.settings import Settings
+from citygrowth.runtime import Runtime
 
 FORMATS = ("json", "pdf", "docx")
 
 
-def archive_root(settings: Settings) -> Path:
-    return settings.data_dir / "exports" / "briefings"
+def archive_root(runtime: Runtime) -> Path:
+    return runtime.settings.data_dir / "exports" / "briefings"
 
 
 def _check(month: str, locale: str, formats: tuple[str, ...]) -> tuple[str, str]:
@@ -65,7 +67,7 @@ def write_files(b: Briefing, folder: Path, locale: str, formats: tuple[str, ...]
     return written
 
 
-def make_briefing(session: Session, actor: Actor, settings: Settings, area_code: str,
+def make_briefing(session: Session, actor: Actor, runtime: Runtime, area_code: str,
                   month: str, locale: str = "zh_CN", formats: tuple[str, ...] = FORMATS,
                   inputs: BriefingInputs | None = None) -> BriefingRecord:
     """Compose, export and archive the briefing of an area for a month (``inputs`` given:
@@ -73,11 +75,9 @@ def make_briefing(session: Session, actor: Actor, settings: Settings, area_code:
     require(actor, "analysis.briefing", area_code)
     month, loc = _check(month, locale, formats)
     if inputs is None:
-        from citygrowth.analysis.briefing.gather import gather
-
-        inputs = gather(session, settings, area_code, month)
+        inputs = gather(session, runtime, area_code, month)
     b = compose(inputs)
-    folder = archive_root(settings) / area_code / month / loc
+    folder = archive_root(runtime) / area_code / month / loc
     written = write_files(b, folder, loc, formats)
     rec = session.scalar(select(BriefingRecord).where(
         BriefingRecord.area_code == area_code, BriefingRecord.month == month,
@@ -91,7 +91,6 @@ def make_briefing(session: Session, actor: Actor, settings: Settings, area_code:
     rec.figure_count = len(b.figures)
     rec.sentence_count = len(b.sentences)
     rec.created_by = actor.username
-    from citygrowth.db import utcnow
 
     rec.created_at = utcnow()
     session.flush()

@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require
 from citygrowth.errors import Problem, ValidationFailed
-from citygrowth.events import EventBus
 from citygrowth.exchange.sdmx.errors import SdmxError, parse_error
 from citygrowth.exchange.sdmx.query import GENERIC, SDMX_CSV, STRUCTURE_SPECIFIC, parse_key
 from citygrowth.exchange.sdmx.readers import Record, read_records
 from citygrowth.exchange.sdmx.units import unit_code
 from citygrowth.i18n import N_
-from citygrowth.settings import Settings
+from citygrowth.ingest.service import load_observations
+from citygrowth.ingest.validate import LoadRejected
+from citygrowth.runtime import Runtime
 
 ACCEPT = f"{GENERIC}, {STRUCTURE_SPECIFIC};q=0.9, {SDMX_CSV};q=0.8"
 TIMEOUT_SECONDS = 60.0
@@ -199,21 +200,17 @@ def to_frame(records: list[Record], mapping: Mapping, source: str,
     return pd.DataFrame(rows, columns=["indicator", "area_code", "period", "value", "unit", "_n"])
 
 
-def pull_sdmx(session: Session, settings: Settings, actor: Actor, req: PullRequest, *,
-              bus: EventBus | None = None, client: httpx.Client | None = None) -> Any:
+def pull_sdmx(session: Session, runtime: Runtime, actor: Actor, req: PullRequest, *,
+              client: httpx.Client | None = None) -> Any:
     """Fetch, map and load; returns the ingest ``LoadResult``. Needs ``data.load``."""
     require(actor, "data.load", None)
-    from citygrowth.catalog.framework import load_framework
-    from citygrowth.ingest.service import load_observations
-    from citygrowth.ingest.validate import LoadRejected
-
     try:
         parse_key(req.key)  # a malformed key is our user's mistake: say so before asking
     except SdmxError as exc:
         raise ValidationFailed(exc.message, code="sdmx_bad_key", **exc.params) from None
     content, ctype = fetch(req, client)
     source = req.data_url()
-    own_units = {i.code: i.unit for i in load_framework().indicators}
+    own_units = {i.code: i.unit for i in runtime.frameworks.load().indicators}
     frame = to_frame(read_records(content, ctype), req.mapping, source, own_units)
     if frame.empty:
         raise ValidationFailed("The SDMX service returned no observations for {url}.",
@@ -222,8 +219,8 @@ def pull_sdmx(session: Session, settings: Settings, actor: Actor, req: PullReque
     if frame["unit"].isna().all():
         frame = frame.drop(columns=["unit"])
     try:
-        return load_observations(session, settings, actor, frame, dataset=req.mapping.dataset,
-                                 source=f"sdmx:{source}", file_name=source, bus=bus)
+        return load_observations(session, runtime, actor, frame, dataset=req.mapping.dataset,
+                                 source=f"sdmx:{source}", file_name=source)
     except LoadRejected as exc:
         # rows are counted in the remote message, missing values included
         exc.problems = [

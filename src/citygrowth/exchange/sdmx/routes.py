@@ -47,8 +47,8 @@ from citygrowth.exchange.sdmx.xml_structure import select, write_structure
 from citygrowth.exchange.service import read_observations
 from citygrowth.exchange.sources import publication
 from citygrowth.i18n import N_
-from citygrowth.settings import Settings
-from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep
+from citygrowth.runtime import Runtime
+from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep
 
 RESOURCES = ("dataflow", "datastructure", "codelist", "conceptscheme")
 # SDMX endpoints answer errors as SDMX-ML error messages (see the fuzz test's one-shape check).
@@ -110,12 +110,12 @@ DetailSQ = Annotated[str | None, Query(alias="detail", max_length=32,
                                        description="full or allstubs.")]
 
 
-def structures_of(session: Session, settings: Settings) -> StructureSet:
-    return publication(session, settings).structures()
+def structures_of(session: Session, runtime: Runtime) -> StructureSet:
+    return publication(session, runtime).structures()
 
 
 def structure_response(
-    request: Request, session: Session, settings: Settings, resource: str, agency: str,
+    request: Request, session: Session, runtime: Runtime, resource: str, agency: str,
     resource_id: str, version: str, references: str | None, detail: str | None,
     fmt: str | None,
 ) -> Response:
@@ -128,7 +128,7 @@ def structure_response(
     if det not in STRUCTURE_DETAILS:
         raise syntax_error(N_("detail '{value}' is not one of {allowed}."), value=detail,
                            allowed=", ".join(STRUCTURE_DETAILS))
-    ss = structures_of(session, settings)
+    ss = structures_of(session, runtime)
     if agency not in ("all", ss.agency) or version not in ("all", "latest", ss.version):
         raise no_results()
     ids = None if resource_id in ("all", "ALL") else {resource_id}
@@ -140,28 +140,28 @@ def structure_response(
 
 
 def _register_structure(resource: str) -> None:
-    def with_version(request: Request, session: SessionDep, settings: SettingsDep, agency: str,
+    def with_version(request: Request, session: SessionDep, runtime: RuntimeDep, agency: str,
                      resource_id: str, version: str, references: ReferencesQ = None,
                      detail: DetailSQ = None, fmt: FormatQ = None) -> Response:
-        return structure_response(request, session, settings, resource, agency, resource_id,
+        return structure_response(request, session, runtime, resource, agency, resource_id,
                                   version, references, detail, fmt)
 
-    def with_id(request: Request, session: SessionDep, settings: SettingsDep, agency: str,
+    def with_id(request: Request, session: SessionDep, runtime: RuntimeDep, agency: str,
                 resource_id: str, references: ReferencesQ = None, detail: DetailSQ = None,
                 fmt: FormatQ = None) -> Response:
-        return structure_response(request, session, settings, resource, agency, resource_id,
+        return structure_response(request, session, runtime, resource, agency, resource_id,
                                   "latest", references, detail, fmt)
 
-    def with_agency(request: Request, session: SessionDep, settings: SettingsDep, agency: str,
+    def with_agency(request: Request, session: SessionDep, runtime: RuntimeDep, agency: str,
                     references: ReferencesQ = None, detail: DetailSQ = None,
                     fmt: FormatQ = None) -> Response:
-        return structure_response(request, session, settings, resource, agency, "all",
+        return structure_response(request, session, runtime, resource, agency, "all",
                                   "latest", references, detail, fmt)
 
-    def every(request: Request, session: SessionDep, settings: SettingsDep,
+    def every(request: Request, session: SessionDep, runtime: RuntimeDep,
               references: ReferencesQ = None, detail: DetailSQ = None,
               fmt: FormatQ = None) -> Response:
-        return structure_response(request, session, settings, resource, "all", "all",
+        return structure_response(request, session, runtime, resource, "all", "all",
                                   "latest", references, detail, fmt)
 
     summary = f"SDMX {resource} (structure message)"
@@ -188,10 +188,10 @@ def _store_filters(ss: StructureSet, q: DataQuery) -> tuple[set[str] | None, set
     return ours, q.key.get("AREA")
 
 
-def data_rows(session: Session, settings: Settings, actor: Actor, ss: StructureSet,
+def data_rows(session: Session, runtime: Runtime, actor: Actor, ss: StructureSet,
               q: DataQuery) -> pd.DataFrame:
     indicators, areas = _store_filters(ss, q)
-    frame = read_observations(session, settings, actor, indicators=indicators, area_codes=areas,
+    frame = read_observations(session, runtime, actor, indicators=indicators, area_codes=areas,
                               start=q.start, end=q.end)
     rows = filter_rows(to_sdmx_frame(frame), q)
     if rows.empty:
@@ -203,16 +203,16 @@ def data_rows(session: Session, settings: Settings, actor: Actor, ss: StructureS
     return rows
 
 
-def data_response(request: Request, session: Session, settings: Settings, actor: Actor,
+def data_response(request: Request, session: Session, runtime: Runtime, actor: Actor,
                   flow: str, key: str | None, provider: str | None, params: DataParams
                   ) -> Response:
     media = negotiate(request.headers.get("accept"), params.fmt, data=True)
     q = parse_data_query(key, params.start, params.end, params.dim_at_obs, params.detail,
                          params.first_n, params.last_n)
-    ss = structures_of(session, settings)
+    ss = structures_of(session, runtime)
     fid = parse_flow(ss, flow)
     check_provider(ss, provider)
-    rows = data_rows(session, settings, actor, ss, q)
+    rows = data_rows(session, runtime, actor, ss, q)
     if media == STRUCTURE_SPECIFIC:
         body = write_structure_specific(ss, rows, q.dim_at_obs, q.detail)
     elif media == SDMX_CSV:
@@ -250,21 +250,21 @@ DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/data/{flow}", summary="SDMX data of a dataflow", response_class=Response,
             responses=DATA_RESPONSES, openapi_extra=SDMX_FORMAT)
-def data_all(request: Request, session: SessionDep, settings: SettingsDep, actor: ActorDep,
+def data_all(request: Request, session: SessionDep, runtime: RuntimeDep, actor: ActorDep,
              flow: str, params: Annotated[DataParams, Depends()]) -> Response:
-    return data_response(request, session, settings, actor, flow, None, None, params)
+    return data_response(request, session, runtime, actor, flow, None, None, params)
 
 
 @router.get("/data/{flow}/{key}", summary="SDMX data for a key (e.g. M.GDP+RETAIL.370203)",
             response_class=Response, responses=DATA_RESPONSES, openapi_extra=SDMX_FORMAT)
-def data_key(request: Request, session: SessionDep, settings: SettingsDep, actor: ActorDep,
+def data_key(request: Request, session: SessionDep, runtime: RuntimeDep, actor: ActorDep,
              flow: str, key: str, params: Annotated[DataParams, Depends()]) -> Response:
-    return data_response(request, session, settings, actor, flow, key, None, params)
+    return data_response(request, session, runtime, actor, flow, key, None, params)
 
 
 @router.get("/data/{flow}/{key}/{provider}", summary="SDMX data for a key from one provider",
             response_class=Response, responses=DATA_RESPONSES, openapi_extra=SDMX_FORMAT)
-def data_provider(request: Request, session: SessionDep, settings: SettingsDep,
+def data_provider(request: Request, session: SessionDep, runtime: RuntimeDep,
                   actor: ActorDep, flow: str, key: str, provider: str,
                   params: Annotated[DataParams, Depends()]) -> Response:
-    return data_response(request, session, settings, actor, flow, key, provider, params)
+    return data_response(request, session, runtime, actor, flow, key, provider, params)

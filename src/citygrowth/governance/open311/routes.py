@@ -34,7 +34,7 @@ from citygrowth.governance.open311.service import (
     update_item,
 )
 from citygrowth.i18n import translate
-from citygrowth.web.deps import SessionDep
+from citygrowth.web.deps import SessionDep, runtime_of
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 # Errors here are in the GeoReport format (a list of {code, description}), which clients parse.
@@ -50,7 +50,7 @@ def _fmt(fmt: str) -> str:
 
 
 def _jurisdiction(request: Request, value: str | None) -> None:
-    if value and value.strip() and value.strip() != request.app.state.settings.district_code:
+    if value and value.strip() and value.strip() != runtime_of(request).settings.district_code:
         raise SpecError(404, translate("jurisdiction_id {value} was not found.")
                         .format(value=value))
 
@@ -122,7 +122,8 @@ async def post_request(
             raise SpecError(400, translate("The body must be form-encoded.")) from None
         _jurisdiction(request, (form.get("jurisdiction_id") or [""])[0])
         key = (form.get("api_key") or [""])[0] or request.headers.get("x-api-key", "")
-        actor = actor_for_api_key(session, key.strip()) if key.strip() else None
+        actor = actor_for_api_key(session, key.strip(), runtime_of(request).permissions) \
+            if key.strip() else None
         if actor is None:
             raise SpecError(403, translate("Missing or invalid api_key."))
         posted = report_from_form(session, form)
@@ -130,9 +131,7 @@ async def post_request(
             raise SpecError(400, translate("Required attribute missing: {codes}.")
                             .format(codes=", ".join(posted.missing_attributes)))
         posted.inp.idempotency_key = idempotency_key
-        settings = request.app.state.settings
-        result = submit_report(session, actor, posted.inp, district_code=settings.district_code,
-                               bus=request.app.state.bus)
+        result = submit_report(session, actor, posted.inp, runtime=runtime_of(request))
         session.commit()  # durable before it is acknowledged
         notice = translate("Received. Track it at {url}").format(
             url=str(request.base_url).rstrip("/") + f"/track/{result.case.token}")
@@ -203,7 +202,8 @@ def _render_requests(request: Request, session: Session, fmt: str, cases: list[C
     cats = {c.code: c for c in session.scalars(select(CaseCategory))}
     depts = {d.code: d for d in session.scalars(select(Department))}
     base = str(request.base_url)
-    items = [request_item(session, c, base, ext, cats, depts) for c in cases]
+    tz = runtime_of(request).tz
+    items = [request_item(session, c, base, ext, cats, depts, tz) for c in cases]
     return formats.render(fmt, "service_requests", "request", items)
 
 
@@ -261,7 +261,8 @@ async def get_updates(request: Request, session: SessionDep, fmt: str,
                       api_key: Q = None) -> Response:
     async def make() -> Response:
         _jurisdiction(request, jurisdiction_id)
-        actor = actor_for_api_key(session, api_key) if api_key else None
+        actor = actor_for_api_key(session, api_key, runtime_of(request).permissions) \
+            if api_key else None
         if actor is None or not can(actor, "case.view"):
             raise SpecError(403, translate("Missing or invalid api_key."))
         now = utcnow()
@@ -272,6 +273,6 @@ async def get_updates(request: Request, session: SessionDep, fmt: str,
         q = (select(CaseEvent).where(CaseEvent.at >= start, CaseEvent.at <= end,
                                      or_(CaseEvent.action != "report"))
              .order_by(CaseEvent.at, CaseEvent.id).limit(DEFAULT_LIMIT))
-        items = [update_item(e) for e in session.scalars(q)]
+        items = [update_item(e, runtime_of(request).tz) for e in session.scalars(q)]
         return formats.render(fmt, "service_request_updates", "request_update", items)
     return await _guard(fmt, make)

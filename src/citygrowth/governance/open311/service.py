@@ -34,8 +34,8 @@ class SpecError(Exception):
         self.description = description
 
 
-def w3(value: dt.datetime | None, tz: str = "Asia/Shanghai") -> str | None:
-    return value.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds") if value else None
+def w3(value: dt.datetime | None, tz: ZoneInfo) -> str | None:
+    return value.astimezone(tz).isoformat(timespec="seconds") if value else None
 
 
 def parse_w3(value: str, name: str) -> dt.datetime:
@@ -141,7 +141,8 @@ def open_or_closed(case: Case) -> str:
 
 
 def request_item(session: Session, case: Case, base_url: str, extensions: bool,
-                 cats: dict[str, CaseCategory], depts: dict[str, Department]) -> dict[str, Any]:
+                 cats: dict[str, CaseCategory], depts: dict[str, Department],
+                 tz: ZoneInfo) -> dict[str, Any]:
     cat = cats.get(case.category_code)
     dept = depts.get(case.department_code or "")
     media = case.photos[0] if case.photos else None
@@ -153,9 +154,9 @@ def request_item(session: Session, case: Case, base_url: str, extensions: bool,
         "service_name": bilingual(cat.name_zh, cat.name_en) if cat else case.category_code,
         "service_code": case.category_code, "description": case.description,
         "agency_responsible": bilingual(dept.name_zh, dept.name_en) if dept else "",
-        "service_notice": "", "requested_datetime": w3(case.reported_at),
-        "updated_datetime": w3(case.closed_at or case.updated_at),
-        "expected_datetime": w3(case.due_at), "address": case.address,
+        "service_notice": "", "requested_datetime": w3(case.reported_at, tz),
+        "updated_datetime": w3(case.closed_at or case.updated_at, tz),
+        "expected_datetime": w3(case.due_at, tz), "address": case.address,
         "address_id": "", "zipcode": "", "lat": case.lat, "long": case.lon, "media_url": media,
     }
     if extensions:
@@ -164,7 +165,7 @@ def request_item(session: Session, case: Case, base_url: str, extensions: bool,
         item["extended_attributes"] = {"channel": case.source, "area_code": case.area_code,
                                        "status_detail": case.status,
                                        "photos": list(case.photos)}
-        item["notes"] = [{"datetime": w3(e.at), "type": e.action,
+        item["notes"] = [{"datetime": w3(e.at, tz), "type": e.action,
                           "description": translate(TABLE[e.action].label)
                           if e.action in TABLE else translate("Report")} for e in events]
     return item
@@ -176,9 +177,9 @@ FMS_STATUS = {"reported": "OPEN", "registered": "OPEN", "dispatched": "IN_PROGRE
               "cancelled": "CLOSED"}
 
 
-def update_item(e: CaseEvent) -> dict[str, Any]:
+def update_item(e: CaseEvent, tz: ZoneInfo) -> dict[str, Any]:
     """One ``request_update`` of the FixMyStreet ``servicerequestupdates`` extension."""
     return {"update_id": str(e.id), "service_request_id": str(e.case_id),
-            "status": FMS_STATUS.get(e.to_status, "OPEN"), "updated_datetime": w3(e.at),
+            "status": FMS_STATUS.get(e.to_status, "OPEN"), "updated_datetime": w3(e.at, tz),
             "description": translate(TABLE[e.action].label) if e.action in TABLE
             else translate("Report"), "media_url": e.photos[0] if e.photos else ""}

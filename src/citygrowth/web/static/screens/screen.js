@@ -161,7 +161,7 @@
 
   function clock() {
     document.getElementById("clock").textContent = new Date().toLocaleString(
-      root.dataset.lang === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai" });
+      root.dataset.lang === "en" ? "en-GB" : "zh-CN", { timeZone: root.dataset.tz });
   }
   setInterval(clock, 1000); clock();
 

@@ -1,4 +1,8 @@
-"""Loads: one row per attempt to add observations (accepted or rejected), with its metadata.
+"""The load ledger: one row per attempt to add observations (accepted or rejected), with its
+metadata. It belongs to the observation store (every reader of the store — freshness, data
+health, anomaly reviews, batch repair — reads it); ingest writes it. Its table was created by
+the ``ingest`` migration branch (``ingest/migrations/ingest_0001_loads.py``), which keeps that
+history; later changes go into ``observatory/migrations``.
 
 The observations themselves live in the analytical store as one immutable Parquet batch per
 accepted load (``observatory/store.py``); this table says who sent them, when, from what

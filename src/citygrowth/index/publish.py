@@ -26,23 +26,18 @@ from citygrowth.auth.permissions import require
 from citygrowth.catalog.framework import (
     DEFAULT_FILE,
     Framework,
-    configure_frameworks,
-    default_file,
-    load_framework,
+    load_framework_file,
     parse_framework,
-    published_dir,
 )
 from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
-from citygrowth.events import EventBus
-from citygrowth.settings import Settings
+from citygrowth.index.spec import spec_for_framework
+from citygrowth.runtime import Runtime
 
 VERSION = re.compile(r"^[0-9A-Za-z.\-]{1,20}$")
 
 
-def _folder(settings: Settings) -> Path:
-    configure_frameworks(settings.data_dir)
-    folder = published_dir()
-    assert folder is not None
+def _folder(runtime: Runtime) -> Path:
+    folder = runtime.frameworks.published_dir
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -84,20 +79,17 @@ def check_version(text: str, current: Framework, folder: Path) -> Framework:
     return fw
 
 
-def publish_framework(session: Session, settings: Settings, actor: Actor, text: str,
-                      bus: EventBus | None = None) -> Framework:
+def publish_framework(session: Session, runtime: Runtime, actor: Actor, text: str) -> Framework:
     """Make ``text`` (a framework file) the district's framework; returns it as loaded."""
     require(actor, "framework.publish")
-    folder = _folder(settings)
-    current = load_framework()
+    folder = _folder(runtime)
+    current = runtime.frameworks.load()
     fw = check_version(text, current, folder)
     kept = folder / f"{fw.code}-{fw.version}.yaml"
     tmp = folder / f".{kept.name}.tmp"
     tmp.write_text(text, encoding="utf-8")
-    try:
-        from citygrowth.index.spec import spec_for_framework
-
-        spec_for_framework(tmp)  # the index must build from it before it is put in force
+    try:  # the index must build from it before it is put in force
+        spec_for_framework(load_framework_file(tmp))
     except CityGrowthError:
         tmp.unlink(missing_ok=True)
         raise
@@ -105,38 +97,37 @@ def publish_framework(session: Session, settings: Settings, actor: Actor, text: 
     active_tmp = folder / ".active.yaml.tmp"
     active_tmp.write_text(text, encoding="utf-8")
     os.replace(active_tmp, folder / "active.yaml")
-    published = load_framework()
+    published = runtime.frameworks.load()
     record(session, actor, "framework.publish", f"{fw.code}@{fw.version}",
            {"previous": current.version, "file": kept.name})
     session.flush()
-    if bus is not None:
-        bus.publish("framework.published", {"framework": fw.code, "version": fw.version,
-                                            "previous": current.version})
+    runtime.bus.publish("framework.published", {"framework": fw.code, "version": fw.version,
+                                                "previous": current.version})
     return published
 
 
-def reset_framework(session: Session, settings: Settings, actor: Actor,
-                    bus: EventBus | None = None) -> Framework:
+def reset_framework(session: Session, runtime: Runtime, actor: Actor) -> Framework:
     """Go back to the built-in framework (published versions stay in the folder)."""
     require(actor, "framework.publish")
-    folder = _folder(settings)
-    current = load_framework()
+    folder = _folder(runtime)
+    current = runtime.frameworks.load()
     (folder / "active.yaml").unlink(missing_ok=True)
-    builtin = load_framework()
+    builtin = runtime.frameworks.load()
     record(session, actor, "framework.reset", f"{builtin.code}@{builtin.version}",
            {"previous": current.version})
     session.flush()
-    if bus is not None and current.version != builtin.version:
-        bus.publish("framework.published", {"framework": builtin.code,
+    if current.version != builtin.version:
+        runtime.bus.publish("framework.published", {"framework": builtin.code,
                                             "version": builtin.version,
                                             "previous": current.version})
     return builtin
 
 
-def framework_status(settings: Settings) -> dict[str, Any]:
+def framework_status(runtime: Runtime) -> dict[str, Any]:
     """The framework in force, whether it is a published version, and every version kept."""
-    folder = _folder(settings)
-    fw = load_framework()
-    return {"code": fw.code, "version": fw.version, "published": default_file() != DEFAULT_FILE,
-            "builtin_version": load_framework(DEFAULT_FILE).version,
+    folder = _folder(runtime)
+    fw = runtime.frameworks.load()
+    return {"code": fw.code, "version": fw.version,
+            "published": runtime.frameworks.default_file() != DEFAULT_FILE,
+            "builtin_version": runtime.frameworks.builtin.version,
             "versions": sorted(p.stem.split("-", 1)[1] for p in folder.glob(f"{fw.code}-*.yaml"))}

@@ -1,4 +1,5 @@
-"""``citygrowth framework``: which framework version is in force, publish one, go back."""
+"""``citygrowth framework``: which framework version is in force, publish one (new weights and
+methods of the index), go back."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import click
 
 from citygrowth.auth.actor import system_actor
 from citygrowth.cli.context import CliContext, pass_ctx
+from citygrowth.errors import ValidationFailed
 from citygrowth.i18n import _
+from citygrowth.index.publish import framework_status, publish_framework, reset_framework
+from citygrowth.index.service import compute_index
 
 
 @click.group("framework")
@@ -26,9 +30,7 @@ def show(cx: CliContext) -> None:
 
     Example: citygrowth framework show
     """
-    from citygrowth.catalog.publish import framework_status
-
-    st = framework_status(cx.settings)
+    st = framework_status(cx.runtime)
     origin = _("published") if st["published"] else _("built-in")
     click.echo(_("Framework {code} version {version} ({origin}).").format(
         code=st["code"], version=st["version"], origin=origin))
@@ -46,11 +48,9 @@ def publish(cx: CliContext, file: Path, compute: bool) -> None:
 
     Example: citygrowth framework publish CGI-2026.2.yaml
     """
-    from citygrowth.catalog.publish import publish_framework
-
     text = file.read_text(encoding="utf-8")
     with cx.session() as s:
-        fw = publish_framework(s, cx.settings, system_actor("cli"), text, bus=cx.bus)
+        fw = publish_framework(s, cx.runtime, system_actor("cli"), text)
     click.echo(_("Framework {code} version {version} is now in force.").format(
         code=fw.code, version=fw.version))
     if compute:
@@ -66,10 +66,8 @@ def reset(cx: CliContext, compute: bool) -> None:
 
     Example: citygrowth framework reset
     """
-    from citygrowth.catalog.publish import reset_framework
-
     with cx.session() as s:
-        fw = reset_framework(s, cx.settings, system_actor("cli"), bus=cx.bus)
+        fw = reset_framework(s, cx.runtime, system_actor("cli"))
     click.echo(_("Framework {code} version {version} is now in force.").format(
         code=fw.code, version=fw.version))
     if compute:
@@ -77,12 +75,9 @@ def reset(cx: CliContext, compute: bool) -> None:
 
 
 def _compute(cx: CliContext) -> None:
-    from citygrowth.errors import ValidationFailed
-    from citygrowth.index.service import compute_index
-
     try:
         with cx.session() as s:
-            run = compute_index(s, cx.settings, system_actor("cli"), bus=cx.bus)
+            run = compute_index(s, cx.runtime, system_actor("cli"))
     except ValidationFailed as exc:  # no observations yet: nothing to compute
         click.echo(exc.render_message())
         return
