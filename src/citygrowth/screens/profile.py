@@ -119,16 +119,16 @@ def drivers(src: ScreenSources, level: str, code: str, prev: str | None, last: s
 
 def targets_of(session: Session, code: str) -> list[dict[str, Any]]:
     from citygrowth.accountability.models import Target
-    from citygrowth.accountability.status import STATUS_NAMES, status_of
+    from citygrowth.accountability.status import target_status
 
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     out = []
     for t in session.scalars(select(Target).where(Target.area_code == code).order_by(
             Target.deadline)):
-        st = status_of(t, today)
+        st = target_status(t, today)
         out.append({"id": t.id, "name": bilingual(t.name_zh, t.name_en),
                     "deadline": t.deadline.isoformat(), "status": st.status,
-                    "status_name": _(STATUS_NAMES[st.status]),
+                    "status_name": _(st.label),
                     "progress": round(st.actual * 100, 1), "planned": round(st.planned * 100, 1)})
     return out
 

@@ -243,10 +243,25 @@ def screen_summary(session: Session, actor: Actor, src: ScreenSources, *, level:
     mr = src.memo("map", (metric, level, parent),
                   lambda: map_and_ranking(src, metric, level, parent))
     prof = src.memo("profile", (parent,), lambda: parent_profile(src, parent))
+    tiles = src.memo("kpis", (), lambda: kpis(src, src.settings.district_code))
     return assemble(src, node, level, parent, mr, prof) | {
-        "kpis": src.memo("kpis", (), lambda: kpis(src, src.settings.district_code)),
+        "kpis": with_target_status(session, actor, tiles, src.settings),
         "feed": case_feed(session, actor, parent, src.tree),
     }
+
+
+def with_target_status(session: Session, actor: Actor, tiles: list[dict[str, Any]],
+                       settings: Settings) -> list[dict[str, Any]]:
+    """A key figure whose indicator is linked to a district target shows that target's status,
+    from the one target status the target pages use (``accountability.status``)."""
+    from citygrowth.accountability.common import today_local  # lazy: accountability optional
+    from citygrowth.accountability.targets import indicator_statuses  # lazy: same
+
+    linked = indicator_statuses(session, actor, settings.district_code,
+                                today_local(settings.timezone))
+    return [tile | {"status": linked[tile["code"]]["status"],
+                    "linked_target": linked[tile["code"]]}
+            if tile["code"] in linked else tile for tile in tiles]
 
 
 def assemble(src: ScreenSources, node: Node, level: str, parent: str, mr: dict[str, Any],

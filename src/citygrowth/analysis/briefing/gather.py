@@ -84,21 +84,20 @@ def index_contributions(settings: Settings, index: pd.DataFrame | None, area_cod
 
 def target_odds_rows(session: Session, settings: Settings, area_code: str,
                      today: dt.date) -> list[TargetOdds]:
-    """Odds and status of every target within the area (empty when accountability is absent)."""
-    from citygrowth.accountability.models import Target
-    from citygrowth.accountability.status import status_of
-    from citygrowth.analysis.service import odds_for_target
+    """Status and odds of every running target within the area, from the one target status
+    (``accountability.status.target_status``, through ``analysis.odds.target_odds``)."""
+    from citygrowth.accountability.models import Target  # lazy: accountability is optional
+    from citygrowth.analysis.odds import target_odds  # lazy: imports accountability
 
     rows = session.scalars(select(Target).where(Target.area_code.startswith(area_code))).all()
     out = []
     for t in rows:
         if t.deadline < today:
             continue
-        odds, detail = odds_for_target(settings, t, today)
-        status = status_of(t, today, odds=odds).status
+        odds, detail = target_odds(t, today)
         out.append(TargetOdds(t.code, t.name_zh, t.name_en, t.target_value, t.unit_zh,
                               t.deadline.isoformat(), odds if odds is not None else 0.0,
-                              status, detail))
+                              str(detail["status"]), detail))
     return [t for t in out if t.detail.get("odds_available")]
 
 
