@@ -54,7 +54,7 @@ def approval_days_rows(session: Session, district: str, tz: str) -> list[dict[st
     sums: dict[tuple[str, str], list[int]] = defaultdict(list)
     for item in session.scalars(select(ApprovalItem).where(ApprovalItem.approved_at.is_not(None))):
         days = working_days(item, tz)
-        if days is None or item.approved_at is None:
+        if days is None or item.approved_at is None or item.status != "approved":
             continue
         month = _month(local_date(item.approved_at, tz))
         for area in _areas(item.area_code, district):

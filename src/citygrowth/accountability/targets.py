@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citygrowth.accountability.common import check_refs, get_or_404, raise_if
+from citygrowth.accountability.changes import note
+from citygrowth.accountability.common import check_refs, department_names, get_or_404, raise_if
 from citygrowth.accountability.models import Milestone, ProgressReport, Target, TargetCoOwner
 from citygrowth.accountability.schemas import ProgressIn, TargetIn
 from citygrowth.accountability.status import (
@@ -26,7 +27,6 @@ from citygrowth.accountability.status import (
 )
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
-from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.errors import CityGrowthError, Conflict, Problem, ValidationFailed
@@ -131,6 +131,9 @@ def report_progress(session: Session, actor: Actor, target_id: int, data: Progre
     session.flush()
     record(session, actor, "target.report", f"target:{target.code}",
            {"value": data.value, "on": str(data.reported_on)})
+    note(session, actor, "target.progress", "target", target, target.department_code,
+         (target.name_zh, target.name_en),
+         value=value_text(data.value), unit_zh=target.unit_zh, unit_en=target.unit_en)
     _publish(bus, target, "progress")
     return report
 
@@ -213,14 +216,10 @@ def target_row(target: Target, st: TargetStatus, names: dict[str, str]) -> dict[
 def list_targets(session: Session, actor: Actor, today: dt.date, department: str | None = None,
                  status: str | None = None) -> list[dict[str, Any]]:
     """Targets the actor may see, with their status on ``today``."""
-    names = _dept_names(session)
+    names = department_names(session)
     rows = [target_row(t, target_status(t, today), names)
             for t in visible_targets(session, actor, department)]
     return [r for r in rows if status is None or r["status"] == status]
-
-
-def _dept_names(session: Session) -> dict[str, str]:
-    return {d.code: bilingual(d.name_zh, d.name_en) for d in session.scalars(select(Department))}
 
 
 def department_overview(session: Session, actor: Actor, today: dt.date) -> list[dict[str, Any]]:
@@ -250,6 +249,7 @@ def upcoming_milestones(session: Session, actor: Actor, today: dt.date,
     """Open milestones due within ``within_days`` (or overdue), per owner department."""
     out = []
     horizon = today + dt.timedelta(days=within_days)
+    names = department_names(session)
     for t in visible_targets(session, actor, department):
         for m in t.milestones:
             if m.done_on is not None or m.due_date > horizon:
@@ -260,6 +260,7 @@ def upcoming_milestones(session: Session, actor: Actor, today: dt.date,
                 "title": bilingual(m.title_zh, m.title_en), "due_date": m.due_date.isoformat(),
                 "days_left": (m.due_date - today).days, "overdue": m.due_date < today,
                 "planned_value": m.planned_value, "department_code": t.department_code,
+                "department": names.get(t.department_code, t.department_code),
                 "co_owners": t.co_owner_codes,
             })
     return sorted(out, key=lambda r: (r["due_date"], r["target_code"]))
@@ -288,14 +289,14 @@ def target_detail(session: Session, actor: Actor, target_id: int,
     require(actor, "accountability.view", None)
     t = get_or_404(session, Target, target_id, N_("Accountability target"))
     require(actor, "accountability.view", {"area_code": t.area_code})
-    row = target_row(t, target_status(t, today), _dept_names(session))
+    row = target_row(t, target_status(t, today), department_names(session))
     row["description"] = t.description
     row["milestones"] = [{"id": m.id, "title": bilingual(m.title_zh, m.title_en),
                           "due_date": m.due_date.isoformat(), "planned_value": m.planned_value,
                           "planned_text": value_text(m.planned_value),
                           "done_on": m.done_on.isoformat() if m.done_on else None}
                          for m in t.milestones]
-    names = _dept_names(session)
+    names = department_names(session)
     row["reports"] = [{"id": r.id, "reported_on": r.reported_on.isoformat(), "value": r.value,
                        "value_text": value_text(r.value), "note": r.note,
                        "department_code": r.department_code,
