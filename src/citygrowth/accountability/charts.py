@@ -74,6 +74,21 @@ def projects_map(rows: list[dict[str, Any]], map_name: str = "citygrowth") -> di
     }
 
 
+def project_location(project: dict[str, Any], map_name: str = "citygrowth") -> dict[str, Any]:
+    """One project as a pin on the street map, its street named."""
+    option = projects_map([project], map_name)
+    option["series"][0].update({
+        "symbol": "pin", "symbolSize": 34, "itemStyle": {"color": "#c62828"},
+        "label": {"show": True, "position": "right", "formatter": "{b}", "color": "#1a1a1a",
+                  "backgroundColor": "rgba(255,255,255,.85)", "padding": [2, 4]}})
+    # its street highlighted and named (areas are matched by code)
+    option["geo"].update({"nameProperty": "code", "regions": [{
+        "name": project["area_code"], "itemStyle": {"areaColor": "#ffe0b2"},
+        "label": {"show": True, "formatter": project.get("area", ""), "color": "#5b3a00",
+                  "position": "bottom"}}]})
+    return option
+
+
 def approval_trend(stats: dict[str, Any]) -> dict[str, Any]:
     """Mean and median working days to approval, month by month."""
     months = stats["by_month"]

@@ -76,7 +76,7 @@ def _page(request: Request, session: Session, actor: Actor, settings: Settings,
                        if x["can_resolve"]],
         "feed": changes.recent(session, actor, ZoneInfo(settings.timezone),
                                subject="project", subject_id=project_id),
-        "map_chart": charts.projects_map([p]), "district": settings.district_code,
+        "map_chart": charts.project_location(p), "district": settings.district_code,
     }
     name = f"accountability/forms/{partial}.html" if partial else "accountability/project.html"
     return render_page(request, name, actor, ctx, status_code=422 if forms else 200)
