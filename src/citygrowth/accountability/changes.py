@@ -90,7 +90,9 @@ def note(session: Session, actor: Actor, kind: str, subject: str, record: Locate
                     actor_department=acting_department(actor, department), kind=kind,
                     subject=subject, subject_id=record.id, area_code=record.area_code,
                     department_code=department,
-                    detail={"name_zh": name[0], "name_en": name[1], **_plain(detail)})
+                    detail={"name_zh": name[0], "name_en": name[1],
+                            "actor_name": actor.display_name or actor.username,
+                            **_plain(detail)})
     session.add(change)
     session.flush()
     return change
@@ -138,7 +140,8 @@ def render(change: Change, names: dict[str, str], tz: ZoneInfo) -> dict[str, Any
         "id": change.id, "kind": change.kind, "subject": change.subject,
         "subject_id": change.subject_id, "at": change.at.isoformat(),
         "time": change.at.astimezone(tz).strftime("%m-%d %H:%M"),
-        "actor": change.actor, "department": who,
+        "actor": d.get("actor_name") or change.actor, "username": change.actor,
+        "department": who,
         "subject_name": _(SUBJECT_NAMES.get(change.subject, change.subject)),
         "name": bilingual(d.get("name_zh"), d.get("name_en")),
         "link": LINKS.get(change.subject, "").format(id=change.subject_id),

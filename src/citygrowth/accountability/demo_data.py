@@ -321,8 +321,10 @@ def _lead(i: int, ent: Enterprise, today: dt.date, rng: random.Random) -> Lead:
     dept = LEAD_DEPTS[i % 3]
     path = LEAD_PATHS[[0, 1, 1, 2, 2, 3, 4, 4][i % 8]]
     created = today - dt.timedelta(days=40 + 12 * i)
-    lead = Lead(enterprise_id=ent.id, title_zh=f"{ent.name_zh}落户项目",
-                title_en=f"{ent.name_en} settling project", industry=ent.industry,
+    second = i >= 24  # the enterprise's second project on the desk
+    lead = Lead(enterprise_id=ent.id,
+                title_zh=f"{ent.name_zh}{'二期项目' if second else '落户项目'}",
+                title_en=f"{ent.name_en} {'phase II project' if second else 'settling project'}", industry=ent.industry,
                 stage=path[-1], source_department_code=dept, owner_department_code=dept,
                 area_code=ent.area_code, expected_wan=rng.randrange(500, 50_000, 100),
                 illustrative=True, created_at=_at(created, 10), updated_at=_at(created, 10))
