@@ -324,7 +324,8 @@ def _lead(i: int, ent: Enterprise, today: dt.date, rng: random.Random) -> Lead:
     second = i >= 24  # the enterprise's second project on the desk
     lead = Lead(enterprise_id=ent.id,
                 title_zh=f"{ent.name_zh}{'二期项目' if second else '落户项目'}",
-                title_en=f"{ent.name_en} {'phase II project' if second else 'settling project'}", industry=ent.industry,
+                title_en=f"{ent.name_en} {'phase II project' if second else 'settling project'}",
+                industry=ent.industry,
                 stage=path[-1], source_department_code=dept, owner_department_code=dept,
                 area_code=ent.area_code, expected_wan=rng.randrange(500, 50_000, 100),
                 illustrative=True, created_at=_at(created, 10), updated_at=_at(created, 10))
