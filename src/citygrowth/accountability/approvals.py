@@ -83,9 +83,17 @@ def working_days(item: ApprovalItem, tz: str = "Asia/Shanghai") -> int | None:
     return working_days_between(local_date(item.submitted_at, tz), local_date(item.approved_at, tz))
 
 
-def visible_approvals(session: Session, actor: Actor) -> list[ApprovalItem]:
+def visible_approvals(session: Session, actor: Actor, status: str | None = None,
+                      decided_since: dt.datetime | None = None) -> list[ApprovalItem]:
+    """Items in the reader's area scope, oldest first; optionally only those with ``status``
+    or decided (办结) at or after ``decided_since``."""
     require(actor, "accountability.view", None)
-    items = list(session.scalars(select(ApprovalItem).order_by(ApprovalItem.submitted_at)))
+    stmt = select(ApprovalItem).order_by(ApprovalItem.submitted_at)
+    if status is not None:
+        stmt = stmt.where(ApprovalItem.status == status)
+    if decided_since is not None:
+        stmt = stmt.where(ApprovalItem.approved_at >= decided_since)
+    items = list(session.scalars(stmt))
     prefixes = scope_prefixes(actor, "accountability.view")
     if prefixes is not None:
         items = [i for i in items if any(i.area_code.startswith(p) for p in prefixes)]
@@ -301,9 +309,7 @@ def pending_items(session: Session, actor: Actor, today: dt.date,
     """Items being handled, oldest first, with working days so far against their limit."""
     names = department_names(session)
     out = []
-    for item in visible_approvals(session, actor):
-        if item.status != "pending":
-            continue
+    for item in visible_approvals(session, actor, status="pending"):
         days = working_days_between(item.submitted_at.astimezone(tz).date(), today)
         out.append({"id": item.id, "code": item.code,
                     "name": bilingual(item.name_zh, item.name_en),
@@ -320,7 +326,12 @@ def recent_items(session: Session, actor: Actor, tz: ZoneInfo,
                  limit: int = 10) -> list[dict[str, Any]]:
     """The items decided last, newest first."""
     names = department_names(session)
-    done = [i for i in visible_approvals(session, actor) if i.approved_at is not None]
+    recent = session.scalars(select(ApprovalItem.approved_at).where(
+        ApprovalItem.approved_at.is_not(None)).order_by(ApprovalItem.approved_at.desc())
+        .limit(limit * 10)).all()
+    since = recent[-1] if recent else None
+    done = [i for i in visible_approvals(session, actor, decided_since=since)
+            if i.approved_at is not None]
     done.sort(key=lambda i: i.approved_at or i.submitted_at, reverse=True)
     return [{"id": i.id, "code": i.code, "name": bilingual(i.name_zh, i.name_en),
              "department": names.get(i.department_code, i.department_code),

@@ -21,9 +21,10 @@ def desk_counts(session: Session, actor: Actor, today: dt.date, tz: ZoneInfo) ->
     month = f"{today.year:04d}-{today.month:02d}"
     visible = projects.visible_projects(session, actor)
     pending = approvals.pending_items(session, actor, today, tz)
-    done_this_month = [i for i in approvals.visible_approvals(session, actor)
-                       if i.approved_at is not None
-                       and i.approved_at.astimezone(tz).strftime("%Y-%m") == month]
+    first = dt.datetime(today.year, today.month, 1, tzinfo=tz)
+    done_this_month = [i for i in approvals.visible_approvals(session, actor,
+                                                              decided_since=first)
+                       if i.approved_at is not None]
     out: dict[str, Any] = {
         "projects": {
             "total": len(visible),
