@@ -31,6 +31,7 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[Any]:
+    # lazy: the routes (and FastAPI) load when an app is built, not when the plugin registers
     from citygrowth.accountability.desk_pages import router as desk_router
     from citygrowth.accountability.pages import router as pages_router
     from citygrowth.accountability.project_pages import router as project_router

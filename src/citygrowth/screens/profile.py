@@ -119,7 +119,7 @@ def drivers(src: ScreenSources, level: str, code: str, prev: str | None, last: s
 
 def targets_of(session: Session, code: str) -> list[dict[str, Any]]:
     from citygrowth.accountability.models import Target
-    from citygrowth.accountability.status import target_status
+    from citygrowth.accountability.status import target_status  # lazy: optional domain
 
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     out = []
