@@ -85,7 +85,7 @@ TARGETS: tuple[DemoTarget, ...] = (
     DemoTarget("T-SHANTY", "棚户区4.9万户待改造居民清零",
                "49,000 waiting shantytown households cleared",
                "housing", ("ndrc", "civil"), ("户", "households"), 49000, 0, (0, 4), 39000,
-               illustrative=True, note="Deadline illustrative: the article gives 49,000 waiting."),
+               illustrative=True, note="期限为示意数据：原文为“尚有4.9万户居民等待棚改”。"),
     DemoTarget("T-APPROVAL", "项目核准备案1个工作日办结", "Project approval within 1 working day",
                "ndrc", ("invest",), ("工作日", "working days"), 3, 1, (0, 0), 1,
                indicator="GOV_APPROVAL_DAYS"),
@@ -203,7 +203,7 @@ def _key_invest_target(session: Session, district: str, projects: list[Project],
                     co_owners=["invest"], area_code=district, unit_zh="亿元", unit_en="100M CNY",
                     baseline=0, target_value=goal, start_date=dt.date(year, 1, 1),
                     deadline=dt.date(year, 12, 31), indicator_code="ECO_KEY_PROJECT_INVEST",
-                    illustrative=True, description="Reported from the key projects' figures.")
+                    illustrative=True, description="根据各重点项目报送的月度投资汇总。")
     target = apply_target(session, data)
     total = 0
     for m in sorted(monthly):
