@@ -19,7 +19,7 @@ from citygrowth.auth.actor import system_actor
 from citygrowth.auth.identity import new_api_key
 from citygrowth.auth.models import RoleGrant, User
 from citygrowth.db import make_engine, make_sessionmaker
-from tests.factories import DISTRICT, local_today, make_areas, make_department
+from tests.factories import DISTRICT, STREET_A, local_today, make_areas, make_department
 
 DEPTS = (("education", "教体局"), ("housing", "住建局"), ("urban", "城管局"), ("health", "卫健局"),
          ("science", "科技局"), ("industry", "经信局"), ("invest", "投资促进局"),
@@ -44,16 +44,18 @@ def school_target(session: Session, **over: Any) -> Any:
     return create_target(session, system_actor(), TargetIn(**data))
 
 
-# users of the seeded store: name → (role, department); all scoped to the district
-USERS = {"admin": ("district_admin", None), "analyst": ("analyst", None),
-         "edu": ("department_officer", "education"), "urban": ("department_officer", "urban"),
-         "science": ("department_officer", "science"),
-         "industry": ("department_officer", "industry")}
+# users of the seeded store: name → (role, department, area)
+USERS = {"admin": ("district_admin", None, DISTRICT), "analyst": ("analyst", None, DISTRICT),
+         "edu": ("department_officer", "education", DISTRICT),
+         "urban": ("department_officer", "urban", DISTRICT),
+         "science": ("department_officer", "science", DISTRICT),
+         "industry": ("department_officer", "industry", DISTRICT),
+         "streeta": ("street_commander", None, STREET_A)}
 
 
-def _user(session: Session, name: str, role: str, dept: str | None) -> str:
+def _user(session: Session, name: str, role: str, dept: str | None, area: str) -> str:
     user = User(username=name, display_name=name, password_hash=None)
-    user.grants.append(RoleGrant(role=role, area_code=DISTRICT, department_code=dept))
+    user.grants.append(RoleGrant(role=role, area_code=area, department_code=dept))
     session.add(user)
     session.flush()
     return new_api_key(session, user, "test")

@@ -73,3 +73,24 @@ def test_publish_measures_command(cx: CliContext) -> None:
     code, out = run(cx, "publish-measures")
     assert code == 0, out
     assert "GOV_APPROVAL_DAYS：" in out and "IND_INVEST_LEADS_LANDED：" in out
+
+
+def test_updates_template_then_import(cx: CliContext, tmp_path: Path) -> None:
+    path = tmp_path / "project-updates.xlsx"
+    code, out = run(cx, "updates-template", "-o", str(path))
+    assert code == 0 and path.exists()
+    from openpyxl import load_workbook as load
+
+    wb = load(path)
+    ws = wb["investment"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert len(rows) == 120  # header and every project
+    ws.cell(row=2, column=3, value="很多")  # completed_wan: not a number
+    ws.cell(row=3, column=3, value=250)
+    wb.save(path)
+    code, out = run(cx, "import-updates", str(path))
+    assert code == 1 and "row=2, field=completed_wan" in out and "未导入任何内容" in out
+    ws.cell(row=2, column=3).value = None  # skipped again
+    wb.save(path)
+    code, out = run(cx, "import-updates", str(path))
+    assert code == 0 and "已导入 1 条更新。" in out, out

@@ -119,8 +119,9 @@ def test_service_request_is_routed_and_only_that_department_updates_it(
     lead, sci, _ind = _lead(session)
     req = investment.create_service_request(session, sci, ServiceRequestIn(
         enterprise_id=lead.enterprise_id, lead_id=lead.id, topic="talent",
-        description="需要人才公寓"))
+        description="需要人才公寓"), TODAY)
     assert req.department_code == "hrss"
+    assert req.due_on == dt.date(2026, 6, 8)  # 5 working days after Mon 1 June 2026
     with pytest.raises(Forbidden):
         investment.update_service_request(session, sci, req.id, RequestUpdateIn(status="done"))
     done = investment.update_service_request(session, officer(session, "hrss"), req.id,

@@ -24,8 +24,7 @@ def status_by_department(overview: list[dict[str, Any]]) -> dict[str, Any]:
 def target_progress(detail: dict[str, Any]) -> dict[str, Any]:
     """Reported values against the plan line, with the milestones marked."""
     reports = [[r["reported_on"], r["value"]] for r in detail["reports"]]
-    plan = [[detail["start_date"], detail["baseline"]],
-            [detail["deadline"], detail["target_value"]]]
+    plan = detail["plan_line"]
     miles = [[m["due_date"], m["planned_value"]] for m in detail["milestones"]]
     return {
         "tooltip": {"trigger": "axis"}, "legend": {},
@@ -73,6 +72,21 @@ def projects_map(rows: list[dict[str, Any]], map_name: str = "citygrowth") -> di
         "series": [{"name": _("Key projects"), "type": "scatter", "coordinateSystem": "geo",
                     "data": data, "symbolSize": 8}],
     }
+
+
+def project_location(project: dict[str, Any], map_name: str = "citygrowth") -> dict[str, Any]:
+    """One project as a pin on the street map, its street named."""
+    option = projects_map([project], map_name)
+    option["series"][0].update({
+        "symbol": "pin", "symbolSize": 34, "itemStyle": {"color": "#c62828"},
+        "label": {"show": True, "position": "right", "formatter": "{b}", "color": "#1a1a1a",
+                  "backgroundColor": "rgba(255,255,255,.85)", "padding": [2, 4]}})
+    # its street highlighted and named (areas are matched by code)
+    option["geo"].update({"nameProperty": "code", "regions": [{
+        "name": project["area_code"], "itemStyle": {"areaColor": "#ffe0b2"},
+        "label": {"show": True, "formatter": project.get("area", ""), "color": "#5b3a00",
+                  "position": "bottom"}}]})
+    return option
 
 
 def approval_trend(stats: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from citygrowth.accountability import excel, tables
+from citygrowth.accountability import excel, tables, updates
 from citygrowth.accountability.measures import publish_measures
 from citygrowth.accountability.targets import REMINDER_DAYS, send_reminders
 from citygrowth.auth.actor import system_actor
@@ -50,6 +50,37 @@ def import_projects(cx: CliContext, file: Path) -> None:
     Example: citygrowth accountability import-projects projects.xlsx
     """
     _import(cx, file, "projects")
+
+
+@accountability.command("import-updates")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+def import_updates(cx: CliContext, file: Path) -> None:
+    """Apply key-project updates (investment, milestones, stage, problems) from a workbook
+    made from the template; nothing is written if a row is bad.
+
+    Example: citygrowth accountability import-updates project-updates.xlsx
+    """
+    with cx.session() as session:
+        result = updates.import_updates(session, system_actor("cli"), file.read_bytes(),
+                                        file.name, cx.runtime.today())
+    click.echo(_("Imported {total} update(s).").format(total=sum(result.applied.values())))
+
+
+@accountability.command("updates-template")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The .xlsx file to write.")
+@pass_ctx
+def updates_template(cx: CliContext, output: Path) -> None:
+    """Write the key-project updates workbook, prefilled with every project and its open
+    milestones.
+
+    Example: citygrowth accountability updates-template -o project-updates.xlsx
+    """
+    with cx.session() as session:
+        output.write_bytes(updates.template(session, system_actor("cli"),
+                                            cx.runtime.today()))
+    click.echo(_("Wrote {file}.").format(file=output))
 
 
 @accountability.command("export")

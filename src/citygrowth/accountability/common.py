@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
@@ -57,6 +58,13 @@ REQUEST_STATUS_NAMES = {
     "in_progress": N_("In progress"),
     "done": N_("Done"),
 }
+APPROVAL_STATUS_NAMES = {
+    "pending": N_("Being handled (办理中)"),
+    "approved": N_("Approved"),
+    "refused": N_("Not approved"),
+}
+APPROVAL_OUTCOME_NAMES = {"approved": N_("approved"), "refused": N_("not approved")}
+PROBLEM_STATUS_NAMES = {"open": N_("Open"), "resolved": N_("Resolved")}
 
 
 def label(table: dict[str, str], key: str) -> str:
@@ -72,7 +80,15 @@ def get_or_404(session: Session, model: type[T], key: Any, what: str) -> T:
 
 
 def department_names(session: Session) -> dict[str, str]:
+    """Every department's name in the reader's language, by code."""
     return {d.code: bilingual(d.name_zh, d.name_en) for d in session.query(Department)}
+
+
+def department_choices(session: Session) -> list[tuple[str, str]]:
+    """Active departments (code, name in the reader's language), for a form's choices."""
+    depts = session.query(Department).filter(Department.active.is_(True)).order_by(
+        Department.code)
+    return [(d.code, bilingual(d.name_zh, d.name_en)) for d in depts]
 
 
 def check_refs(
@@ -89,6 +105,48 @@ def check_refs(
         if session.get(Area, code) is None:
             problems.append(Problem(N_("Unknown area '{code}'."), {"code": code},
                                     file=file, row=row, field="area_code", value=code))
+    return problems
+
+
+# pydantic error type → our msgid (the field is the error's location)
+REASONS = {
+    "missing": N_("This column is required."),
+    "float_parsing": N_("Not a number."),
+    "float_type": N_("Not a number."),
+    "int_parsing": N_("Not a whole number."),
+    "int_type": N_("Not a whole number."),
+    "int_from_float": N_("Not a whole number."),
+    "finite_number": N_("Not a number."),
+    "date_parsing": N_("Not a date (use YYYY-MM-DD)."),
+    "date_from_datetime_parsing": N_("Not a date (use YYYY-MM-DD)."),
+    "date_from_datetime_inexact": N_("Not a date (use YYYY-MM-DD)."),
+    "date_type": N_("Not a date (use YYYY-MM-DD)."),
+    "literal_error": N_("Not one of the allowed values."),
+    "string_too_long": N_("The text is too long."),
+    "string_too_short": N_("This column is required."),
+    "string_pattern_mismatch": N_("Not a valid code."),
+    "greater_than_equal": N_("The number is too small."),
+    "less_than_equal": N_("The number is too large."),
+}
+
+
+FORM_REASONS = {"missing": N_("This field is required."),
+                "string_too_short": N_("This field is required.")}
+
+
+def problems_from(exc: ValidationError, file: str | None = None, row: int | None = None,
+                  cells: dict[str, Any] | None = None,
+                  field_names: dict[str, str] | None = None) -> list[Problem]:
+    """A pydantic error as problems naming the field (or Excel column, when ``file`` is
+    given) in the user's words."""
+    problems = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else ""
+        column = (field_names or {}).get(name, name)
+        reason = (FORM_REASONS.get(err["type"]) if file is None else None) or REASONS.get(
+            err["type"], N_("Not a valid value."))
+        problems.append(Problem(reason, file=file, row=row, field=column or None,
+                                value=(cells or {}).get(column)))
     return problems
 
 

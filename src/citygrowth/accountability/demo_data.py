@@ -106,6 +106,33 @@ def _investments(project: Project, today: dt.date, rng: random.Random) -> None:
                                                      completed_wan=amount))
 
 
+# (title zh, title en, due (year from start or end, month, day), done from this stage on)
+MILESTONES = (
+    ("完成项目备案", "Project filed", ("start", 3, 31), "preparing"),
+    ("开工建设", "Construction started", ("start", 9, 30), "construction"),
+    ("主体工程完工", "Main works completed", ("end", 6, 30), "completed"),
+    ("竣工验收", "Final acceptance", ("end", 12, 15), "completed"),
+)
+STAGE_ORDER = ("planning", "preparing", "construction", "completed")
+
+
+def _milestones(p: Project, today: dt.date, late: bool) -> list[ProjectMilestone]:
+    """The project's plan: filed, started, main works, accepted — done up to its stage (never
+    after today). Open ones fall due after today, one to three months apart, except in the
+    projects running ``late``, whose first open milestone keeps its passed date."""
+    out: list[ProjectMilestone] = []
+    for zh, en, (which, month, day), done_from in MILESTONES:
+        due = dt.date(p.start_year if which == "start" else p.end_year, month, day)
+        done = STAGE_ORDER.index(p.stage) >= STAGE_ORDER.index(done_from)
+        if not done and due <= today and not (late and all(m.done_on for m in out)):
+            last = max([m.due_date for m in out if m.done_on is None] + [today])
+            due = last + dt.timedelta(days=45 + 30 * (len(out) % 2))
+        out.append(ProjectMilestone(title_zh=zh, title_en=en, due_date=due,
+                                    done_on=min(due - dt.timedelta(days=10), today)
+                                    if done else None))
+    return out
+
+
 def seed_projects(session: Session, district: str, streets: list[Area],
                   today: dt.date) -> list[Project]:
     """119 key projects whose investment sums to exactly 1530 亿元."""
@@ -129,10 +156,7 @@ def seed_projects(session: Session, district: str, streets: list[Area],
                         start_year=start, end_year=end,
                         lon=lon, lat=lat, illustrative=True)
             _investments(p, today, rng)
-            p.milestones.append(ProjectMilestone(
-                title_zh="主体工程完工", title_en="Main works completed",
-                due_date=dt.date(p.end_year, 6, 30),
-                done_on=min(dt.date(end, 6, 20), today) if stage == "completed" else None))
+            p.milestones.extend(_milestones(p, today, late=len(projects) % 9 == 4))
             projects.append(p)
     for i, (text, owner) in enumerate(PROBLEMS):
         p = projects[7 + 17 * i]
@@ -278,17 +302,31 @@ def seed_desk(session: Session, district: str, streets: list[Area], today: dt.da
             department_code=ROUTE[topic], area_code=ent.area_code,
             status="done" if done else ("in_progress" if i % 4 == 1 else "open"),
             response="已办结" if done else "", created_by="demo", created_at=created,
+            due_on=_request_due(i, done, created.date(), today),
             resolved_at=created + dt.timedelta(days=2) if done else None))
     session.flush()
     return len(leads)
+
+
+def _request_due(i: int, done: bool, created: dt.date, today: dt.date) -> dt.date:
+    """Answered requests were due 5 working days after filing; open ones fall due in the
+    coming days — one is overdue."""
+    if done:
+        return add_working_days(created, 5)
+    if i == 3:
+        return today - dt.timedelta(days=2)
+    return add_working_days(today, 1 + i % 4)
 
 
 def _lead(i: int, ent: Enterprise, today: dt.date, rng: random.Random, tz: ZoneInfo) -> Lead:
     dept = LEAD_DEPTS[i % 3]
     path = LEAD_PATHS[[0, 1, 1, 2, 2, 3, 4, 4][i % 8]]
     created = today - dt.timedelta(days=40 + 12 * i)
-    lead = Lead(enterprise_id=ent.id, title_zh=f"{ent.name_zh}落户项目",
-                title_en=f"{ent.name_en} settling project", industry=ent.industry,
+    second = i >= 24  # the enterprise's second project on the desk
+    lead = Lead(enterprise_id=ent.id,
+                title_zh=f"{ent.name_zh}{'二期项目' if second else '落户项目'}",
+                title_en=f"{ent.name_en} {'phase II project' if second else 'settling project'}",
+                industry=ent.industry,
                 stage=path[-1], source_department_code=dept, owner_department_code=dept,
                 area_code=ent.area_code, expected_wan=rng.randrange(500, 50_000, 100),
                 illustrative=True, created_at=_at(created, tz, 10),

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citygrowth.accountability.common import problems_from
 from citygrowth.accountability.models import Project, Target
 from citygrowth.accountability.projects import apply_project, validate_project
 from citygrowth.accountability.schemas import ProjectIn, TargetIn
@@ -31,7 +32,7 @@ from citygrowth.i18n import N_
 
 TARGET_COLUMNS = ("code", "name_zh", "name_en", "department", "co_owners", "area_code",
                   "unit_zh", "unit_en", "baseline", "target_value", "start_date", "deadline",
-                  "plan", "indicator_code", "description")
+                  "plan", "indicator_code", "description", "kind")
 TARGET_REQUIRED = ("code", "name_zh", "department", "area_code", "target_value", "start_date",
                    "deadline")
 PROJECT_COLUMNS = ("code", "name_zh", "name_en", "industry", "stage", "department", "area_code",
@@ -39,26 +40,6 @@ PROJECT_COLUMNS = ("code", "name_zh", "name_en", "industry", "stage", "departmen
 PROJECT_REQUIRED = ("code", "name_zh", "industry", "stage", "department", "area_code",
                     "total_investment_yi", "start_year", "end_year")
 
-# pydantic error type → (our msgid, column it applies to is the error's field)
-REASONS = {
-    "missing": N_("This column is required."),
-    "float_parsing": N_("Not a number."),
-    "float_type": N_("Not a number."),
-    "int_parsing": N_("Not a whole number."),
-    "int_type": N_("Not a whole number."),
-    "int_from_float": N_("Not a whole number."),
-    "finite_number": N_("Not a number."),
-    "date_parsing": N_("Not a date (use YYYY-MM-DD)."),
-    "date_from_datetime_parsing": N_("Not a date (use YYYY-MM-DD)."),
-    "date_from_datetime_inexact": N_("Not a date (use YYYY-MM-DD)."),
-    "date_type": N_("Not a date (use YYYY-MM-DD)."),
-    "literal_error": N_("Not one of the allowed values."),
-    "string_too_long": N_("The text is too long."),
-    "string_too_short": N_("This column is required."),
-    "string_pattern_mismatch": N_("Not a valid code."),
-    "greater_than_equal": N_("The number is too small."),
-    "less_than_equal": N_("The number is too large."),
-}
 FIELD_TO_COLUMN = {"department_code": "department", "co_owners": "co_owners",
                    "total_wan": "total_investment_yi"}
 
@@ -81,15 +62,19 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def read_sheet(data: bytes, filename: str, columns: tuple[str, ...],
-               required: tuple[str, ...]) -> list[tuple[int, dict[str, Any]]]:
-    """(Excel row number, {column: value}) for every non-empty row; checks the header."""
+def open_workbook(data: bytes, filename: str) -> Any:
+    """The workbook (read-only), or a problem naming the file when it is none."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for a file that is no workbook
         raise ValidationFailed(problems=[Problem(
             N_("The file is not an Excel workbook (.xlsx)."), file=filename)]) from None
-    ws = wb.worksheets[0]
+
+
+def sheet_rows(ws: Any, filename: str, columns: tuple[str, ...],
+               required: tuple[str, ...]) -> list[tuple[int, dict[str, Any]]]:
+    """(Excel row number, {column: value}) for every non-empty row of a sheet; checks the
+    header (row 1)."""
     rows = ws.iter_rows(values_only=True)
     header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
     missing = [c for c in required if c not in header]
@@ -102,20 +87,17 @@ def read_sheet(data: bytes, filename: str, columns: tuple[str, ...],
         cells = {h: _cell(v) for h, v in zip(header, values, strict=False) if h in columns}
         if any(v is not None for v in cells.values()):
             out.append((number, cells))
-    wb.close()
     return out
 
 
-def _model_problems(exc: ValidationError, file: str, row: int,
-                    cells: dict[str, Any]) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        name = str(err["loc"][0]) if err["loc"] else ""
-        column = FIELD_TO_COLUMN.get(name, name)
-        reason = REASONS.get(err["type"], N_("Not a valid value."))
-        problems.append(Problem(reason, file=file, row=row, field=column,
-                                value=cells.get(column)))
-    return problems
+def read_sheet(data: bytes, filename: str, columns: tuple[str, ...],
+               required: tuple[str, ...]) -> list[tuple[int, dict[str, Any]]]:
+    """The first sheet's rows (see :func:`sheet_rows`)."""
+    wb = open_workbook(data, filename)
+    try:
+        return sheet_rows(wb.worksheets[0], filename, columns, required)
+    finally:
+        wb.close()
 
 
 def _parse(model: type[BaseModel], fields: dict[str, Any], file: str, row: int,
@@ -123,7 +105,7 @@ def _parse(model: type[BaseModel], fields: dict[str, Any], file: str, row: int,
     try:
         return model.model_validate({k: v for k, v in fields.items() if v is not None}), []
     except ValidationError as exc:
-        return None, _model_problems(exc, file, row, cells)
+        return None, problems_from(exc, file, row, cells, FIELD_TO_COLUMN)
 
 
 def _target_fields(c: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +120,7 @@ def _target_fields(c: dict[str, Any]) -> dict[str, Any]:
         "target_value": c.get("target_value"), "start_date": c.get("start_date"),
         "deadline": c.get("deadline"), "plan": c.get("plan"),
         "indicator_code": c.get("indicator_code"), "description": c.get("description"),
+        "kind": c.get("kind"),
     }
 
 

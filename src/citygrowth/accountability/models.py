@@ -7,8 +7,10 @@ exactly; pages and exports show 亿元 (= 10,000 万元). Every table name start
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Float,
@@ -43,6 +45,8 @@ class Target(Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     deadline: Mapped[dt.date] = mapped_column(Date)
     plan: Mapped[str] = mapped_column(String(12), default="linear")  # linear | milestones
+    # reach (rise or fall to target_value) | hold_above | hold_below (keep the limit)
+    kind: Mapped[str] = mapped_column(String(12), default="reach", server_default="reach")
     indicator_code: Mapped[str | None] = mapped_column(String(60))
     description: Mapped[str] = mapped_column(Text, default="")
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -195,6 +199,8 @@ class ProjectMilestone(Base):
     title_en: Mapped[str] = mapped_column(String(300), default="")
     due_date: Mapped[dt.date] = mapped_column(Date)
     done_on: Mapped[dt.date | None] = mapped_column(Date)
+    original_due_date: Mapped[dt.date | None] = mapped_column(Date)  # before the first move
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ProjectProblem(Base):
@@ -238,7 +244,9 @@ class ApprovalItem(Base):
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     limit_days: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|approved|refused
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    recorded_by: Mapped[str] = mapped_column(String(80), default="", server_default="")
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
 
     steps: Mapped[list[ApprovalStep]] = relationship(
@@ -297,6 +305,11 @@ class Lead(Base):
     landed_on: Mapped[dt.date | None] = mapped_column(Date)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_reason: Mapped[str] = mapped_column(Text, default="")
+    # a hand-over waiting for the receiving department to accept or refuse it
+    handover_to: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
+    handover_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    handover_by: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    handover_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -340,13 +353,34 @@ class ServiceRequest(Base):
     area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))
     status: Mapped[str] = mapped_column(String(12), default="open")
     response: Mapped[str] = mapped_column(Text, default="")
+    due_on: Mapped[dt.date | None] = mapped_column(Date)  # answer expected by (local date)
     created_by: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+class Change(Base):
+    """One line of the accountability desk's recent-changes feed (who changed what, when).
+
+    The audit log keeps the tamper-evident record; this keeps what the leader's overview shows,
+    scoped by area and rendered in the reader's language from ``detail``."""
+
+    __tablename__ = "acc_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    actor_department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(20))  # project | approval | lead | request | target
+    subject_id: Mapped[int] = mapped_column(Integer)
+    area_code: Mapped[str] = mapped_column(String(15), index=True)
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 __all__ = [
-    "ApprovalItem", "ApprovalStep", "Enterprise", "Evidence", "Lead", "LeadEvent", "Milestone",
-    "ProgressReport", "Project", "ProjectInvestment", "ProjectMilestone", "ProjectProblem",
-    "ServiceRequest", "Target", "TargetCoOwner", "WAN_PER_YI",
+    "ApprovalItem", "ApprovalStep", "Change", "Enterprise", "Evidence", "Lead", "LeadEvent",
+    "Milestone", "ProgressReport", "Project", "ProjectInvestment", "ProjectMilestone",
+    "ProjectProblem", "ServiceRequest", "Target", "TargetCoOwner", "WAN_PER_YI",
 ]

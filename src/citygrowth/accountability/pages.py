@@ -12,13 +12,14 @@ from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citygrowth.accountability import (
-    approvals,
+    changes,
     charts,
     evidence,
-    investment,
+    overview,
     projects,
     targets,
 )
+from citygrowth.accountability.common import department_choices
 from citygrowth.accountability.routes import DeptQ, StatusQ, _read_limited
 from citygrowth.accountability.schemas import ProgressIn
 from citygrowth.accountability.status import STATUS_RULES
@@ -40,14 +41,18 @@ def _render(request: Request, name: str, actor: Actor, **ctx: Any) -> Response:
 @router.get("/accountability", response_class=HTMLResponse)
 def leadership(request: Request, session: SessionDep, actor: UserDep,
                runtime: RuntimeDep) -> Response:
-    """Leadership view: status counts by department, at-risk targets, upcoming milestones."""
+    """Leadership view: status counts by department, at-risk targets, upcoming milestones,
+    the desk's counts and its recent changes."""
     today = runtime.today()
+    tz = runtime.tz
     depts = targets.department_overview(session, actor, today)
     rows = targets.list_targets(session, actor, today)
     return _render(request, "overview.html", actor, today=today, departments=depts,
                    counts=targets.status_counts(rows),
                    milestones=targets.upcoming_milestones(session, actor, today),
-                   dept_chart=charts.status_by_department(depts))
+                   dept_chart=charts.status_by_department(depts),
+                   desk=overview.desk_counts(session, actor, today, tz),
+                   feed=changes.recent(session, actor, tz))
 
 
 @router.get("/accountability/departments/{code}", response_class=HTMLResponse)
@@ -74,8 +79,10 @@ def targets_page(request: Request, session: SessionDep, actor: UserDep, runtime:
                                 status)
     query = request.url.query
     return _render(request, "targets.html", actor, targets=rows, status_rules=_(STATUS_RULES),
+                   departments=department_choices(session),
                    counts=targets.status_counts(rows), department=department, status=status,
-                   json_url="/api/accountability/targets" + (f"?{query}" if query else ""))
+                   json_url=request.scope.get("root_path", "") + "/api/accountability/targets"
+                   + (f"?{query}" if query else ""))
 
 
 @router.get("/targets/{target_id}", response_class=HTMLResponse)
@@ -83,7 +90,7 @@ def target_page(request: Request, session: SessionDep, actor: UserDep, runtime: 
                 target_id: Id) -> Response:
     """One target: progress chart, milestones, reports, evidence and the report forms."""
     today = runtime.today()
-    detail = targets.target_detail(session, actor, target_id, today, runtime)
+    detail = targets.target_detail(session, actor, target_id, today)
     return _render(request, "target.html", actor, t=detail, today=today,
                    evidence=evidence.list_evidence(session, target_id),
                    progress_chart=charts.target_progress(detail),
@@ -92,24 +99,28 @@ def target_page(request: Request, session: SessionDep, actor: UserDep, runtime: 
 
 
 @router.post("/targets/{target_id}/progress", response_class=HTMLResponse)
-def progress_form(session: SessionDep, actor: UserDep, bus: BusDep, target_id: Id,
+def progress_form(request: Request, session: SessionDep, actor: UserDep, bus: BusDep,
+                  target_id: Id,
                   reported_on: Annotated[dt.date, Form()],
                   value: Annotated[float, Form(allow_inf_nan=False, ge=-1e12, le=1e12)],
                   note: Annotated[str, Form(max_length=4000)] = "") -> Response:
     """The progress form of the target page; back to the page on success."""
     targets.report_progress(session, actor, target_id,
                             ProgressIn(reported_on=reported_on, value=value, note=note), bus)
-    return RedirectResponse(f"/targets/{target_id}", status_code=303)
+    return RedirectResponse(f"{request.scope.get('root_path', '')}/targets/{target_id}",
+                            status_code=303)
 
 
 @router.post("/targets/{target_id}/evidence", response_class=HTMLResponse)
-async def evidence_form(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-                        target_id: Id, file: Annotated[UploadFile, File()]) -> Response:
+async def evidence_form(request: Request, session: SessionDep, actor: UserDep,
+                        runtime: RuntimeDep, target_id: Id,
+                        file: Annotated[UploadFile, File()]) -> Response:
     """The evidence upload form of the target page."""
     data = await _read_limited(file, runtime.settings.max_upload_mb)
     evidence.add_evidence(session, runtime.settings, actor, target_id,
                           file.filename or "upload", data)
-    return RedirectResponse(f"/targets/{target_id}", status_code=303)
+    return RedirectResponse(f"{request.scope.get('root_path', '')}/targets/{target_id}",
+                            status_code=303)
 
 
 @router.get("/projects", response_class=HTMLResponse)
@@ -123,23 +134,3 @@ def projects_page(request: Request, session: SessionDep, actor: UserDep,
                    industry_chart=charts.investment_by_industry(pf),
                    stage_chart=charts.projects_by_stage(pf), map_chart=charts.projects_map(rows),
                    district=runtime.settings.district_code)
-
-
-@router.get("/approvals", response_class=HTMLResponse)
-def approvals_page(request: Request, session: SessionDep, actor: UserDep,
-                   runtime: RuntimeDep) -> Response:
-    """Working days to approval: this year, by year, the monthly trend, overdue items."""
-    stats = approvals.approval_stats(session, actor, runtime.today(),
-                                     runtime.settings.timezone)
-    return _render(request, "approvals.html", actor, stats=stats,
-                   trend_chart=charts.approval_trend(stats))
-
-
-@router.get("/investment", response_class=HTMLResponse)
-def investment_page(request: Request, session: SessionDep, actor: UserDep) -> Response:
-    """The investment desk: pipeline funnel, conversion, shared leads, service requests."""
-    f = investment.funnel(session, actor)
-    return _render(request, "investment.html", actor, funnel=f,
-                   funnel_chart=charts.lead_funnel(f),
-                   leads=investment.list_leads(session, actor),
-                   requests=investment.list_service_requests(session, actor))

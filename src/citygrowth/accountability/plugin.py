@@ -11,15 +11,15 @@ from citygrowth.plugins import DemoStep, NavItem, ScheduledJob, hookimpl
 PERMISSIONS: dict[str, Sequence[str]] = {
     "district_admin": [
         "accountability.view", "accountability.publish", "target.manage", "target.report",
-        "project.manage", "project.report", "approval.record", "investment.view",
-        "investment.edit",
+        "project.manage", "project.report", "project.blocker", "approval.record",
+        "investment.view", "investment.edit",
     ],
     "analyst": ["accountability.view", "investment.view"],
     "department_officer": [
-        "accountability.view", "target.report", "project.report", "approval.record",
-        "investment.view", "investment.edit",
+        "accountability.view", "target.report", "project.report", "project.blocker",
+        "approval.record", "investment.view", "investment.edit",
     ],
-    "street_commander": ["accountability.view"],
+    "street_commander": ["accountability.view", "project.blocker"],
     "machine": ["accountability.view"],
 }
 
@@ -31,14 +31,13 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[Any]:
-    from citygrowth.accountability.pages import (
-        router as pages_router,  # lazy: the CLI lists commands without the web layer
-    )
-    from citygrowth.accountability.routes import (
-        router as api_router,  # lazy: the CLI lists commands without the web layer
-    )
+    # lazy: the routes (and FastAPI) load when an app is built, not when the plugin registers
+    from citygrowth.accountability.desk_pages import router as desk_router  # lazy: as above
+    from citygrowth.accountability.pages import router as pages_router  # lazy: as above
+    from citygrowth.accountability.project_pages import router as project_router  # lazy: same
+    from citygrowth.accountability.routes import router as api_router  # lazy: as above
 
-    return [api_router, pages_router]
+    return [api_router, pages_router, project_router, desk_router]
 
 
 @hookimpl

@@ -9,33 +9,45 @@ from fastapi.responses import FileResponse, Response
 
 from citygrowth.accountability import (
     approvals,
+    changes,
     charts,
     evidence,
     excel,
     investment,
     measures,
+    overview,
     projects,
     tables,
     targets,
+    updates,
 )
 from citygrowth.accountability.schemas import (
+    AcceptIn,
     ApprovalIn,
     CloseIn,
+    CompleteIn,
     EnterpriseIn,
     FollowUpIn,
     HandOverIn,
     InvestmentIn,
     LeadIn,
+    MilestoneDoneIn,
+    MilestoneMoveIn,
     ProblemIn,
     ProgressIn,
     ProjectIn,
+    ProjectMilestoneIn,
+    ProjectStageIn,
+    RefuseIn,
     RequestUpdateIn,
     ResolveIn,
     ServiceRequestIn,
     StageIn,
+    StepIn,
     TargetIn,
 )
 from citygrowth.accountability.status import STATUSES
+from citygrowth.db import utcnow
 from citygrowth.web.deps import BusDep, RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/accountability", tags=["accountability"])
@@ -62,12 +74,22 @@ async def _read_limited(file: UploadFile, max_mb: int) -> bytes:
 # --- targets ----------------------------------------------------------------------------------
 
 @router.get("/overview", summary="Leadership view: target status by department")
-def overview(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> dict[str, Any]:
+def overview_json(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> dict[str, Any]:
     today = runtime.today()
+    tz = runtime.tz
     depts = targets.department_overview(session, actor, today)
     rows = targets.list_targets(session, actor, today)
     return {"today": today.isoformat(), "counts": targets.status_counts(rows),
-            "departments": depts, "chart": charts.status_by_department(depts)}
+            "departments": depts, "chart": charts.status_by_department(depts),
+            "desk": overview.desk_counts(session, actor, today, tz),
+            "changes": changes.recent(session, actor, tz)}
+
+
+@router.get("/changes", summary="Recent changes on the desk (newest first, within your scope)")
+def recent_changes(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                   limit: Annotated[int, Query(ge=1, le=200)] = changes.FEED_LIMIT
+                   ) -> dict[str, Any]:
+    return {"changes": changes.recent(session, actor, runtime.tz, limit)}
 
 
 @router.get("/targets", summary="Targets with their status today")
@@ -87,8 +109,7 @@ def create_target(session: SessionDep, actor: UserDep, bus: BusDep,
 @router.get("/targets/{target_id}", summary="One target: status, milestones, reports, chart")
 def get_target(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                target_id: Id) -> dict[str, Any]:
-    detail = targets.target_detail(session, actor, target_id,
-                                  runtime.today(), runtime)
+    detail = targets.target_detail(session, actor, target_id, runtime.today())
     detail["evidence"] = [{"id": e.id, "filename": e.filename, "content_type": e.content_type,
                            "size_bytes": e.size_bytes, "report_id": e.report_id}
                           for e in evidence.list_evidence(session, target_id)]
@@ -150,10 +171,48 @@ def create_project(session: SessionDep, actor: UserDep, body: ProjectIn) -> dict
     return {"id": p.id, "code": p.code}
 
 
+@router.get("/projects/{project_id}", summary="One key project: milestones, investment, problems")
+def get_project(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                project_id: Id) -> dict[str, Any]:
+    return projects.project_detail(session, actor, project_id, runtime.today())
+
+
+@router.post("/projects/{project_id}/milestones/done", summary="Mark a milestone done")
+def milestone_done(session: SessionDep, actor: UserDep, runtime: RuntimeDep, project_id: Id,
+                   body: MilestoneDoneIn) -> dict[str, Any]:
+    m = projects.complete_milestone(session, actor, project_id, body,
+                                    runtime.today())
+    return {"id": m.id, "done_on": m.done_on.isoformat() if m.done_on else None}
+
+
+@router.post("/projects/{project_id}/milestones/move", summary="Give a milestone a new date")
+def milestone_move(session: SessionDep, actor: UserDep, project_id: Id,
+                   body: MilestoneMoveIn) -> dict[str, Any]:
+    m = projects.move_milestone(session, actor, project_id, body)
+    return {"id": m.id, "due_date": m.due_date.isoformat(),
+            "original_due_date": m.original_due_date.isoformat() if m.original_due_date
+            else None}
+
+
+@router.post("/projects/{project_id}/milestones", status_code=201, summary="Add a milestone")
+def milestone_add(session: SessionDep, actor: UserDep, project_id: Id,
+                  body: ProjectMilestoneIn) -> dict[str, Any]:
+    m = projects.add_milestone(session, actor, project_id, body)
+    return {"id": m.id, "due_date": m.due_date.isoformat()}
+
+
+@router.post("/projects/{project_id}/stage", summary="Change a project's stage")
+def project_stage(session: SessionDep, actor: UserDep, project_id: Id,
+                  body: ProjectStageIn) -> dict[str, Any]:
+    p = projects.change_stage(session, actor, project_id, body)
+    return {"id": p.id, "stage": p.stage}
+
+
 @router.post("/projects/{project_id}/investments", summary="Record a month's investment")
-def record_investment(session: SessionDep, actor: UserDep, project_id: Id,
-                      body: InvestmentIn) -> dict[str, Any]:
-    row = projects.record_investment(session, actor, project_id, body)
+def record_investment(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                      project_id: Id, body: InvestmentIn) -> dict[str, Any]:
+    row = projects.record_investment(session, actor, project_id, body,
+                                     runtime.today())
     return {"project_id": row.project_id, "period": row.period,
             "completed_wan": row.completed_wan}
 
@@ -198,6 +257,39 @@ def record_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                     body: ApprovalIn) -> dict[str, Any]:
     item = approvals.record_approval(session, actor, body)
     return {"id": item.id, "code": item.code,
+            "working_days": approvals.working_days(item, runtime.settings.timezone)}
+
+
+@router.post("/approvals/accept", status_code=201,
+             summary="受理: record an accepted application (times without a zone are local)")
+def accept_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                    body: AcceptIn) -> dict[str, Any]:
+    item = approvals.accept_approval(session, actor, body, runtime.tz,
+                                     utcnow())
+    return {"id": item.id, "code": item.code, "status": item.status}
+
+
+@router.get("/approvals/{item_id}", summary="One approval item with its steps")
+def get_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                 item_id: Id) -> dict[str, Any]:
+    return approvals.approval_detail(session, actor, item_id, runtime.today(),
+                                     runtime.tz)
+
+
+@router.post("/approvals/{item_id}/steps", status_code=201, summary="Add a handling step")
+def approval_step(session: SessionDep, actor: UserDep, runtime: RuntimeDep, item_id: Id,
+                  body: StepIn) -> dict[str, Any]:
+    step = approvals.add_step(session, actor, item_id, body, runtime.tz,
+                              utcnow())
+    return {"id": step.id, "seq": step.seq}
+
+
+@router.post("/approvals/{item_id}/complete", summary="办结: approved or not")
+def complete_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                      item_id: Id, body: CompleteIn) -> dict[str, Any]:
+    tz = runtime.tz
+    item = approvals.complete_approval(session, actor, item_id, body, tz, utcnow())
+    return {"id": item.id, "status": item.status,
             "working_days": approvals.working_days(item, runtime.settings.timezone)}
 
 
@@ -248,11 +340,31 @@ def change_stage(session: SessionDep, actor: UserDep, runtime: RuntimeDep, lead_
     return {"id": lead.id, "stage": lead.stage}
 
 
-@router.post("/leads/{lead_id}/handover", summary="Hand a lead to another department")
+@router.post("/leads/{lead_id}/handover",
+             summary="Offer a lead to another department (it accepts or refuses)")
 def hand_over(session: SessionDep, actor: UserDep, lead_id: Id,
               body: HandOverIn) -> dict[str, Any]:
     lead = investment.hand_over(session, actor, lead_id, body)
+    return {"id": lead.id, "owner_department_code": lead.owner_department_code,
+            "handover_to": lead.handover_to}
+
+
+@router.post("/leads/{lead_id}/handover/accept", summary="Accept a lead offered to you")
+def accept_handover(session: SessionDep, actor: UserDep, lead_id: Id) -> dict[str, Any]:
+    lead = investment.accept_handover(session, actor, lead_id)
     return {"id": lead.id, "owner_department_code": lead.owner_department_code}
+
+
+@router.post("/leads/{lead_id}/handover/refuse", summary="Refuse a lead offered to you")
+def refuse_handover(session: SessionDep, actor: UserDep, lead_id: Id,
+                    body: RefuseIn) -> dict[str, Any]:
+    lead = investment.refuse_handover(session, actor, lead_id, body)
+    return {"id": lead.id, "owner_department_code": lead.owner_department_code}
+
+
+@router.get("/board", summary="The investment desk's status board")
+def desk_board(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> dict[str, Any]:
+    return investment.board(session, actor, runtime.today())
 
 
 @router.post("/leads/{lead_id}/close", summary="Close a lead (it is kept with its history)")
@@ -262,15 +374,17 @@ def close_lead(session: SessionDep, actor: UserDep, lead_id: Id, body: CloseIn) 
 
 
 @router.get("/service-requests", summary="Service requests and where they were routed")
-def list_requests(session: SessionDep, actor: UserDep) -> dict[str, Any]:
-    return {"requests": investment.list_service_requests(session, actor)}
+def list_requests(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> dict[str, Any]:
+    return {"requests": investment.list_service_requests(session, actor,
+                                                         runtime.today())}
 
 
 @router.post("/service-requests", status_code=201, summary="File a service request")
-def create_request(session: SessionDep, actor: UserDep,
+def create_request(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                    body: ServiceRequestIn) -> dict[str, Any]:
-    r = investment.create_service_request(session, actor, body)
-    return {"id": r.id, "department_code": r.department_code, "status": r.status}
+    r = investment.create_service_request(session, actor, body, runtime.today())
+    return {"id": r.id, "department_code": r.department_code, "status": r.status,
+            "due_on": r.due_on.isoformat() if r.due_on else None}
 
 
 @router.post("/service-requests/{request_id}", summary="Update a service request")
@@ -297,6 +411,23 @@ def export_xlsx(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
     body = tables.export_xlsx(session, actor, kind, runtime.today(),
                               runtime.settings.timezone)
     return _xlsx(body, kind)
+
+
+@router.get("/import/project-updates/template.xlsx",
+            summary="The project updates workbook, prefilled with your projects")
+def updates_template(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> Response:
+    return _xlsx(updates.template(session, actor, runtime.today()),
+                 "project-updates")
+
+
+@router.post("/import/project-updates",
+             summary="Import project updates (investment, milestones, stage, problems); all or "
+                     "nothing")
+async def import_updates(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                         file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    data = await _read_limited(file, runtime.settings.max_upload_mb)
+    return updates.import_updates(session, actor, data, file.filename or "updates.xlsx",
+                                  runtime.today()).as_dict()
 
 
 @router.post("/import/{kind}", summary="Import targets or projects from Excel (all or nothing)")

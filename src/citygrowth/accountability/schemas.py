@@ -44,6 +44,7 @@ class TargetIn(_In):
     start_date: dt.date
     deadline: dt.date
     plan: Literal["linear", "milestones"] = "linear"
+    kind: Literal["reach", "hold_above", "hold_below"] = "reach"
     indicator_code: str | None = Field(default=None, max_length=60)
     description: str = Field(default="", max_length=4000)
     milestones: list[MilestoneIn] = Field(default_factory=list, max_length=100)
@@ -88,6 +89,31 @@ class ResolveIn(_In):
     resolution: str = Field(min_length=1, max_length=4000)
 
 
+Id = Field(ge=1, le=2**31 - 1)
+
+
+class MilestoneDoneIn(_In):
+    milestone_id: int = Id
+    done_on: dt.date
+
+
+class MilestoneMoveIn(_In):
+    milestone_id: int = Id
+    due_date: dt.date
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ProjectMilestoneIn(_In):
+    title_zh: str = Field(min_length=1, max_length=200)
+    title_en: str = Field(default="", max_length=300)
+    due_date: dt.date
+
+
+class ProjectStageIn(_In):
+    stage: Literal[PROJECT_STAGES]  # type: ignore[valid-type]
+    note: str = Field(default="", max_length=1000)
+
+
 class StepIn(_In):
     name_zh: str = Field(min_length=1, max_length=120)
     name_en: str = Field(default="", max_length=160)
@@ -108,6 +134,29 @@ class ApprovalIn(_In):
     approved_at: dt.datetime | None = None
     limit_days: int = Field(default=1, ge=0, le=365)
     steps: list[StepIn] = Field(default_factory=list, max_length=50)
+
+
+class AcceptIn(_In):
+    """受理: an application for approval is accepted; the clock of working days starts."""
+
+    code: str = Code
+    name_zh: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=300)
+    kind: Literal[APPROVAL_KINDS] = "filing"  # type: ignore[valid-type]
+    project_code: str | None = Field(default=None, max_length=40)
+    department_code: str = DeptCode
+    area_code: str = AreaCode
+    accepted_at: dt.datetime
+    limit_days: int = Field(default=1, ge=0, le=365)
+    note: str = Field(default="", max_length=2000)
+
+
+class CompleteIn(_In):
+    """办结: the approval item is decided."""
+
+    completed_at: dt.datetime
+    outcome: Literal["approved", "refused"] = "approved"
+    note: str = Field(default="", max_length=2000)
 
 
 class EnterpriseIn(_In):
@@ -144,6 +193,10 @@ class HandOverIn(_In):
     note: str = Field(default="", max_length=4000)
 
 
+class RefuseIn(_In):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class CloseIn(_In):
     reason: str = Field(min_length=1, max_length=4000)
 
@@ -153,6 +206,7 @@ class ServiceRequestIn(_In):
     lead_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     topic: Literal[REQUEST_TOPICS] = "other"  # type: ignore[valid-type]
     description: str = Field(min_length=1, max_length=4000)
+    due_on: dt.date | None = None  # default: REQUEST_DAYS working days from today
 
 
 class RequestUpdateIn(_In):

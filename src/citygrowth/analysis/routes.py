@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -95,8 +94,8 @@ def decide(session: SessionDep, actor: UserDep, anomaly_id: Id,
 @router.get("/odds", summary="Probability of reaching a target by its deadline")
 def odds(session: SessionDep, actor: UserDep, runtime: RuntimeDep, target: Code
          ) -> dict[str, Any]:
-    today = dt.datetime.now(dt.UTC).date()
-    return service.odds_for_target_code(session, actor, runtime, target, today)
+    today = runtime.today()
+    return service.odds_for_target_code(session, actor, target, today)
 
 
 @router.get("/briefings", summary="Archived briefings")

@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from citygrowth.accountability.models import Target
-from citygrowth.accountability.status import STATUS_NAMES, status_of
+from citygrowth.accountability.status import target_status
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.catalog.framework import Framework
@@ -124,10 +124,10 @@ def targets_of(session: Session, code: str, today: dt.date) -> list[dict[str, An
     out = []
     for t in session.scalars(select(Target).where(Target.area_code == code).order_by(
             Target.deadline)):
-        st = status_of(t, today)
+        st = target_status(t, today)
         out.append({"id": t.id, "name": bilingual(t.name_zh, t.name_en),
                     "deadline": t.deadline.isoformat(), "status": st.status,
-                    "status_name": _(STATUS_NAMES[st.status]),
+                    "status_name": _(st.label),
                     "progress": round(st.actual * 100, 1), "planned": round(st.planned * 100, 1)})
     return out
 

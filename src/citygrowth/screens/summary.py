@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citygrowth.accountability.targets import indicator_statuses
 from citygrowth.areas.tree import AreaTree
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require, scope_prefixes
@@ -240,10 +241,21 @@ def screen_summary(session: Session, actor: Actor, src: ScreenSources, *, level:
     mr = src.memo("map", (metric, level, parent),
                   lambda: map_and_ranking(src, metric, level, parent))
     prof = src.memo("profile", (parent,), lambda: parent_profile(src, parent))
+    tiles = src.memo("kpis", (), lambda: kpis(src, src.settings.district_code))
     return assemble(src, node, level, parent, mr, prof) | {
-        "kpis": src.memo("kpis", (), lambda: kpis(src, src.settings.district_code)),
+        "kpis": with_target_status(session, actor, tiles, src.runtime),
         "feed": case_feed(session, actor, parent, src.tree, src.runtime.tz),
     }
+
+
+def with_target_status(session: Session, actor: Actor, tiles: list[dict[str, Any]],
+                       runtime: Runtime) -> list[dict[str, Any]]:
+    """A key figure whose indicator is linked to a district target shows that target's status,
+    from the one target status the target pages use (``accountability.status``)."""
+    linked = indicator_statuses(session, actor, runtime.settings.district_code, runtime.today())
+    return [tile | {"status": linked[tile["code"]]["status"],
+                    "linked_target": linked[tile["code"]]}
+            if tile["code"] in linked else tile for tile in tiles]
 
 
 def assemble(src: ScreenSources, node: Node, level: str, parent: str, mr: dict[str, Any],

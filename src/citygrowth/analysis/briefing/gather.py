@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citygrowth.accountability.models import Target
-from citygrowth.accountability.status import status_of
 from citygrowth.analysis.briefing.compose import BriefingInputs, TargetOdds
 from citygrowth.analysis.meta import indicator_info
-from citygrowth.analysis.service import index_results, odds_for_target
+from citygrowth.analysis.odds import target_odds
+from citygrowth.analysis.service import index_results
 from citygrowth.areas.models import Area, level_of
 from citygrowth.auth.actor import system_actor
 from citygrowth.catalog.framework import Framework
@@ -59,17 +59,17 @@ def index_contributions(runtime: Runtime, index: pd.DataFrame | None, area_code:
 
 def target_odds_rows(session: Session, runtime: Runtime, area_code: str,
                      today: dt.date) -> list[TargetOdds]:
-    """Odds and status of every target within the area (empty when accountability is absent)."""
+    """Status and odds of every running target within the area, from the one target status
+    (``accountability.status.target_status``, through ``analysis.odds.target_odds``)."""
     rows = session.scalars(select(Target).where(Target.area_code.startswith(area_code))).all()
     out = []
     for t in rows:
         if t.deadline < today:
             continue
-        odds, detail = odds_for_target(runtime, t, today)
-        status = status_of(t, today, odds=odds).status
+        odds, detail = target_odds(t, today)
         out.append(TargetOdds(t.code, t.name_zh, t.name_en, t.target_value, t.unit_zh,
                               t.deadline.isoformat(), odds if odds is not None else 0.0,
-                              status, detail))
+                              str(detail["status"]), detail))
     return [t for t in out if t.detail.get("odds_available")]
 
 
