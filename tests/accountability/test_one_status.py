@@ -111,7 +111,8 @@ def test_every_surface_shows_the_same_status(
     with make_sessionmaker(engine)() as s:
         targets = {t.code: t for t in s.query(Target)}
         expected = {c: target_status(targets[c], today) for c in CODES}
-        briefing = {row.code: row for row in target_odds_rows(s, build_runtime(settings), DISTRICT, today)}
+        rows = target_odds_rows(s, build_runtime(settings), DISTRICT, today)
+        briefing = {row.code: row for row in rows}
     engine.dispose()
     # the cases, by the one rule
     assert expected["T-CHOKE"].status == "green" and expected["T-CHOKE"].probability > 0.8
