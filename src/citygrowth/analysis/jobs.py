@@ -1,8 +1,9 @@
 """Scheduled work: the monthly briefings and warming the forecast cache.
 
-``monthly_briefings`` makes, for the previous month, the district's and every street's
-briefing in zh_CN and en (once: an existing archive entry is kept). ``warm_forecasts``
-forecasts every district- and street-level series so pages answer from the cache.
+``monthly_briefings`` makes, for the previous month — the latest complete one in the district's
+zone — the district's and every street's briefing in zh_CN and en (once: an existing archive
+entry is kept). ``warm_forecasts`` forecasts every district- and street-level series so pages
+answer from the cache.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
+from citygrowth.analysis.briefing.service import make_briefings
+from citygrowth.analysis.models import BriefingRecord
+from citygrowth.areas.models import Area
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import transaction
 from citygrowth.logging_setup import get_logger
@@ -20,6 +25,7 @@ from citygrowth.periods import Period
 from citygrowth.settings import Settings
 
 log = get_logger(__name__)
+LOCALES = ("zh_CN", "en")
 
 
 def previous_month(settings: Settings, now: dt.datetime | None = None) -> str:
@@ -28,33 +34,29 @@ def previous_month(settings: Settings, now: dt.datetime | None = None) -> str:
     return str(Period.of(today, "M").prev())
 
 
-def briefing_areas(session: Any, district: str) -> list[str]:
-    from citygrowth.areas.models import Area
-
+def briefing_areas(session: Session, district: str) -> list[str]:
     streets = session.scalars(select(Area.code).where(Area.parent_code == district)).all()
     return [district, *sorted(streets)]
 
 
-def monthly_briefings(sessionmaker: Any, settings: Settings, bus: Any = None,
+def monthly_briefings(maker: sessionmaker[Session], settings: Settings, bus: Any = None,
                       month: str | None = None) -> list[str]:
-    """Make the month's missing briefings (district and streets, zh_CN and en)."""
-    from citygrowth.analysis.briefing.service import make_briefing
-    from citygrowth.analysis.models import BriefingRecord
-
+    """Make the month's missing briefings (district and streets, zh_CN and en): one
+    gathering of the numbers per area, one transaction per area."""
     month = month or previous_month(settings)
     actor = system_actor("briefings")
-    made = []
-    with transaction(sessionmaker) as session:
+    with transaction(maker) as session:
         areas = briefing_areas(session, settings.district_code)
+        have = set(session.execute(select(BriefingRecord.area_code, BriefingRecord.locale)
+                                   .where(BriefingRecord.month == month)).tuples())
+    made = []
     for code in areas:
-        for loc in ("zh_CN", "en"):
-            with transaction(sessionmaker) as session:
-                exists = session.scalar(select(BriefingRecord.id).where(
-                    BriefingRecord.area_code == code, BriefingRecord.month == month,
-                    BriefingRecord.locale == loc))
-                if exists is None:
-                    make_briefing(session, actor, settings, code, month, loc)
-                    made.append(f"{code}/{month}/{loc}")
+        missing = tuple(loc for loc in LOCALES if (code, loc) not in have)
+        if not missing:
+            continue
+        with transaction(maker) as session:
+            make_briefings(session, actor, settings, code, month, missing)
+        made += [f"{code}/{month}/{loc}" for loc in missing]
     log.info("briefings made", count=len(made), month=month)
     return made
 

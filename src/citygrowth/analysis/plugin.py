@@ -40,7 +40,8 @@ def citygrowth_commands() -> Sequence[Any]:
 
 @hookimpl
 def citygrowth_nav_items() -> Sequence[NavItem]:
-    return [NavItem("Briefings", "/briefings", "analysis.view", order=45)]
+    return [NavItem("Briefings", "/briefings", "analysis.view", order=45),
+            NavItem("Anomaly review", "/anomalies", "analysis.decide", order=46)]
 
 
 def _briefings_job(**kw: Any) -> Any:

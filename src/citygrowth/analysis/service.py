@@ -23,6 +23,7 @@ from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.ingest.models import ObservationLoad
 from citygrowth.periods import Period
 from citygrowth.settings import Settings
 
@@ -146,7 +147,6 @@ def anomalies_for_load(session: Session, actor: Actor, settings: Settings,
     rows = _visible(session, actor, load_id)
     if rows:
         return rows
-    from citygrowth.ingest.models import ObservationLoad
     from citygrowth.observatory.store import ObservationStore
 
     load = session.scalar(select(ObservationLoad).where(ObservationLoad.load_id == load_id))
@@ -168,6 +168,26 @@ def _visible(session: Session, actor: Actor, load_id: str) -> list[AnomalyRecord
     prefixes = scope_prefixes(actor, "analysis.view")
     return [r for r in rows if prefixes is None
             or any(r.area_code.startswith(p) for p in prefixes)]
+
+
+def loads_with_warnings(session: Session, actor: Actor, limit: int = 200
+                        ) -> list[dict[str, Any]]:
+    """The loads whose values were warned about, newest first, with how many warnings are
+    pending, accepted and sent back — counting only warnings within the actor's areas."""
+    require(actor, "analysis.view")
+    prefixes = scope_prefixes(actor, "analysis.view")
+    counts: dict[str, dict[str, int]] = {}
+    for load_id, decision, area in session.execute(select(
+            AnomalyRecord.load_id, AnomalyRecord.decision, AnomalyRecord.area_code)):
+        if prefixes is None or any(area.startswith(p) for p in prefixes):
+            c = counts.setdefault(load_id, {"pending": 0, "accepted": 0, "returned": 0})
+            c[decision] = c.get(decision, 0) + 1
+    loads = {x.load_id: x for x in session.scalars(select(ObservationLoad).where(
+        ObservationLoad.load_id.in_(list(counts))))} if counts else {}
+    rows = [{"load_id": k, **v, "load": loads.get(k)} for k, v in counts.items()]
+    rows.sort(key=lambda r: (r["load"].created_at if r["load"] else utcnow(), r["load_id"]),
+              reverse=True)
+    return rows[:limit]
 
 
 def decide_anomaly(session: Session, actor: Actor, anomaly_id: int, decision: str,

@@ -165,7 +165,7 @@ def area_profile(session: Session, actor: Actor, src: ScreenSources, code: str
     if code not in src.tree:
         raise NotFound("No area with code {area}.", area=code)
     level = src.tree.level[code]
-    prof = parent_profile(src, code)
+    prof = parent_profile(src, code, src.today())
     periods = prof["periods"]
     last = periods[-1] if periods else None
     prev = periods[-2] if len(periods) > 1 else None
@@ -212,7 +212,7 @@ def rank_interval(session: Session, actor: Actor, src: ScreenSources, code: str
     if code not in src.tree:
         raise NotFound("No area with code {area}.", area=code)
     level = src.tree.level[code]
-    periods = parent_profile(src, code)["periods"]
+    periods = parent_profile(src, code, src.today())["periods"]
     last = periods[-1] if periods else None
     return {"ok": True, "code": code, "period": last,
             **rank_block(src, level, code, last, run_key(session, src.framework))}

@@ -70,9 +70,11 @@ def screen_page(request: Request, actor: ActorDep, settings: SettingsDep,
     require(actor, "screens.view", settings.district_code)
     src = sources(request.app.state, session, settings)
     district = settings.district_code
-    strings = {"no_data": _("No data yet"), "error": _("Error")}
+    strings = {"no_data": _("No data yet"), "error": _("Error"),
+               "progress": _("done {actual}% · plan {planned}%"),
+               "counts": _("{red} off track · {amber} at risk · {green} on track · as of {date}")}
     return render_page(request, "screens/screen.html", actor, {
-        "district": district, "strings": strings,
+        "district": district, "strings": strings, "timezone": settings.timezone,
         "district_name": explore.area_name(src.tree, district) if district in src.tree
         else district,
     })

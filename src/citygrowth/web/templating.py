@@ -11,6 +11,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from citygrowth import __version__
+from citygrowth.auth.actor import Actor
+from citygrowth.auth.permissions import can
 from citygrowth.i18n import add_catalog_dir, bilingual, get_locale, gettext, ngettext
 from citygrowth.plugins import collect_list
 
@@ -41,9 +43,14 @@ def make_templates(pm: pluggy.PluginManager) -> Jinja2Templates:
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals.update(
         get_locale=get_locale, bilingual=bilingual, version=__version__, nav_items=_nav(pm),
-        csrf_for=_csrf_for,
+        csrf_for=_csrf_for, can=_can,
     )
     return Jinja2Templates(env=env)
+
+
+def _can(actor: Actor | None, permission: str, resource: Any = None) -> bool:
+    """``can`` for templates: False when nobody is logged in."""
+    return actor is not None and not actor.is_anonymous and can(actor, permission, resource)
 
 
 def _csrf_for(request: Any) -> str:
