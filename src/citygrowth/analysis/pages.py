@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from citygrowth.analysis import service
 from citygrowth.analysis.anomaly import KIND_NAMES, AnomalyWarning
+from citygrowth.analysis.briefing import service as briefings
 from citygrowth.analysis.briefing.charts import CHART_TITLES
 from citygrowth.analysis.briefing.export import key_figure_rows
-from citygrowth.analysis.briefing import service as briefings
 from citygrowth.analysis.keyfigures import local_today
 from citygrowth.analysis.models import AnomalyRecord, BriefingRecord
 from citygrowth.areas.models import Area
