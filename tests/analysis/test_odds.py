@@ -1,44 +1,40 @@
-"""Target odds fall as the target gets harder, and respect direction and observed deadlines."""
+"""Target odds are the one target status's probability (accountability.status)."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-import pytest
+import datetime as dt
 
+from citygrowth.accountability.models import ProgressReport, Target
+from citygrowth.accountability.status import target_status
 from citygrowth.analysis.odds import target_odds
-from citygrowth.errors import ValidationFailed
-from tests.analysis.synth import quarters
+
+START, DEADLINE, TODAY = dt.date(2026, 1, 1), dt.date(2026, 12, 31), dt.date(2026, 7, 1)
 
 
-def _series() -> pd.Series:
-    rng = np.random.default_rng(2)
-    return pd.Series(100 + 6.0 * np.arange(12) + rng.normal(0, 3, 12),
-                     index=quarters("2023-Q1", 12))
+def _target(baseline: float, goal: float, values: list[float]) -> Target:
+    t = Target(code="T", name_zh="测试", baseline=baseline, target_value=goal, kind="reach",
+               start_date=START, deadline=DEADLINE, plan="linear", department_code="urban",
+               area_code="370203")
+    t.reports = [ProgressReport(id=i + 1, reported_on=dt.date(2026, i + 2, 1), value=v)
+                 for i, v in enumerate(values)]
+    t.milestones = []
+    return t
 
 
-def test_odds_are_monotone_in_difficulty() -> None:
-    s = _series()
-    grid = np.linspace(140, 260, 41)
-    up = [target_odds(s, t, "2026-Q4", "up") for t in grid]
-    assert all(a >= b for a, b in zip(up, up[1:], strict=False))
-    assert up[0] > 0.99 and up[-1] < 0.01
-    down = [target_odds(s, t, "2026-Q4", "down") for t in grid]
-    assert all(a <= b for a, b in zip(down, down[1:], strict=False))
+def test_odds_are_the_status_probability() -> None:
+    t = _target(0, 100, [8, 17, 24, 33, 41])
+    odds, detail = target_odds(t, TODAY)
+    st = target_status(t, TODAY)
+    assert odds == st.probability and detail["status"] == st.status
+    assert detail["odds_available"] and detail["direction"] == "up"
 
 
-def test_expected_value_gives_about_even_odds() -> None:
-    s = _series()
-    p = target_odds(s, 100 + 6.0 * 15, "2026-Q4", "up")
-    assert 0.25 < p < 0.75
+def test_falling_target_odds_mirror_rising_ones() -> None:
+    up, _ = target_odds(_target(0, 100, [8, 17, 24, 33, 41]), TODAY)
+    down, detail = target_odds(_target(100, 0, [92, 83, 76, 67, 59]), TODAY)
+    assert down == up and detail["direction"] == "down"
 
 
-def test_deadline_inside_the_data_uses_the_observation() -> None:
-    s = _series()
-    assert target_odds(s, float(s["2024-Q2"]) - 1, "2024-Q2", "up") == 1.0
-    assert target_odds(s, float(s["2024-Q2"]) + 1, "2024-Q2", "up") == 0.0
-
-
-def test_bad_direction_is_refused() -> None:
-    with pytest.raises(ValidationFailed):
-        target_odds(_series(), 10, "2026-Q4", "sideways")
+def test_no_odds_before_two_reports() -> None:
+    odds, detail = target_odds(_target(0, 100, [8]), TODAY)
+    assert odds is None and not detail["odds_available"]

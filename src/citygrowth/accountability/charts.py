@@ -24,8 +24,7 @@ def status_by_department(overview: list[dict[str, Any]]) -> dict[str, Any]:
 def target_progress(detail: dict[str, Any]) -> dict[str, Any]:
     """Reported values against the plan line, with the milestones marked."""
     reports = [[r["reported_on"], r["value"]] for r in detail["reports"]]
-    plan = [[detail["start_date"], detail["baseline"]],
-            [detail["deadline"], detail["target_value"]]]
+    plan = detail["plan_line"]
     miles = [[m["due_date"], m["planned_value"]] for m in detail["milestones"]]
     return {
         "tooltip": {"trigger": "axis"}, "legend": {},

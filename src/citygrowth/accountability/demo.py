@@ -30,7 +30,7 @@ from citygrowth.accountability.demo_data import (
 from citygrowth.accountability.measures import publish_measures
 from citygrowth.accountability.models import ProgressReport, Project, Target
 from citygrowth.accountability.schemas import TargetIn
-from citygrowth.accountability.targets import apply_target
+from citygrowth.accountability.targets import apply_target, mark_milestones
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
@@ -58,6 +58,7 @@ class DemoTarget:
     indicator: str | None = None
     illustrative: bool = False
     note: str = ""
+    kind: str = "reach"
 
 
 TARGETS: tuple[DemoTarget, ...] = (
@@ -66,23 +67,24 @@ TARGETS: tuple[DemoTarget, ...] = (
     DemoTarget("T-MOVEBACK", "棚改居民回迁2300户", "2,300 households moved back this year",
                "housing", ("civil",), ("户", "households"), 0, 2300, (0, 0), 2160),
     DemoTarget("T-RESETTLE", "安置房开工5000套", "5,000 resettlement units started",
-               "housing", ("ndrc",), ("套", "units"), 0, 5000, (0, 0), 3950),
+               "housing", ("ndrc",), ("套", "units"), 0, 5000, (0, 0), 4450),
     DemoTarget("T-PARKING", "新增停车泊位4000个", "4,000 parking spaces added", "urban", (),
                ("个", "spaces"), 0, 4000, (0, 0), 3720),
     DemoTarget("T-ROADS", "整修道路29条", "29 roads repaired", "urban", ("housing",),
                ("条", "roads"), 0, 29, (0, 0), 27),
     DemoTarget("T-CHOKE", "打通交通堵点23处", "23 traffic choke points fixed", "urban", (),
                ("处", "points"), 0, 23, (0, 0), 14),
-    DemoTarget("T-DOCTOR", "重点人群家庭医生签约覆盖率达到60%以上",
-               "Family-doctor coverage of key groups at 60% or more", "health", ("civil",),
-               ("%", "%"), 52, 60, (0, 0), 59.4),
+    DemoTarget("T-DOCTOR", "重点人群家庭医生签约覆盖率保持60%以上",
+               "Family-doctor coverage of key groups kept at 60% or more", "health", ("civil",),
+               ("%", "%"), 60.6, 60, (0, 0), 61.8, indicator="SOC_FAMILY_DOCTOR",
+               kind="hold_above"),
     DemoTarget("T-COMPOUNDS", "改造老旧小区900个以上", "900+ old residential compounds renovated",
                "housing", ("urban",), ("个", "compounds"), 0, 900, (-2, 0), 842),
     DemoTarget("T-ILLEGAL", "拆除违法建设56万平方米", "560,000 m² of illegal construction removed",
                "urban", (), ("平方米", "m²"), 0, 560000, (0, 0), 541000),
     DemoTarget("T-SHANTY", "棚户区4.9万户待改造居民清零",
                "49,000 waiting shantytown households cleared",
-               "housing", ("ndrc", "civil"), ("户", "households"), 49000, 0, (0, 2), 41000,
+               "housing", ("ndrc", "civil"), ("户", "households"), 49000, 0, (0, 4), 39000,
                illustrative=True, note="Deadline illustrative: the article gives 49,000 waiting."),
     DemoTarget("T-APPROVAL", "项目核准备案1个工作日办结", "Project approval within 1 working day",
                "ndrc", ("invest",), ("工作日", "working days"), 3, 1, (0, 0), 1,
@@ -114,7 +116,8 @@ def target_input(t: DemoTarget, today: dt.date, district: str) -> TargetIn:
         for month, day in ((6, 30), (12, 15)):
             due = dt.date(year, month, day)
             if start < due < deadline:
-                planned = t.baseline + (t.goal - t.baseline) * (due - start).days / span
+                planned = t.goal if t.kind != "reach" else (
+                    t.baseline + (t.goal - t.baseline) * (due - start).days / span)
                 miles.append({"due_date": due, "planned_value": round(planned, 1),
                               "title_zh": f"{year}年{month}月节点",
                               "title_en": f"{year}-{month:02d} checkpoint"})
@@ -122,7 +125,7 @@ def target_input(t: DemoTarget, today: dt.date, district: str) -> TargetIn:
         code=t.code, name_zh=t.name_zh, name_en=t.name_en, department_code=t.dept,
         co_owners=list(t.co), area_code=district, unit_zh=t.unit[0], unit_en=t.unit[1],
         baseline=t.baseline, target_value=t.goal, start_date=start, deadline=deadline,
-        plan="linear", indicator_code=t.indicator, description=t.note,
+        plan="linear", kind=t.kind, indicator_code=t.indicator, description=t.note,
         milestones=miles, illustrative=t.illustrative)
 
 
@@ -148,13 +151,8 @@ def seed_targets(session: Session, district: str, today: dt.date) -> list[Target
 
 
 def _mark_done(target: Target) -> None:
-    rising = target.target_value >= target.baseline
-    for m in target.milestones:
-        for r in target.reports:
-            hit = r.value >= m.planned_value if rising else r.value <= m.planned_value
-            if hit:
-                m.done_on = r.reported_on
-                break
+    for r in target.reports:
+        mark_milestones(target, r)
 
 
 def ensure_departments(session: Session) -> None:

@@ -31,7 +31,7 @@ from citygrowth.i18n import N_
 
 TARGET_COLUMNS = ("code", "name_zh", "name_en", "department", "co_owners", "area_code",
                   "unit_zh", "unit_en", "baseline", "target_value", "start_date", "deadline",
-                  "plan", "indicator_code", "description")
+                  "plan", "indicator_code", "description", "kind")
 TARGET_REQUIRED = ("code", "name_zh", "department", "area_code", "target_value", "start_date",
                    "deadline")
 PROJECT_COLUMNS = ("code", "name_zh", "name_en", "industry", "stage", "department", "area_code",
@@ -138,6 +138,7 @@ def _target_fields(c: dict[str, Any]) -> dict[str, Any]:
         "target_value": c.get("target_value"), "start_date": c.get("start_date"),
         "deadline": c.get("deadline"), "plan": c.get("plan"),
         "indicator_code": c.get("indicator_code"), "description": c.get("description"),
+        "kind": c.get("kind"),
     }
 
 

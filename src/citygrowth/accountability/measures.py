@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from citygrowth.accountability.approvals import working_days
 from citygrowth.accountability.models import ApprovalItem, Lead, Project, Target
-from citygrowth.accountability.status import status_of
+from citygrowth.accountability.status import target_status
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require
 from citygrowth.events import EventBus
@@ -75,7 +75,7 @@ def targets_on_track_rows(session: Session, district: str,
         running = [t for t in targets if t.start_date <= day]
         if not running:
             continue
-        green = sum(1 for t in running if status_of(t, day).status == "green")
+        green = sum(1 for t in running if target_status(t, day).status == "green")
         rows.append({"indicator": "GOV_TARGETS_ON_TRACK", "area_code": district,
                      "period": str(period), "value": round(100 * green / len(running), 4)})
     return rows

@@ -43,6 +43,8 @@ class Target(Base):
     start_date: Mapped[dt.date] = mapped_column(Date)
     deadline: Mapped[dt.date] = mapped_column(Date)
     plan: Mapped[str] = mapped_column(String(12), default="linear")  # linear | milestones
+    # reach (rise or fall to target_value) | hold_above | hold_below (keep the limit)
+    kind: Mapped[str] = mapped_column(String(12), default="reach", server_default="reach")
     indicator_code: Mapped[str | None] = mapped_column(String(60))
     description: Mapped[str] = mapped_column(Text, default="")
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)

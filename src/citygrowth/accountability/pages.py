@@ -83,7 +83,7 @@ def target_page(request: Request, session: SessionDep, actor: UserDep, settings:
                 target_id: Id) -> Response:
     """One target: progress chart, milestones, reports, evidence and the report forms."""
     today = today_local(settings.timezone)
-    detail = targets.target_detail(session, actor, target_id, today, settings)
+    detail = targets.target_detail(session, actor, target_id, today)
     return _render(request, "target.html", actor, t=detail, today=today,
                    evidence=evidence.list_evidence(session, target_id),
                    progress_chart=charts.target_progress(detail), max_mb=settings.max_upload_mb,

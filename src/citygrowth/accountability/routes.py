@@ -88,8 +88,7 @@ def create_target(session: SessionDep, actor: UserDep, bus: BusDep,
 @router.get("/targets/{target_id}", summary="One target: status, milestones, reports, chart")
 def get_target(session: SessionDep, actor: UserDep, settings: SettingsDep,
                target_id: Id) -> dict[str, Any]:
-    detail = targets.target_detail(session, actor, target_id,
-                                  today_local(settings.timezone), settings)
+    detail = targets.target_detail(session, actor, target_id, today_local(settings.timezone))
     detail["evidence"] = [{"id": e.id, "filename": e.filename, "content_type": e.content_type,
                            "size_bytes": e.size_bytes, "report_id": e.report_id}
                           for e in evidence.list_evidence(session, target_id)]

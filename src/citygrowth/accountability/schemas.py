@@ -44,6 +44,7 @@ class TargetIn(_In):
     start_date: dt.date
     deadline: dt.date
     plan: Literal["linear", "milestones"] = "linear"
+    kind: Literal["reach", "hold_above", "hold_below"] = "reach"
     indicator_code: str | None = Field(default=None, max_length=60)
     description: str = Field(default="", max_length=4000)
     milestones: list[MilestoneIn] = Field(default_factory=list, max_length=100)

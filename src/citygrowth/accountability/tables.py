@@ -17,7 +17,7 @@ from citygrowth.accountability.approvals import approval_row, visible_approvals
 from citygrowth.accountability.excel import PROJECT_COLUMNS, TARGET_COLUMNS, to_xlsx
 from citygrowth.accountability.investment import list_leads
 from citygrowth.accountability.projects import visible_projects
-from citygrowth.accountability.status import status_of
+from citygrowth.accountability.status import target_status
 from citygrowth.accountability.targets import visible_targets
 from citygrowth.auth.actor import Actor
 from citygrowth.errors import NotFound
@@ -28,10 +28,10 @@ KINDS = ("targets", "projects", "approvals", "leads")
 def target_table(session: Session, actor: Actor, today: dt.date) -> tuple[list[str],
                                                                            list[dict[str, Any]]]:
     cols = [*TARGET_COLUMNS, "latest_value", "status", "actual_pct", "planned_pct",
-            "forecast_pct"]
+            "forecast_pct", "probability_pct"]
     rows = []
     for t in visible_targets(session, actor):
-        st = status_of(t, today)
+        st = target_status(t, today)
         rows.append({
             "code": t.code, "name_zh": t.name_zh, "name_en": t.name_en,
             "department": t.department_code, "co_owners": t.co_owner_codes,
@@ -39,9 +39,11 @@ def target_table(session: Session, actor: Actor, today: dt.date) -> tuple[list[s
             "baseline": t.baseline, "target_value": t.target_value,
             "start_date": t.start_date.isoformat(), "deadline": t.deadline.isoformat(),
             "plan": t.plan, "indicator_code": t.indicator_code, "description": t.description,
+            "kind": t.kind,
             "latest_value": st.latest_value, "status": st.status,
             "actual_pct": round(st.actual * 100, 1), "planned_pct": round(st.planned * 100, 1),
             "forecast_pct": None if st.forecast is None else round(st.forecast * 100, 1),
+            "probability_pct": None if st.probability is None else round(st.probability * 100),
         })
     return cols, rows
 

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from citygrowth.accountability.common import check_refs, get_or_404, raise_if
 from citygrowth.accountability.models import Milestone, ProgressReport, Target, TargetCoOwner
 from citygrowth.accountability.schemas import ProgressIn, TargetIn
-from citygrowth.accountability.status import STATUS_NAMES, TargetStatus, status_of
+from citygrowth.accountability.status import (
+    KIND_NAMES,
+    TargetStatus,
+    plan_points,
+    sign_of,
+    target_status,
+)
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.models import Department
@@ -26,7 +32,6 @@ from citygrowth.db import utcnow
 from citygrowth.errors import CityGrowthError, Conflict, Problem, ValidationFailed
 from citygrowth.events import EventBus
 from citygrowth.i18n import N_, _, bilingual
-from citygrowth.settings import Settings
 
 REMINDER_DAYS = 14
 
@@ -48,6 +53,11 @@ def validate_target(session: Session, data: TargetIn, file: str | None = None,
     if data.deadline <= data.start_date:
         problems.append(Problem(N_("The deadline must come after the start date."),
                                 file=file, row=row, field="deadline", value=str(data.deadline)))
+    if data.kind == "reach" and data.target_value == data.baseline:
+        problems.append(Problem(N_("A target to reach must differ from its baseline; to keep a "
+                                   "level use a hold target (hold_above or hold_below)."),
+                                file=file, row=row, field="target_value",
+                                value=data.target_value))
     if data.plan == "milestones" and not data.milestones:
         problems.append(Problem(N_("A milestone plan needs at least one milestone."),
                                 file=file, row=row, field="plan", value=data.plan))
@@ -95,11 +105,10 @@ def create_target(session: Session, actor: Actor, data: TargetIn,
     return target
 
 
-def _mark_milestones(target: Target, report: ProgressReport) -> None:
-    rising = target.target_value >= target.baseline
+def mark_milestones(target: Target, report: ProgressReport) -> None:
+    sign = sign_of(target)
     for m in target.milestones:
-        reached = report.value >= m.planned_value if rising else report.value <= m.planned_value
-        if m.done_on is None and reached:
+        if m.done_on is None and sign * (report.value - m.planned_value) >= 0:
             m.done_on = report.reported_on
 
 
@@ -117,7 +126,7 @@ def report_progress(session: Session, actor: Actor, target_id: int, data: Progre
                             note=data.note, department_code=dept, reported_by=actor.username)
     session.add(report)
     target.reports.append(report)
-    _mark_milestones(target, report)
+    mark_milestones(target, report)
     target.updated_at = utcnow()
     session.flush()
     record(session, actor, "target.report", f"target:{target.code}",
@@ -154,24 +163,50 @@ def visible_targets(session: Session, actor: Actor, department: str | None = Non
     return targets
 
 
+def value_text(value: float | None) -> str:
+    """A value as people write it: whole numbers without decimals, others with at most 2."""
+    if value is None:
+        return "–"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def percent_text(p: float | None) -> str:
+    """A probability as a whole percentage; below 1 % and above 99 % said so, never 0 or 100."""
+    if p is None:
+        return "–"
+    if p < 0.005:
+        return "<1%"
+    if p > 0.995:
+        return ">99%"
+    return f"{round(p * 100)}%"
+
+
 def target_row(target: Target, st: TargetStatus, names: dict[str, str]) -> dict[str, Any]:
+    """A target with its status (from :func:`status.target_status`) for pages and JSON."""
+    unit = bilingual(target.unit_zh, target.unit_en)
     return {
         "id": target.id, "code": target.code, "name": bilingual(target.name_zh, target.name_en),
-        "name_zh": target.name_zh, "name_en": target.name_en,
+        "name_zh": target.name_zh, "name_en": target.name_en, "kind": target.kind,
+        "kind_name": _(KIND_NAMES.get(target.kind, target.kind)),
         "department_code": target.department_code,
         "department": names.get(target.department_code, target.department_code),
         "co_owners": target.co_owner_codes,
         "co_owner_names": [names.get(c, c) for c in target.co_owner_codes],
-        "area_code": target.area_code,
-        "unit": bilingual(target.unit_zh, target.unit_en), "baseline": target.baseline,
-        "target_value": target.target_value, "latest_value": st.latest_value,
+        "area_code": target.area_code, "unit": unit, "baseline": target.baseline,
+        "target_value": target.target_value, "baseline_text": value_text(target.baseline),
+        "target_text": value_text(target.target_value),
+        "latest_text": value_text(st.latest_value),
         "start_date": target.start_date.isoformat(), "deadline": target.deadline.isoformat(),
         "plan": target.plan, "indicator_code": target.indicator_code,
-        "status": st.status, "status_name": _(STATUS_NAMES[st.status]),
+        **st.as_dict(),
         "actual_pct": round(st.actual * 100, 1), "planned_pct": round(st.planned * 100, 1),
         "gap_pct": round(st.gap * 100, 1),
         "forecast_pct": None if st.forecast is None else round(st.forecast * 100, 1),
-        "reasons": [_(r) for r in st.reasons], "illustrative": target.illustrative,
+        "probability_pct": None if st.probability is None else round(st.probability * 100),
+        "probability_text": percent_text(st.probability),
+        "illustrative": target.illustrative,
     }
 
 
@@ -179,7 +214,7 @@ def list_targets(session: Session, actor: Actor, today: dt.date, department: str
                  status: str | None = None) -> list[dict[str, Any]]:
     """Targets the actor may see, with their status on ``today``."""
     names = _dept_names(session)
-    rows = [target_row(t, status_of(t, today), names)
+    rows = [target_row(t, target_status(t, today), names)
             for t in visible_targets(session, actor, department)]
     return [r for r in rows if status is None or r["status"] == status]
 
@@ -248,29 +283,25 @@ def send_reminders(session: Session, actor: Actor, today: dt.date, bus: EventBus
 
 
 def target_detail(session: Session, actor: Actor, target_id: int,
-                  today: dt.date, settings: Settings | None = None) -> dict[str, Any]:
-    """One target with its status. Given ``settings``, the status also weighs the
-    probability of attainment forecast by the analysis domain from the linked indicator (or
-    the progress reports)."""
+                  today: dt.date) -> dict[str, Any]:
+    """One target with its status, milestones and reports."""
     require(actor, "accountability.view", None)
     t = get_or_404(session, Target, target_id, N_("Accountability target"))
     require(actor, "accountability.view", {"area_code": t.area_code})
-    odds: float | None = None
-    if settings is not None:
-        from citygrowth.analysis.service import odds_for_target
-
-        odds, _detail = odds_for_target(settings, t, today)
-    st = status_of(t, today, odds=odds)
-    row = target_row(t, st, _dept_names(session))
-    row["odds"] = None if odds is None else round(odds, 3)
+    row = target_row(t, target_status(t, today), _dept_names(session))
     row["description"] = t.description
     row["milestones"] = [{"id": m.id, "title": bilingual(m.title_zh, m.title_en),
                           "due_date": m.due_date.isoformat(), "planned_value": m.planned_value,
+                          "planned_text": value_text(m.planned_value),
                           "done_on": m.done_on.isoformat() if m.done_on else None}
                          for m in t.milestones]
+    names = _dept_names(session)
     row["reports"] = [{"id": r.id, "reported_on": r.reported_on.isoformat(), "value": r.value,
-                       "note": r.note, "department_code": r.department_code,
+                       "value_text": value_text(r.value), "note": r.note,
+                       "department_code": r.department_code,
+                       "department": names.get(r.department_code or "", ""),
                        "reported_by": r.reported_by} for r in t.reports]
+    row["plan_line"] = [[d.isoformat(), v] for d, v in plan_points(t)]
     row["can_report"] = _can_report(actor, t)
     return row
 
@@ -281,3 +312,25 @@ def _can_report(actor: Actor, target: Target) -> bool:
     except CityGrowthError:
         return False
     return True
+
+
+def indicator_statuses(session: Session, actor: Actor, area_code: str,
+                       today: dt.date) -> dict[str, dict[str, Any]]:
+    """The status of the targets of ``area_code`` linked to an indicator, by indicator code —
+    for figures drawn elsewhere (the big screen's key figures) to carry the same status as the
+    target pages. A running target wins over a finished one, then the nearest deadline."""
+    if not can(actor, "accountability.view", {"area_code": area_code}):
+        return {}
+    linked = [t for t in visible_targets(session, actor)
+              if t.area_code == area_code and t.indicator_code]
+    linked.sort(key=lambda t: (t.deadline < today, abs((t.deadline - today).days)))
+    out: dict[str, dict[str, Any]] = {}
+    for t in linked:
+        code = str(t.indicator_code)
+        if code not in out:
+            st = target_status(t, today)
+            out[code] = {"target_id": t.id, "target_code": t.code,
+                         "target": bilingual(t.name_zh, t.name_en), "status": st.status,
+                         "status_name": _(st.label),
+                         "probability": st.probability}
+    return out

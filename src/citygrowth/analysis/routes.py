@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
@@ -97,8 +98,8 @@ def decide(session: SessionDep, actor: UserDep, anomaly_id: Id,
 @router.get("/odds", summary="Probability of reaching a target by its deadline")
 def odds(session: SessionDep, actor: UserDep, settings: SettingsDep, target: Code
          ) -> dict[str, Any]:
-    today = dt.datetime.now(dt.UTC).date()
-    return service.odds_for_target_code(session, actor, settings, target, today)
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    return service.odds_for_target_code(session, actor, target, today)
 
 
 @router.get("/briefings", summary="Archived briefings")

@@ -24,7 +24,6 @@ from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.ingest.models import ObservationLoad
-from citygrowth.periods import Period
 from citygrowth.settings import Settings
 
 _CACHES: dict[str, ForecastCache] = {}
@@ -207,53 +206,15 @@ def decide_anomaly(session: Session, actor: Actor, anomaly_id: int, decision: st
     return rec
 
 
-def odds_for_target(settings: Settings, target: Any, today: dt.date
-                    ) -> tuple[float | None, dict[str, Any]]:
-    """Probability that a target (accountability ``Target``) is reached by its deadline.
-
-    The series is the target's linked indicator in its area when the store has it, else its
-    progress reports (last value per month, starting from the baseline).
-    """
-    series, source = _target_series(settings, target)
-    direction = "up" if target.target_value >= target.baseline else "down"
-    detail: dict[str, Any] = {"indicator": target.indicator_code or "", "series": source,
-                              "direction": direction, "odds_available": False}
-    if series is None or len(series) < 2:
-        return None, detail
-    freq = Period.parse(str(series.index[-1])).freq
-    deadline = str(Period.of(target.deadline, freq))
-    try:
-        p = target_odds(series, target.target_value, deadline, direction)
-    except ValidationFailed:
-        return None, detail
-    detail.update(deadline_period=deadline, odds_available=True, today=today.isoformat())
-    return p, detail
-
-
-def _target_series(settings: Settings, target: Any) -> tuple[pd.Series | None, str]:
-    if target.indicator_code:
-        try:
-            return series_for(settings, target.indicator_code, target.area_code), "store"
-        except NotFound:
-            pass
-    reports = sorted(target.reports, key=lambda r: r.reported_on)
-    if not reports:
-        return None, "reports"
-    values = {str(Period.of(target.start_date, "M")): float(target.baseline)}
-    for r in reports:
-        values[str(Period.of(r.reported_on, "M"))] = float(r.value)
-    return pd.Series(values), "reports"
-
-
-def odds_for_target_code(session: Session, actor: Actor, settings: Settings,
-                         code: str, today: dt.date) -> dict[str, Any]:
+def odds_for_target_code(session: Session, actor: Actor, code: str,
+                         today: dt.date) -> dict[str, Any]:
     from citygrowth.accountability.models import Target
 
     target = session.scalar(select(Target).where(Target.code == code))
     require(actor, "analysis.view", target.area_code if target else None)
     if target is None:
         raise NotFound("No target with code {code}.", code=code)
-    odds, detail = odds_for_target(settings, target, today)
+    odds, detail = target_odds(target, today)
     return {"target": code, "odds": odds, **detail}
 
 

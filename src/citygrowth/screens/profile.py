@@ -12,12 +12,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from citygrowth.accountability.models import Target
+from citygrowth.accountability.status import target_status
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.catalog.framework import Framework
@@ -117,18 +118,15 @@ def drivers(src: ScreenSources, level: str, code: str, prev: str | None, last: s
     return out
 
 
-def targets_of(session: Session, code: str) -> list[dict[str, Any]]:
-    from citygrowth.accountability.models import Target
-    from citygrowth.accountability.status import STATUS_NAMES, status_of
-
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+def targets_of(session: Session, code: str, today: dt.date) -> list[dict[str, Any]]:
+    """The area's targets with their status from the one target status."""
     out = []
     for t in session.scalars(select(Target).where(Target.area_code == code).order_by(
             Target.deadline)):
-        st = status_of(t, today)
+        st = target_status(t, today)
         out.append({"id": t.id, "name": bilingual(t.name_zh, t.name_en),
                     "deadline": t.deadline.isoformat(), "status": st.status,
-                    "status_name": _(STATUS_NAMES[st.status]),
+                    "status_name": _(st.label),
                     "progress": round(st.actual * 100, 1), "planned": round(st.planned * 100, 1)})
     return out
 
@@ -192,7 +190,7 @@ def area_profile(session: Session, actor: Actor, src: ScreenSources, code: str
                     for a in axes],
         "rank": rank_block(src, level, code, last, key, interval=False),
         **expl,
-        "targets": targets_of(session, code),
+        "targets": targets_of(session, code, src.today()),
         "cases": cases_of(session, actor, code),
         "options": {
             "trend": charts.trend(periods, series),

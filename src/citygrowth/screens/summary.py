@@ -18,8 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citygrowth.accountability.models import Target
-from citygrowth.accountability.status import STATUS_NAMES, status_of
+from citygrowth.accountability.targets import indicator_statuses, list_targets
 from citygrowth.analysis.keyfigures import (
     case_figures,
     indicator_figures,
@@ -28,7 +27,7 @@ from citygrowth.analysis.keyfigures import (
 )
 from citygrowth.areas.tree import AreaTree
 from citygrowth.auth.actor import Actor
-from citygrowth.auth.permissions import require, scope_prefixes
+from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.catalog.framework import Framework, Indicator, Node
 from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.i18n import _, bilingual, get_locale
@@ -194,21 +193,27 @@ def figures_panel(src: ScreenSources, area: str, today: dt.date) -> dict[str, An
             "cases_period": cases[0].period_words(loc) if cases else ""}
 
 
-def targets_panel(session: Session, area: str, today: dt.date) -> dict[str, Any]:
-    """The accountability targets within ``area`` with their status (the accountability
-    domain's status function), most urgent first."""
-    rows = []
-    for t in session.scalars(select(Target).where(Target.area_code.startswith(area))):
-        st = status_of(t, today)
-        rows.append({"id": t.id, "code": t.code, "name": bilingual(t.name_zh, t.name_en),
-                     "status": st.status, "status_name": _(STATUS_NAMES[st.status]),
-                     "actual": round(st.actual * 100, 1), "planned": round(st.planned * 100, 1),
-                     "deadline": t.deadline.isoformat()})
+def targets_panel(session: Session, actor: Actor, area: str, today: dt.date
+                  ) -> dict[str, Any]:
+    """The accountability targets within ``area`` the viewer may see, with their status from
+    the one target status (``accountability.status.target_status``), most urgent first."""
+    rows = [] if not can(actor, "accountability.view") else [
+        r for r in list_targets(session, actor, today) if r["area_code"].startswith(area)]
     order = {"red": 0, "amber": 1, "green": 2}
     rows.sort(key=lambda r: (order.get(r["status"], 3), r["deadline"]))
-    counts = {k: sum(1 for r in rows if r["status"] == k) for k in order}
-    return {"targets": rows, "target_counts": counts,
+    keep = ("id", "code", "name", "status", "status_name", "deadline", "indicator_code")
+    return {"targets": [{k: r[k] for k in keep} | {"actual": r["actual_pct"],
+                                                  "planned": r["planned_pct"]} for r in rows],
+            "target_counts": {k: sum(1 for r in rows if r["status"] == k) for k in order},
             "targets_as_of": period_text(Period.of(today, "D"), get_locale())}
+
+
+def with_linked_status(figures: list[dict[str, Any]], linked: dict[str, dict[str, Any]]
+                       ) -> list[dict[str, Any]]:
+    """A figure whose indicator a district target follows carries that target's status (from
+    ``accountability.targets.indicator_statuses``); the others have none."""
+    return [f | {"status": linked[f["code"]]["status"], "linked_target": linked[f["code"]]}
+            if f["code"] in linked else f for f in figures]
 
 
 def case_feed(session: Session, actor: Actor, parent: str, tree: AreaTree, tz: ZoneInfo
@@ -269,8 +274,11 @@ def screen_summary(session: Session, actor: Actor, src: ScreenSources, *, level:
     projects = projects_figure(session, district, today)  # the register changes any time
     if projects is not None:
         figures["key_figures"] = [*figures["key_figures"], projects.to_dict(get_locale())]
+    linked = indicator_statuses(session, actor, district, today)
+    for part in ("key_figures", "cases"):
+        figures[part] = with_linked_status(figures[part], linked)
     return assemble(src, node, level, parent, mr, prof) | figures | {
-        **targets_panel(session, district, today),
+        **targets_panel(session, actor, district, today),
         "feed": case_feed(session, actor, parent, src.tree, src.tz),
     }
 

@@ -66,8 +66,8 @@ G_NONE = N_("Every indicator of this area is up to date.")
 
 @dataclass
 class TargetOdds:
-    """A target as the briefing reports it: its status comes from the accountability
-    domain's status function, its odds from ``analysis.service.odds_for_target``."""
+    """A target as the briefing reports it: status, label, shares done and planned and the
+    probability of attainment all come from ``accountability.status.target_status``."""
 
     code: str
     name_zh: str
@@ -82,6 +82,7 @@ class TargetOdds:
     planned: float | None = None  # ... and planned by the briefing's date
     department_zh: str = ""
     department_en: str = ""
+    label: str = ""  # the status's msgid (At risk, Off track …); empty: from ``status``
 
 
 @dataclass

@@ -16,11 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citygrowth.accountability.models import Target
-from citygrowth.accountability.status import status_of
+from citygrowth.accountability.status import target_status
 from citygrowth.analysis.briefing.compose import BriefingInputs, TargetOdds, index_periods
 from citygrowth.analysis.keyfigures import indicator_figures, local_today, projects_figure
 from citygrowth.analysis.meta import indicator_info
-from citygrowth.analysis.service import odds_for_target
 from citygrowth.areas.models import Area, level_of
 from citygrowth.auth.actor import system_actor
 from citygrowth.auth.models import Department
@@ -88,24 +87,24 @@ def yearly(obs: pd.DataFrame, fw: Framework) -> pd.DataFrame:
                       vintage=out["indicator"].map(vintages))
 
 
-def target_rows(session: Session, settings: Settings, area_code: str, day: dt.date
-                ) -> list[TargetOdds]:
-    """Every running target within the area with its status on ``day`` (the accountability
-    domain's status function) and its odds of attainment."""
+def target_rows(session: Session, area_code: str, day: dt.date) -> list[TargetOdds]:
+    """Every running target within the area on ``day`` with its status and probability of
+    attainment from the one target status (``accountability.status.target_status``)."""
     rows = session.scalars(select(Target).where(Target.area_code.startswith(area_code))).all()
     depts = {d.code: d for d in session.scalars(select(Department))}
     out = []
     for t in rows:
         if t.deadline < day or t.start_date > day:
             continue
-        odds, detail = odds_for_target(settings, t, day)
-        st = status_of(t, day, odds=odds)
+        st = target_status(t, day)
         dept = depts.get(t.department_code)
+        detail = {"method": "target_status", "status": st.status, "reports": st.reports,
+                  "odds_available": st.probability is not None}
         out.append(TargetOdds(
             t.code, t.name_zh, t.name_en, t.target_value, t.unit_zh, t.deadline.isoformat(),
-            odds if odds is not None else 0.0, st.status, detail, actual=st.actual,
-            planned=st.planned, department_zh=dept.name_zh if dept else t.department_code,
-            department_en=dept.name_en if dept else t.department_code))
+            st.probability or 0.0, st.status, detail, actual=st.actual, planned=st.planned,
+            department_zh=dept.name_zh if dept else t.department_code,
+            department_en=dept.name_en if dept else t.department_code, label=st.label))
     return out
 
 
@@ -129,7 +128,7 @@ def gather(session: Session, settings: Settings, area_code: str, month: str) -> 
         index=index, index_code=fw.root.code, index_vintage=vintage or "latest",
         pillars={n.code: (n.name_zh, n.name_en) for n in fw.nodes if n.kind == "pillar"},
         children={c.code: (c.name_zh, c.name_en) for c in children},
-        targets=target_rows(session, settings, area_code, m.end),
+        targets=target_rows(session, area_code, m.end),
         annual=yearly(obs, fw), index_indicators=frozenset(i.code for i in fw.index_indicators),
         indicator_targets={i.code: float(i.target) for i in fw.indicators
                            if i.target is not None},

@@ -60,7 +60,7 @@ def targets(b: Briefing, inp: BriefingInputs) -> None:
         ka = b.add(_share(f"target_{t.code}_actual", t.actual, t.code))
         kp = b.add(_share(f"target_{t.code}_planned", t.planned, t.code))
         params: dict[str, Any] = {
-            "target": _bi(t.name_zh, t.name_en), "status": STATUS_NAMES[t.status],
+            "target": _bi(t.name_zh, t.name_en), "status": t.label or STATUS_NAMES[t.status],
             "department": _bi(t.department_zh, t.department_en), "actual": ka, "planned": kp,
             "date": date, "value": kv, "deadline": period_words(t.deadline)}
         if t.detail.get("odds_available"):
