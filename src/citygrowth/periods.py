@@ -161,8 +161,10 @@ _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 def period_text(period: Period, locale: str, *, year_to_date: bool = False) -> str:
     """A period in words: 2025年 / 2026年第三季度 / 2026年11月 (en: 2025, Q3 2026, Nov 2026).
     ``year_to_date`` names the year up to the period: 2026年前三季度, 2026年1—11月 (en:
-    Q1–Q3 2026, Jan–Nov 2026)."""
+    Q1–Q3 2026, Jan–Nov 2026); up to its last quarter or month, the year itself."""
     y, m, en = period.start.year, period.start.month, locale == "en"
+    if year_to_date and period.end.month == 12:
+        return period_text(period.to_freq("A"), locale)  # the whole year
     if period.freq == "Q":
         q = (m - 1) // 3 + 1
         if year_to_date and q > 1:

@@ -46,8 +46,6 @@ KEY_INDICATORS: tuple[tuple[str, bool], ...] = (
     ("ECO_RETAIL_SALES", True),
     ("IND_MARKET_ENTITIES", False),
 )
-# English unit words where the catalog's unit means something else for this indicator
-UNIT_EN_OVERRIDES = {"IND_MARKET_ENTITIES": ""}
 POINTS = ("分", "points")  # index scores: changes in points
 PROJECTS_CODE = "KEY_PROJECTS"
 ZH, EN = "zh_CN", "en"
@@ -96,11 +94,6 @@ class KeyFigure:
                 date=period_text(Period.parse(self.as_of), locale))
         return period_text(Period.parse(self.period), locale, year_to_date=self.year_to_date)
 
-    def unit_words(self, locale: str) -> str:
-        if locale == "en" and self.code in UNIT_EN_OVERRIDES:
-            return UNIT_EN_OVERRIDES[self.code]
-        return unit_label(self.unit, locale)
-
     def change_text(self, locale: str) -> str:
         """``+5.2%`` for amounts, ``+0.4 个百分点`` (``pp``) for rates, against the previous
         value, with what it is compared with (the same period a year before, or the period
@@ -127,7 +120,7 @@ class KeyFigure:
         return {
             "code": self.code, "name": bilingual(self.name_zh, self.name_en, locale),
             "value": self.value, "display": format_number(self.value),
-            "unit": self.unit_words(locale), "period": self.period,
+            "unit": unit_label(self.unit, locale), "period": self.period,
             "period_text": self.period_words(locale), "year_to_date": self.year_to_date,
             "source": bilingual(self.source_zh, self.source_en, locale),
             "vintage": self.vintage,

@@ -137,7 +137,7 @@ def _trend(data: dict[str, Any], locale: str, index_name: str) -> Any:
 
 def _radar(data: dict[str, Any], locale: str, index_name: str) -> Any:
     fig, ax = _figure(3.4, 3.0, polar=True)
-    labels = [_label(x, locale) for x in data["labels"]]
+    labels = [_wrap(_label(x, locale)) for x in data["labels"]]
     angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False)
     for i, s in enumerate(data["series"]):
         vals = list(s["values"]) + [s["values"][0]]
@@ -155,6 +155,15 @@ def _radar(data: dict[str, Any], locale: str, index_name: str) -> Any:
         previous=_words(periods[0], locale), period=_words(periods[-1], locale)), fontsize=9)
     ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.15, -0.12), frameon=False)
     return fig
+
+
+def _wrap(label: str, width: int = 12) -> str:
+    """A long (English) axis name on two lines."""
+    if len(label) <= width or " " not in label:
+        return label
+    cut = label.rfind(" ", 0, width + 1)
+    cut = cut if cut > 0 else label.find(" ")
+    return label[:cut] + "\n" + label[cut + 1:]
 
 
 def _ranking(data: dict[str, Any], locale: str, index_name: str) -> Any:

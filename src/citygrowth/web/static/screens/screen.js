@@ -56,7 +56,7 @@
     var box = document.getElementById(boxId);
     box.innerHTML = "";
     items.forEach(function (k) {
-      var div = el("div", "fig");
+      var div = el("div", "fig" + (k.status ? " " + k.status : ""));
       div.setAttribute("role", "listitem");
       div.dataset.code = k.code;
       div.appendChild(el("div", "name", k.name));
@@ -65,7 +65,8 @@
       if (k.unit) { v.appendChild(el("span", "unit", k.unit)); }
       div.appendChild(v);
       div.appendChild(el("div", "meta", [k.period_text, k.source].filter(Boolean).join(" · ")));
-      var more = [k.extra, k.change_text, k.target_text].filter(Boolean).join(" · ");
+      var linked = k.linked_target ? k.linked_target.status_name : "";
+      var more = [k.extra, k.change_text, k.target_text, linked].filter(Boolean).join(" · ");
       if (more) { div.appendChild(el("div", "more", more)); }
       box.appendChild(div);
     });
