@@ -183,10 +183,9 @@ def loads_with_warnings(session: Session, actor: Actor, limit: int = 200
             c[decision] = c.get(decision, 0) + 1
     loads = {x.load_id: x for x in session.scalars(select(ObservationLoad).where(
         ObservationLoad.load_id.in_(list(counts))))} if counts else {}
-    rows = [{"load_id": k, **v, "load": loads.get(k)} for k, v in counts.items()]
-    rows.sort(key=lambda r: (r["load"].created_at if r["load"] else utcnow(), r["load_id"]),
-              reverse=True)
-    return rows[:limit]
+    newest_first = sorted(counts, key=lambda k: (loads[k].created_at if k in loads else utcnow(),
+                                                 k), reverse=True)
+    return [{"load_id": k, **counts[k], "load": loads.get(k)} for k in newest_first[:limit]]
 
 
 def decide_anomaly(session: Session, actor: Actor, anomaly_id: int, decision: str,

@@ -115,8 +115,9 @@
     } };
     var series = opt.series[0];
     var big = count <= 30;
+    var latin = root.dataset.lang === "en";  // longer names: a smaller type, so all fit
     series.label = { show: count <= 60, formatter: short, color: "#ffffff",
-      fontSize: big ? 17 : 12, fontWeight: big ? "bold" : "normal",
+      fontSize: big ? (latin ? 13 : 17) : 12, fontWeight: big ? "bold" : "normal",
       textBorderColor: "#031025", textBorderWidth: 3 };
     series.emphasis = { label: Object.assign({}, series.label, { show: true, formatter: name }) };
     series.labelLayout = { hideOverlap: true };
