@@ -4,16 +4,21 @@ pages and API."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from citygrowth.analysis.briefing.service import briefing_json, make_briefing
+from citygrowth.analysis.jobs import monthly_briefings, previous_month
+from citygrowth.analysis.models import BriefingRecord
 from citygrowth.analysis.service import anomalies_for_load, check_load_frame, forecast_for
 from citygrowth.auth.actor import system_actor
 from citygrowth.auth.identity import new_api_key
@@ -243,3 +248,27 @@ def test_breaks_and_relation_api(client: TestClient, api: dict[str, dict[str, st
     text = r.json()["text"]  # Chinese by default; worded as association, never as cause
     assert ("并不证明因果" in text) or text.startswith("未发现")
     assert "ECO_RETAIL_SALES" in text and "APP_PM25" in text
+
+
+def test_the_monthly_schedule_makes_the_latest_complete_month_once(
+        sqlite_session: Session, settings: Settings) -> None:
+    """Just after midnight on 1 December in the district's zone (still 30 November in UTC)
+    the previous month is November; the job makes each missing briefing once, in both
+    languages, from one gathering per area."""
+    tz = ZoneInfo(settings.timezone)
+    first = dt.datetime(2026, 12, 1, 0, 30, tzinfo=tz)
+    assert first.astimezone(dt.UTC).day == 30 and previous_month(settings, first) == "2026-11"
+    assert previous_month(settings, first - dt.timedelta(hours=1)) == "2026-10"
+    _setup(sqlite_session, settings)
+    maker = make_sessionmaker(make_engine(settings.resolved_database_url))
+    made = monthly_briefings(maker, settings, month="2026-10")
+    assert sorted(made) == sorted(f"{a}/2026-10/{loc}" for a in (DISTRICT, STREET_A, STREET_B)
+                                  for loc in ("zh_CN", "en"))
+    assert monthly_briefings(maker, settings, month="2026-10") == []
+    listed = briefing_list_for(maker)
+    assert len(listed) == 6 and all(r.formats == ["json", "pdf", "docx"] for r in listed)
+
+
+def briefing_list_for(maker: sessionmaker[Session]) -> list[BriefingRecord]:
+    with maker() as s:
+        return list(s.scalars(select(BriefingRecord)))

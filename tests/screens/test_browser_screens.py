@@ -166,6 +166,30 @@ def test_map_drills_down_to_communities_and_back(
     page.close()
 
 
+def test_the_ranking_and_the_profile_link_open_area_profiles(
+        admin: Any, screens_server: ScreensServer) -> None:
+    page = open_screen(admin, screens_server)
+    twin = get_json(page, STREET_SUMMARY)
+    best = twin["ranking_codes"][-1]  # ECharts draws the best street at the top
+    xy = page.evaluate("""() => {
+      const c = window.cgScreen.charts.ranking, data = c.getOption().series[0].data;
+      return c.convertToPixel({seriesIndex: 0}, [data[data.length - 1] / 2, data.length - 1]);
+    }""")
+    box = page.locator("#ranking").bounding_box()
+    with page.expect_navigation():
+        page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    assert urlsplit(page.url).path == f"/profile/{best}"
+    assert page.locator("h1").inner_text().startswith(
+        next(i["name"] for i in twin["map_items"] if i["code"] == best))
+    page.go_back()
+    page.wait_for_function("() => Number(document.getElementById('screen').dataset.refreshes"
+                           " || 0) >= 1")
+    with page.expect_navigation():
+        page.click("#profile-link")
+    assert urlsplit(page.url).path == f"/profile/{DISTRICT}"
+    page.close()
+
+
 def test_big_screen_updates_itself_after_a_new_load(
         admin: Any, screens_server: ScreensServer) -> None:
     page = open_screen(admin, screens_server)

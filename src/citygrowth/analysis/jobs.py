@@ -47,8 +47,9 @@ def monthly_briefings(maker: sessionmaker[Session], settings: Settings, bus: Any
     actor = system_actor("briefings")
     with transaction(maker) as session:
         areas = briefing_areas(session, settings.district_code)
-        have = set(session.execute(select(BriefingRecord.area_code, BriefingRecord.locale)
-                                   .where(BriefingRecord.month == month)).tuples())
+        have = {(a, loc) for a, loc in session.execute(
+            select(BriefingRecord.area_code, BriefingRecord.locale)
+            .where(BriefingRecord.month == month))}
     made = []
     for code in areas:
         missing = tuple(loc for loc in LOCALES if (code, loc) not in have)

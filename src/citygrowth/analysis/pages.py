@@ -140,7 +140,8 @@ def warning_rows(session: Session, actor: Actor, records: list[AnomalyRecord],
     out = []
     for r in records:
         w = AnomalyWarning(r.kind, r.indicator, r.area_code, r.period, r.value,
-                                   r.message, dict(r.params), r.severity, r.expected)
+                           r.message, _named(dict(r.params), indicators, areas), r.severity,
+                           r.expected)
         out.append({
             "id": r.id, "kind": _(KIND_NAMES.get(r.kind, r.kind)), "severity": r.severity,
             "indicator": indicators.get(r.indicator, r.indicator),
@@ -149,6 +150,24 @@ def warning_rows(session: Session, actor: Actor, records: list[AnomalyRecord],
             "text": w.render(get_locale()), "decision": r.decision, "note": r.note,
             "decided_by": r.decided_by or "", "decided_at": _local(r.decided_at, tz),
             "can_decide": can(actor, "analysis.decide", r.area_code)})
+    return out
+
+
+PERIOD_PARAMS = ("period", "previous", "start", "end")
+
+
+def _named(params: dict[str, Any], indicators: dict[str, str], areas: dict[str, str]
+           ) -> dict[str, Any]:
+    """A warning's parameters for people: the indicator and area by name, periods in
+    words (the stored warning keeps the codes)."""
+    out = dict(params)
+    if "indicator" in out:
+        out["indicator"] = indicators.get(str(out["indicator"]), out["indicator"])
+    if "area" in out:
+        out["area"] = areas.get(str(out["area"]), out["area"])
+    for key in PERIOD_PARAMS:
+        if key in out:
+            out[key] = _period_words(str(out[key]))
     return out
 
 

@@ -23,10 +23,10 @@ from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.catalog.framework import Framework
 from citygrowth.errors import CityGrowthError, NotFound
-from citygrowth.i18n import _, bilingual
+from citygrowth.i18n import _, bilingual, get_locale
 from citygrowth.screens import charts
 from citygrowth.screens.explore import area_name
-from citygrowth.screens.summary import ScreenSources, parent_profile, pillars
+from citygrowth.screens.summary import ScreenSources, parent_profile, pillars, words
 
 _cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _lock = threading.Lock()
@@ -184,6 +184,7 @@ def area_profile(session: Session, actor: Actor, src: ScreenSources, code: str
                      for c in src.tree.children.get(code, [])],
         "population": src.tree.population.get(code),
         "periods": periods, "series": series, "period": last, "previous_period": prev,
+        "period_text": words(last, get_locale()), "previous_period_text": words(prev, get_locale()),
         "index": series[0]["values"][-1] if periods else None,
         "pillars": [{"code": a["code"], "name": a["name"],
                      "value": prof["values"][a["code"]].get(last) if last else None}
