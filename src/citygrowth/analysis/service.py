@@ -48,9 +48,9 @@ def series_for(settings: Settings, code: str, area_code: str) -> pd.Series:
         freqs = obs["freq"].astype(str)
         finest = min(set(freqs), key=lambda f: "DWMQA".index(f) if f in "DWMQA" else 9)
         return to_series(obs[freqs == finest], code, area_code)
-    from citygrowth.analysis.briefing.gather import index_results
+    from citygrowth.analysis.briefing.gather import index_results  # lazy: gather imports this
 
-    index, _v = index_results(settings, area_code)
+    index = index_results(settings, area_code)
     if index is not None:
         rows = index[(index["unit"] == area_code) & (index["code"] == code)]
         if not rows.empty:

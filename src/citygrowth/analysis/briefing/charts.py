@@ -157,6 +157,10 @@ def _radar(data: dict[str, Any], locale: str, index_name: str) -> Any:
     return fig
 
 
+def _cut(label: str, n: int) -> str:
+    return label if len(label) <= n else label[: n - 1] + "…"
+
+
 def _wrap(label: str, width: int = 12) -> str:
     """A long (English) axis name on two lines."""
     if len(label) <= width or " " not in label:
@@ -194,7 +198,8 @@ def _targets(data: dict[str, Any], locale: str, index_name: str) -> Any:
             label=translate(T_PLANNED, locale))
     ax.bar_label(done, labels=[f"{v:.0f}%" for v in data["actual"]], fontsize=7, padding=2)
     ax.set_yticks(y)
-    ax.set_yticklabels([t if len(t) <= 22 else t[:21] + "…" for t in labels], fontsize=7.5)
+    ax.set_yticklabels([_wrap(_cut(t, 44), 24) if locale == "en" else _cut(t, 22)
+                        for t in labels], fontsize=7.5)
     ax.set_xlim(0, 110)
     ax.set_title(translate(T_TARGETS, locale).format(date=_words(data["date"], locale)))
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
@@ -222,7 +227,8 @@ def _cases(data: dict[str, Any], locale: str, index_name: str) -> Any:
     ax.set_ylabel("%")
     ax.set_title(translate(T_CASES, locale).format(first=_words(periods[0], locale),
                                                    last=_words(periods[-1], locale)))
-    ax.legend(fontsize=7, ncol=3, loc="lower left", frameon=False)
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.12),
+              frameon=False)
     ax.grid(alpha=0.3)
     return fig
 

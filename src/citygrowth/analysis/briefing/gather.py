@@ -25,7 +25,12 @@ from citygrowth.auth.actor import system_actor
 from citygrowth.auth.models import Department
 from citygrowth.catalog.framework import Framework, load_framework
 from citygrowth.errors import CityGrowthError, NotFound
-from citygrowth.index.service import annualise, explain_for, read_results
+from citygrowth.index.service import (
+    annualise,
+    explain_for,
+    latest_vintage_computed,
+    read_results,
+)
 from citygrowth.logging_setup import get_logger
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.periods import Period
@@ -34,7 +39,7 @@ from citygrowth.settings import Settings
 log = get_logger(__name__)
 
 
-def index_results(settings: Settings, area_code: str) -> tuple[pd.DataFrame | None, str]:
+def index_results(settings: Settings, area_code: str) -> pd.DataFrame | None:
     """Index results for the area's level and the level below (None when the index engine has
     stored none yet)."""
     frames = []
@@ -49,12 +54,11 @@ def index_results(settings: Settings, area_code: str) -> tuple[pd.DataFrame | No
             log.info("no index results", level=level, error=str(exc))
     frames = [f for f in frames if f is not None and not f.empty]
     if not frames:
-        return None, ""
+        return None
     out = pd.concat(frames, ignore_index=True)
     out["period"] = out["period"].astype(str)
     out["unit"] = out["unit"].astype(str)
-    vintage = str(out["vintage"].max()) if "vintage" in out.columns else "latest"
-    return out, vintage
+    return out
 
 
 def index_contributions(settings: Settings, inp: BriefingInputs) -> pd.DataFrame | None:
@@ -119,7 +123,8 @@ def gather(session: Session, settings: Settings, area_code: str, month: str) -> 
     obs = store.query(area_codes=[area_code], end=str(m))
     obs = obs.assign(period=obs["period"].astype(str), vintage=obs["vintage"].astype(str))
     children = session.scalars(select(Area).where(Area.parent_code == area_code)).all()
-    index, vintage = index_results(settings, area_code)
+    index = index_results(settings, area_code)
+    vintage = latest_vintage_computed(session, fw.code, fw.version) or ""  # the run's data
     tz = ZoneInfo(settings.timezone)
     inp = BriefingInputs(
         area_code=area_code, area_name_zh=area.name_zh, area_name_en=area.name_en,

@@ -22,7 +22,7 @@ PERCENT = ("%", "％")
 def format_number(value: float, decimals: int = 1, whole: bool = True) -> str:
     if not math.isfinite(value):
         return "–"
-    if whole and float(value).is_integer() and abs(value) >= 1:
+    if whole and float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.{decimals}f}"
 
