@@ -80,7 +80,7 @@ def test_headline_figures_say_unit_period_and_source(leader: TestClient) -> None
     last = dt.date.today().year - 1
     assert gdp["display"] == "400" and gdp["unit"] == "亿元"  # four quarters of 100
     assert gdp["period_text"] == f"{last}年" and gdp["source"] == "区统计局"
-    assert gdp["change_text"] == "比上年同期0.0%"
+    assert gdp["change_text"] == "比上年同期0%"
 
 
 def test_case_figures_compare_a_whole_month_with_its_target(leader: TestClient) -> None:
