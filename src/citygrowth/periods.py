@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -138,3 +139,45 @@ class Period:
 
 def parse_period(text: str | int | Period) -> Period:
     return Period.parse(text)
+
+
+def is_complete(period: Period, today: dt.date) -> bool:
+    """True when ``period`` was over before ``today`` (its last day is past)."""
+    return period.end < today
+
+
+def latest_complete(periods: Iterable[str | Period], today: dt.date) -> Period | None:
+    """The latest of ``periods`` that was over before ``today`` (None if none was). A
+    briefing for a month asks with the day after the month; a live screen with today."""
+    done = [p for p in map(Period.parse, periods) if is_complete(p, today)]
+    return max(done, key=lambda p: (p.end, -FREQ_ORDER[p.freq])) if done else None
+
+
+_ZH_QUARTERS = ("一", "二", "三", "四")
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+              "Dec")
+
+
+def period_text(period: Period, locale: str, *, year_to_date: bool = False) -> str:
+    """A period in words: 2025年 / 2026年第三季度 / 2026年11月 (en: 2025, Q3 2026, Nov 2026).
+    ``year_to_date`` names the year up to the period: 2026年前三季度, 2026年1—11月 (en:
+    Q1–Q3 2026, Jan–Nov 2026); up to its last quarter or month, the year itself."""
+    y, m, en = period.start.year, period.start.month, locale == "en"
+    if year_to_date and period.end.month == 12:
+        return period_text(period.to_freq("A"), locale)  # the whole year
+    if period.freq == "Q":
+        q = (m - 1) // 3 + 1
+        if year_to_date and q > 1:
+            return f"Q1–Q{q} {y}" if en else f"{y}年前{_ZH_QUARTERS[q - 1]}季度"
+        return f"Q{q} {y}" if en else f"{y}年第{_ZH_QUARTERS[q - 1]}季度"
+    if period.freq == "M":
+        if year_to_date and m > 1:
+            return f"Jan–{_EN_MONTHS[m - 1]} {y}" if en else f"{y}年1—{m}月"
+        return f"{_EN_MONTHS[m - 1]} {y}" if en else f"{y}年{m}月"
+    if period.freq == "A":
+        return str(y) if en else f"{y}年"
+    if period.freq == "D":
+        d = period.start
+        return f"{d.day} {_EN_MONTHS[d.month - 1]} {d.year}" if en else \
+            f"{d.year}年{d.month}月{d.day}日"
+    return str(period)

@@ -151,9 +151,9 @@ def test_fast_checks_equal_the_reference_without_history_or_areas() -> None:
 
 def test_load_time_check_through_the_store_equals_the_reference(
         sqlite_session: Session, runtime: Runtime) -> None:
-    settings = runtime.settings
     """Real loads into a temporary store; ``check_load_frame`` (history, siblings, catalog and
     areas read from the system) gives what the reference gives on the same history."""
+    settings = runtime.settings
     from sqlalchemy import insert
 
     from citygrowth.analysis.service import check_load_frame

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import pytest
 
+from citygrowth.runtime import build_runtime
 from tests import browser as browser_fixtures
 from tests.browser import login_page
 from tests.screens import browser_world
@@ -98,14 +99,33 @@ def test_big_screen_draws_the_numbers_of_its_json_twin(
     assert rank["yAxis"][0]["data"][-1].startswith(best["name"])
     assert sorted(rank["series"][0]["data"]) == sorted(i["value"] for i in twin["map_items"])
 
-    # headline and key-figure tiles
+    # headline and key figures: each with its unit, its period in words and its source
     assert page.locator("#headline-value").inner_text() == twin["headline"]["display"]
-    tiles = page.locator("#kpis .kpi")
-    assert tiles.count() == len(twin["kpis"]) >= 2
-    for k in twin["kpis"]:
-        tile = page.locator(f"#kpis .kpi[data-code={k['code']}]")
-        assert tile.locator(".val").inner_text() == k["display"]
-        assert k["name"] in tile.inner_text() and "目标" in tile.inner_text()
+    assert twin["headline"]["period_text"] in page.locator("[data-testid=headline]").inner_text()
+    tiles = page.locator("#figures .fig")
+    assert tiles.count() == len(twin["key_figures"]) == 2
+    gdp = page.locator("#figures .fig[data-code=ECO_GDP]")
+    # the latest complete year, summed over its quarters, a whole number printed as one
+    assert gdp.locator(".val").inner_text() == "600"
+    assert "2025年" in gdp.inner_text() and "区统计局" in gdp.inner_text()
+    assert "亿元" in gdp.inner_text()
+    projects = page.locator("#figures .fig[data-code=KEY_PROJECTS]").inner_text()
+    assert "1" in projects and "总投资12.5亿元" in projects
+    # case handling: the last complete month, not the running one, against the target that
+    # follows it, in that target's colour
+    ontime = page.locator("#cases .fig[data-code=GOV_CASE_ONTIME_RATE]")
+    assert ontime.locator(".val").inner_text() == "96.5"
+    case = next(c for c in twin["cases"] if c["code"] == "GOV_CASE_ONTIME_RATE")
+    assert case["period_text"] in ontime.inner_text() and "目标95%" in ontime.inner_text()
+    assert case["linked_target"]["target_code"] == "T-ONTIME"
+    assert case["status"] in (ontime.get_attribute("class") or "").split()
+    # the targets, with the status of the target pages
+    row = page.locator("#targets li[data-code=T-ONTIME]")
+    listed = get_json(page, "/api/accountability/targets")["targets"]
+    status = next(t for t in listed if t["code"] == "T-ONTIME")["status"]
+    assert status in (row.get_attribute("class") or "").split()
+    # street names are written on the map
+    assert option(page, "map")["series"][0]["label"]["show"] is True
     # every panel drew something (a canvas with a size)
     for chart in ("map", "radar", "trend", "ranking"):
         box = page.locator(f"#{chart} canvas").first.bounding_box()
@@ -147,29 +167,52 @@ def test_map_drills_down_to_communities_and_back(
     page.close()
 
 
+def test_the_ranking_and_the_profile_link_open_area_profiles(
+        admin: Any, screens_server: ScreensServer) -> None:
+    page = open_screen(admin, screens_server)
+    twin = get_json(page, STREET_SUMMARY)
+    best = twin["ranking_codes"][-1]  # ECharts draws the best street at the top
+    xy = page.evaluate("""() => {
+      const c = window.cgScreen.charts.ranking, data = c.getOption().series[0].data;
+      return c.convertToPixel({seriesIndex: 0}, [data[data.length - 1] / 2, data.length - 1]);
+    }""")
+    box = page.locator("#ranking").bounding_box()
+    with page.expect_navigation():
+        page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    assert urlsplit(page.url).path == f"/profile/{best}"
+    assert page.locator("h1").inner_text().startswith(
+        next(i["name"] for i in twin["map_items"] if i["code"] == best))
+    page.go_back()
+    page.wait_for_function("() => Number(document.getElementById('screen').dataset.refreshes"
+                           " || 0) >= 1")
+    with page.expect_navigation():
+        page.click("#profile-link")
+    assert urlsplit(page.url).path == f"/profile/{DISTRICT}"
+    page.close()
+
+
 def test_big_screen_updates_itself_after_a_new_load(
         admin: Any, screens_server: ScreensServer) -> None:
     page = open_screen(admin, screens_server)
     page.evaluate("() => { window.__marker = 'still-here'; }")
     before = int(page.locator("#screen").get_attribute("data-refreshes"))
-    tile = page.locator("#kpis .kpi[data-code=ECO_GDP_GROWTH]")
-    assert tile.locator(".val").inner_text() == "6.2"
-    assert "red" in (tile.get_attribute("class") or "")
+    tile = page.locator("#figures .fig[data-code=ECO_GDP]")
+    assert tile.locator(".val").inner_text() == "600"
     # give the page's event stream a moment to connect, then push a new figure over HTTP,
     # as the statistics department's system does
     page.wait_for_timeout(300)
     r = page.request.post(f"{screens_server.url}/api/ingest/stats",
                           headers={"X-API-Key": screens_server.stats_key},
-                          data=json.dumps({"rows": [{"indicator": "ECO_GDP_GROWTH",
-                                                     "area_code": DISTRICT, "period": "2026",
-                                                     "value": 7.4}]}))
+                          data=json.dumps({"rows": [{"indicator": "ECO_GDP",
+                                                     "area_code": DISTRICT, "period": "2026-Q1",
+                                                     "value": 162.5}]}))
     assert r.ok, r.text()
     page.wait_for_function(
         f"() => Number(document.getElementById('screen').dataset.refreshes) > {before}",
         timeout=10_000)
-    page.wait_for_function("() => document.querySelector('#kpis .kpi[data-code=ECO_GDP_GROWTH]"
-                           " .val').textContent === '7.4'")
-    assert "green" in (tile.get_attribute("class") or "")
+    page.wait_for_function("() => document.querySelector('#figures .fig[data-code=ECO_GDP]"
+                           " .val').textContent === '162.5'")
+    assert "2026年第一季度" in tile.inner_text()
     assert page.evaluate("() => window.__marker") == "still-here"
     assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
     page.close()
@@ -183,7 +226,7 @@ def test_language_switch_on_big_screen_and_explorer(
     page.goto(f"{screens_server.url}/screen")
     page.wait_for_function("() => Number(document.getElementById('screen').dataset.refreshes"
                            " || 0) >= 1")
-    assert "关键指标与目标" in page.locator(".bs-left").inner_text()
+    assert "主要指标" in page.locator(".bs-left").inner_text()
     with page.expect_navigation():
         page.click("[data-testid=lang-switch]")
     page.wait_for_function("() => Number(document.getElementById('screen').dataset.refreshes"
@@ -383,8 +426,8 @@ def test_workbench_publishes_a_version_and_the_index_follows(
         admin: Any, screens_server: ScreensServer) -> None:
     """Last in this module: it changes the district's framework, and resets it at the end."""
     from citygrowth.auth.actor import system_actor
-    from citygrowth.catalog.publish import reset_framework
     from citygrowth.db import make_engine, make_sessionmaker
+    from citygrowth.index.publish import reset_framework
 
     page = admin.new_page()
     page.goto(f"{screens_server.url}/workbench")
@@ -408,5 +451,5 @@ def test_workbench_publishes_a_version_and_the_index_follows(
         settings = screens_server.settings
         factory = make_sessionmaker(make_engine(settings.resolved_database_url))
         with factory() as s:
-            reset_framework(s, settings, system_actor("test"))
+            reset_framework(s, build_runtime(settings), system_actor("test"))
             s.commit()

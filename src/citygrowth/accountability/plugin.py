@@ -1,4 +1,8 @@
-"""The accountability domain's registrations through citygrowth's plugin hooks."""
+"""The accountability domain's registrations through citygrowth's plugin hooks.
+
+Imports of the domain's routes, commands, jobs and demo are made inside the hooks
+(``# lazy``): the CLI builds a plugin manager to list its commands, and ``citygrowth --help``
+must not load every domain's web layer and libraries."""
 
 from __future__ import annotations
 
@@ -31,20 +35,19 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[Any]:
-    # lazy: the routes (and FastAPI) load when an app is built, not when the plugin registers
-    from citygrowth.accountability.desk_pages import router as desk_router  # lazy: as above
-    from citygrowth.accountability.pages import router as pages_router  # lazy: as above
-    from citygrowth.accountability.project_pages import router as project_router  # lazy: same
-    from citygrowth.accountability.routes import router as api_router  # lazy: as above
+    from citygrowth.accountability.desk_pages import router as desk_router  # lazy: see module doc
+    from citygrowth.accountability.pages import router as pages_router  # lazy: see module doc
+    from citygrowth.accountability.project_pages import (
+        router as project_router,  # lazy: see module doc
+    )
+    from citygrowth.accountability.routes import router as api_router  # lazy: see module doc
 
     return [api_router, pages_router, project_router, desk_router]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[Any]:
-    from citygrowth.accountability.cli import (
-        accountability,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.accountability.cli import accountability  # lazy: see module doc
 
     return [accountability]
 
@@ -60,9 +63,7 @@ def citygrowth_nav_items() -> Sequence[NavItem]:
 
 @hookimpl
 def citygrowth_demo_steps() -> Sequence[DemoStep]:
-    from citygrowth.accountability.demo import (
-        run_demo,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.accountability.demo import run_demo  # lazy: see module doc
 
     return [DemoStep(name="accountability", run=run_demo, after=("areas", "users"),
                      description="Targets, 119 key projects, approvals and the investment desk")]
@@ -70,7 +71,7 @@ def citygrowth_demo_steps() -> Sequence[DemoStep]:
 
 @hookimpl
 def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
-    from citygrowth.accountability.jobs import (  # lazy: the CLI lists commands only
+    from citygrowth.accountability.jobs import (  # lazy: see module doc
         publish_job,
         reminders_job,
     )

@@ -32,33 +32,28 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[Any]:
-    from citygrowth.analysis.pages import (
-        router as pages_router,  # lazy: the CLI lists commands without the web layer
-    )
-    from citygrowth.analysis.routes import (
-        router as api_router,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.analysis.pages import router as pages_router  # lazy: see module doc
+    from citygrowth.analysis.routes import router as api_router  # lazy: see module doc
 
     return [api_router, pages_router]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[Any]:
-    from citygrowth.analysis.cli import (
-        analysis,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.analysis.cli import analysis  # lazy: see module doc
 
     return [analysis]
 
 
 @hookimpl
 def citygrowth_nav_items() -> Sequence[NavItem]:
-    return [NavItem("Briefings", "/briefings", "analysis.view", order=45)]
+    return [NavItem("Briefings", "/briefings", "analysis.view", order=45),
+            NavItem("Anomaly review", "/anomalies", "analysis.decide", order=46)]
 
 
 @hookimpl
 def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
-    from citygrowth.analysis.jobs import monthly_briefings, warm_forecasts  # lazy: module doc
+    from citygrowth.analysis.jobs import monthly_briefings, warm_forecasts  # lazy: see module doc
 
     # Checked daily; a month's briefings are made once (existing ones are kept).
     return [
@@ -72,6 +67,6 @@ def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
 @hookimpl
 def citygrowth_load_accepted(runtime: Runtime, session: Session,
                              load: AcceptedLoad) -> Sequence[dict[str, Any]]:
-    from citygrowth.analysis.service import warnings_for_accepted_load  # lazy: module doc
+    from citygrowth.analysis.service import warnings_for_accepted_load  # lazy: see module doc
 
     return warnings_for_accepted_load(session, runtime, load)

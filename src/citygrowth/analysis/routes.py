@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
@@ -94,7 +96,7 @@ def decide(session: SessionDep, actor: UserDep, anomaly_id: Id,
 @router.get("/odds", summary="Probability of reaching a target by its deadline")
 def odds(session: SessionDep, actor: UserDep, runtime: RuntimeDep, target: Code
          ) -> dict[str, Any]:
-    today = runtime.today()
+    today = dt.datetime.now(ZoneInfo(runtime.settings.timezone)).date()
     return service.odds_for_target_code(session, actor, target, today)
 
 
@@ -110,6 +112,8 @@ def list_(session: SessionDep, actor: UserDep) -> dict[str, Any]:
 @router.post("/briefings", summary="Make (or remake) a briefing")
 def make(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
          body: BriefingIn) -> dict[str, Any]:
+    """Composes the briefing from the latest periods complete by the end of ``month``, writes
+    its PDF, Word and JSON files and archives them; answers with the briefing."""
     rec = briefings.make_briefing(session, actor, runtime, body.area_code, body.month,
                                   body.lang)
     return briefings.briefing_json(rec)
@@ -129,3 +133,13 @@ def download(session: SessionDep, actor: UserDep, briefing_id: Id,
              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
     return FileResponse(path, media_type=media[fmt],
                         filename=f"briefing-{rec.area_code}-{rec.month}-{rec.locale}.{fmt}")
+
+
+@router.get("/briefings/{briefing_id}/chart/{name}", summary="A chart of a briefing (PNG)")
+def chart(session: SessionDep, actor: UserDep, briefing_id: Id,
+          name: Annotated[str, Path(pattern=r"^[a-z]{1,20}$")]) -> FileResponse:
+    """The image of one chart (``trend``, ``radar``, ``ranking``, ``targets``, ``cases``),
+    the same as in the briefing's PDF and Word files."""
+    rec = briefings.get_briefing(session, actor, briefing_id)
+    return FileResponse(briefings.briefing_chart(rec, name), media_type="image/png",
+                        headers={"Cache-Control": "private, max-age=300"})

@@ -25,7 +25,7 @@ from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.db import utcnow
-from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.errors import CityGrowthError, NotFound, ValidationFailed
 from citygrowth.index.service import read_results
 from citygrowth.logging_setup import get_logger
 from citygrowth.observatory.models import ObservationLoad
@@ -47,7 +47,7 @@ def forecast_cache(runtime: Runtime) -> ForecastCache:
     return _CACHES[key]
 
 
-def index_results(runtime: Runtime, area_code: str) -> tuple[pd.DataFrame | None, str]:
+def index_results(runtime: Runtime, area_code: str) -> pd.DataFrame | None:
     """Index results for the area's level and the level below (None when the index engine has
     stored none yet)."""
     frames = []
@@ -58,16 +58,15 @@ def index_results(runtime: Runtime, area_code: str) -> tuple[pd.DataFrame | None
         try:
             frames.append(read_results(runtime, framework="default", vintage="latest",
                                        level=level))
-        except Exception as exc:  # noqa: BLE001 - no results yet: the briefing says so
+        except CityGrowthError as exc:  # no results yet: the briefing says so
             log.info("no index results", level=level, error=str(exc))
     frames = [f for f in frames if f is not None and not f.empty]
     if not frames:
-        return None, ""
+        return None
     out = pd.concat(frames, ignore_index=True)
     out["period"] = out["period"].astype(str)
     out["unit"] = out["unit"].astype(str)
-    vintage = str(out["vintage"].max()) if "vintage" in out.columns else "latest"
-    return out, vintage
+    return out
 
 
 def series_for(runtime: Runtime, code: str, area_code: str) -> pd.Series:
@@ -78,7 +77,7 @@ def series_for(runtime: Runtime, code: str, area_code: str) -> pd.Series:
         freqs = obs["freq"].astype(str)
         finest = min(set(freqs), key=lambda f: "DWMQA".index(f) if f in "DWMQA" else 9)
         return to_series(obs[freqs == finest], code, area_code)
-    index, _v = index_results(runtime, area_code)
+    index = index_results(runtime, area_code)
     if index is not None:
         rows = index[(index["unit"] == area_code) & (index["code"] == code)]
         if not rows.empty:
@@ -205,6 +204,25 @@ def _visible(session: Session, actor: Actor, load_id: str) -> list[AnomalyRecord
     prefixes = scope_prefixes(actor, "analysis.view")
     return [r for r in rows if prefixes is None
             or any(r.area_code.startswith(p) for p in prefixes)]
+
+
+def loads_with_warnings(session: Session, actor: Actor, limit: int = 200
+                        ) -> list[dict[str, Any]]:
+    """The loads whose values were warned about, newest first, with how many warnings are
+    pending, accepted and sent back — counting only warnings within the actor's areas."""
+    require(actor, "analysis.view")
+    prefixes = scope_prefixes(actor, "analysis.view")
+    counts: dict[str, dict[str, int]] = {}
+    for load_id, decision, area in session.execute(select(
+            AnomalyRecord.load_id, AnomalyRecord.decision, AnomalyRecord.area_code)):
+        if prefixes is None or any(area.startswith(p) for p in prefixes):
+            c = counts.setdefault(load_id, {"pending": 0, "accepted": 0, "returned": 0})
+            c[decision] = c.get(decision, 0) + 1
+    loads = {x.load_id: x for x in session.scalars(select(ObservationLoad).where(
+        ObservationLoad.load_id.in_(list(counts))))} if counts else {}
+    newest_first = sorted(counts, key=lambda k: (loads[k].created_at if k in loads else utcnow(),
+                                                 k), reverse=True)
+    return [{"load_id": k, **counts[k], "load": loads.get(k)} for k in newest_first[:limit]]
 
 
 def decide_anomaly(session: Session, actor: Actor, anomaly_id: int, decision: str,

@@ -1,4 +1,8 @@
-"""The areas domain's registrations through citygrowth's plugin hooks."""
+"""The areas domain's registrations through citygrowth's plugin hooks.
+
+Imports of the domain's routes, commands, jobs and demo are made inside the hooks
+(``# lazy``): the CLI builds a plugin manager to list its commands, and ``citygrowth --help``
+must not load every domain's web layer and libraries."""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.areas.routes import (  # lazy: the CLI lists commands without the web layer
+    from citygrowth.areas.routes import (  # lazy: see module doc
         api,
         pages,
     )
@@ -34,7 +38,7 @@ def citygrowth_routers() -> Sequence[APIRouter]:
 
 @hookimpl
 def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.areas.cli import areas  # lazy: the CLI lists commands without the web layer
+    from citygrowth.areas.cli import areas  # lazy: see module doc
 
     return [areas]
 
@@ -46,7 +50,7 @@ def citygrowth_nav_items() -> Sequence[NavItem]:
 
 @hookimpl
 def citygrowth_demo_steps() -> Sequence[DemoStep]:
-    from citygrowth.areas.demo import run_step  # lazy: the CLI lists commands without the web layer
+    from citygrowth.areas.demo import run_step  # lazy: see module doc
 
     return [DemoStep(
         name="areas", run=run_step,

@@ -1,4 +1,8 @@
-"""The auth domain's registrations through citygrowth's plugin hooks."""
+"""The auth domain's registrations through citygrowth's plugin hooks.
+
+Imports of the domain's routes, commands, jobs and demo are made inside the hooks
+(``# lazy``): the CLI builds a plugin manager to list its commands, and ``citygrowth --help``
+must not load every domain's web layer and libraries."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.auth.routes import (  # lazy: the CLI lists commands without the web layer
+    from citygrowth.auth.routes import (  # lazy: see module doc
         api,
         pages,
     )
@@ -29,7 +33,7 @@ def citygrowth_routers() -> Sequence[APIRouter]:
 
 @hookimpl
 def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.auth.cli import (  # lazy: the CLI lists commands without the web layer
+    from citygrowth.auth.cli import (  # lazy: see module doc
         audit_group,
         user,
     )
@@ -40,7 +44,7 @@ def citygrowth_commands() -> Sequence[click.Command]:
 
 @hookimpl
 def citygrowth_demo_steps() -> Sequence[DemoStep]:
-    from citygrowth.auth.demo import (  # lazy: the CLI lists commands without the web layer
+    from citygrowth.auth.demo import (  # lazy: see module doc
         DESCRIPTION,
         run_demo_step,
     )

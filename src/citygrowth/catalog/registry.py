@@ -1,7 +1,7 @@
 """Which indicator frameworks an installation has: the district's and those plugins offer.
 
 ``registry.load("default")`` reads the version the district published
-(``<data_dir>/frameworks/active.yaml``, see :mod:`citygrowth.catalog.publish`) or else the
+(``<data_dir>/frameworks/active.yaml``, see :mod:`citygrowth.index.publish`) or else the
 built-in ``frameworks/city_growth_index.yaml``; other names are looked up among the files that
 plugins offer through ``citygrowth_indicator_frameworks`` (by the framework's ``code`` or the
 file's stem), and anything else is taken as a path. One registry lives on each runtime.

@@ -1,4 +1,8 @@
-"""The exchange domain's registrations through citygrowth's plugin hooks."""
+"""The exchange domain's registrations through citygrowth's plugin hooks.
+
+Imports of the domain's routes, commands, jobs and demo are made inside the hooks
+(``# lazy``): the CLI builds a plugin manager to list its commands, and ``citygrowth --help``
+must not load every domain's web layer and libraries."""
 
 from __future__ import annotations
 
@@ -15,18 +19,14 @@ if TYPE_CHECKING:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.exchange.routes import (
-        routers,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.exchange.routes import routers  # lazy: see module doc
 
     return routers()
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.exchange.cli import (
-        exchange,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.exchange.cli import exchange  # lazy: see module doc
 
     return [exchange]
 

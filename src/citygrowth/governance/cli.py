@@ -207,7 +207,7 @@ def categories_set(cx: CliContext, code: str, name_zh: str | None, name_en: str 
 
 
 def _set_active(cx: CliContext, code: str, active: bool) -> None:
-    from citygrowth.governance.admin import (
+    from citygrowth.governance.admin import (  # lazy: keeps citygrowth --help fast
         set_category_active,  # lazy: keeps citygrowth --help fast
     )
 

@@ -18,39 +18,25 @@ from citygrowth.runtime import Runtime
 
 @hookimpl
 def citygrowth_permissions() -> dict[str, Sequence[str]]:
-    from citygrowth.governance.permissions import (
-        PERMISSIONS,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.governance.permissions import PERMISSIONS  # lazy: see module doc
 
     return PERMISSIONS
 
 
 @hookimpl
 def citygrowth_routers() -> Sequence[Any]:
-    from citygrowth.governance.admin_routes import (
-        api as admin_api,  # lazy: the CLI lists commands without the web layer
-    )
-    from citygrowth.governance.admin_routes import (
-        pages as admin_pages,  # lazy: the CLI lists commands without the web layer
-    )
-    from citygrowth.governance.open311.routes import (
-        router as open311,  # lazy: the CLI lists commands without the web layer
-    )
-    from citygrowth.governance.pages import (
-        router as pages,  # lazy: the CLI lists commands without the web layer
-    )
-    from citygrowth.governance.routes import (
-        router as api,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.governance.admin_routes import api as admin_api  # lazy: see module doc
+    from citygrowth.governance.admin_routes import pages as admin_pages  # lazy: see module doc
+    from citygrowth.governance.open311.routes import router as open311  # lazy: see module doc
+    from citygrowth.governance.pages import router as pages  # lazy: see module doc
+    from citygrowth.governance.routes import router as api  # lazy: see module doc
 
     return [api, open311, pages, admin_api, admin_pages]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[Any]:
-    from citygrowth.governance.cli import (
-        cases,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.governance.cli import cases  # lazy: see module doc
 
     return [cases]
 
@@ -65,9 +51,7 @@ def citygrowth_nav_items() -> Sequence[NavItem]:
 
 @hookimpl
 def citygrowth_demo_steps() -> Sequence[DemoStep]:
-    from citygrowth.governance.demo import (
-        run_demo,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.governance.demo import run_demo  # lazy: see module doc
 
     return [DemoStep(name="cases", run=run_demo, after=("users", "observations"),
                      description="Illustrative case history (18 months) and its evaluation")]

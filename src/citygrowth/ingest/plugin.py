@@ -30,25 +30,21 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_data_readers() -> dict[str, Callable[..., Any]]:
-    from citygrowth.ingest.readers import (
-        BUILTIN_READERS,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.ingest.readers import BUILTIN_READERS  # lazy: see module doc
 
     return dict(BUILTIN_READERS)
 
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.ingest.routes import (
-        router,  # lazy: the CLI lists commands without the web layer
-    )
+    from citygrowth.ingest.routes import router  # lazy: see module doc
 
     return [router]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.ingest.cli import data  # lazy: the CLI lists commands without the web layer
+    from citygrowth.ingest.cli import data  # lazy: see module doc
 
     return [data]
 

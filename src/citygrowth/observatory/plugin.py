@@ -1,4 +1,8 @@
-"""The observatory domain's registrations through citygrowth's plugin hooks."""
+"""The observatory domain's registrations through citygrowth's plugin hooks.
+
+Imports of the domain's routes, commands, jobs and demo are made inside the hooks
+(``# lazy``): the CLI builds a plugin manager to list its commands, and ``citygrowth --help``
+must not load every domain's web layer and libraries."""
 
 from __future__ import annotations
 
@@ -13,6 +17,6 @@ if TYPE_CHECKING:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.observatory.routes import router  # lazy: routes load with an app only
+    from citygrowth.observatory.routes import router  # lazy: see module doc
 
     return [router]

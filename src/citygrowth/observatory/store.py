@@ -162,7 +162,7 @@ class ObservationStore:
 
     def _spark_backend(self) -> Any:
         if self._spark_session is None:
-            from pyspark.sql import (
+            from pyspark.sql import (  # lazy: optional engine, loaded only when configured
                 SparkSession,  # lazy: optional engine, loaded only when configured
             )
 

@@ -67,7 +67,8 @@ def choropleth(
         "label": {"show": False},
         "emphasis": {"label": {"show": True}},
         "data": [
-            {"name": i["code"], "value": i.get("value"), "label_text": i.get("name", i["code"])}
+            {"name": i["code"], "value": i.get("value"), "label_text": i.get("name", i["code"]),
+             "short": i.get("short") or i.get("name", i["code"])}
             for i in items
         ],
     }]
@@ -153,8 +154,7 @@ def ranking(
 ) -> dict[str, Any]:
     """Horizontal bars, best at the top. ``rows``: ``{"name", "value", "move"}`` where
     ``move`` is the change in rank since the previous period (positive = rose)."""
-    ordered = sorted(rows, key=lambda r: (r["value"] is None, -(r["value"] or 0)))
-    ordered = list(reversed(ordered))  # ECharts draws categories bottom-up
+    ordered = ranking_order(rows)
     opt = _base(theme, title)
     opt["tooltip"] = {"trigger": "axis", "axisPointer": {"type": "shadow"}}
     opt["grid"] = {"left": 8, "right": 48, "top": 36 if title else 8, "bottom": 8,
@@ -173,6 +173,13 @@ def ranking(
         "barMaxWidth": 18,
     }]
     return opt
+
+
+def ranking_order(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` in the order :func:`ranking` draws them: worst first, as ECharts draws
+    categories bottom-up (a click on bar ``i`` is ``ranking_order(rows)[i]``)."""
+    ordered = sorted(rows, key=lambda r: (r["value"] is None, -(r["value"] or 0)))
+    return list(reversed(ordered))
 
 
 def _arrow(move: int | None) -> str:

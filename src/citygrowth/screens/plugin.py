@@ -1,4 +1,8 @@
-"""The screens' registrations through citygrowth's plugin hooks."""
+"""The screens' registrations through citygrowth's plugin hooks.
+
+Imports of the domain's routes, commands, jobs and demo are made inside the hooks
+(``# lazy``): the CLI builds a plugin manager to list its commands, and ``citygrowth --help``
+must not load every domain's web layer and libraries."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from citygrowth.plugins import NavItem, hookimpl
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.screens import routes  # lazy: the CLI lists commands without the web layer
+    from citygrowth.screens import routes  # lazy: see module doc
 
     return [routes.pages, routes.api]
 

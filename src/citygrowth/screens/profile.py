@@ -25,7 +25,7 @@ from citygrowth.catalog.framework import Framework
 from citygrowth.errors import CityGrowthError, NotFound
 from citygrowth.governance.lifecycle import OPEN, STATUSES
 from citygrowth.governance.models import Case
-from citygrowth.i18n import _, bilingual
+from citygrowth.i18n import _, bilingual, get_locale
 from citygrowth.index.service import (
     explain_for,
     latest_vintage_computed,
@@ -34,7 +34,7 @@ from citygrowth.index.service import (
 )
 from citygrowth.screens import charts
 from citygrowth.screens.explore import area_name
-from citygrowth.screens.summary import ScreenSources, parent_profile, pillars
+from citygrowth.screens.summary import ScreenSources, parent_profile, pillars, words
 
 _cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _lock = threading.Lock()
@@ -121,6 +121,7 @@ def drivers(src: ScreenSources, level: str, code: str, prev: str | None, last: s
 
 
 def targets_of(session: Session, code: str, today: dt.date) -> list[dict[str, Any]]:
+    """The area's targets with their status from the one target status."""
     out = []
     for t in session.scalars(select(Target).where(Target.area_code == code).order_by(
             Target.deadline)):
@@ -159,7 +160,7 @@ def area_profile(session: Session, actor: Actor, src: ScreenSources, code: str
     if code not in src.tree:
         raise NotFound("No area with code {area}.", area=code)
     level = src.tree.level[code]
-    prof = parent_profile(src, code)
+    prof = parent_profile(src, code, src.today())
     periods = prof["periods"]
     last = periods[-1] if periods else None
     prev = periods[-2] if len(periods) > 1 else None
@@ -180,13 +181,14 @@ def area_profile(session: Session, actor: Actor, src: ScreenSources, code: str
                      for c in src.tree.children.get(code, [])],
         "population": src.tree.population.get(code),
         "periods": periods, "series": series, "period": last, "previous_period": prev,
+        "period_text": words(last, get_locale()), "previous_period_text": words(prev, get_locale()),
         "index": series[0]["values"][-1] if periods else None,
         "pillars": [{"code": a["code"], "name": a["name"],
                      "value": prof["values"][a["code"]].get(last) if last else None}
                     for a in axes],
         "rank": rank_block(src, level, code, last, key, interval=False),
         **expl,
-        "targets": targets_of(session, code, src.runtime.today()),
+        "targets": targets_of(session, code, src.today()),
         "cases": cases_of(session, actor, code),
         "options": {
             "trend": charts.trend(periods, series),
@@ -206,7 +208,7 @@ def rank_interval(session: Session, actor: Actor, src: ScreenSources, code: str
     if code not in src.tree:
         raise NotFound("No area with code {area}.", area=code)
     level = src.tree.level[code]
-    periods = parent_profile(src, code)["periods"]
+    periods = parent_profile(src, code, src.today())["periods"]
     last = periods[-1] if periods else None
     return {"ok": True, "code": code, "period": last,
             **rank_block(src, level, code, last, run_key(session, src.framework))}

@@ -74,9 +74,11 @@ def screen_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
     require(actor, "screens.view", runtime.settings.district_code)
     src = sources(request.app.state, session, runtime)
     district = runtime.settings.district_code
-    strings = {"no_data": _("No data yet"), "error": _("Error")}
+    strings = {"no_data": _("No data yet"), "error": _("Error"),
+               "progress": _("done {actual}% · plan {planned}%"),
+               "counts": _("{red} off track · {amber} at risk · {green} on track · as of {date}")}
     return render_page(request, "screens/screen.html", actor, {
-        "district": district, "strings": strings,
+        "district": district, "strings": strings, "timezone": runtime.settings.timezone,
         "district_name": explore.area_name(src.tree, district) if district in src.tree
         else district,
     })

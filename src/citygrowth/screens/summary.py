@@ -8,6 +8,7 @@ built from them, so the browser test can compare what is drawn with its JSON twi
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +18,16 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citygrowth.accountability.targets import indicator_statuses
+from citygrowth.accountability.targets import indicator_statuses, list_targets
+from citygrowth.analysis.keyfigures import (
+    case_figures,
+    indicator_figures,
+    local_today,
+    projects_figure,
+)
 from citygrowth.areas.tree import AreaTree
 from citygrowth.auth.actor import Actor
-from citygrowth.auth.permissions import require, scope_prefixes
+from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.catalog.framework import Framework, Indicator, Node
 from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.governance.lifecycle import REPORT_LABEL, TABLE
@@ -29,6 +36,7 @@ from citygrowth.i18n import _, bilingual, get_locale
 from citygrowth.index.service import read_results
 from citygrowth.observatory.batches import signature
 from citygrowth.observatory.store import ObservationStore
+from citygrowth.periods import Period, is_complete, period_text
 from citygrowth.runtime import Runtime
 from citygrowth.screens import charts
 from citygrowth.screens.explore import area_name
@@ -38,7 +46,6 @@ NEXT_LEVEL = {"district": "street", "street": "community", "community": "grid"}
 RESULTS_CACHE_SIZE = 64
 _results_cache: dict[tuple[str, ...], pd.DataFrame] = {}
 _results_lock = threading.Lock()
-KPI_LIMIT = 8
 FEED_LIMIT = 15
 
 
@@ -55,6 +62,14 @@ class ScreenSources:
     @property
     def settings(self) -> Settings:
         return self.runtime.settings
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.runtime.tz
+
+    def today(self) -> dt.date:
+        """Today in the district's zone: periods that were over before it are complete."""
+        return local_today(self.tz)
 
     def results(self, level: str) -> pd.DataFrame:
         """:meth:`read`, cached per index run: a run's results never change once it is done
@@ -121,8 +136,15 @@ def _node_values(src: ScreenSources, metric: str, level: str, codes: list[str]) 
     return res.rename(columns={"unit": "area_code"})[["area_code", "period", "value"]]
 
 
-def _latest_two(df: pd.DataFrame) -> tuple[str | None, str | None]:
-    periods = sorted(df["period"].astype(str).unique().tolist())
+def complete_periods(periods: Any, today: dt.date) -> list[str]:
+    """The periods that were over before ``today``, oldest first (a year, quarter or month
+    still running is left out, so every figure compares whole periods)."""
+    done = {str(p) for p in periods if is_complete(Period.parse(str(p)), today)}
+    return sorted(done, key=lambda p: Period.parse(p).start)
+
+
+def _latest_two(df: pd.DataFrame, today: dt.date) -> tuple[str | None, str | None]:
+    periods = complete_periods(df["period"].astype(str).unique(), today)
     return (periods[-1] if periods else None, periods[-2] if len(periods) > 1 else None)
 
 
@@ -131,10 +153,12 @@ def _ranks(values: dict[str, float]) -> dict[str, int]:
     return {c: i + 1 for i, c in enumerate(ordered)}
 
 
-def map_and_ranking(src: ScreenSources, metric: str, level: str, parent: str) -> dict[str, Any]:
+def map_and_ranking(src: ScreenSources, metric: str, level: str, parent: str,
+                    today: dt.date) -> dict[str, Any]:
     codes = src.tree.descendants(parent, level)
     df = _node_values(src, metric, level, codes)
-    last, prev = _latest_two(df)
+    df = df.assign(period=df["period"].astype(str))
+    last, prev = _latest_two(df, today)
     cur = {r.area_code: float(r.value) for r in df[df["period"] == last].itertuples()
            if pd.notna(r.value)}
     before = {r.area_code: float(r.value) for r in df[df["period"] == prev].itertuples()
@@ -143,59 +167,62 @@ def map_and_ranking(src: ScreenSources, metric: str, level: str, parent: str) ->
     items = []
     for c in codes:
         move = (rank_before[c] - rank_now[c]) if c in rank_now and c in rank_before else 0
-        items.append({"code": c, "name": area_name(src.tree, c),
+        name = area_name(src.tree, c)
+        items.append({"code": c, "name": name, "short": short_name(name),
                       "value": round(cur[c], 2) if c in cur else None,
                       "rank": rank_now.get(c), "move": move})
     return {"period": last, "previous_period": prev, "items": items}
 
 
-def parent_profile(src: ScreenSources, parent: str) -> dict[str, Any]:
-    """Index and pillar scores of ``parent`` over time (for radar, trend and headline)."""
+def parent_profile(src: ScreenSources, parent: str, today: dt.date) -> dict[str, Any]:
+    """Index and pillar scores of ``parent`` over its complete periods (for radar, trend and
+    headline)."""
     level = src.tree.level[parent]
     res = src.results(level)
     res = res[res["unit"] == parent]
     codes = [src.framework.root.code] + [p.code for p in pillars(src.framework)]
-    periods = sorted(res["period"].astype(str).unique().tolist())
+    periods = complete_periods(res["period"].astype(str).unique(), today)
     table = {c: {str(r.period): float(r.value) for r in res[res["code"] == c].itertuples()
                  if pd.notna(r.value)} for c in codes}
     return {"periods": periods, "values": table}
 
 
-def kpis(src: ScreenSources, district: str) -> list[dict[str, Any]]:
-    """Key district figures with a target in the catalog, latest value against it."""
-    chosen = [i for i in src.framework.index_indicators if i.target is not None][:KPI_LIMIT]
-    if not chosen:
-        return []
-    df = src.store.query(indicators=[i.code for i in chosen], area_codes=[district])
-    out = []
-    for ind in chosen:
-        sub = df[df["indicator"] == ind.code].sort_values("period")
-        if sub.empty:
-            continue
-        value = float(sub["value"].iloc[-1])
-        out.append(kpi_tile(ind, value, str(sub["period"].iloc[-1])))
-    return out
+def figures_panel(src: ScreenSources, area: str, today: dt.date) -> dict[str, Any]:
+    """The area's headline indicators and its case handling, each for its latest complete
+    period, said in words with unit and source (``analysis.keyfigures``)."""
+    loc = get_locale()
+    keys = indicator_figures(src.store, src.framework, area, today, src.tz)
+    cases = case_figures(src.store, src.framework, area, today, src.tz)
+    return {"key_figures": [f.to_dict(loc) for f in keys],
+            "cases": [f.to_dict(loc) for f in cases],
+            "cases_period": cases[0].period_words(loc) if cases else ""}
 
 
-def kpi_tile(ind: Indicator, value: float, period: str) -> dict[str, Any]:
-    """A tile's status: green when the target is met, amber within 10 % of it, else red."""
-    target = float(ind.target) if ind.target is not None else None
-    status = ""
-    if target is not None and target != 0:
-        gap = (value - target) / abs(target) * ind.direction
-        status = "green" if gap >= 0 else ("amber" if gap >= -0.10 else "red")
-    display = f"{value:,.1f}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return {
-        "code": ind.code, "name": bilingual(ind.name_zh, ind.name_en), "value": value,
-        "display": display, "unit": ind.unit, "period": period, "target": target,
-        "status": status,
-        "target_text": "" if target is None else _("Target {target}").format(
-            target=f"{target:,.1f}"),
-    }
+def targets_panel(session: Session, actor: Actor, area: str, today: dt.date
+                  ) -> dict[str, Any]:
+    """The accountability targets within ``area`` the viewer may see, with their status from
+    the one target status (``accountability.status.target_status``), most urgent first."""
+    rows = [] if not can(actor, "accountability.view") else [
+        r for r in list_targets(session, actor, today) if r["area_code"].startswith(area)]
+    order = {"red": 0, "amber": 1, "green": 2}
+    rows.sort(key=lambda r: (order.get(r["status"], 3), r["deadline"]))
+    keep = ("id", "code", "name", "status", "status_name", "deadline", "indicator_code")
+    return {"targets": [{k: r[k] for k in keep} | {"actual": r["actual_pct"],
+                                                  "planned": r["planned_pct"]} for r in rows],
+            "target_counts": {k: sum(1 for r in rows if r["status"] == k) for k in order},
+            "targets_as_of": period_text(Period.of(today, "D"), get_locale())}
 
 
-def case_feed(session: Session, actor: Actor, parent: str, tree: AreaTree,
-              tz: ZoneInfo) -> list[dict[str, Any]]:
+def with_linked_status(figures: list[dict[str, Any]], linked: dict[str, dict[str, Any]]
+                       ) -> list[dict[str, Any]]:
+    """A figure whose indicator a district target follows carries that target's status (from
+    ``accountability.targets.indicator_statuses``); the others have none."""
+    return [f | {"status": linked[f["code"]]["status"], "linked_target": linked[f["code"]]}
+            if f["code"] in linked else f for f in figures]
+
+
+def case_feed(session: Session, actor: Actor, parent: str, tree: AreaTree, tz: ZoneInfo
+              ) -> list[dict[str, Any]]:
     """The latest case events in the viewer's scope, newest first; overdue cases flagged."""
     prefixes = scope_prefixes(actor, "screens.view")
     q = (select(CaseEvent, Case, CaseCategory)
@@ -238,24 +265,23 @@ def screen_summary(session: Session, actor: Actor, src: ScreenSources, *, level:
     fw = src.framework
     metric = metric or fw.root.code
     node = fw.node(metric)
-    mr = src.memo("map", (metric, level, parent),
-                  lambda: map_and_ranking(src, metric, level, parent))
-    prof = src.memo("profile", (parent,), lambda: parent_profile(src, parent))
-    tiles = src.memo("kpis", (), lambda: kpis(src, src.settings.district_code))
-    return assemble(src, node, level, parent, mr, prof) | {
-        "kpis": with_target_status(session, actor, tiles, src.runtime),
-        "feed": case_feed(session, actor, parent, src.tree, src.runtime.tz),
+    today = src.today()
+    mr = src.memo("map", (metric, level, parent, today),
+                  lambda: map_and_ranking(src, metric, level, parent, today))
+    prof = src.memo("profile", (parent, today), lambda: parent_profile(src, parent, today))
+    district = src.settings.district_code
+    figures = dict(src.memo("figures", (district, today),
+                            lambda: figures_panel(src, district, today)))
+    projects = projects_figure(session, district, today)  # the register changes any time
+    if projects is not None:
+        figures["key_figures"] = [*figures["key_figures"], projects.to_dict(get_locale())]
+    linked = indicator_statuses(session, actor, district, today)
+    for part in ("key_figures", "cases"):
+        figures[part] = with_linked_status(figures[part], linked)
+    return assemble(src, node, level, parent, mr, prof) | figures | {
+        **targets_panel(session, actor, district, today),
+        "feed": case_feed(session, actor, parent, src.tree, src.tz),
     }
-
-
-def with_target_status(session: Session, actor: Actor, tiles: list[dict[str, Any]],
-                       runtime: Runtime) -> list[dict[str, Any]]:
-    """A key figure whose indicator is linked to a district target shows that target's status,
-    from the one target status the target pages use (``accountability.status``)."""
-    linked = indicator_statuses(session, actor, runtime.settings.district_code, runtime.today())
-    return [tile | {"status": linked[tile["code"]]["status"],
-                    "linked_target": linked[tile["code"]]}
-            if tile["code"] in linked else tile for tile in tiles]
 
 
 def assemble(src: ScreenSources, node: Node, level: str, parent: str, mr: dict[str, Any],
@@ -265,7 +291,8 @@ def assemble(src: ScreenSources, node: Node, level: str, parent: str, mr: dict[s
     unit = node.unit if isinstance(node, Indicator) else _("points")
     axes = [{"code": p.code, "name": bilingual(p.name_zh, p.name_en)} for p in pillars(fw)]
     periods = prof["periods"]
-    radar_series = [{"name": p, "values": [prof["values"][a["code"]].get(p) for a in axes]}
+    radar_series = [{"name": words(p, get_locale()),
+                     "values": [prof["values"][a["code"]].get(p) for a in axes]}
                     for p in periods[-2:]]
     root = fw.root.code
     trend_series = [{"name": bilingual(fw.root.name_zh, fw.root.name_en),
@@ -276,6 +303,7 @@ def assemble(src: ScreenSources, node: Node, level: str, parent: str, mr: dict[s
     head_before = prof["values"][root].get(periods[-2]) if len(periods) > 1 else None
     move = None if head_now is None or head_before is None else round(head_now - head_before, 2)
     ranked = [i for i in mr["items"] if i["value"] is not None]
+    loc = get_locale()
     return {
         "ok": True,
         "level": level, "parent": parent, "parent_name": area_name(src.tree, parent),
@@ -283,14 +311,21 @@ def assemble(src: ScreenSources, node: Node, level: str, parent: str, mr: dict[s
                    "unit": unit},
         "metrics": metric_choices(fw),
         "period": mr["period"], "previous_period": mr["previous_period"],
+        "period_text": words(mr["period"], loc),
+        "previous_period_text": words(mr["previous_period"], loc),
         "map_items": mr["items"],
+        "ranking_codes": [r["code"] for r in charts.ranking_order(ranked)],
         "radar": {"axes": axes, "series": radar_series},
         "trend": {"periods": periods, "series": trend_series},
         "headline": {
             "name": bilingual(fw.root.name_zh, fw.root.name_en),
             "value": head_now, "display": "—" if head_now is None else f"{head_now:.1f}",
+            "period": periods[-1] if periods else None,
+            "period_text": words(periods[-1] if periods else None, loc),
             "move": move,
-            "move_text": "" if move is None else ("▲" if move >= 0 else "▼") + f"{abs(move):.1f}",
+            "move_text": "" if move is None else _("{arrow}{delta} on {period}").format(
+                arrow="▲" if move >= 0 else "▼", delta=f"{abs(move):.1f}",
+                period=words(periods[-2], loc)),
         },
         "vintage": vintage_text(src),
         "options": {
@@ -302,9 +337,24 @@ def assemble(src: ScreenSources, node: Node, level: str, parent: str, mr: dict[s
     }
 
 
+def words(period: str | None, locale: str) -> str:
+    """A period in words (2025年, 2026年11月), empty for none."""
+    return period_text(Period.parse(period), locale) if period else ""
+
+
+def short_name(name: str) -> str:
+    """A street's name for a map label on a wall screen: 辽宁路街道 → 辽宁路,
+    Liaoning Road Subdistrict → Liaoning Rd."""
+    for suffix in ("街道办事处", "街道", " Subdistrict", " Sub-district", " Street"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name.replace(" Road", " Rd")
+
+
 def vintage_text(src: ScreenSources) -> str | None:
     summary = src.store.summary()
     if summary.empty:
         return None
-    last = pd.Timestamp(summary["last_vintage"].max()).tz_convert(src.runtime.tz)
+    last = pd.Timestamp(summary["last_vintage"].max()).tz_convert(src.tz)
     return str(last.strftime("%Y-%m-%d %H:%M"))

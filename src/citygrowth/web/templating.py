@@ -41,10 +41,15 @@ def make_templates(runtime: Runtime) -> Jinja2Templates:
     env.globals.update(
         get_locale=get_locale, bilingual=bilingual, version=__version__,
         nav_items=_nav(runtime),
-        csrf_for=_csrf_for,
+        csrf_for=_csrf_for, can=_can,
         tz=runtime.settings.timezone,
     )
     return Jinja2Templates(env=env)
+
+
+def _can(actor: Actor | None, permission: str, resource: Any = None) -> bool:
+    """``can`` for templates: False when nobody is logged in."""
+    return actor is not None and not actor.is_anonymous and can(actor, permission, resource)
 
 
 def _csrf_for(request: Request | None) -> str:

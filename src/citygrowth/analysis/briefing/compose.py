@@ -1,10 +1,19 @@
 """Compose a monthly briefing from numbers: every sentence is made from figures it cites.
 
-``compose(inputs)`` is pure: it reads the frames in :class:`BriefingInputs` (observations in
-long format, index results, target odds) and returns a :class:`Briefing`. Which drove the
-index: the index engine's contributions when given (``inputs.contributions``), else each
-indicator's change divided by its typical (median absolute) change, signed by its direction —
-and the briefing says which of the two it used.
+``compose(inputs)`` (in ``sections``) is pure: it reads the frames in :class:`BriefingInputs`
+and returns a :class:`Briefing`.
+
+**Periods.** A briefing for month M is written as of the day after M, and every part of it
+uses the latest period that was complete by then: the index is annual, so its headline is
+the latest complete year (2025 for the months of 2026 up to November) against the year
+before, and the drivers and the areas compare the same two years; case handling compares M
+with the month before; each key figure takes its own latest complete period and says which.
+
+**Drivers.** The index engine's contributions to the headline change when given
+(``inputs.contributions``), else each indicator's change between the two years divided by its
+typical (median absolute) yearly change, signed by its direction — and the briefing says which
+of the two it used. Values are the indicators' yearly values as the index uses them
+(``inputs.annual``: sums of flows, means of rates).
 """
 
 from __future__ import annotations
@@ -17,10 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from citygrowth.analysis.briefing.model import Briefing, Figure, Source
+from citygrowth.analysis.briefing.model import Briefing, Figure, Source, period_words
+from citygrowth.analysis.keyfigures import KeyFigure
 from citygrowth.analysis.meta import IndicatorInfo
 from citygrowth.i18n import N_
-from citygrowth.periods import Period
+from citygrowth.periods import Period, latest_complete
 
 LAG_DAYS: dict[str, int] = {"A": 90, "Q": 45, "M": 20}
 CASE_PREFIX = "GOV_CASE_"
@@ -33,27 +43,32 @@ H_FLAT = N_("The City Growth Index of {area} held at {now} in {period} ({prev} i
             "{prev_period}).")
 H_NONE = N_("No City Growth Index result is available for {area} up to {month}.")
 P_MOVE = N_("{pillar}: {now} in {period}, {delta} points from {prev}.")
-D_UP = N_("{indicator} moved from {prev} to {now} ({period}), pushing the index up.")
-D_DOWN = N_("{indicator} moved from {prev} to {now} ({period}), pulling the index down.")
+D_UP = N_("{indicator} went from {prev} in {prev_period} to {now} in {period}, pushing the "
+          "index up.")
+D_DOWN = N_("{indicator} went from {prev} in {prev_period} to {now} in {period}, pulling the "
+            "index down.")
+D_UP_POINTS = N_("{indicator} went from {prev} in {prev_period} to {now} in {period}, adding "
+                 "{points} points to the index.")
+D_DOWN_POINTS = N_("{indicator} went from {prev} in {prev_period} to {now} in {period}, taking "
+                   "{points} points off the index.")
 D_METHOD_EXPLAIN = N_("Drivers are ranked by the index engine's contributions.")
 D_METHOD_NORMALISED = N_("Drivers are ranked by normalised changes computed for this briefing "
                          "(each change divided by the indicator's typical change), not by "
                          "the index engine's contributions.")
 A_ROSE = N_("{child} rose the most: {now}, up {delta} points from {prev}.")
 A_FELL = N_("{child} fell the most: {now}, down {delta} points from {prev}.")
-T_RISK = N_("Target \u201c{target}\u201d ({status}): the probability of reaching {value} by "
-            "{deadline} is {odds}.")
-T_NONE = N_("No target is at risk.")
 C_VALUE = N_("{indicator}: {now} in {period} ({prev} in {prev_period}).")
 C_ONLY = N_("{indicator}: {now} in {period}.")
 G_STALE = N_("{indicator} has no data after {period} (last value {now}); an update was due by "
              "{due}.")
 G_NONE = N_("Every indicator of this area is up to date.")
-STATUS_NAMES = {"amber": N_("At risk"), "red": N_("Off track")}
 
 
 @dataclass
 class TargetOdds:
+    """A target as the briefing reports it: status, label, shares done and planned and the
+    probability of attainment all come from ``accountability.status.target_status``."""
+
     code: str
     name_zh: str
     name_en: str
@@ -63,6 +78,11 @@ class TargetOdds:
     odds: float
     status: str
     detail: dict[str, Any] = field(default_factory=dict)
+    actual: float | None = None  # share of the target done (0–1) ...
+    planned: float | None = None  # ... and planned by the briefing's date
+    department_zh: str = ""
+    department_en: str = ""
+    label: str = ""  # the status's msgid (At risk, Off track …); empty: from ``status``
 
 
 @dataclass
@@ -81,6 +101,22 @@ class BriefingInputs:
     targets: list[TargetOdds] = field(default_factory=list)
     contributions: pd.DataFrame | None = None
     max_drivers: int = 3
+    # yearly values of the area's index indicators (indicator, period, value), as the index
+    # uses them; empty: the observations' annual rows
+    annual: pd.DataFrame | None = None
+    index_indicators: frozenset[str] = frozenset()  # empty: every indicator of ``indicators``
+    key_figures: list[KeyFigure] = field(default_factory=list)
+    indicator_targets: Mapping[str, float] = field(default_factory=dict)
+    # indicator code -> (department zh, department en), for the list of sources
+    departments: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    index_name: tuple[str, str] = ("城市生长力指数", "City Growth Index")
+    framework: str = ""
+    timezone: str = "UTC"
+
+    @property
+    def as_of(self) -> dt.date:
+        """The day after the month: periods over before it are complete."""
+        return Period.parse(self.month).next().start
 
 
 def _bi(zh: str, en: str) -> dict[str, str]:
@@ -114,11 +150,26 @@ def _last_two(frame: pd.DataFrame, month: Period) -> tuple[Any, Any]:
     return last, (rows.iloc[-2] if len(rows) > 1 else None)
 
 
-def _index_rows(inp: BriefingInputs, unit: str, code: str, month: Period) -> tuple[Any, Any]:
+def index_periods(inp: BriefingInputs) -> tuple[str | None, str | None]:
+    """The index's latest complete period by the briefing's date and the one before it (the
+    same two for the headline, the pillars, the drivers and the areas)."""
     if inp.index is None or inp.index.empty:
         return None, None
-    rows = inp.index[(inp.index["unit"] == unit) & (inp.index["code"] == code)]
-    return _last_two(rows, month)
+    rows = inp.index[(inp.index["unit"] == inp.area_code)
+                     & (inp.index["code"] == inp.index_code)]
+    last = latest_complete(rows["period"].astype(str).unique(), inp.as_of)
+    if last is None:
+        return None, None
+    before = str(last.prev())
+    return str(last), (before if before in set(rows["period"].astype(str)) else None)
+
+
+def _index_value(inp: BriefingInputs, unit: str, code: str, period: str | None) -> Any:
+    if inp.index is None or period is None:
+        return None
+    rows = inp.index[(inp.index["unit"] == unit) & (inp.index["code"] == code)
+                     & (inp.index["period"] == period)]
+    return None if rows.empty or pd.isna(rows["value"].iloc[0]) else rows.iloc[0]
 
 
 def _index_fig(b: Briefing, inp: BriefingInputs, key: str, row: Any, code: str) -> str:
@@ -126,15 +177,19 @@ def _index_fig(b: Briefing, inp: BriefingInputs, key: str, row: Any, code: str) 
         "index", code, str(row["unit"]), str(row["period"]), inp.index_vintage)))
 
 
-def headline(b: Briefing, inp: BriefingInputs, month: Period) -> None:
+def headline(b: Briefing, inp: BriefingInputs) -> None:
     area = _bi(inp.area_name_zh, inp.area_name_en)
-    now, prev = _index_rows(inp, inp.area_code, inp.index_code, month)
+    last, before = index_periods(inp)
+    now = _index_value(inp, inp.area_code, inp.index_code, last)
     if now is None:
-        b.say("headline", H_NONE, area=area, month=str(month))
+        b.say("headline", H_NONE, area=area, month=period_words(inp.month))
         return
+    b.index_period = str(last)
     kn = _index_fig(b, inp, "index_now", now, inp.index_code)
+    prev = _index_value(inp, inp.area_code, inp.index_code, before)
     if prev is None:
-        b.say("headline", C_ONLY, (kn,), indicator=area, now=kn, period=now["period"])
+        b.say("headline", C_ONLY, (kn,), indicator=area, now=kn,
+              period=period_words(now["period"]))
         return
     kp = _index_fig(b, inp, "index_prev", prev, inp.index_code)
     delta = float(now["value"]) - float(prev["value"])
@@ -142,9 +197,10 @@ def headline(b: Briefing, inp: BriefingInputs, month: Period) -> None:
         "computed", detail={"formula": "abs(index_now - index_prev)"})))
     msg = H_ROSE if delta > 0 else H_FELL if delta < 0 else H_FLAT
     b.say("headline", msg, (kn, kp, kd), area=area, now=kn, prev=kp, delta=kd,
-          period=now["period"], prev_period=prev["period"])
+          period=period_words(now["period"]), prev_period=period_words(prev["period"]))
     for code, (zh, en) in inp.pillars.items():
-        pn, pp = _index_rows(inp, inp.area_code, code, month)
+        pn = _index_value(inp, inp.area_code, code, last)
+        pp = _index_value(inp, inp.area_code, code, before)
         if pn is None or pp is None:
             continue
         k1 = _index_fig(b, inp, f"pillar_{code}_now", pn, code)
@@ -152,53 +208,91 @@ def headline(b: Briefing, inp: BriefingInputs, month: Period) -> None:
         kd = b.add(Figure(f"pillar_{code}_delta", float(pn["value"]) - float(pp["value"]), "",
                           Source("computed", detail={"formula": f"{k1} - {k2}"})))
         b.say("headline", P_MOVE, (k1, k2, kd), pillar=_bi(zh, en), now=k1, prev=k2, delta=kd,
-              period=pn["period"])
+              period=period_words(pn["period"]))
 
 
-def _normalised_changes(inp: BriefingInputs, month: Period) -> list[tuple[float, Any, Any]]:
+def yearly_values(inp: BriefingInputs) -> pd.DataFrame:
+    """indicator, period, value (, vintage) of the area's yearly values."""
+    if inp.annual is not None:
+        return inp.annual
+    obs = inp.observations
+    obs = obs[(obs["area_code"] == inp.area_code)
+              & obs["period"].map(lambda p: Period.parse(p).freq == "A")]
+    return obs
+
+
+def _scores(inp: BriefingInputs, years: pd.DataFrame, last: str, before: str
+            ) -> list[tuple[float, str, float, float]]:
+    """(score, indicator, value before, value last) of every indicator with both years."""
+    wanted = inp.index_indicators or frozenset(inp.indicators)
+    contrib = None
+    if inp.contributions is not None and not inp.contributions.empty:
+        contrib = dict(zip(inp.contributions["indicator"].astype(str),
+                           inp.contributions["contribution"], strict=True))
     out = []
-    obs = inp.observations[inp.observations["area_code"] == inp.area_code]
-    for code, g in obs.groupby("indicator"):
+    for code, g in years.groupby("indicator"):
         info = inp.indicators.get(str(code))
-        if info is None or str(code).startswith(CASE_PREFIX):
+        if info is None or str(code) not in wanted:
             continue
-        now, prev = _last_two(g, month)
-        if now is None or prev is None or is_stale(str(now.period), month):
+        by = {str(p): float(v) for p, v in zip(g["period"], g["value"], strict=True)
+              if pd.notna(v)}
+        if last not in by or before not in by:
             continue
-        hist = g.assign(_s=g["period"].map(lambda p: Period.parse(p).start)).sort_values("_s")
-        typical = float(np.median(np.abs(np.diff(hist["value"].to_numpy(float)))))
-        if typical <= 0:
-            continue
-        score = info.direction * (float(now.value) - float(prev.value)) / typical
-        out.append((score, now, prev))
+        if contrib is not None:
+            score = float(contrib.get(str(code), 0.0))
+        else:
+            hist = [by[p] for p in sorted(by) if p <= last]
+            typical = float(np.median(np.abs(np.diff(hist)))) if len(hist) > 1 else 0.0
+            if typical <= 0:
+                continue
+            score = info.direction * (by[last] - by[before]) / typical
+        out.append((score, str(code), by[before], by[last]))
     return out
 
 
-def drivers(b: Briefing, inp: BriefingInputs, month: Period) -> None:
-    scored = _normalised_changes(inp, month)
-    if inp.contributions is not None and not inp.contributions.empty:
-        contrib = dict(zip(inp.contributions["indicator"], inp.contributions["contribution"],
-                           strict=True))
-        scored = [(contrib[str(n.indicator)], n, p) for _s, n, p in scored
-                  if str(n.indicator) in contrib]
-        b.notes.append(D_METHOD_EXPLAIN)
-    else:
-        b.notes.append(D_METHOD_NORMALISED)
+def drivers(b: Briefing, inp: BriefingInputs) -> None:
+    last, before = index_periods(inp)
+    explained = inp.contributions is not None and not inp.contributions.empty
+    b.notes.append(D_METHOD_EXPLAIN if explained else D_METHOD_NORMALISED)
+    if last is None or before is None:
+        return
+    years = yearly_values(inp)
+    scored = _scores(inp, years, last, before)
     ups = sorted([x for x in scored if x[0] > 0], key=lambda x: -x[0])[: inp.max_drivers]
     downs = sorted([x for x in scored if x[0] < 0], key=lambda x: x[0])[: inp.max_drivers]
-    for score, now, prev in ups + downs:
-        info = inp.indicators[str(now.indicator)]
-        k1 = _obs_fig(b, f"driver_{now.indicator}_now", now, info)
-        k2 = _obs_fig(b, f"driver_{now.indicator}_prev", prev, info)
-        b.say("drivers", D_UP if score > 0 else D_DOWN, (k1, k2),
-              indicator=_bi(info.name_zh, info.name_en), now=k1, prev=k2, period=now.period,
-              translate_params=())
+    for score, code, v0, v1 in ups + downs:
+        info = inp.indicators[code]
+        k0 = b.add(Figure(f"driver_{code}_prev", v0, info.unit, _year_source(inp, code, before)))
+        k1 = b.add(Figure(f"driver_{code}_now", v1, info.unit, _year_source(inp, code, last)))
+        params: dict[str, Any] = {"indicator": _bi(info.name_zh, info.name_en), "now": k1,
+                                  "prev": k0, "period": period_words(last),
+                                  "prev_period": period_words(before)}
+        keys: tuple[str, ...] = (k0, k1)
+        if explained:
+            kc = b.add(Figure(f"driver_{code}_points", abs(score), "", Source(
+                "computed", indicator=code, area_code=inp.area_code,
+                detail={"method": "index contribution", "from": before, "to": last})))
+            params["points"], keys = kc, (*keys, kc)
+            msg = D_UP_POINTS if score > 0 else D_DOWN_POINTS
+        else:
+            msg = D_UP if score > 0 else D_DOWN
+        b.say("drivers", msg, keys, **params)
 
 
-def areas(b: Briefing, inp: BriefingInputs, month: Period) -> None:
+def _year_source(inp: BriefingInputs, code: str, year: str) -> Source:
+    years = yearly_values(inp)
+    rows = years[(years["indicator"] == code) & (years["period"] == year)]
+    vintage = str(rows["vintage"].max()) if "vintage" in rows.columns and len(rows) else ""
+    return Source("annual", code, inp.area_code, year, vintage,
+                  detail={"yearly": "as the index uses it (sum of flows, mean of rates)"})
+
+
+def areas(b: Briefing, inp: BriefingInputs) -> None:
+    last, before = index_periods(inp)
     moves = []
     for code, names in inp.children.items():
-        now, prev = _index_rows(inp, code, inp.index_code, month)
+        now = _index_value(inp, code, inp.index_code, last)
+        prev = _index_value(inp, code, inp.index_code, before)
         if now is not None and prev is not None:
             moves.append((float(now["value"]) - float(prev["value"]), code, names, now, prev))
     if len(moves) < 2:

@@ -10,9 +10,13 @@ trace every number back to the query that produced it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from citygrowth.i18n import N_, bilingual, translate
+from citygrowth.periods import Period, period_text
+
+if TYPE_CHECKING:
+    from citygrowth.analysis.keyfigures import KeyFigure
 
 SECTIONS = {
     "headline": N_("Headline"),
@@ -22,6 +26,9 @@ SECTIONS = {
     "cases": N_("Case handling"),
     "gaps": N_("Data gaps"),
 }
+# which charts follow which section
+SECTION_CHARTS = {"headline": ("trend", "radar"), "areas": ("ranking",),
+                  "targets": ("targets",), "cases": ("cases",)}
 
 
 @dataclass(frozen=True)
@@ -74,9 +81,7 @@ class Sentence:
     translate_params: tuple[str, ...] = ()
 
     def render(self, figures: dict[str, Figure], locale: str) -> str:
-        from citygrowth.analysis.briefing.numbers import (
-            format_figure,  # lazy: cycle: numbers formats this module's figures
-        )
+        from citygrowth.analysis.briefing.numbers import format_figure  # lazy: a cycle
 
         values: dict[str, Any] = {}
         for k, v in self.params.items():
@@ -91,6 +96,12 @@ class Sentence:
         return translate(self.message, locale).format(**values)
 
 
+def period_words(period: str) -> dict[str, str]:
+    """A period as a sentence parameter: its words in both languages (2025年 / 2025)."""
+    p = Period.parse(period)
+    return {"zh_CN": period_text(p, "zh_CN"), "en": period_text(p, "en")}
+
+
 @dataclass
 class Briefing:
     area_code: str
@@ -102,6 +113,12 @@ class Briefing:
     sentences: list[Sentence] = field(default_factory=list)
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    key_figures: list[KeyFigure] = field(default_factory=list)
+    # names of what the figures cite: code -> name_zh, name_en, dept_zh, dept_en
+    catalog: dict[str, dict[str, str]] = field(default_factory=dict)
+    index_period: str = ""  # the index's latest complete period (the headline's)
+    framework: str = ""  # the index's framework and version, e.g. "CGI 2026.1"
+    timezone: str = "UTC"  # the district's zone: vintages are shown in it
 
     def add(self, fig: Figure) -> str:
         self.figures[fig.key] = fig
@@ -111,24 +128,29 @@ class Briefing:
             translate_params: tuple[str, ...] = (), **params: Any) -> None:
         self.sentences.append(Sentence(section, message, params, figures, translate_params))
 
-    def section_texts(self, locale: str) -> list[tuple[str, list[tuple[str, tuple[str, ...]]]]]:
-        """(section title, [(sentence text, figure keys)]) in section order, non-empty only."""
+    def section_list(self, locale: str) -> list[dict[str, Any]]:
+        """Sections with sentences or charts, in order: ``{"code", "title", "sentences":
+        [{"text", "figures"}], "charts": [chart names]}``."""
         out = []
         for code, title in SECTIONS.items():
-            items = [(s.render(self.figures, locale), s.figures) for s in self.sentences
-                     if s.section == code]
-            if items:
-                out.append((translate(title, locale), items))
+            said = [{"text": s.render(self.figures, locale), "figures": list(s.figures)}
+                    for s in self.sentences if s.section == code]
+            charts = [c for c in SECTION_CHARTS.get(code, ()) if c in self.charts]
+            if said or charts:
+                out.append({"code": code, "title": translate(title, locale), "sentences": said,
+                            "charts": charts})
         return out
 
     def to_dict(self, locale: str) -> dict[str, Any]:
+        """Sentences, figures and key figures in ``locale`` (``sources.briefing_dict`` adds
+        the coverage and the numbered sources)."""
         return {
             "area_code": self.area_code,
             "area_name": bilingual(self.area_name_zh, self.area_name_en, locale),
             "month": self.month, "vintage": self.vintage, "locale": locale,
-            "sections": [{"title": t, "sentences": [{"text": s, "figures": list(f)}
-                                                    for s, f in items]}
-                         for t, items in self.section_texts(locale)],
+            "index_period": self.index_period, "framework": self.framework,
+            "key_figures": [k.to_dict(locale) for k in self.key_figures],
+            "sections": self.section_list(locale),
             "figures": {k: f.to_dict() for k, f in self.figures.items()},
             "notes": [translate(n, locale) for n in self.notes],
         }

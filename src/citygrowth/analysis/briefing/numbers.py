@@ -6,13 +6,14 @@ import math
 
 from citygrowth.analysis.briefing.model import Figure
 
-# Chinese unit symbols → English wording (counts need no word in English prose).
+# Chinese unit symbols → English wording (counters need no word in English prose: the
+# indicator's name says what is counted — market entities, households …).
 UNIT_EN: dict[str, str] = {
     "亿元": "hundred million yuan", "万元": "ten thousand yuan", "元": "yuan",
     "亿美元": "hundred million USD", "万美元": "ten thousand USD", "美元": "USD",
     "万人": "ten thousand persons", "万人次": "ten thousand visits",
     "人": "persons", "人次": "visits", "小时": "hours", "天": "days", "工作日": "working days",
-    "分": "points", "个": "", "家": "", "户": "households", "件": "cases", "所": "", "条": "",
+    "分": "points", "个": "", "家": "", "户": "", "件": "cases", "所": "", "条": "",
     "处": "", "套": "units", "座": "", "名": "", "项": "", "平方米": "m²", "公顷": "ha",
 }
 PERCENT = ("%", "％")
@@ -21,7 +22,7 @@ PERCENT = ("%", "％")
 def format_number(value: float, decimals: int = 1, whole: bool = True) -> str:
     if not math.isfinite(value):
         return "–"
-    if whole and float(value).is_integer() and abs(value) >= 1:
+    if whole and float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.{decimals}f}"
 

@@ -1,32 +1,38 @@
 """Make, archive, list and read briefings.
 
 Files of a briefing go to ``data_dir/exports/briefings/<area>/<month>/<locale>/``:
-``briefing.json`` (sentences, figures and their sources), ``briefing.pdf``,
-``briefing.docx``; a row in ``analysis_briefings`` records it. Making the same briefing again
-replaces it.
+``briefing.json`` (key figures, sentences, figures with their queries, sources, chart numbers),
+``briefing.pdf``, ``briefing.docx`` and ``chart-<name>.png`` (the images in both); a row in
+``analysis_briefings`` records it. Making the same briefing again replaces it; each file is
+written to a temporary name first and then renamed, so a reader never sees half a file.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citygrowth.analysis.briefing.charts import CHART_ORDER
 from citygrowth.analysis.briefing.compose import BriefingInputs
-from citygrowth.analysis.briefing.export import to_docx, to_pdf
+from citygrowth.analysis.briefing.export import images_for, to_docx, to_pdf
 from citygrowth.analysis.briefing.gather import gather
 from citygrowth.analysis.briefing.model import Briefing
 from citygrowth.analysis.briefing.sections import compose
+from citygrowth.analysis.briefing.sources import briefing_dict
 from citygrowth.analysis.models import BriefingRecord
+from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.errors import NotFound, ValidationFailed
-from citygrowth.i18n import normalise_locale
+from citygrowth.i18n import bilingual, normalise_locale
 from citygrowth.periods import Period
 from citygrowth.runtime import Runtime
 
@@ -50,19 +56,27 @@ def _check(month: str, locale: str, formats: tuple[str, ...]) -> tuple[str, str]
     return str(m), loc
 
 
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def write_files(b: Briefing, folder: Path, locale: str, formats: tuple[str, ...]) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    data = b.to_dict(locale)
-    data["charts"] = b.charts
-    (folder / "briefing.json").write_text(json.dumps(data, ensure_ascii=False, indent=1),
-                                          "utf-8")
+    images = images_for(b, locale)
+    for name, png in images.items():
+        _write(folder / f"chart-{name}.png", png)
+    data = briefing_dict(b, locale)
+    data["images"] = list(images)
+    _write(folder / "briefing.json", json.dumps(data, ensure_ascii=False, indent=1).encode())
     written.append("json")
     if "pdf" in formats:
-        (folder / "briefing.pdf").write_bytes(to_pdf(b, locale))
+        _write(folder / "briefing.pdf", to_pdf(b, locale, images))
         written.append("pdf")
     if "docx" in formats:
-        (folder / "briefing.docx").write_bytes(to_docx(b, locale))
+        _write(folder / "briefing.docx", to_docx(b, locale, images))
         written.append("docx")
     return written
 
@@ -91,12 +105,33 @@ def make_briefing(session: Session, actor: Actor, runtime: Runtime, area_code: s
     rec.figure_count = len(b.figures)
     rec.sentence_count = len(b.sentences)
     rec.created_by = actor.username
-
     rec.created_at = utcnow()
     session.flush()
     record(session, actor, "analysis.briefing", f"briefing:{area_code}:{month}:{loc}",
            {"figures": rec.figure_count, "formats": written})
     return rec
+
+
+def make_briefings(session: Session, actor: Actor, runtime: Runtime, area_code: str,
+                   month: str, locales: tuple[str, ...] = ("zh_CN", "en"),
+                   formats: tuple[str, ...] = FORMATS) -> list[BriefingRecord]:
+    """The briefing of an area for a month in each of ``locales``, from one gathering of
+    its numbers."""
+    require(actor, "analysis.briefing", area_code)
+    for loc in locales:
+        _check(month, loc, formats)
+    inputs = gather(session, runtime, area_code, str(Period.parse(month)))
+    return [make_briefing(session, actor, runtime, area_code, month, loc, formats, inputs)
+            for loc in locales]
+
+
+def areas_to_brief(session: Session, actor: Actor, district: str) -> list[tuple[str, str]]:
+    """(code, name) of the district and its streets that ``actor`` may make briefings for."""
+    rows = session.execute(select(Area.code, Area.name_zh, Area.name_en).where(
+        (Area.code == district) | (Area.parent_code == district)).order_by(Area.code)).all()
+    prefixes = scope_prefixes(actor, "analysis.briefing")
+    return [(code, bilingual(zh, en)) for code, zh, en in rows
+            if prefixes is None or any(code.startswith(p) for p in prefixes)]
 
 
 def list_briefings(session: Session, actor: Actor) -> list[BriefingRecord]:
@@ -132,4 +167,17 @@ def briefing_file(rec: BriefingRecord, fmt: str) -> Path:
     path = Path(rec.folder) / f"briefing.{fmt}"
     if not path.exists():
         raise NotFound("The files of this briefing are missing; make it again.")
+    return path
+
+
+CHART_NAME = re.compile(r"^[a-z]{1,20}$")
+
+
+def briefing_chart(rec: BriefingRecord, name: str) -> Path:
+    """The PNG of one chart of a briefing (the image in its PDF and DOCX)."""
+    if name not in CHART_ORDER or not CHART_NAME.match(name):
+        raise NotFound("This briefing has no chart '{name}'.", name=name)
+    path = Path(rec.folder) / f"chart-{name}.png"
+    if not path.exists():
+        raise NotFound("This briefing has no chart '{name}'.", name=name)
     return path

@@ -2,6 +2,7 @@
    chart links to its numbers (CSV, XLSX, JSON) and to a PNG of itself. */
 (function () {
   "use strict";
+  var base = document.documentElement.dataset.root || "";
   var root = document.getElementById("explorer");
   var T = JSON.parse(document.getElementById("explore-i18n").textContent);
   var district = root.dataset.district;
@@ -31,7 +32,7 @@
   }
   function loadSeries() {
     if (!current || areas().length === 0) { return; }
-    var url = "/api/explore/series?indicator=" + current + "&areas=" + areas().join(",");
+    var url = base + "/api/explore/series?indicator=" + current + "&areas=" + areas().join(",");
     fetch(url).then(function (r) { return r.json(); }).then(function (d) {
       window.cgExplore.data.series = d;
       if (d.ok === false) { document.getElementById("series-meta").textContent = d.error; return; }
@@ -43,10 +44,10 @@
   }
   function loadMap() {
     if (!current) { return; }
-    var url = "/api/explore/map?indicator=" + current + "&level=street&parent=" + district;
+    var url = base + "/api/explore/map?indicator=" + current + "&level=street&parent=" + district;
     var name = "street-" + district;
     var geo = registered[name] ? Promise.resolve() :
-      fetch("/api/areas.geojson?level=street&parent=" + district).then(function (r) { return r.json(); })
+      fetch(base + "/api/areas.geojson?level=street&parent=" + district).then(function (r) { return r.json(); })
         .then(function (g) { echarts.registerMap(name, g); registered[name] = true; });
     geo.then(function () { return fetch(url); }).then(function (r) { return r.json(); }).then(function (d) {
       window.cgExplore.data.map = d;
@@ -65,7 +66,7 @@
   function choose(code) { current = code; loadSeries(); loadMap(); }
   function search() {
     var q = document.getElementById("q").value;
-    fetch("/api/catalog/indicators?q=" + encodeURIComponent(q)).then(function (r) { return r.json(); })
+    fetch(base + "/api/catalog/indicators?q=" + encodeURIComponent(q)).then(function (r) { return r.json(); })
       .then(function (d) {
         var list = d.indicators || d.results || d.items || [];
         var ul = document.getElementById("hits");
