@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
 from citygrowth.index.aggregate import combine, node_config
-from citygrowth.index.normalise import indicator_config
+from citygrowth.index.normalise import direction_of, indicator_config
 from citygrowth.index.spec import IndexSpec
 from citygrowth.index.steps import _setting_error
 
@@ -156,6 +156,7 @@ class _Group:
     cfg: dict[str, Any]
     direction: int
     members: np.ndarray  # positions among the spec's indicators
+    codes: list[str]  # the members' codes
     stats: tuple[np.ndarray, np.ndarray] | None = None  # global (a, b) when cfg["global"]
 
     @property
@@ -217,8 +218,20 @@ def _normalise_into(x: np.ndarray, g: _Group, out: np.ndarray) -> None:
         np.subtract(x, a, out=out)
         out *= factor
         out += float(cfg.get("mean", 0.0))
-    else:
+    elif g.direction == 1:  # fraction_max
         np.divide(x, a, out=out)
+    else:  # fraction_max of a cost: min(value)/value = max(x)/x with x = −value
+        _positive_costs(a, g)
+        np.divide(a, x, out=out)
+
+
+def _positive_costs(a: np.ndarray, g: _Group) -> None:
+    """``a`` = max(−value) ≥ 0 means a value ≤ 0, for which min/value means nothing."""
+    bad = np.flatnonzero((a >= 0).any(axis=(0, 2)))
+    if len(bad):
+        raise _setting_error("Indicator {code}: the fraction of the best value of a "
+                             "criterion where less is better needs values above zero.",
+                             code=g.codes[int(bad[0])])
 
 
 def _groups(spec: IndexSpec, nset: Mapping[str, Any]) -> list[_Group]:
@@ -229,10 +242,11 @@ def _groups(spec: IndexSpec, nset: Mapping[str, Any]) -> list[_Group]:
         if cfg.get("method", "minmax") not in IBIS_NORMALISE:
             raise _setting_error("Normalisation {method} is not available on this backend.",
                                  method=cfg.get("method"))
-        direction = int(cfg.get("direction", spec.nodes[ind].direction))
+        direction = direction_of(spec, ind, cfg)
         key = json.dumps([cfg, direction], sort_keys=True, default=str)
-        by_key.setdefault(key, _Group(cfg, direction, np.empty(0, dtype=np.intp)))
+        by_key.setdefault(key, _Group(cfg, direction, np.empty(0, dtype=np.intp), []))
         members.setdefault(key, []).append(j)
+        by_key[key].codes.append(ind)
     for key, g in by_key.items():
         g.members = np.asarray(members[key], dtype=np.intp)
     return list(by_key.values())
