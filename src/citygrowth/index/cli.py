@@ -14,6 +14,7 @@ from citygrowth.cli.context import CliContext, pass_ctx
 from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.i18n import _
 from citygrowth.index.coin import Coin
+from citygrowth.index.zeros import describe
 
 LEVEL = click.Choice(["street", "community", "grid"])
 
@@ -103,6 +104,8 @@ def run(framework: str, data: str, out: str, stages: str | None, groups: str | N
     done = run_files(framework, data, out, stages, groups, parse_sets(sets))
     click.echo(_("Index computed: {units} units, {rows} rows written to {path}.").format(
         units=done.units, rows=done.rows, path=out))
+    for warning in done.warnings:
+        click.echo(_("Warning: {text}").format(text=describe(warning)), err=True)
 
 
 @index.command("compute")

@@ -21,7 +21,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,10 +29,13 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
+from citygrowth.index import zeros
 from citygrowth.index.aggregate import combine, node_config
+from citygrowth.index.coin import weights_cfg
 from citygrowth.index.normalise import direction_of, indicator_config
 from citygrowth.index.spec import IndexSpec
 from citygrowth.index.steps import _setting_error
+from citygrowth.index.weights import node_weights
 
 # The methods of the data-parallel paths (this one and the Ibis expressions).
 IBIS_NORMALISE = ("minmax", "dist_max", "zscore", "fraction_max", "goalposts")
@@ -63,6 +66,14 @@ class Dense:
     periods: np.ndarray
     codes: list[str]
     values: np.ndarray  # periods × codes × units
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # see index.zeros
+
+    def rows(self) -> zeros.Rows:
+        """The results as rows (period by period, units within) for :func:`zeros.check`."""
+        n_p, _, n_u = self.values.shape
+        return zeros.Rows(np.tile(self.units.astype(str), n_p),
+                          np.repeat(self.periods.astype(str), n_u),
+                          lambda code: self.node(code).ravel())
 
     def node(self, code: str) -> np.ndarray:
         """periods × units values of one code."""
@@ -342,24 +353,26 @@ def capable(spec: IndexSpec) -> bool:
 
 def fixed_weights(spec: IndexSpec) -> dict[str, float]:
     """The weight of every child under the spec's (data-independent) weights settings."""
-    from citygrowth.index.coin import _weights_cfg
-    from citygrowth.index.weights import node_weights
-
     wcfg = spec.step("weights") or {"method": "fixed"}
     out: dict[str, float] = {}
     for level in spec.levels():
         for code in level:
-            w, _ = node_weights(spec, code, _weights_cfg(wcfg, code), None)
+            w, _ = node_weights(spec, code, weights_cfg(wcfg, code), None)
             out.update({k: float(v) for k, v in w.items()})
     return out
 
 
-def run_long(spec: IndexSpec, long: pd.DataFrame) -> pd.DataFrame:
+def run(spec: IndexSpec, long: pd.DataFrame) -> Dense:
     """Every node for every unit and period from long data (unit, period, indicator,
-    value): DataFrame(unit, period, code, value), missing values left out."""
+    value), with the spec's fixed weights."""
     cube = pivot(long["unit"].to_numpy(), long["period"].to_numpy(),
                  long["indicator"].to_numpy(), long["value"].to_numpy(dtype=float))
-    return compute(cube, spec, fixed_weights(spec)).long()
+    return compute(cube, spec, fixed_weights(spec))
+
+
+def run_long(spec: IndexSpec, long: pd.DataFrame) -> pd.DataFrame:
+    """:func:`run` as DataFrame(unit, period, code, value), missing values left out."""
+    return run(spec, long).long()
 
 
 def compute(cube: Cube, spec: IndexSpec, weights: Mapping[str, float] | None = None
@@ -396,7 +409,9 @@ def compute(cube: Cube, spec: IndexSpec, weights: Mapping[str, float] | None = N
     per_period = max(1, n_u * len(codes) * 8)
     _parallel(lambda a, b: _slab(out[a:b], source(a, b, np.arange(n_ind)), groups, levels,
                                  n_ind), n_p, max(1, SLAB_BYTES // per_period))
-    return Dense(cube.units, cube.periods, codes, out)
+    result = Dense(cube.units, cube.periods, codes, out)
+    result.warnings = zeros.check(spec, aset, weights, result.rows())
+    return result
 
 
 def _slab(slab: np.ndarray, raw: np.ndarray, groups: list[_Group], levels: list[list[_Node]],

@@ -1,14 +1,18 @@
 """Weights: fixed, equal, expert AHP (with consistency ratio), entropy (熵权法), CRITIC, PCA,
 optimised to balance correlations, and the effective weight of each indicator in the index.
 
-Matrices are alternatives (units) in rows and criteria (children of one node) in columns.
-Conventions, matching ``pymcdm`` 1.4:
+Matrices are alternatives (units) in rows and criteria (children of one node) in columns:
+the children's normalised scores (``on: normalised``, the default) or their raw decision
+matrix (``on: raw``: indicators as they entered normalisation, see
+:meth:`Coin.decision_matrix`). Conventions, matching ``pymcdm`` 1.4's ``entropy_weights``
+and ``critic_weights`` (which take no criteria types: a cost column counts as it is):
 
-* entropy: p_ij = x_ij / Σ_i x_ij (sum normalisation, values must be ≥ 0);
-  e_j = −Σ p ln p / ln m with 0·ln 0 = 0 (pymcdm instead sets e_j = 0 for a column holding a
-  zero); w_j = (1 − e_j) / Σ(1 − e_k).
+* entropy: p_ij = x_ij / Σ_i x_ij (sum normalisation); e_j = −Σ p ln p / ln m;
+  w_j = (1 − e_j) / Σ(1 − e_k). pymcdm refuses values ≤ 0; here zeros count with
+  0·ln 0 = 0 and only negative values are refused.
 * CRITIC: columns min-max normalised to [0, 1]; C_j = s_j Σ_k (1 − r_jk) with the sample
-  standard deviation (ddof = 1) and Pearson r; w_j = C_j / Σ C.
+  standard deviation (ddof = 1) and Pearson r; w_j = C_j / Σ C. A constant column (where
+  pymcdm's weights are undefined) gets weight 0.
 """
 
 from __future__ import annotations
@@ -67,8 +71,14 @@ def critic(matrix: np.ndarray) -> np.ndarray:
     span = x.max(axis=0) - x.min(axis=0)
     n = (x - x.min(axis=0)) / np.where(span == 0, 1, span)
     std = n.std(axis=0, ddof=1)
-    r = np.corrcoef(n, rowvar=False)
-    return _unit(std * (1 - r).sum(axis=0))
+    varying = std > 0
+    r = np.zeros((x.shape[1], x.shape[1]))
+    if varying.sum() > 1:
+        r[np.ix_(varying, varying)] = np.corrcoef(n[:, varying], rowvar=False)
+    c = np.where(varying, std * (1 - r).sum(axis=0), 0.0)
+    if not c.any():
+        raise _setting_error("CRITIC weights need at least one criterion that varies.")
+    return _unit(c)
 
 
 def pca(matrix: np.ndarray) -> np.ndarray:
@@ -121,11 +131,15 @@ def node_weights(spec: IndexSpec, node: str, cfg: Mapping[str, Any],
     if method in DATA_DRIVEN:
         if children_data is None:
             raise _setting_error("Weights by {method} need data.", method=method)
-        x = children_data[children].dropna().to_numpy()
+        x = children_data[children].dropna().to_numpy(dtype=float)
         if len(x) < 3:
             raise _setting_error("Too few complete rows to compute {method} weights of {node}.",
                                  method=method, node=node)
-        return dict(zip(children, DATA_DRIVEN[method](x), strict=True)), {}
+        if method == "entropy" and np.any(x < 0):
+            raise _setting_error("Entropy weights of {node} need values of zero or more.",
+                                 node=node)
+        w = DATA_DRIVEN[method](x)
+        return dict(zip(children, w, strict=True)), {"rows": len(x)}
     raise _setting_error("Unknown weighting method {method}.", method=method)
 
 
