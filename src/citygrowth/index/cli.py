@@ -190,10 +190,17 @@ def uncertainty_cmd(cx: CliContext, framework: str, data: str | None, groups: st
     if not specs:
         raise ValidationFailed("Name at least one factor or --weights-noise.")
     if sobol:
-        table, _params = sensitivity(coin, specs, n=n, seed=seed)
+        table, params = sensitivity(coin, specs, n=n, seed=seed)
+        hit, runs = int((params["zeros_decide"] > 0).sum()), len(params)
     else:
-        table = uncertainty(coin, specs, n=n, seed=seed).summary
+        result = uncertainty(coin, specs, n=n, seed=seed)
+        table, hit, runs = result.summary, result.zero_replications, n
     click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if hit:
+        click.echo(_("Warning: in {hit} of {n} replications a zero under a geometric or "
+                     "harmonic mean set or pulled down some units' index, and their ranks "
+                     "carry it (column zero_share). Try --set aggregate.zeros=shift or "
+                     "--set 'normalise.range=[1,100]'.").format(hit=hit, n=runs), err=True)
     if out:
         table.to_csv(out, index=False)
 

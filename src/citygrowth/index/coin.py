@@ -58,7 +58,10 @@ class Coin:
     log: list[LogEntry] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict)
     weight_info: dict[str, Any] = field(default_factory=dict)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # see index.zeros
+    # per (unit, period): whether a zero under a geometric or harmonic mean set or pulled
+    # down the index (see zeros.scan)
+    zero_affected: pd.Series | None = None
 
     # --- building ----------------------------------------------------------------------
     @classmethod
@@ -150,7 +153,9 @@ class Coin:
             node["weighting"] = self.weight_info.get(code, {})
         info["weights_settings"] = wcfg
         info["effective_weights"] = effective_weights(self.spec, self.weights)
-        self.warnings = zeros.check(self.spec, cfg, self.weights, zeros.Rows.of_frame(out))
+        self.warnings, affected = zeros.scan(self.spec, cfg, self.weights,
+                                             zeros.Rows.of_frame(out))
+        self.zero_affected = pd.Series(affected, index=out.index)
         info["warnings"] = self.warnings
         return out, info
 

@@ -92,32 +92,52 @@ def check(spec: IndexSpec, settings: Mapping[str, Any], weights: Mapping[str, fl
     """One warning per zero-sensitive node where a child at zero or below sets the value of
     some unit-periods (see the module doc); raises :class:`NegativeInMean` for a geometric
     mean of a negative value."""
+    return scan(spec, settings, weights, rows)[0]
+
+
+def scan(spec: IndexSpec, settings: Mapping[str, Any], weights: Mapping[str, float],
+         rows: Rows) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """:func:`check`'s warnings, and which rows' index (the root) a zero set or pulled down:
+    rows where a zero-sensitive node at or below the root met a child at zero or below."""
     out: list[dict[str, Any]] = []
     causes: dict[str, dict[str, np.ndarray]] = {}
+    affected: dict[str, np.ndarray] = {}
     for level in spec.levels():
         for code in level:
-            cfg = node_config(settings, spec, code)
-            if not sensitive(cfg):
-                continue
             kids = spec.nodes[code].children
-            raw = np.column_stack([rows.values(k) for k in kids])
-            w = np.array([float(weights.get(k, spec.nodes[k].weight)) for k in kids])
-            x, _shift = zeros_rule(raw, cfg)
-            with np.errstate(invalid="ignore"):
-                low = (x <= 0) & (w > 0) & ~np.isnan(x)
-            hit = low.any(axis=1)
-            if not hit.any():
-                continue
-            lowest = float(np.nanmin(np.where(low, raw, np.nan)))
-            if cfg.get("method") == "geometric" and np.any(low & (x < 0)):
-                raise _negative(code, kids, x, w, rows, lowest)
-            found: dict[str, np.ndarray] = {}
-            for j, kid in enumerate(kids):
-                for ind, mask in _causes(spec, rows, kid, low[:, j], causes).items():
-                    found[ind] = found.get(ind, np.zeros(len(hit), bool)) | mask
-            causes[code] = found
-            out.append(_warning(code, cfg, kids, low, hit, rows, found, lowest, raw))
-    return out
+            below = [affected[k] for k in kids if k in affected]
+            cfg = node_config(settings, spec, code)
+            hit = _hit(code, cfg, kids, spec, weights, rows, causes, out) if sensitive(cfg) \
+                else None
+            marks = below + ([hit] if hit is not None else [])
+            if marks:
+                affected[code] = np.logical_or.reduce(marks)
+    return out, affected.get(spec.root, np.zeros(len(rows.units), bool))
+
+
+def _hit(code: str, cfg: Mapping[str, Any], kids: list[str], spec: IndexSpec,
+         weights: Mapping[str, float], rows: Rows,
+         causes: dict[str, dict[str, np.ndarray]], out: list[dict[str, Any]]
+         ) -> np.ndarray | None:
+    """The rows of one zero-sensitive node set by a child at zero or below (None: none)."""
+    raw = np.column_stack([rows.values(k) for k in kids])
+    w = np.array([float(weights.get(k, spec.nodes[k].weight)) for k in kids])
+    x, _shift = zeros_rule(raw, cfg)
+    with np.errstate(invalid="ignore"):
+        low = (x <= 0) & (w > 0) & ~np.isnan(x)
+    hit = low.any(axis=1)
+    if not hit.any():
+        return None
+    lowest = float(np.nanmin(np.where(low, raw, np.nan)))
+    if cfg.get("method") == "geometric" and np.any(low & (x < 0)):
+        raise _negative(code, kids, x, w, rows, lowest)
+    found: dict[str, np.ndarray] = {}
+    for j, kid in enumerate(kids):
+        for ind, mask in _causes(spec, rows, kid, low[:, j], causes).items():
+            found[ind] = found.get(ind, np.zeros(len(hit), bool)) | mask
+    causes[code] = found
+    out.append(_warning(code, cfg, kids, low, hit, rows, found, lowest, raw))
+    return np.asarray(hit)
 
 
 def _warning(code: str, cfg: Mapping[str, Any], kids: list[str], low: np.ndarray,
