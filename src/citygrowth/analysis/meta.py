@@ -16,7 +16,8 @@ from typing import Any
 
 NON_NEGATIVE_DIMENSIONS = frozenset(
     {"cny", "usd", "persons", "area", "duration", "working_days", "count", "length",
-     "concentration"}
+     "concentration", "person_times", "households", "years", "mass", "volume", "energy",
+     "power", "coal_equivalent"}
 )
 
 
