@@ -26,6 +26,7 @@ value; below it the node is missing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -160,32 +161,37 @@ def on_raw(cfg: Mapping[str, Any], what: str) -> bool:
 
 def _ranked_per_period(x: np.ndarray, w: np.ndarray, types: np.ndarray,
                        periods: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarray:
-    """Copeland or TOPSIS, one period at a time, over the units with every child."""
+    """Copeland or TOPSIS, one period at a time, over the units with every child that has a
+    value this period (pymcdm needs a complete matrix)."""
     method = cfg.get("method")
     out = np.full(len(x), np.nan)
     for _, rows in pd.Series(range(len(x))).groupby(periods).indices.items():
-        sub = x[rows]
+        cols = ~np.isnan(x[rows]).all(axis=0)  # a child nobody has this period is left out
+        sub, wc = x[rows][:, cols], w[cols]
         ok = ~np.isnan(sub).any(axis=1)
+        if not cols.any() or wc.sum() <= 0:
+            continue
         if method == "copeland":
-            out[rows[ok]] = copeland(sub[ok], w)
+            out[rows[ok]] = copeland(sub[ok], wc)
         elif ok.sum() > 1:
-            out[rows[ok]] = topsis(sub[ok], w / w.sum(), types,
+            out[rows[ok]] = topsis(sub[ok], wc / wc.sum(), types[cols],
                                    cfg.get("normalisation", "minmax")) * float(
                                        cfg.get("scale", 1.0))
     return out
 
 
-def _node_values(block: pd.DataFrame, raw: pd.DataFrame, types: np.ndarray, w: np.ndarray,
-                 cfg: Mapping[str, Any]) -> np.ndarray:
+def _node_values(x: np.ndarray, raw: Callable[[], np.ndarray], types: np.ndarray,
+                 w: np.ndarray, periods: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarray:
+    """One node's values from its children's scores ``x`` (rows × children); ``raw`` gives
+    their raw decision matrix when TOPSIS asks for it."""
     method = cfg.get("method", "arithmetic")
     if method not in ("copeland", "topsis"):
-        out = combine(block.to_numpy(dtype=float), w, cfg)
+        out = combine(x, w, cfg)
     else:
         raw_matrix = method == "topsis" and on_raw(cfg, "TOPSIS")
-        x = (raw if raw_matrix else block).to_numpy(dtype=float)
-        t = types if raw_matrix else np.ones(len(w))
-        out = _ranked_per_period(x, w, t, np.asarray(block.index.get_level_values(1)), cfg)
-    cover = block.notna().mean(axis=1).to_numpy()
+        out = _ranked_per_period(raw() if raw_matrix else x, w,
+                                 types if raw_matrix else np.ones(len(w)), periods, cfg)
+    cover = (~np.isnan(x)).mean(axis=1)
     return np.where(cover + 1e-12 < float(cfg.get("min_coverage", 0.0)), np.nan, out)
 
 
@@ -197,52 +203,70 @@ def node_config(settings: Mapping[str, Any], spec: IndexSpec, code: str) -> dict
     return base
 
 
-def decision_block(out: pd.DataFrame, decision: pd.DataFrame | None, kids: list[str]
-                   ) -> pd.DataFrame:
-    """The raw decision matrix of a node's children: indicators as they entered
-    normalisation (``decision``), aggregates as their scores."""
-    if decision is None:
-        return out[kids]
-    return pd.DataFrame({k: decision[k] if k in decision.columns else out[k] for k in kids},
-                        index=out.index)
-
-
 def types_of(spec: IndexSpec, kids: list[str]) -> np.ndarray:
     """pymcdm's criteria types: an indicator's direction (−1 a cost), 1 for aggregates."""
     return np.array([spec.nodes[k].direction if spec.nodes[k].is_indicator else 1
                      for k in kids], dtype=float)
 
 
-# (node, children's normalised scores, children's raw decision matrix) → weights
-WeightFn = Callable[[str, pd.DataFrame, pd.DataFrame], Mapping[str, float]]
+@dataclass
+class Children:
+    """A node's children's values, handed to a weights function: ``scores()`` their scores
+    (normalised indicators, aggregates), ``raw()`` their raw decision matrix (indicators as
+    they entered normalisation, aggregates as their scores). Built only when asked for."""
+
+    kids: list[str]
+    columns: Mapping[str, np.ndarray]
+    decision: pd.DataFrame | None
+    index: pd.Index
+
+    def scores(self) -> pd.DataFrame:
+        return pd.DataFrame({k: self.columns[k] for k in self.kids}, index=self.index)
+
+    def raw_matrix(self) -> np.ndarray:
+        d = self.decision
+        return np.column_stack([d[k].to_numpy(dtype=float) if d is not None and k in d.columns
+                                else self.columns[k] for k in self.kids])
+
+    def raw(self) -> pd.DataFrame:
+        return pd.DataFrame(self.raw_matrix(), index=self.index, columns=self.kids)
+
+
+# (node, its children's values) → weights
+WeightFn = Callable[[str, Children], Mapping[str, float]]
 
 
 def aggregate(data: pd.DataFrame, spec: IndexSpec, weights: Mapping[str, float] | WeightFn,
               decision: pd.DataFrame | None = None, **settings: Any
               ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Add a column per aggregate node, computed level by level from its children.
-    ``weights`` maps child → weight, or is a function (node, children's scores, children's
-    raw values) → weights (for weights that depend on the data, computed just before the
-    node is aggregated). ``decision`` holds the indicators as they entered normalisation
-    (for ``on: raw``). The info gives per node its settings and its children's weights as
-    given and as shares of the node."""
-    out = data.copy()
+    ``weights`` maps child → weight, or is a function (node, :class:`Children`) → weights
+    (for weights that depend on the data, computed just before the node is aggregated).
+    ``decision`` holds the indicators as they entered normalisation (for ``on: raw``). The
+    info gives per node its settings and its children's weights as given and as shares of
+    the node."""
+    columns = {c: data[c].to_numpy(dtype=float) for c in data.columns}
+    periods = np.asarray(data.index.get_level_values(1))
+    added: dict[str, np.ndarray] = {}
     used: dict[str, float] = {}
     nodes: dict[str, Any] = {}
     for level in spec.levels():
         for code in level:
             kids = spec.nodes[code].children
-            missing = [k for k in kids if k not in out.columns]
+            missing = [k for k in kids if k not in columns]
             if missing:
                 raise _setting_error("No data for {codes}.", codes=", ".join(missing))
-            raw = decision_block(out, decision, kids)
-            given = weights(code, out[kids], raw) if callable(weights) else weights
+            children = Children(kids, columns, decision, data.index)
+            given = weights(code, children) if callable(weights) else weights
             w = np.array([float(given[k]) for k in kids])
             used.update(zip(kids, w.tolist(), strict=True))
             cfg = node_config(settings, spec, code)
-            out[code] = _node_values(out[kids], raw, types_of(spec, kids), w, cfg)
+            x = np.column_stack([columns[k] for k in kids])
+            columns[code] = added[code] = _node_values(
+                x, children.raw_matrix, types_of(spec, kids), w, periods, cfg)
             total = w.sum()
             nodes[code] = {"settings": cfg, "weights": dict(zip(kids, w.tolist(), strict=True)),
                            "shares": {k: float(v / total) if total else 0.0
                                       for k, v in zip(kids, w, strict=True)}}
+    out = pd.concat([data, pd.DataFrame(added, index=data.index)], axis=1)
     return out, {"weights": used, "nodes": nodes}

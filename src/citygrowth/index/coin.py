@@ -26,7 +26,7 @@ from citygrowth.index import aggregate as agg
 from citygrowth.index import normalise as norm
 from citygrowth.index import steps, zeros
 from citygrowth.index.spec import IndexSpec
-from citygrowth.index.weights import effective_weights, node_weights
+from citygrowth.index.weights import DATA_DRIVEN, effective_weights, node_weights
 
 STAGE_ORDER = ("Raw", "Denominated", "Screened", "Imputed", "Treated", "Normalised",
                "Aggregated")
@@ -139,10 +139,12 @@ class Coin:
                    ) -> tuple[pd.DataFrame, dict[str, Any]]:
         wcfg = self.spec.step("weights") or {"method": "fixed"}
 
-        def weight_fn(code: str, block: pd.DataFrame, raw: pd.DataFrame) -> dict[str, float]:
+        def weight_fn(code: str, children: agg.Children) -> dict[str, float]:
             ncfg = weights_cfg(wcfg, code)
-            matrix = raw if agg.on_raw(ncfg, "Weights") else block
-            w, info = node_weights(self.spec, code, ncfg, matrix)
+            data = None
+            if ncfg.get("method", "fixed") in DATA_DRIVEN:
+                data = children.raw() if agg.on_raw(ncfg, "Weights") else children.scores()
+            w, info = node_weights(self.spec, code, ncfg, data)
             self.weight_info[code] = {"method": ncfg.get("method", "fixed"),
                                       "on": ncfg.get("on", "normalised"), **info}
             return w

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from citygrowth.i18n import bilingual
+from citygrowth.index.names import method_name
 from citygrowth.index.spec import IndexSpec
 from citygrowth.index.steps import _setting_error
 
@@ -129,18 +131,32 @@ def node_weights(spec: IndexSpec, node: str, cfg: Mapping[str, Any],
         return dict(zip(children, w, strict=True)), {"lambda_max": lam, "cr": cr,
                                                      "consistent": cr <= 0.1}
     if method in DATA_DRIVEN:
-        if children_data is None:
-            raise _setting_error("Weights by {method} need data.", method=method)
-        x = children_data[children].dropna().to_numpy(dtype=float)
-        if len(x) < 3:
-            raise _setting_error("Too few complete rows to compute {method} weights of {node}.",
-                                 method=method, node=node)
-        if method == "entropy" and np.any(x < 0):
-            raise _setting_error("Entropy weights of {node} need values of zero or more.",
-                                 node=node)
-        w = DATA_DRIVEN[method](x)
-        return dict(zip(children, w, strict=True)), {"rows": len(x)}
+        return _data_driven(spec, node, method, children_data)
     raise _setting_error("Unknown weighting method {method}.", method=method)
+
+
+def _data_driven(spec: IndexSpec, node: str, method: str, data: pd.DataFrame | None
+                 ) -> tuple[dict[str, float], dict[str, Any]]:
+    """Weights of ``node``'s children computed from their values, over the rows where every
+    child with any value has one; a child without any value gets weight 0."""
+    children = spec.nodes[node].children
+    label = bilingual(spec.nodes[node].name_zh, spec.nodes[node].name_en) or node
+    if data is None:
+        raise _setting_error("Weights by {method} need data.", method=method_name(
+            "weighting", method))
+    present = [c for c in children if data[c].notna().any()]
+    if not present:  # nothing to weigh: the node has no value either
+        return dict.fromkeys(children, 0.0), {"rows": 0, "without_values": list(children)}
+    x = data[present].dropna().to_numpy(dtype=float)
+    if len(x) < 3:
+        raise _setting_error("Too few complete rows to compute {method} of {node}.",
+                             method=method_name("weighting", method), node=label)
+    if method == "entropy" and np.any(x < 0):
+        raise _setting_error("Entropy weights of {node} need values of zero or more.",
+                             node=label)
+    w = dict.fromkeys(children, 0.0)
+    w.update(zip(present, DATA_DRIVEN[method](x) if len(present) > 1 else [1.0], strict=True))
+    return w, {"rows": len(x), "without_values": [c for c in children if c not in present]}
 
 
 def effective_weights(spec: IndexSpec, weights: Mapping[str, float]) -> dict[str, float]:

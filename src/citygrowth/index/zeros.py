@@ -52,9 +52,11 @@ class Rows:
     @classmethod
     def of_frame(cls, wide: pd.DataFrame) -> Rows:
         """From a wide frame indexed by (unit, period), one column per code."""
+        values = wide.to_numpy(dtype=float)
+        pos = {c: j for j, c in enumerate(wide.columns)}
         return cls(np.asarray(wide.index.get_level_values(0)).astype(str),
                    np.asarray(wide.index.get_level_values(1)).astype(str),
-                   lambda code: wide[code].to_numpy(dtype=float))
+                   lambda code: values[:, pos[code]])
 
 
 def remedies(lowest: float) -> list[dict[str, Any]]:
