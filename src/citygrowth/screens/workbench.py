@@ -319,8 +319,8 @@ def zero_warnings(src: ScreenSources, coin: Coin, period: str) -> list[dict[str,
             period=period, n=len(units), total=int(index.notna().sum()),
             method=method.lower())
     detail = _("Indicators at zero: {indicators}. Areas: {areas}.").format(
-        indicators=_names([f"{_node_name(src.framework, c)} ({indicators[c]})"
-                           for c in ordered], 8),
+        indicators=_names([_("{name} ({n} areas)").format(
+            name=_node_name(src.framework, c), n=indicators[c]) for c in ordered], 8),
         areas=_names([area_name(src.tree, u) for u in units], 12))
     # the remedies of the node with the lowest value (its shift lifts every other too)
     remedies = max((w["remedies"] for w in found),
@@ -413,6 +413,7 @@ def analysis(actor: Actor, src: ScreenSources, level: str, key: str | None,
     interval = {
         "tooltip": {"trigger": "axis"},
         "legend": {},
+        "grid": {"containLabel": True, "left": 16, "right": 16, "bottom": 8},
         "xAxis": {"type": "category", "data": names, "axisLabel": {"rotate": 30}},
         "yAxis": {"type": "value", "name": _("rank"), "inverse": True, "minInterval": 1},
         "series": [

@@ -88,7 +88,9 @@
     document.getElementById("wb-warning-detail").textContent = w.detail || "";
     document.getElementById("wb-warning-explain").textContent = w.explain || "";
     remedyButtons(document.getElementById("wb-remedies"), w.remedies || [], function (r) { applyRemedy(r.form); });
+    var appearing = box.hidden;
     box.hidden = false;
+    if (appearing && box.scrollIntoView) { box.scrollIntoView({ block: "nearest" }); }
   }
 
   function drawRows(d) {
@@ -153,6 +155,7 @@
   function loadAnalysis(remedy) {
     fetch(root + "/api/workbench/analysis" + query(remedy)).then(function (r) { return r.json(); }).then(function (d) {
       window.cgWorkbench.analysis = d;
+      document.getElementById("wb-unc-loading").hidden = true;
       if (d.ok === false) { return; }
       unc.setOption(d.options.uncertainty, true);
       var note = document.getElementById("wb-unc-warning");
@@ -180,7 +183,10 @@
       if (d.ok !== false) { sens.setOption(d.option, true); }
     });
   }
-  function loadAll(remedy) { loadAnalysis(remedy); loadSensitivity(remedy); }
+  function loadAll(remedy) {
+    document.getElementById("wb-unc-loading").hidden = false;
+    loadAnalysis(remedy); loadSensitivity(remedy);
+  }
 
   toggleBoxes();
   loadAll(null);
