@@ -187,7 +187,7 @@ def test_fraction_of_the_best_cost_is_the_same_on_every_path() -> None:
     raw = small_panel(8, units=10, periods=3)
     coin = Coin.build(spec, raw)
     norm = coin.stage("Normalised")
-    for period, block in raw.groupby(level=1):
+    for _period, block in raw.groupby(level=1):
         a = block["a"].dropna()
         assert norm.loc[a.idxmin(), "a"] == 1.0  # the cheapest scores 1
         np.testing.assert_allclose(norm.loc[a.index, "a"], a.min() / a)

@@ -149,13 +149,12 @@ def copeland(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 ON = ("normalised", "raw")
 
 
-def on_raw(cfg: Mapping[str, Any], what: str) -> bool:
+def on_raw(cfg: Mapping[str, Any]) -> bool:
     """Whether ``cfg`` asks for the raw decision matrix (``on: raw``) rather than the
     normalised scores (``on: normalised``, the default)."""
-    on = cfg.get("on", "normalised")
+    on = str(cfg.get("on", "normalised"))
     if on not in ON:
-        raise _setting_error("{what}: 'on' must be normalised or raw, not {on}.", what=what,
-                             on=on)
+        raise _setting_error("The setting 'on' must be normalised or raw, not {on}.", on=on)
     return on == "raw"
 
 
@@ -188,7 +187,7 @@ def _node_values(x: np.ndarray, raw: Callable[[], np.ndarray], types: np.ndarray
     if method not in ("copeland", "topsis"):
         out = combine(x, w, cfg)
     else:
-        raw_matrix = method == "topsis" and on_raw(cfg, "TOPSIS")
+        raw_matrix = method == "topsis" and on_raw(cfg)
         out = _ranked_per_period(raw() if raw_matrix else x, w,
                                  types if raw_matrix else np.ones(len(w)), periods, cfg)
     cover = (~np.isnan(x)).mean(axis=1)

@@ -143,7 +143,7 @@ class Coin:
             ncfg = weights_cfg(wcfg, code)
             data = None
             if ncfg.get("method", "fixed") in DATA_DRIVEN:
-                data = children.raw() if agg.on_raw(ncfg, "Weights") else children.scores()
+                data = children.raw() if agg.on_raw(ncfg) else children.scores()
             w, info = node_weights(self.spec, code, ncfg, data)
             self.weight_info[code] = {"method": ncfg.get("method", "fixed"),
                                       "on": ncfg.get("on", "normalised"), **info}

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from citygrowth.i18n import N_
 from citygrowth.index.spec import IndexSpec
 from citygrowth.index.steps import _setting_error
 
@@ -133,12 +134,19 @@ def _fraction_max(x: np.ndarray, _cfg: Mapping[str, Any], c: Context) -> np.ndar
     return np.asarray(np.nanmax(x) / x)
 
 
-def _distance(x: np.ndarray, best: float, cap: bool, c: Context, what: str) -> np.ndarray:
+UNDEFINED_DISTANCE = {
+    "ref": N_("Indicator {code}: the reference unit has no value or the worst one, so "
+              "distances to it are undefined."),
+    "target": N_("Indicator {code}: the target is the worst value, so distances to it are "
+                 "undefined."),
+}
+
+
+def _distance(x: np.ndarray, best: float, cap: bool, c: Context, to: str) -> np.ndarray:
     """1 − (best − x)/(best − min): 0 for the worst value, 1 at ``best``."""
     lo = np.nanmin(x)
     if np.isnan(best) or best == lo:
-        raise _setting_error("Indicator {code}: the {what} is missing or is the worst value, "
-                             "so distances to it are undefined.", code=c.code, what=what)
+        raise _setting_error(UNDEFINED_DISTANCE[to], code=c.code)
     v = (x - lo) / (best - lo)
     return np.asarray(np.minimum(v, 1.0) if cap else v)
 
@@ -146,7 +154,7 @@ def _distance(x: np.ndarray, best: float, cap: bool, c: Context, what: str) -> n
 def _dist_ref(x: np.ndarray, cfg: Mapping[str, Any], c: Context) -> np.ndarray:
     if c.ref is None:
         raise _setting_error("Distance to a reference needs the reference unit.")
-    return _distance(x, float(x[c.ref]), bool(cfg.get("cap", False)), c, "reference unit")
+    return _distance(x, float(x[c.ref]), bool(cfg.get("cap", False)), c, "ref")
 
 
 def _dist_target(x: np.ndarray, cfg: Mapping[str, Any], c: Context) -> np.ndarray:
@@ -211,11 +219,11 @@ def _statistics(x: np.ndarray, method: str) -> dict[str, float | None]:
     """The statistics a method took from one group of values (for the run log)."""
     if method == "goalposts" or np.all(np.isnan(x)):
         return {}
-    out = {"n": float(np.sum(~np.isnan(x))), "min": float(np.nanmin(x)),
-           "max": float(np.nanmax(x))}
+    out: dict[str, float | None] = {"n": float(np.sum(~np.isnan(x))),
+                                    "min": float(np.nanmin(x)), "max": float(np.nanmax(x))}
     if method == "zscore":
         out["mean"] = float(np.nanmean(x))
-        out["sd"] = float(np.nanstd(x, ddof=1)) if out["n"] > 1 else None
+        out["sd"] = float(np.nanstd(x, ddof=1)) if np.sum(~np.isnan(x)) > 1 else None
     return out
 
 
