@@ -155,8 +155,10 @@ class Coin:
             node["weighting"] = self.weight_info.get(code, {})
         info["weights_settings"] = wcfg
         info["effective_weights"] = effective_weights(self.spec, self.weights)
-        self.warnings, affected = zeros.scan(self.spec, cfg, self.weights,
-                                             zeros.Rows.of_frame(out))
+        affected = np.zeros(len(out), bool)
+        if zeros.needed(self.spec, cfg):
+            self.warnings, affected = zeros.scan(self.spec, cfg, self.weights,
+                                                 zeros.Rows.of_frame(out))
         self.zero_affected = pd.Series(affected, index=out.index)
         info["warnings"] = self.warnings
         return out, info

@@ -410,7 +410,8 @@ def compute(cube: Cube, spec: IndexSpec, weights: Mapping[str, float] | None = N
     _parallel(lambda a, b: _slab(out[a:b], source(a, b, np.arange(n_ind)), groups, levels,
                                  n_ind), n_p, max(1, SLAB_BYTES // per_period))
     result = Dense(cube.units, cube.periods, codes, out)
-    result.warnings = zeros.check(spec, aset, weights, result.rows())
+    if zeros.needed(spec, aset):
+        result.warnings = zeros.check(spec, aset, weights, result.rows())
     return result
 
 

@@ -25,7 +25,9 @@ from citygrowth.auth.permissions import require
 from citygrowth.db import utcnow
 from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.events import EventBus
+from citygrowth.index.audit import audit
 from citygrowth.index.coin import Coin, jsonable
+from citygrowth.index.explain import contributions, strengths_weaknesses
 from citygrowth.index.models import IndexRun
 from citygrowth.index.sensitivity import uncertainty
 from citygrowth.index.spec import IndexSpec, spec_for_framework
@@ -310,8 +312,6 @@ def results_for(settings: Settings, actor: Actor, framework: str = "default",
 
 def audit_for(settings: Settings, actor: Actor, framework: str = "default",
               level: str = "street") -> dict[str, Any]:
-    from citygrowth.index.audit import audit
-
     require(actor, "index.read")
     return audit(load_coin(settings, framework, "latest", level))
 
@@ -355,8 +355,6 @@ def uncertainty_for(settings: Settings, actor: Actor, framework: str = "default"
 def explain_for(settings: Settings, actor: Actor, unit: str, start: str, end: str,
                 framework: str = "default", level: str = "street",
                 code: str | None = None) -> pd.DataFrame:
-    from citygrowth.index.explain import contributions
-
     require(actor, "index.read", unit)
     return contributions(load_coin(settings, framework, "latest", level), unit, start, end,
                          code)
@@ -365,8 +363,6 @@ def explain_for(settings: Settings, actor: Actor, unit: str, start: str, end: st
 def strengths_for(settings: Settings, actor: Actor, unit: str, period: str,
                   framework: str = "default", level: str = "street", n: int = 5
                   ) -> dict[str, list[Any]]:
-    from citygrowth.index.explain import strengths_weaknesses
-
     require(actor, "index.read", unit)
     return strengths_weaknesses(load_coin(settings, framework, "latest", level), unit, period,
                                 n)

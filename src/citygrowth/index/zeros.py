@@ -89,6 +89,13 @@ def _negative(code: str, kids: list[str], x: np.ndarray, w: np.ndarray, rows: Ro
         remedies=remedies(lowest))
 
 
+def needed(spec: IndexSpec, settings: Mapping[str, Any]) -> bool:
+    """Whether any node of the spec takes a zero-sensitive mean (else there is nothing to
+    check, and no rows need building)."""
+    return any(sensitive(node_config(settings, spec, code))
+               for level in spec.levels() for code in level)
+
+
 def check(spec: IndexSpec, settings: Mapping[str, Any], weights: Mapping[str, float],
           rows: Rows) -> list[dict[str, Any]]:
     """One warning per zero-sensitive node where a child at zero or below sets the value of
