@@ -139,7 +139,10 @@ def _hit(code: str, cfg: Mapping[str, Any], kids: list[str], spec: IndexSpec,
         return None
     lowest = float(np.nanmin(np.where(low, raw, np.nan)))
     if cfg.get("method") == "geometric" and np.any(low & (x < 0)):
-        raise _negative(code, kids, x, w, rows, lowest)
+        # the shift offered lifts every indicator to 1 at least, so each mean above is ≥ 1
+        floor = min([lowest, *(float(np.nanmin(rows.values(i), initial=np.inf))
+                               for i in spec.indicators)])
+        raise _negative(code, kids, x, w, rows, floor)
     found: dict[str, np.ndarray] = {}
     for j, kid in enumerate(kids):
         for ind, mask in _causes(spec, rows, kid, low[:, j], causes).items():

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require
 from citygrowth.errors import ValidationFailed
-from citygrowth.i18n import N_, _, bilingual
+from citygrowth.i18n import N_, _, bilingual, ngettext
 from citygrowth.index.coin import Coin
 from citygrowth.index.explain import compare_runs
 from citygrowth.index.names import choices, method_name
@@ -319,7 +319,8 @@ def zero_warnings(src: ScreenSources, coin: Coin, period: str) -> list[dict[str,
             period=period, n=len(units), total=int(index.notna().sum()),
             method=method.lower())
     detail = _("Indicators at zero: {indicators}. Areas: {areas}.").format(
-        indicators=_names([_("{name} ({n} areas)").format(
+        indicators=_names([ngettext("{name} ({n} area)", "{name} ({n} areas)",
+                                    indicators[c]).format(
             name=_node_name(src.framework, c), n=indicators[c]) for c in ordered], 8),
         areas=_names([area_name(src.tree, u) for u in units], 12))
     # the remedies of the node with the lowest value (its shift lifts every other too)
