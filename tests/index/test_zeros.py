@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 
 from citygrowth.catalog.framework import DEFAULT_FILE, load_framework
+from citygrowth.errors import ValidationFailed
 from citygrowth.index import dense
 from citygrowth.index.aggregate import combine
 from citygrowth.index.coin import Coin
+from citygrowth.index.ibis_ops import compute_expr, memtable
 from citygrowth.index.sensitivity import uncertainty
 from citygrowth.index.service import level_spec
 from citygrowth.index.spec import spec_for_framework, spec_from_dict
@@ -146,3 +148,12 @@ def test_uncertainty_says_which_ranks_carry_the_artefact(streets: Coin) -> None:
     remedied = uncertainty(streets, factors, n=8, seed=3,
                            base={"aggregate": {"zeros": "shift", "shift": 1}})
     assert remedied.zero_replications == 0 and remedied.summary["zero_share"].eq(0).all()
+
+
+def test_the_ibis_expressions_refuse_a_zeros_rule_they_cannot_apply() -> None:
+    spec = spec_from_dict(TREE).with_settings(
+        {"aggregate": {"nodes": {"P2": {"method": "harmonic", "zeros": "shift"}}}})
+    weights = {c: n.weight for c, n in spec.nodes.items()}
+    with pytest.raises(ValidationFailed) as err:
+        compute_expr(memtable(to_long(small_panel())), spec, weights)
+    assert err.value.problems[0].params["method"] == "harmonic/shift"

@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from citygrowth.index.aggregate import node_config
+from citygrowth.index.aggregate import node_config, sensitive
 from citygrowth.index.dense import IBIS_AGGREGATE, IBIS_NORMALISE
 from citygrowth.index.normalise import direction_of, indicator_config
 from citygrowth.index.spec import IndexSpec
@@ -112,9 +112,9 @@ def edges(spec: IndexSpec, weights: Mapping[str, float], settings: Mapping[str, 
         if method not in IBIS_AGGREGATE:
             raise _setting_error("Aggregation {method} is not available on this backend.",
                                  method=method)
-        if method == "geometric" and cfg.get("zeros", "propagate") != "propagate":
+        if sensitive(cfg) and cfg.get("zeros", "propagate") != "propagate":
             raise _setting_error("Aggregation {method} is not available on this backend.",
-                                 method=f"geometric/{cfg.get('zeros')}")
+                                 method=f"{method}/{cfg.get('zeros')}")
         kids = spec.nodes[code].children
         for k in kids:
             rows.append({"child": k, "parent": code, "weight": float(weights[k]),
