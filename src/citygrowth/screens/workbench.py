@@ -404,8 +404,10 @@ def analysis(actor: Actor, src: ScreenSources, level: str, key: str | None,
     require(actor, "screens.workbench")
     sys = system_actor("screens")
     aud = cached(("audit", key, level), lambda: audit_for(src.settings, sys, level=level))
-    unc = cached(("unc", key, level, remedy),
-                 lambda: uncertainty_for(src.settings, sys, level=level, remedy=remedy))
+    # without a remedy the key is the area profiles' (screens.profile.rank_block): one run
+    unc_key = ("unc", key, level) if remedy is None else ("unc", key, level, remedy)
+    unc = cached(unc_key, lambda: uncertainty_for(src.settings, sys, level=level,
+                                                  remedy=remedy))
     period = str(unc["period"].max()) if not unc.empty else None
     cur = unc[unc["period"] == period].sort_values("nominal") if period else unc
     names = [area_name(src.tree, u) for u in cur["unit"]]
