@@ -77,13 +77,15 @@ def _causes(spec: IndexSpec, rows: Rows, kid: str, hit: np.ndarray,
     return {i: hit & (rows.values(i) <= 0) for i in spec.indicators_under(kid)}
 
 
-def _negative(code: str, kids: list[str], x: np.ndarray, w: np.ndarray, rows: Rows,
-              lowest: float) -> NegativeInMean:
+def _negative(code: str, kids: list[str], x: np.ndarray, raw: np.ndarray, w: np.ndarray,
+              rows: Rows, lowest: float) -> NegativeInMean:
+    """The error for a geometric mean of a value below zero (``x`` after the zeros rule,
+    ``raw`` before it: the score people see)."""
     r, j = (int(v[0]) for v in np.nonzero((x < 0) & (w > 0)))
     return NegativeInMean(problems=[Problem(
         message="Node {node}: {child} is {value:.4g} for {unit} in {period}; add a constant "
                 "first (zeros: shift, shift: {shift:g}) or normalise min-max onto [1, 100].",
-        params={"node": code, "child": kids[j], "value": float(x[r, j]),
+        params={"node": code, "child": kids[j], "value": float(raw[r, j]),
                 "unit": str(rows.units[r]), "period": str(rows.periods[r]),
                 "shift": remedies(lowest)[0]["changes"]["aggregate"]["shift"]})],
         remedies=remedies(lowest))
@@ -142,7 +144,7 @@ def _hit(code: str, cfg: Mapping[str, Any], kids: list[str], spec: IndexSpec,
         # the shift offered lifts every indicator to 1 at least, so each mean above is ≥ 1
         floor = min([lowest, *(float(np.nanmin(rows.values(i), initial=np.inf))
                                for i in spec.indicators)])
-        raise _negative(code, kids, x, w, rows, floor)
+        raise _negative(code, kids, x, raw, w, rows, floor)
     found: dict[str, np.ndarray] = {}
     for j, kid in enumerate(kids):
         for ind, mask in _causes(spec, rows, kid, low[:, j], causes).items():
