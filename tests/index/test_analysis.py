@@ -97,8 +97,13 @@ def test_monte_carlo_keeps_every_replication(asem: Coin) -> None:
                {"name": "aggregation", "path": "aggregate.method",
                 "options": ["arithmetic", "geometric"]}]
     res = uncertainty(asem, factors, n=12, seed=3)
-    assert len(res.parameters) == 12 and set(res.parameters.columns) == {"weights",
-                                                                        "aggregation"}
+    assert len(res.parameters) == 12 and set(res.parameters.columns) == {
+        "weights", "aggregation", "zeros_decide"}
+    # min-max puts each indicator's worst country at 0: geometric runs carry it, and say so
+    geometric = res.parameters["aggregation"] == "geometric"
+    assert (res.parameters.loc[geometric, "zeros_decide"] > 0).all()
+    assert (res.parameters.loc[~geometric, "zeros_decide"] == 0).all()
+    assert res.zero_replications == int(geometric.sum())
     s = res.summary.set_index("unit")
     assert (s["q05"] <= s["median"]).all() and (s["median"] <= s["q95"]).all()
     assert s.loc["CHE", "nominal"] == 1

@@ -151,26 +151,6 @@ def test_copeland_and_topsis_nodes() -> None:
 
 # --- normalisation ---------------------------------------------------------------------------
 
-def test_normalisation_methods() -> None:
-    x = np.array([2.0, 4.0, 6.0, 10.0])
-    assert normalise_vector(x, {"method": "minmax", "range": [0, 1]}).tolist() == \
-        [0, 0.25, 0.5, 1]
-    assert normalise_vector(x, {"method": "minmax", "range": [0, 1]}, -1).tolist() == \
-        [1, 0.75, 0.5, 0]
-    z = normalise_vector(x, {"method": "zscore"})
-    assert z.mean() == pytest.approx(0) and z.std(ddof=1) == pytest.approx(1)
-    assert normalise_vector(x, {"method": "fraction_max"}).tolist() == [0.2, 0.4, 0.6, 1]
-    assert normalise_vector(x, {"method": "rank"}).tolist() == [1, 2, 3, 4]
-    assert normalise_vector(x, {"method": "borda"}).tolist() == [0, 1, 2, 3]
-    assert normalise_vector(x, {"method": "percentile"}).tolist() == [25, 50, 75, 100]
-    assert normalise_vector(x, {"method": "dist_target", "target": 6}).tolist() == \
-        [0, 0.5, 1, 1]
-    assert normalise_vector(x, {"method": "dist_ref"}, ref_index=1).tolist() == \
-        [0.5, 1, 1.5, 2.5]
-    gp = normalise_vector(x, {"method": "goalposts", "goalposts": [4, 8], "range": [0, 100]})
-    assert gp.tolist() == [0, 0, 50, 100]
-
-
 def test_goalposts_hold_under_global_panel_normalisation() -> None:
     spec = spec_from_dict({"tree": [{"code": "I", "children": [
         {"code": "a", "goalposts": [10, 20]}, {"code": "b"}]}],

@@ -130,6 +130,11 @@ def test_http_api(client, runtime: Runtime) -> None:  # type: ignore[no-untyped-
     assert audit["ok"] and "CGI" in {g["code"] for g in audit["groups"]}
     unc = client.get("/api/index/uncertainty", params={"runs": 5}, headers=admin).json()
     assert len(unc["rows"]) == 4 and all(r["q05"] <= r["q95"] for r in unc["rows"])
+    assert unc["replications"] == 5 and 0 <= unc["zero_replications"] <= 5
+    assert all(0 <= r["zero_share"] <= 1 for r in unc["rows"])
+    fixed = client.get("/api/index/uncertainty", params={"runs": 5, "remedy": "shift"},
+                       headers=admin).json()
+    assert fixed["zero_replications"] == 0
     ex = client.get("/api/index/explanations", params={
         "unit": STREET_B, "start": "2024", "end": "2025"}, headers=admin).json()
     assert ex["ok"] and abs(ex["residual"]) < 1e-6

@@ -23,7 +23,8 @@ from citygrowth.i18n import bilingual
 
 NON_NEGATIVE_DIMENSIONS = frozenset(
     {"cny", "usd", "persons", "area", "duration", "working_days", "count", "length",
-     "concentration"}
+     "concentration", "person_times", "households", "years", "mass", "volume", "energy",
+     "power", "coal_equivalent"}
 )
 
 

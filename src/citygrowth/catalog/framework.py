@@ -21,7 +21,7 @@ from typing import Any, Literal
 import yaml
 
 from citygrowth.areas.models import LEVELS
-from citygrowth.catalog.units import UnitError, parse_unit
+from citygrowth.catalog.units import BUILTIN, UnitCatalog, UnitError, declare_units
 from citygrowth.errors import NotFound, Problem, ValidationFailed
 from citygrowth.i18n import N_
 
@@ -130,6 +130,7 @@ class Framework:
     sources: dict[str, str] = field(default_factory=dict)
     fx_rates: dict[str, float] = field(default_factory=dict)
     path: str = ""
+    units: UnitCatalog = BUILTIN  # built-in units plus the file's own (``units:``)
 
     @property
     def root(self) -> Node:
@@ -237,7 +238,7 @@ def _load_cached(path: str, _mtime: int) -> Framework:
 
 def parse_framework(data: dict[str, Any], path: str = "") -> Framework:
     """Build a :class:`Framework` from the file's data; every mistake is named in one error."""
-    problems: list[Problem] = []
+    units, problems = declare_units(data.get("units"), Path(path).name or None)
     sources = {str(k): str(v) for k, v in (data.get("sources") or {}).items()}
     root = Node(
         code=str(data.get("code", "")), name_zh=str(data.get("name_zh", "")),
@@ -260,7 +261,7 @@ def parse_framework(data: dict[str, Any], path: str = "") -> Framework:
         name_en=root.name_en, nodes=tuple(nodes), supporting=supporting, departments=depts,
         sources=sources, fx_rates={str(k): float(v) for k, v in (data.get("fx_rates") or {}
                                                                  ).items()},
-        path=path,
+        path=path, units=units,
     )
     problems.extend(_check(fw, path))
     if problems:
@@ -334,16 +335,17 @@ def _check(fw: Framework, path: str) -> Iterable[Problem]:
         seen.add(n.code)
         if not isinstance(n, Indicator):
             continue
-        yield from _check_indicator(n, codes, name)
+        yield from _check_indicator(n, codes, name, fw.units)
 
 
-def _check_indicator(n: Indicator, codes: set[str], name: str) -> Iterable[Problem]:
+def _check_indicator(n: Indicator, codes: set[str], name: str, units: UnitCatalog
+                     ) -> Iterable[Problem]:
     def bad(what: str, value: Any) -> Problem:
         return Problem(N_("Indicator {code} has an invalid {what}: {value}"),
                        {"code": n.code, "what": what, "value": value}, file=name, field=n.code)
 
     try:
-        parse_unit(n.unit)
+        units.parse(n.unit)
     except UnitError:
         yield bad("unit", n.unit)
     if n.direction not in (1, -1):

@@ -13,7 +13,15 @@ from citygrowth.auth.actor import system_actor
 from citygrowth.cli.context import CliContext, pass_ctx
 from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.i18n import _
+from citygrowth.index.audit import audit
 from citygrowth.index.coin import Coin
+from citygrowth.index.engine import coin_from_long, read_groups, run_files
+from citygrowth.index.explain import contributions
+from citygrowth.index.io import read_long_csv
+from citygrowth.index.sensitivity import sensitivity, uncertainty
+from citygrowth.index.service import compute_index, load_coin
+from citygrowth.index.spec import load_spec
+from citygrowth.index.zeros import describe
 
 LEVEL = click.Choice(["street", "community", "grid"])
 
@@ -41,14 +49,6 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
 
 def _coin(cx: CliContext, framework: str, data: str | None, groups: str | None,
           level: str, sets: tuple[str, ...]) -> Coin:
-    from citygrowth.index.engine import (  # lazy: keeps citygrowth --help fast
-        coin_from_long,
-        read_groups,
-    )
-    from citygrowth.index.io import read_long_csv  # lazy: keeps citygrowth --help fast
-    from citygrowth.index.service import load_coin  # lazy: keeps citygrowth --help fast
-    from citygrowth.index.spec import load_spec  # lazy: keeps citygrowth --help fast
-
     if data:
         spec = load_spec(framework).with_settings(parse_sets(sets))
         return coin_from_long(spec, read_long_csv(data), read_groups(groups) if groups else None)
@@ -101,11 +101,11 @@ def run(framework: str, data: str, out: str, stages: str | None, groups: str | N
 
     Example: citygrowth index run tests/data/index/hdi.yaml --data hdi.csv --out hdi_out.csv
     """
-    from citygrowth.index.engine import run_files  # lazy: keeps citygrowth --help fast
-
     done = run_files(framework, data, out, stages, groups, parse_sets(sets))
     click.echo(_("Index computed: {units} units, {rows} rows written to {path}.").format(
         units=done.units, rows=done.rows, path=out))
+    for warning in done.warnings:
+        click.echo(_("Warning: {text}").format(text=describe(warning)), err=True)
 
 
 @index.command("compute")
@@ -117,8 +117,6 @@ def compute(cx: CliContext, framework: str) -> None:
 
     Example: citygrowth index compute --framework default
     """
-    from citygrowth.index.service import compute_index  # lazy: keeps citygrowth --help fast
-
     with cx.session() as s:
         run_ = compute_index(s, cx.runtime, system_actor("cli"), framework)
         click.echo(_("Index run {id}: vintage {vintage}, levels {levels}, {rows} rows.").format(
@@ -137,8 +135,6 @@ def audit_cmd(cx: CliContext, framework: str, data: str | None, groups: str | No
 
     Example: citygrowth index audit hdi.yaml --data hdi.csv --out audit.json
     """
-    from citygrowth.index.audit import audit  # lazy: keeps citygrowth --help fast
-
     report = audit(_coin(cx, framework, data, groups, level, sets))
     if out:
         Path(out).write_text(json.dumps(report, indent=2, default=str), "utf-8")
@@ -174,11 +170,6 @@ def uncertainty_cmd(cx: CliContext, framework: str, data: str | None, groups: st
 
     Example: citygrowth index uncertainty hdi.yaml --data hdi.csv --weights-noise 0.25
     """
-    from citygrowth.index.sensitivity import (  # lazy: keeps citygrowth --help fast
-        sensitivity,
-        uncertainty,
-    )
-
     coin = _coin(cx, framework, data, groups, level, sets)
     specs: list[dict[str, Any]] = []
     for f in factors:
@@ -193,10 +184,17 @@ def uncertainty_cmd(cx: CliContext, framework: str, data: str | None, groups: st
     if not specs:
         raise ValidationFailed("Name at least one factor or --weights-noise.")
     if sobol:
-        table, _params = sensitivity(coin, specs, n=n, seed=seed)
+        table, params = sensitivity(coin, specs, n=n, seed=seed)
+        hit, runs = int((params["zeros_decide"] > 0).sum()), len(params)
     else:
-        table = uncertainty(coin, specs, n=n, seed=seed).summary
+        result = uncertainty(coin, specs, n=n, seed=seed)
+        table, hit, runs = result.summary, result.zero_replications, n
     click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if hit:
+        click.echo(_("Warning: in {hit} of {n} replications a zero under a geometric or "
+                     "harmonic mean set or pulled down some units' index, and their ranks "
+                     "carry it (column zero_share). Try --set aggregate.zeros=shift or "
+                     "--set 'normalise.range=[1,100]'.").format(hit=hit, n=runs), err=True)
     if out:
         table.to_csv(out, index=False)
 
@@ -215,8 +213,6 @@ def explain_cmd(cx: CliContext, framework: str, data: str | None, groups: str | 
 
     Example: citygrowth index explain hdi.yaml --data hdi.csv --unit NOR --from 2018 --to 2019
     """
-    from citygrowth.index.explain import contributions  # lazy: keeps citygrowth --help fast
-
     table = contributions(_coin(cx, framework, data, groups, level, sets), unit, start, end,
                           code)
     click.echo(_("Change: {change:.4f}").format(change=table.attrs["node_change"]))

@@ -24,9 +24,9 @@ import pandas as pd
 
 from citygrowth.index import aggregate as agg
 from citygrowth.index import normalise as norm
-from citygrowth.index import steps
+from citygrowth.index import steps, zeros
 from citygrowth.index.spec import IndexSpec
-from citygrowth.index.weights import effective_weights, node_weights
+from citygrowth.index.weights import DATA_DRIVEN, effective_weights, node_weights
 
 STAGE_ORDER = ("Raw", "Denominated", "Screened", "Imputed", "Treated", "Normalised",
                "Aggregated")
@@ -42,7 +42,7 @@ class LogEntry:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _weights_cfg(settings: Mapping[str, Any], code: str) -> dict[str, Any]:
+def weights_cfg(settings: Mapping[str, Any], code: str) -> dict[str, Any]:
     base = {k: v for k, v in settings.items() if k != "nodes"}
     base.update(dict((settings.get("nodes") or {}).get(code, {})))
     return base
@@ -58,6 +58,10 @@ class Coin:
     log: list[LogEntry] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict)
     weight_info: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # see index.zeros
+    # per (unit, period): whether a zero under a geometric or harmonic mean set or pulled
+    # down the index (see zeros.scan)
+    zero_affected: pd.Series | None = None
 
     # --- building ----------------------------------------------------------------------
     @classmethod
@@ -71,7 +75,12 @@ class Coin:
         coin = cls(spec=spec, raw=raw[spec.indicators].astype(float).sort_index(),
                    groups=groups, denominators=denominators)
         coin.stages["Raw"] = coin.raw
-        coin.log.append(LogEntry("raw", "Raw", {}, {"missing_indicators": missing}))
+        coin.log.append(LogEntry("raw", "Raw", {}, {
+            "units": int(coin.raw.index.get_level_values(0).nunique()),
+            "periods": sorted(coin.raw.index.get_level_values(1).unique().tolist()),
+            "indicators": len(spec.indicators), "values": int(coin.raw.notna().sum().sum()),
+            "missing_values": int(coin.raw.isna().sum().sum()),
+            "missing_indicators": missing}))
         coin._run(until)
         return coin
 
@@ -130,17 +139,37 @@ class Coin:
                    ) -> tuple[pd.DataFrame, dict[str, Any]]:
         wcfg = self.spec.step("weights") or {"method": "fixed"}
 
-        def weight_fn(code: str, block: pd.DataFrame) -> dict[str, float]:
-            w, info = node_weights(self.spec, code, _weights_cfg(wcfg, code), block)
-            if info:
-                self.weight_info[code] = info
+        def weight_fn(code: str, children: agg.Children) -> dict[str, float]:
+            ncfg = weights_cfg(wcfg, code)
+            data = None
+            if ncfg.get("method", "fixed") in DATA_DRIVEN:
+                data = children.raw() if agg.on_raw(ncfg) else children.scores()
+            w, info = node_weights(self.spec, code, ncfg, data)
+            self.weight_info[code] = {"method": ncfg.get("method", "fixed"),
+                                      "on": ncfg.get("on", "normalised"), **info}
             return w
 
-        out, info = agg.aggregate(data, self.spec, weight_fn, **cfg)
+        out, info = agg.aggregate(data, self.spec, weight_fn, self.decision_matrix(), **cfg)
         self.weights = info["weights"]
+        for code, node in info["nodes"].items():
+            node["weighting"] = self.weight_info.get(code, {})
         info["weights_settings"] = wcfg
         info["effective_weights"] = effective_weights(self.spec, self.weights)
+        affected = np.zeros(len(out), bool)
+        if zeros.needed(self.spec, cfg):
+            self.warnings, affected = zeros.scan(self.spec, cfg, self.weights,
+                                                 zeros.Rows.of_frame(out))
+        self.zero_affected = pd.Series(affected, index=out.index)
+        info["warnings"] = self.warnings
         return out, info
+
+    def decision_matrix(self) -> pd.DataFrame:
+        """The indicators as they entered normalisation (after denominators, screening,
+        imputation and treatment): the raw decision matrix of ``on: raw``."""
+        for name in ("Treated", "Imputed", "Screened", "Denominated"):
+            if name in self.stages:
+                return self.stages[name]
+        return self.raw
 
     # --- replay and inspection ---------------------------------------------------------
     def regen(self, changes: Mapping[str, Any] | None = None) -> Coin:
@@ -185,7 +214,8 @@ class Coin:
         return col.groupby(level=1).rank(ascending=False, method="min").to_frame(code)
 
     def export(self, folder: str | Path) -> list[Path]:
-        """Write every stage as ``<Stage>.csv`` (long form) and the log as ``log.json``."""
+        """Write every stage as ``<Stage>.csv`` (long form) and the log as ``log.json``: per
+        step its settings and what it did (see :meth:`log_records`)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -193,7 +223,32 @@ class Coin:
             path = folder / f"{name}.csv"
             self.long(name).to_csv(path, index=False)
             paths.append(path)
-        log = [{"step": e.step, "stage": e.stage, "settings": e.settings} for e in self.log]
-        (folder / "log.json").write_text(json.dumps(log, indent=2, default=str), "utf-8")
+        text = json.dumps(self.log_records(), indent=2, ensure_ascii=False, allow_nan=False)
+        (folder / "log.json").write_text(text, "utf-8")
         paths.append(folder / "log.json")
         return paths
+
+    def log_records(self) -> list[dict[str, Any]]:
+        """The log as plain JSON data: ``step``, ``stage``, ``settings`` and ``info`` — the
+        panel's size (raw); denominators used; rows screened out; values imputed per method
+        and indicator; each indicator's treatment with winsorisation counts; each
+        indicator's normaliser, direction, parameters and statistics; per node its
+        aggregation settings, weighting method (with the AHP consistency ratio), the weights
+        given and their shares, every node's effective weight in the index, and the warnings
+        of :mod:`citygrowth.index.zeros`."""
+        return [{"step": e.step, "stage": e.stage, "settings": jsonable(e.settings),
+                 "info": jsonable(e.info)} for e in self.log]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars as Python numbers, tuples as lists, keys as text and
+    NaN as None."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    return value

@@ -21,7 +21,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,9 +29,10 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
+from citygrowth.index import zeros
 from citygrowth.index.aggregate import combine, node_config
-from citygrowth.index.coin import _weights_cfg
-from citygrowth.index.normalise import indicator_config
+from citygrowth.index.coin import weights_cfg
+from citygrowth.index.normalise import direction_of, indicator_config
 from citygrowth.index.spec import IndexSpec
 from citygrowth.index.steps import _setting_error
 from citygrowth.index.weights import node_weights
@@ -65,6 +66,14 @@ class Dense:
     periods: np.ndarray
     codes: list[str]
     values: np.ndarray  # periods × codes × units
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # see index.zeros
+
+    def rows(self) -> zeros.Rows:
+        """The results as rows (period by period, units within) for :func:`zeros.check`."""
+        n_p, _, n_u = self.values.shape
+        return zeros.Rows(np.tile(self.units.astype(str), n_p),
+                          np.repeat(self.periods.astype(str), n_u),
+                          lambda code: self.node(code).ravel())
 
     def node(self, code: str) -> np.ndarray:
         """periods × units values of one code."""
@@ -158,6 +167,7 @@ class _Group:
     cfg: dict[str, Any]
     direction: int
     members: np.ndarray  # positions among the spec's indicators
+    codes: list[str]  # the members' codes
     stats: tuple[np.ndarray, np.ndarray] | None = None  # global (a, b) when cfg["global"]
 
     @property
@@ -219,8 +229,20 @@ def _normalise_into(x: np.ndarray, g: _Group, out: np.ndarray) -> None:
         np.subtract(x, a, out=out)
         out *= factor
         out += float(cfg.get("mean", 0.0))
-    else:
+    elif g.direction == 1:  # fraction_max
         np.divide(x, a, out=out)
+    else:  # fraction_max of a cost: min(value)/value = max(x)/x with x = −value
+        _positive_costs(a, g)
+        np.divide(a, x, out=out)
+
+
+def _positive_costs(a: np.ndarray, g: _Group) -> None:
+    """``a`` = max(−value) ≥ 0 means a value ≤ 0, for which min/value means nothing."""
+    bad = np.flatnonzero((a >= 0).any(axis=(0, 2)))
+    if len(bad):
+        raise _setting_error("Indicator {code}: the fraction of the best value of a "
+                             "criterion where less is better needs values above zero.",
+                             code=g.codes[int(bad[0])])
 
 
 def _groups(spec: IndexSpec, nset: Mapping[str, Any]) -> list[_Group]:
@@ -231,10 +253,11 @@ def _groups(spec: IndexSpec, nset: Mapping[str, Any]) -> list[_Group]:
         if cfg.get("method", "minmax") not in IBIS_NORMALISE:
             raise _setting_error("Normalisation {method} is not available on this backend.",
                                  method=cfg.get("method"))
-        direction = int(cfg.get("direction", spec.nodes[ind].direction))
+        direction = direction_of(spec, ind, cfg)
         key = json.dumps([cfg, direction], sort_keys=True, default=str)
-        by_key.setdefault(key, _Group(cfg, direction, np.empty(0, dtype=np.intp)))
+        by_key.setdefault(key, _Group(cfg, direction, np.empty(0, dtype=np.intp), []))
         members.setdefault(key, []).append(j)
+        by_key[key].codes.append(ind)
     for key, g in by_key.items():
         g.members = np.asarray(members[key], dtype=np.intp)
     return list(by_key.values())
@@ -334,17 +357,22 @@ def fixed_weights(spec: IndexSpec) -> dict[str, float]:
     out: dict[str, float] = {}
     for level in spec.levels():
         for code in level:
-            w, _ = node_weights(spec, code, _weights_cfg(wcfg, code), None)
+            w, _ = node_weights(spec, code, weights_cfg(wcfg, code), None)
             out.update({k: float(v) for k, v in w.items()})
     return out
 
 
-def run_long(spec: IndexSpec, long: pd.DataFrame) -> pd.DataFrame:
+def run(spec: IndexSpec, long: pd.DataFrame) -> Dense:
     """Every node for every unit and period from long data (unit, period, indicator,
-    value): DataFrame(unit, period, code, value), missing values left out."""
+    value), with the spec's fixed weights."""
     cube = pivot(long["unit"].to_numpy(), long["period"].to_numpy(),
                  long["indicator"].to_numpy(), long["value"].to_numpy(dtype=float))
-    return compute(cube, spec, fixed_weights(spec)).long()
+    return compute(cube, spec, fixed_weights(spec))
+
+
+def run_long(spec: IndexSpec, long: pd.DataFrame) -> pd.DataFrame:
+    """:func:`run` as DataFrame(unit, period, code, value), missing values left out."""
+    return run(spec, long).long()
 
 
 def compute(cube: Cube, spec: IndexSpec, weights: Mapping[str, float] | None = None
@@ -381,7 +409,10 @@ def compute(cube: Cube, spec: IndexSpec, weights: Mapping[str, float] | None = N
     per_period = max(1, n_u * len(codes) * 8)
     _parallel(lambda a, b: _slab(out[a:b], source(a, b, np.arange(n_ind)), groups, levels,
                                  n_ind), n_p, max(1, SLAB_BYTES // per_period))
-    return Dense(cube.units, cube.periods, codes, out)
+    result = Dense(cube.units, cube.periods, codes, out)
+    if zeros.needed(spec, aset):
+        result.warnings = zeros.check(spec, aset, weights, result.rows())
+    return result
 
 
 def _slab(slab: np.ndarray, raw: np.ndarray, groups: list[_Group], levels: list[list[_Node]],

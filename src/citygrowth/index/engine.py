@@ -9,7 +9,7 @@ optional CSV with a ``unit`` column and one column per grouping.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ class FileRun:
     rows: int
     path: Path
     engine: str  # "dense" (the fast path) or "coin" (every stage kept)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # see index.zeros
 
 
 def run_files(framework: str | Path, data: str | Path, out: str | Path,
@@ -80,14 +81,13 @@ def run_files(framework: str | Path, data: str | Path, out: str | Path,
     long = read_long_csv(data)
     if stages is None and groups is None and dense.capable(spec):
         _check_known(spec, long)
-        results = dense.run_long(spec, long)
-        engine = "dense"
+        fast = dense.run(spec, long)
+        results, warnings, engine = fast.long(), fast.warnings, "dense"
     else:
         coin = coin_from_long(spec, long, read_groups(groups) if groups else None)
-        results = coin.long("Aggregated")
+        results, warnings, engine = coin.long("Aggregated"), coin.warnings, "coin"
         if stages:
             coin.export(stages)
-        engine = "coin"
     write_results_csv(results, out)
     return FileRun(units=int(results["unit"].nunique()), rows=len(results), path=Path(out),
-                   engine=engine)
+                   engine=engine, warnings=warnings)

@@ -22,9 +22,9 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from citygrowth.index.aggregate import node_config
+from citygrowth.index.aggregate import node_config, sensitive
 from citygrowth.index.dense import IBIS_AGGREGATE, IBIS_NORMALISE
-from citygrowth.index.normalise import indicator_config
+from citygrowth.index.normalise import direction_of, indicator_config
 from citygrowth.index.spec import IndexSpec
 from citygrowth.index.steps import _setting_error
 
@@ -64,7 +64,7 @@ def normalise_params(spec: IndexSpec, settings: Mapping[str, Any]) -> pd.DataFra
         gp = cfg.get("goalposts") or (0.0, 1.0)
         rows.append({
             "p_indicator": ind, "method": method,
-            "direction": float(cfg.get("direction", spec.nodes[ind].direction)),
+            "direction": float(direction_of(spec, ind, cfg)),
             "r0": rng[0], "r1": rng[1], "gp_lo": float(gp[0]), "gp_hi": float(gp[1]),
             "use_log": bool(cfg.get("log", False)), "is_global": bool(cfg.get("global")),
             "clip": bool(cfg.get("clip", True)), "z_mean": float(cfg.get("mean", 0.0)),
@@ -94,7 +94,8 @@ def normalise_expr(t: ir.Table, params: ir.Table) -> ir.Table:
             (j.method.isin(["minmax", "dist_max"]), unit_span * scale + j.r0),
             (j.method == "goalposts", gp * scale + j.r0),
             (j.method == "zscore", z * j.z_sd + j.z_mean),
-            (j.method == "fraction_max", j.x / j.mx),
+            # a cost: min(value)/value = max(x)/x, as x = −value
+            (j.method == "fraction_max", ibis.ifelse(j.direction > 0, j.x / j.mx, j.mx / j.x)),
         )
     )
     return j.select(unit=j.unit, period=j.period, indicator=j.indicator,
@@ -111,9 +112,9 @@ def edges(spec: IndexSpec, weights: Mapping[str, float], settings: Mapping[str, 
         if method not in IBIS_AGGREGATE:
             raise _setting_error("Aggregation {method} is not available on this backend.",
                                  method=method)
-        if method == "geometric" and cfg.get("zeros", "propagate") != "propagate":
+        if sensitive(cfg) and cfg.get("zeros", "propagate") != "propagate":
             raise _setting_error("Aggregation {method} is not available on this backend.",
-                                 method=f"geometric/{cfg.get('zeros')}")
+                                 method=f"{method}/{cfg.get('zeros')}")
         kids = spec.nodes[code].children
         for k in kids:
             rows.append({"child": k, "parent": code, "weight": float(weights[k]),

@@ -74,10 +74,17 @@ def uncertainty(runtime: RuntimeDep, actor: UserDep, framework: Framework = "def
                 level: Level = "street", runs: Annotated[int, Query(ge=2, le=200)] = 50,
                 weights_noise: Annotated[float, Query(ge=0, le=1)] = 0.25,
                 vary_aggregation: bool = True, seed: Annotated[int, Query(ge=0, le=2**31)] = 1,
+                remedy: Literal["shift", "rescale"] | None = None,
                 format: Literal["json", "csv"] = "json") -> Any:
+    """Per unit and period: nominal and median rank, the 5–95 % interval and ``zero_share``
+    (the share of replications in which a zero under the geometric mean set or pulled down
+    the unit's index); ``remedy`` applies ``shift`` or ``rescale`` to every replication."""
     df = service.uncertainty_for(runtime, actor, framework, level, runs, weights_noise,
-                                 vary_aggregation, seed)
-    return _table(df, format, f"index-uncertainty-{level}")
+                                 vary_aggregation, seed, remedy)
+    if format == "csv":
+        return _table(df, format, f"index-uncertainty-{level}")
+    return {"ok": True, "rows": _records(df), "replications": runs,
+            "zero_replications": int(df.attrs.get("zero_replications", 0))}
 
 
 @router.get("/explanations", summary="Each indicator's contribution to a unit's change")

@@ -25,6 +25,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from citygrowth.index.coin import Coin
+from citygrowth.index.spec import deep_merge
 from citygrowth.index.steps import _setting_error
 
 
@@ -62,34 +63,50 @@ def factor_changes(coin: Coin, factors: Sequence[Mapping[str, Any]], u: Sequence
     return changes, params
 
 
-def _scores(coin: Coin, changes: Mapping[str, Any]) -> pd.Series:
-    return coin.regen(changes).results[coin.spec.root]
+def _replicate(coin: Coin, changes: Mapping[str, Any]) -> tuple[pd.Series, pd.Series]:
+    """The index scores of one replication, and where zeros set or pulled them down."""
+    rep = coin.regen(changes)
+    scores = rep.results[coin.spec.root]
+    hit = rep.zero_affected if rep.zero_affected is not None else pd.Series(
+        False, index=scores.index)
+    return scores, hit
 
 
 @dataclass
 class Uncertainty:
     ranks: pd.DataFrame        # replication × (unit, period)
-    parameters: pd.DataFrame   # replication × factor
-    summary: pd.DataFrame      # unit, period, nominal, median, q05, q95
+    parameters: pd.DataFrame   # replication × factor, and zeros_decide (rows affected)
+    summary: pd.DataFrame      # unit, period, nominal, median, q05, q95, zero_share
+
+    @property
+    def zero_replications(self) -> int:
+        """Replications in which a zero under a geometric or harmonic mean set or pulled
+        down some unit's index (their ranks carry that artefact)."""
+        return int((self.parameters["zeros_decide"] > 0).sum()) if len(self.parameters) \
+            else 0
 
 
 def uncertainty(coin: Coin, factors: Sequence[Mapping[str, Any]], n: int = 100,
-                seed: int = 1) -> Uncertainty:
-    """Monte Carlo: ``n`` replications with factors drawn uniformly; per unit and period the
-    nominal rank, the median rank and the 5–95 % interval."""
+                seed: int = 1, base: Mapping[str, Any] | None = None) -> Uncertainty:
+    """Monte Carlo: ``n`` replications with factors drawn uniformly (on top of the settings
+    changes ``base``, e.g. a remedy for zeros); per unit and period the nominal rank, the
+    median rank, the 5–95 % interval and ``zero_share``, the share of replications in which
+    a zero under a geometric or harmonic mean set or pulled down its index."""
     rng = np.random.default_rng(seed)
     u = rng.random((n, len(factors)))
-    rank_rows, params = [], []
+    rank_rows, params, hits = [], [], []
     for row in u:
         changes, p = factor_changes(coin, factors, row)
-        s = _scores(coin, changes)
+        s, hit = _replicate(coin, deep_merge(base or {}, changes))
         rank_rows.append(s.groupby(level=1).rank(ascending=False, method="min"))
-        params.append(p)
+        hits.append(hit.reindex(s.index, fill_value=False))
+        params.append({**p, "zeros_decide": int(hit.sum())})
     ranks = pd.DataFrame(rank_rows).reset_index(drop=True)
     nominal = coin.ranks()[coin.spec.root]
     summary = pd.DataFrame({
         "nominal": nominal, "median": ranks.median(), "q05": ranks.quantile(0.05),
-        "q95": ranks.quantile(0.95)}).reset_index()
+        "q95": ranks.quantile(0.95),
+        "zero_share": pd.DataFrame(hits).astype(float).mean()}).reset_index()
     return Uncertainty(ranks=ranks, parameters=pd.DataFrame(params), summary=summary)
 
 
@@ -150,17 +167,20 @@ def sobol_indices(fn: Callable[[np.ndarray], np.ndarray], k: int, n: int = 1024,
 
 
 def sensitivity(coin: Coin, factors: Sequence[Mapping[str, Any]], n: int = 64, seed: int = 1,
-                n_boot: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
+                n_boot: int = 200, base: Mapping[str, Any] | None = None
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sobol indices of the units' index ranks with respect to each factor (variance-weighted
-    over units and periods). Returns (indices table, parameters of every replication)."""
+    over units and periods), on top of the settings changes ``base``. Returns (indices
+    table, parameters of every replication with ``zeros_decide``: the unit-periods whose
+    index a zero under a geometric or harmonic mean set or pulled down)."""
     params: list[dict[str, Any]] = []
 
     def fn(points: np.ndarray) -> np.ndarray:
         out = []
         for row in points:
             changes, p = factor_changes(coin, factors, row)
-            params.append(p)
-            s = _scores(coin, changes)
+            s, hit = _replicate(coin, deep_merge(base or {}, changes))
+            params.append({**p, "zeros_decide": int(hit.sum())})
             out.append(s.groupby(level=1).rank(ascending=False, method="min").to_numpy())
         return np.array(out)
 

@@ -27,11 +27,12 @@ from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.catalog.framework import Framework
 from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.index.audit import audit
-from citygrowth.index.coin import Coin
+from citygrowth.index.coin import Coin, jsonable
 from citygrowth.index.explain import contributions, strengths_weaknesses
 from citygrowth.index.models import IndexRun
 from citygrowth.index.sensitivity import uncertainty
 from citygrowth.index.spec import IndexSpec, spec_for_framework
+from citygrowth.index.zeros import remedies
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
@@ -174,6 +175,7 @@ def compute_index(session: Session, runtime: Runtime, actor: Actor,
     session.add(run)
     session.flush()
     done: list[str] = []
+    warnings: dict[str, list[dict[str, Any]]] = {}
     rows = 0
     rules = {i.code: i.rollup.rule for i in fw.indicators}
     for level in levels:
@@ -184,6 +186,8 @@ def compute_index(session: Session, runtime: Runtime, actor: Actor,
         if built is None:
             continue
         coin, long = built
+        if coin.warnings:
+            warnings[level] = coin.warnings
         long.to_parquet(folder / f"{level}.parquet", index=False)
         coin.raw.reset_index().to_parquet(folder / f"{level}.raw.parquet", index=False)
         done.append(level)
@@ -197,7 +201,8 @@ def compute_index(session: Session, runtime: Runtime, actor: Actor,
     run.levels = json.dumps(done)
     run.rows = rows
     run.finished_at = runtime.now()
-    (folder / "run.json").write_text(json.dumps(run.as_dict(), default=str), "utf-8")
+    (folder / "run.json").write_text(json.dumps({**run.as_dict(), "warnings": jsonable(
+        warnings)}, default=str), "utf-8")
     record(session, actor, "index.compute", f"{spec.code}@{vintage}",
            {"levels": done, "rows": rows})
     session.flush()
@@ -306,11 +311,28 @@ def audit_for(runtime: Runtime, actor: Actor, framework: str = "default",
     return audit(load_coin(runtime, framework, "latest", level))
 
 
+REMEDIES = ("shift", "rescale")
+
+
+def remedy_changes(remedy: str | None) -> dict[str, Any]:
+    """The settings changes of a documented remedy for zeros under geometric or harmonic
+    means (``shift`` or ``rescale``, see :mod:`citygrowth.index.zeros`); none for None."""
+    if remedy is None:
+        return {}
+    if remedy not in REMEDIES:
+        raise ValidationFailed("Unknown remedy {remedy}; choose shift or rescale.",
+                               code="bad_remedy", remedy=remedy)
+    return dict(next(r["changes"] for r in remedies(0.0) if r["kind"] == remedy))
+
+
 def uncertainty_for(runtime: Runtime, actor: Actor, framework: str = "default",
                     level: str = "street", runs: int = 50, weights_noise: float = 0.25,
-                    vary_aggregation: bool = True, seed: int = 1) -> pd.DataFrame:
+                    vary_aggregation: bool = True, seed: int = 1,
+                    remedy: str | None = None) -> pd.DataFrame:
     """Monte Carlo rank intervals of the stored run (weights noise, and arithmetic versus
-    geometric aggregation when ``vary_aggregation``)."""
+    geometric aggregation when ``vary_aggregation``), with ``zero_share``: the share of
+    replications in which a zero under the geometric mean set or pulled down the area's
+    index. ``remedy`` (``shift`` or ``rescale``) applies that remedy to every replication."""
     require(actor, "index.read")
     coin = load_coin(runtime, framework, "latest", level)
     factors: list[dict[str, Any]] = [{"name": "weights", "kind": "weights",
@@ -318,7 +340,10 @@ def uncertainty_for(runtime: Runtime, actor: Actor, framework: str = "default",
     if vary_aggregation:
         factors.append({"name": "aggregation", "path": "aggregate.method",
                         "options": ["arithmetic", "geometric"]})
-    summary = uncertainty(coin, factors, n=runs, seed=seed).summary
+    result = uncertainty(coin, factors, n=runs, seed=seed, base=remedy_changes(remedy))
+    summary = result.summary
+    summary.attrs["zero_replications"] = result.zero_replications
+    summary.attrs["replications"] = runs
     return _in_scope(summary, actor).reset_index(drop=True)
 
 

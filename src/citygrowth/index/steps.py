@@ -33,15 +33,17 @@ def denominate(data: pd.DataFrame, denominators: pd.DataFrame | None,
     if denominators is None:
         raise _setting_error("Denominators are named but no denominator data was given.")
     den = denominators.reindex(data.index)
-    done = []
+    done: dict[str, Any] = {}
     for ind, dname in by.items():
         if ind not in out.columns:
             continue
         if dname not in den.columns:
             raise _setting_error("Unknown denominator {name}.", name=dname)
         d = den[dname].astype(float).where(lambda s: s != 0)
-        out[ind] = out[ind] / d * float((scale or {}).get(ind, 1.0))
-        done.append(ind)
+        factor = float((scale or {}).get(ind, 1.0))
+        out[ind] = out[ind] / d * factor
+        done[ind] = {"denominator": dname, "scale": factor,
+                     "no_denominator": int((data[ind].notna() & d.isna()).sum())}
     return out, {"denominated": done}
 
 
@@ -57,7 +59,9 @@ def screen(data: pd.DataFrame, min_coverage: float = 0.0, zero_as_missing: bool 
     if exclude:
         keep &= ~data.index.get_level_values(0).isin(list(exclude))
     removed = sorted({f"{u}@{p}" for u, p in data.index[~keep]})
-    return data[keep].copy(), {"removed": removed, "coverage": coverage.round(6).to_dict()}
+    return data[keep].copy(), {"removed": removed, "kept": int(keep.sum()),
+                               "lowest_coverage": float(coverage.min()) if len(coverage)
+                               else None}
 
 
 # --- impute --------------------------------------------------------------------------------
@@ -99,13 +103,18 @@ def impute(data: pd.DataFrame, method: str | Sequence[str] = "mean",
     data = data.sort_index()
     observed = data.notna()
     out = data
+    by_method: dict[str, int] = {}
     for m in methods:
+        before = int(out.isna().to_numpy().sum())
         out = _impute_once(out, m, groups)
+        by_method[m] = before - int(out.isna().to_numpy().sum())
     seen = observed.to_numpy()
     if not np.array_equal(out.to_numpy()[seen], data.to_numpy()[seen]):
         raise AssertionError("imputation changed an observed value")  # guarded invariant
-    filled = int((out.notna() & ~observed).to_numpy().sum())
-    return out, {"filled": filled, "still_missing": int(out.isna().to_numpy().sum())}
+    new = out.notna() & ~observed
+    return out, {"filled": int(new.to_numpy().sum()), "by_method": by_method,
+                 "by_indicator": {c: int(n) for c, n in new.sum().items() if n},
+                 "still_missing": int(out.isna().to_numpy().sum())}
 
 
 # --- treat ---------------------------------------------------------------------------------
@@ -223,4 +232,9 @@ def treat(data: pd.DataFrame, method: str = "winsorise", winmax: int | None = No
             treated, info = _treat_column(col, cfg)
             out.iloc[rows, out.columns.get_loc(ind)] = treated
             summary[ind if not by_period else f"{ind}@{key[0]}"] = info
-    return out, {"summary": summary}
+    return out, {"summary": summary, "totals": {
+        "winsorised": sum(1 for i in summary.values() if i["treatment"] == "winsorised"),
+        "transformed": sum(1 for i in summary.values()
+                           if i["treatment"] not in ("none", "winsorised")),
+        "points_high": sum(int(i.get("high", 0)) for i in summary.values()),
+        "points_low": sum(int(i.get("low", 0)) for i in summary.values())}}

@@ -1,14 +1,18 @@
 """Weights: fixed, equal, expert AHP (with consistency ratio), entropy (熵权法), CRITIC, PCA,
 optimised to balance correlations, and the effective weight of each indicator in the index.
 
-Matrices are alternatives (units) in rows and criteria (children of one node) in columns.
-Conventions, matching ``pymcdm`` 1.4:
+Matrices are alternatives (units) in rows and criteria (children of one node) in columns:
+the children's normalised scores (``on: normalised``, the default) or their raw decision
+matrix (``on: raw``: indicators as they entered normalisation, see
+:meth:`Coin.decision_matrix`). Conventions, matching ``pymcdm`` 1.4's ``entropy_weights``
+and ``critic_weights`` (which take no criteria types: a cost column counts as it is):
 
-* entropy: p_ij = x_ij / Σ_i x_ij (sum normalisation, values must be ≥ 0);
-  e_j = −Σ p ln p / ln m with 0·ln 0 = 0 (pymcdm instead sets e_j = 0 for a column holding a
-  zero); w_j = (1 − e_j) / Σ(1 − e_k).
+* entropy: p_ij = x_ij / Σ_i x_ij (sum normalisation); e_j = −Σ p ln p / ln m;
+  w_j = (1 − e_j) / Σ(1 − e_k). pymcdm refuses values ≤ 0; here zeros count with
+  0·ln 0 = 0 and only negative values are refused.
 * CRITIC: columns min-max normalised to [0, 1]; C_j = s_j Σ_k (1 − r_jk) with the sample
-  standard deviation (ddof = 1) and Pearson r; w_j = C_j / Σ C.
+  standard deviation (ddof = 1) and Pearson r; w_j = C_j / Σ C. A constant column (where
+  pymcdm's weights are undefined) gets weight 0.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from citygrowth.i18n import bilingual
+from citygrowth.index.names import method_name
 from citygrowth.index.spec import IndexSpec
 from citygrowth.index.steps import _setting_error
 
@@ -67,8 +73,14 @@ def critic(matrix: np.ndarray) -> np.ndarray:
     span = x.max(axis=0) - x.min(axis=0)
     n = (x - x.min(axis=0)) / np.where(span == 0, 1, span)
     std = n.std(axis=0, ddof=1)
-    r = np.corrcoef(n, rowvar=False)
-    return _unit(std * (1 - r).sum(axis=0))
+    varying = std > 0
+    r = np.zeros((x.shape[1], x.shape[1]))
+    if varying.sum() > 1:
+        r[np.ix_(varying, varying)] = np.corrcoef(n[:, varying], rowvar=False)
+    c = np.where(varying, std * (1 - r).sum(axis=0), 0.0)
+    if not c.any():
+        raise _setting_error("CRITIC weights need at least one criterion that varies.")
+    return _unit(c)
 
 
 def pca(matrix: np.ndarray) -> np.ndarray:
@@ -119,14 +131,32 @@ def node_weights(spec: IndexSpec, node: str, cfg: Mapping[str, Any],
         return dict(zip(children, w, strict=True)), {"lambda_max": lam, "cr": cr,
                                                      "consistent": cr <= 0.1}
     if method in DATA_DRIVEN:
-        if children_data is None:
-            raise _setting_error("Weights by {method} need data.", method=method)
-        x = children_data[children].dropna().to_numpy()
-        if len(x) < 3:
-            raise _setting_error("Too few complete rows to compute {method} weights of {node}.",
-                                 method=method, node=node)
-        return dict(zip(children, DATA_DRIVEN[method](x), strict=True)), {}
+        return _data_driven(spec, node, method, children_data)
     raise _setting_error("Unknown weighting method {method}.", method=method)
+
+
+def _data_driven(spec: IndexSpec, node: str, method: str, data: pd.DataFrame | None
+                 ) -> tuple[dict[str, float], dict[str, Any]]:
+    """Weights of ``node``'s children computed from their values, over the rows where every
+    child with any value has one; a child without any value gets weight 0."""
+    children = spec.nodes[node].children
+    label = bilingual(spec.nodes[node].name_zh, spec.nodes[node].name_en) or node
+    if data is None:
+        raise _setting_error("Weights by {method} need data.", method=method_name(
+            "weighting", method))
+    present = [c for c in children if data[c].notna().any()]
+    if not present:  # nothing to weigh: the node has no value either
+        return dict.fromkeys(children, 0.0), {"rows": 0, "without_values": list(children)}
+    x = data[present].dropna().to_numpy(dtype=float)
+    if len(x) < 3:
+        raise _setting_error("Too few complete rows to compute {method} of {node}.",
+                             method=method_name("weighting", method), node=label)
+    if method == "entropy" and np.any(x < 0):
+        raise _setting_error("Entropy weights of {node} need values of zero or more.",
+                             node=label)
+    w = dict.fromkeys(children, 0.0)
+    w.update(zip(present, DATA_DRIVEN[method](x) if len(present) > 1 else [1.0], strict=True))
+    return w, {"rows": len(x), "without_values": [c for c in children if c not in present]}
 
 
 def effective_weights(spec: IndexSpec, weights: Mapping[str, float]) -> dict[str, float]:

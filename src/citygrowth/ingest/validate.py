@@ -265,7 +265,7 @@ def _fast(con: duckdb.DuckDBPyConnection, fw: Framework, cols: dict[str, str],
 
     unit_join, factor, unit_ok = "", "1.0", "true"
     if "unit" in cols:
-        pairs = [(i.code, s) for i in fw.indicators for s in units.spellings(i.unit)]
+        pairs = [(i.code, s) for i in fw.indicators for s in units.spellings(i.unit, fw.units)]
         con.register("dim_unit_df", _units(pairs, fw))
         con.execute("CREATE OR REPLACE TEMP TABLE dim_unit AS SELECT * FROM dim_unit_df")
         unit_join = (f"LEFT JOIN dim_unit du ON du.u_ind = {col('indicator')} "
@@ -357,7 +357,7 @@ def _units(pairs: list[tuple[Any, Any]], fw: Framework) -> pd.DataFrame:
             continue
         status, f = "ok", 1.0
         try:
-            f = factor(raw, imap[ind].unit, fw.fx_rates)
+            f = factor(raw, imap[ind].unit, fw.fx_rates, fw.units)
         except UnitError as exc:
             status = "mismatch" if exc.code == "unit_mismatch" else "unknown"
         out["u_ind"].append(ind)

@@ -8,7 +8,7 @@ twin under ``/api/screen``, ``/api/explore``, ``/api/profile``, ``/api/workbench
 from __future__ import annotations
 
 import io
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import pandas as pd
@@ -241,11 +241,16 @@ def workbench_preview(request: Request, actor: UserDep, runtime: RuntimeDep,
     return wb.preview(actor, src, changes, run_key(session, src.framework))
 
 
+RemedyOpt = Annotated[Literal["shift", "rescale"] | None,
+                      Query(description="A remedy for zeros in every simulation")]
+
+
 @api.get("/api/workbench/analysis", summary="Audit flags and rank uncertainty of the index")
 def workbench_analysis(request: Request, actor: UserDep, runtime: RuntimeDep,
-                       session: SessionDep, level: Level = "street") -> dict[str, Any]:
+                       session: SessionDep, level: Level = "street",
+                       remedy: RemedyOpt = None) -> dict[str, Any]:
     src = sources(request.app.state, session, runtime)
-    return wb.analysis(actor, src, level, run_key(session, src.framework))
+    return wb.analysis(actor, src, level, run_key(session, src.framework), remedy)
 
 
 @api.post("/api/workbench/export", summary="The changed framework as a new version (YAML)")
@@ -289,7 +294,8 @@ def profile_rank_interval(request: Request, actor: UserDep, runtime: RuntimeDep,
 
 @api.get("/api/workbench/sensitivity", summary="Sobol sensitivity of the index's ranks")
 def workbench_sensitivity(request: Request, actor: UserDep, runtime: RuntimeDep,
-                          session: SessionDep, level: Level = "street") -> dict[str, Any]:
+                          session: SessionDep, level: Level = "street",
+                          remedy: RemedyOpt = None) -> dict[str, Any]:
     """Which choices (weights, aggregation, normalisation) the ranks depend on most."""
     src = sources(request.app.state, session, runtime)
-    return wb.sensitivity(actor, src, level, run_key(session, src.framework))
+    return wb.sensitivity(actor, src, level, run_key(session, src.framework), remedy)
