@@ -32,7 +32,7 @@ GEOMETRIC_MINMAX = {"normalise": {"method": "minmax"}, "aggregate": {"method": "
 def streets() -> Coin:
     """The server's street-level run of the demo district (``compute_level``'s spec)."""
     rules = {i.code: i.rollup.rule for i in builtin_framework().indicators}
-    spec = level_spec(spec_for_framework(DEFAULT_FILE), rules)
+    spec = level_spec(spec_for_framework(builtin_framework()), rules)
     long = pd.read_csv(DATA / "index" / "shibei_streets.csv.gz",
                        dtype={"unit": str, "period": str})
     raw = long.pivot(index=["unit", "period"], columns="indicator", values="value")
