@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import transaction
+from citygrowth.events import EventBus
+from citygrowth.governance.delivery.service import RunResult, channels, deliver_due
 from citygrowth.logging_setup import get_logger
+from citygrowth.plugins import get_plugin_manager
+from citygrowth.settings import Settings
 
 log = get_logger(__name__)
 
@@ -30,3 +36,13 @@ def evaluate_job(sessionmaker: Any, settings: Any, bus: Any) -> int:
         n = write_evaluation(session, settings, recent_months(), bus=bus)
     log.info("case evaluation written", observations=n)
     return n
+
+
+def deliver_job(sessionmaker: sessionmaker[Session], settings: Settings,
+                bus: EventBus | None = None) -> RunResult:
+    """Send the deliveries that are due (``citygrowth cases deliver``)."""
+    result = deliver_due(sessionmaker, settings, channels(get_plugin_manager(settings.plugins)))
+    if result.sent or result.retrying or result.failed:
+        log.info("case deliveries", sent=result.sent, retrying=result.retrying,
+                 failed=result.failed)
+    return result

@@ -26,6 +26,7 @@ from citygrowth.auth.permissions import require
 from citygrowth.db import utcnow
 from citygrowth.errors import Conflict, Problem, ValidationFailed
 from citygrowth.events import EventBus
+from citygrowth.governance.delivery.outbox import enqueue
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
 from citygrowth.governance.sla import WorkCalendar, default_calendar
 from citygrowth.i18n import N_
@@ -163,6 +164,7 @@ def transition(session: Session, actor: Actor, case: Case, action: str, *, note:
     event = _append(session, case, actor, action, from_status, inp, when, detail)
     refresh_clock(session, case, calendar or default_calendar())
     session.flush()
+    enqueue(session, case, event, when)  # to the department's inbox and channels
     if bus is not None:
         bus.publish("case.changed", {"case_id": case.id, "action": action, "from": from_status,
                                      "to": case.status, "area_code": case.area_code,

@@ -4,19 +4,28 @@ helpers' tasks."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
+from citygrowth.auth.actor import Actor
+from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.governance import charts, helpers
+from citygrowth.governance.delivery.service import problem_counts
+from citygrowth.governance.display import local_text, remaining
 from citygrowth.governance.evaluation import evaluate, recent_months
 from citygrowth.governance.intake import ReportInput, public_reporter, submit_report
-from citygrowth.governance.lifecycle import STATUSES, TABLE, actions_for, transition
+from citygrowth.governance.lifecycle import OPEN, RUNNING, STATUSES, TABLE, actions_for, transition
+from citygrowth.governance.models import Case
 from citygrowth.governance.service import (
     CaseFilter,
     act,
@@ -29,8 +38,10 @@ from citygrowth.governance.service import (
     queue_counts,
     tracking_actor,
 )
+from citygrowth.governance.sla import WorkCalendar, default_calendar
 from citygrowth.governance.taxonomy import leaf_categories
-from citygrowth.i18n import N_, bilingual
+from citygrowth.i18n import N_, bilingual, translate
+from citygrowth.settings import Settings
 from citygrowth.web.deps import ActorDep, BusDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.templating import render_page
 
@@ -42,25 +53,61 @@ Token = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9_-
 CaseId = Annotated[int, Path(ge=1, le=2**31)]
 
 
-def _center(request: Request, session: Any, actor: Any, title: str, area: str | None,
-            queue: str | None, status: str | None) -> Response:
-    now = utcnow()
+QUEUES = (("overdue", N_("Overdue")), ("warning", N_("Due soon")),
+          ("supervised", N_("Supervised")), ("pending", N_("Awaiting approval")),
+          ("open", N_("Open")))
+
+
+def zone(settings: Settings) -> ZoneInfo:
+    """The district's time zone, in which pages show times."""
+    return ZoneInfo(settings.timezone)
+
+
+def case_rows(session: Session, cases: Sequence[Case], now: dt.datetime, tz: ZoneInfo,
+              calendar: WorkCalendar) -> list[dict[str, Any]]:
+    """Cases as the pages show them: local times, department names, working time left."""
+    depts = department_names(session)
+    rows = []
+    for c in cases:
+        row = case_dict(session, c, now)
+        row["reported_local"] = local_text(c.reported_at, tz)
+        row["due_local"] = local_text(c.due_at, tz)
+        row["remaining"] = remaining(c.due_at, now, calendar) if c.status in RUNNING else ""
+        row["department"] = depts.get(c.department_code or "", c.department_code or "")
+        rows.append(row)
+    return rows
+
+
+def department_names(session: Session) -> dict[str, str]:
+    return {d.code: bilingual(d.name_zh, d.name_en) for d in session.scalars(select(Department))}
+
+
+def _center(request: Request, session: Session, actor: Actor, settings: Settings, title: str,
+            area: str | None, queue: str | None, status: str | None) -> Response:
+    now, tz, cal = utcnow(), zone(settings), default_calendar()
     status_list = [status] if status in STATUSES else None
     cases, total = list_cases(session, actor, CaseFilter(area_prefix=area, queue=queue,
                                                          status=status_list, limit=200), now)
-    rows = [case_dict(session, c, now) for c in cases]
     counts = queue_counts(session, actor, area, now)
+    counts["open"] = sum(counts.get(s, 0) for s in OPEN)
     mapped, _ = list_cases(session, actor, CaseFilter(area_prefix=area, queue="open",
                                                       limit=1000), now)
+    area_row = session.get(Area, area) if area else None
     return render_page(request, "governance/center.html", actor, {
-        "title": title, "area": area, "queue": queue, "status": status, "rows": rows,
-        "total": total, "counts": counts, "statuses": STATUSES,
-        "map_option": charts.case_map_option([case_dict(session, c, now) for c in mapped]),
-        "queue_option": charts.queue_option(counts),
-        "streets": _streets(session, actor)})
+        "title": title, "area": area, "queue": queue, "status": status,
+        "area_name": bilingual(area_row.name_zh, area_row.name_en) if area_row else "",
+        "map_area": area or settings.district_code,
+        "rows": case_rows(session, cases, now, tz, cal), "total": total, "counts": counts,
+        "queues": QUEUES, "statuses": STATUSES, "open_statuses": OPEN,
+        "deliveries": problem_counts(session, actor),
+        "points": charts.case_points([case_dict(session, c, now) for c in mapped]),
+        "status_option": charts.open_status_option(counts),
+        "map_labels": {"overdue": translate("Overdue"), "cases": translate("{n} cases"),
+                       "overdue_n": translate("{n} overdue")},
+        "streets": _streets(session, actor), "now_local": local_text(now, tz)})
 
 
-def _streets(session: Any, actor: Any) -> list[Area]:
+def _streets(session: Session, actor: Actor) -> list[Area]:
     prefixes = scope_prefixes(actor, "case.view")
     streets = session.scalars(select(Area).where(Area.level == "street").order_by(Area.code))
     return [s for s in streets if prefixes is None or any(s.code.startswith(p) or
@@ -68,24 +115,29 @@ def _streets(session: Any, actor: Any) -> list[Area]:
 
 
 @router.get("/command", summary="District command center")
-def district_center(request: Request, session: SessionDep, actor: UserDep, queue: Queue = None,
-                    status: StatusQ = None) -> Response:
+def district_center(request: Request, session: SessionDep, actor: UserDep,
+                    settings: SettingsDep, queue: Queue = None, status: StatusQ = None
+                    ) -> Response:
     require(actor, "case.view", None)
-    return _center(request, session, actor, N_("District command center"), None, queue, status)
+    return _center(request, session, actor, settings, N_("District command center"), None,
+                   queue, status)
 
 
 @router.get("/command/street/{code}", summary="Street command center")
-def street_center(request: Request, session: SessionDep, actor: UserDep, code: StreetCode,
-                  queue: Queue = None, status: StatusQ = None) -> Response:
+def street_center(request: Request, session: SessionDep, actor: UserDep, settings: SettingsDep,
+                  code: StreetCode, queue: Queue = None, status: StatusQ = None) -> Response:
     require(actor, "case.view", code)
-    return _center(request, session, actor, N_("Street command center"), code, queue, status)
+    return _center(request, session, actor, settings, N_("Street command center"), code, queue,
+                   status)
 
 
 @router.get("/command/department", summary="Department view: assigned cases")
 def department_center(request: Request, session: SessionDep, actor: UserDep,
-                      queue: Queue = None, status: StatusQ = None) -> Response:
+                      settings: SettingsDep, queue: Queue = None, status: StatusQ = None
+                      ) -> Response:
     require(actor, "case.view", None)
-    return _center(request, session, actor, N_("Department view"), None, queue, status)
+    return _center(request, session, actor, settings, N_("Department view"), None, queue,
+                   status)
 
 
 @router.get("/command/cases/{case_id}", summary="One case")
@@ -99,8 +151,6 @@ def case_page(request: Request, session: SessionDep, actor: UserDep, case_id: Ca
 
 
 def _departments(session: Any) -> list[Any]:
-    from citygrowth.auth.models import Department
-
     return list(session.scalars(select(Department).where(Department.active.is_(True))
                                 .order_by(Department.code)))
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from citygrowth.governance.delivery import email, webhook
 from citygrowth.plugins import DemoStep, NavItem, ScheduledJob, hookimpl
 
 
@@ -52,9 +53,17 @@ def citygrowth_demo_steps() -> Sequence[DemoStep]:
 @hookimpl
 def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
     from citygrowth.governance.config import case_settings
-    from citygrowth.governance.jobs import escalate_job, evaluate_job
+    from citygrowth.governance.jobs import deliver_job, escalate_job, evaluate_job
+    from citygrowth.settings import Settings
 
     cs = case_settings()
     return [ScheduledJob("cases.escalate", cs.escalate_every_seconds, escalate_job),
-            ScheduledJob("cases.evaluate", cs.evaluate_every_seconds, evaluate_job)]
+            ScheduledJob("cases.evaluate", cs.evaluate_every_seconds, evaluate_job),
+            ScheduledJob("cases.deliver", Settings().delivery_every_seconds, deliver_job)]
+
+
+@hookimpl
+def citygrowth_dispatch_channels() -> dict[str, Callable[..., Any]]:
+    """The built-in channels besides the inbox (one module each); plugins add theirs."""
+    return {"webhook": webhook.send, "email": email.send}
 
