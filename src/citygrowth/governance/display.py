@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from starlette.requests import Request
+
 from citygrowth.governance.sla import WorkCalendar
 from citygrowth.i18n import translate
 
@@ -33,3 +35,8 @@ def remaining(due: dt.datetime | None, now: dt.datetime, calendar: WorkCalendar)
             time=hours_text(calendar.working_hours_between(now, due)))
     return translate("overdue by {time} of working time").format(
         time=hours_text(calendar.working_hours_between(due, now)))
+
+
+def root_path(request: Request) -> str:
+    """The prefix the app is mounted under (``/citygrowth``; empty at the root), for redirects."""
+    return str(request.scope.get("root_path", ""))

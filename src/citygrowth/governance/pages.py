@@ -20,11 +20,21 @@ from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.governance import charts, helpers
-from citygrowth.governance.delivery.service import problem_counts
-from citygrowth.governance.display import local_text, remaining
+from citygrowth.governance.delivery import inbox
+from citygrowth.governance.delivery.routes import delivery_dict
+from citygrowth.governance.delivery.service import list_deliveries, problem_counts
+from citygrowth.governance.display import local_text, remaining, root_path
 from citygrowth.governance.evaluation import evaluate, recent_months
 from citygrowth.governance.intake import ReportInput, public_reporter, submit_report
-from citygrowth.governance.lifecycle import OPEN, RUNNING, STATUSES, TABLE, actions_for, transition
+from citygrowth.governance.lifecycle import (
+    OPEN,
+    RUNNING,
+    STATUSES,
+    TABLE,
+    actions_for,
+    case_resource,
+    transition,
+)
 from citygrowth.governance.models import Case
 from citygrowth.governance.service import (
     CaseFilter,
@@ -141,13 +151,22 @@ def department_center(request: Request, session: SessionDep, actor: UserDep,
 
 
 @router.get("/command/cases/{case_id}", summary="One case")
-def case_page(request: Request, session: SessionDep, actor: UserDep, case_id: CaseId,
-              ) -> Response:
+def case_page(request: Request, session: SessionDep, actor: UserDep, settings: SettingsDep,
+              case_id: CaseId) -> Response:
     case = get_case(session, actor, case_id)
+    now, tz = utcnow(), zone(settings)
+    inbox.mark_read(session, actor, case.id, now)
+    row = case_rows(session, [case], now, tz, default_calendar())[0]
+    events = [{**event_dict(e), "at_local": local_text(e.at, tz, seconds=True)}
+              for e in events_of(session, case)]
     return render_page(request, "governance/case.html", actor, {
-        "case": case_dict(session, case, actor=actor),
-        "events": [event_dict(e) for e in events_of(session, case)],
-        "actions": actions_for(actor, case), "departments": _departments(session)})
+        "case": {**row, "actions": [t.action for t in actions_for(actor, case)]},
+        "events": events, "actions": actions_for(actor, case),
+        "departments": _departments(session),
+        "deliveries": [delivery_dict(session, d, tz) for d in list_deliveries(
+            session, actor, case_id=case.id)],
+        "can_retry": can(actor, "case.dispatch", case_resource(case)),
+        "can_help": can(actor, "help.manage", case.area_code)})
 
 
 def _departments(session: Any) -> list[Any]:
@@ -156,14 +175,14 @@ def _departments(session: Any) -> list[Any]:
 
 
 @router.post("/command/cases/{case_id}/act", summary="Apply an action from the case page")
-def case_act(session: SessionDep, actor: UserDep, bus: BusDep, case_id: CaseId,
+def case_act(request: Request, session: SessionDep, actor: UserDep, bus: BusDep, case_id: CaseId,
              action: Annotated[str, Form(max_length=30)],
              note: Annotated[str, Form(max_length=2000)] = "",
              department_code: Annotated[str, Form(max_length=40)] = "",
              hours: Annotated[float | None, Form(gt=0, le=400)] = None) -> Response:
     act(session, actor, case_id, action, bus=bus, note=note,
         department_code=department_code or None, hours=hours)
-    return RedirectResponse(f"/command/cases/{case_id}", status_code=303)
+    return RedirectResponse(root_path(request) + f"/command/cases/{case_id}", status_code=303)
 
 
 @router.get("/command/evaluation", summary="Evaluation tables")

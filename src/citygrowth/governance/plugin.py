@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from citygrowth.governance.delivery import email, webhook
+from citygrowth.governance.delivery import email, inbox, webhook
 from citygrowth.plugins import DemoStep, NavItem, ScheduledJob, hookimpl
 
 
@@ -20,11 +20,12 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 def citygrowth_routers() -> Sequence[Any]:
     from citygrowth.governance.admin_routes import api as admin_api
     from citygrowth.governance.admin_routes import pages as admin_pages
+    from citygrowth.governance.delivery.routes import router as delivery
     from citygrowth.governance.open311.routes import router as open311
     from citygrowth.governance.pages import router as pages
     from citygrowth.governance.routes import router as api
 
-    return [api, open311, pages, admin_api, admin_pages]
+    return [api, open311, pages, admin_api, admin_pages, delivery]
 
 
 @hookimpl
@@ -37,6 +38,8 @@ def citygrowth_commands() -> Sequence[Any]:
 @hookimpl
 def citygrowth_nav_items() -> Sequence[NavItem]:
     return [NavItem("Command center", "/command", "case.view", 40),
+            NavItem("Inbox", "/command/inbox", "case.handle", 41, badge=inbox.badge),
+            NavItem("Field tasks", "/m/tasks", "case.handle", 46),
             NavItem("Patrol", "/m/patrol", "case.verify", 45),
             NavItem("Help tasks", "/help", "help.view", 48),
             NavItem("Case settings", "/admin/cases/categories", "case.taxonomy", 90)]

@@ -41,7 +41,7 @@ def make_templates(pm: pluggy.PluginManager) -> Jinja2Templates:
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals.update(
         get_locale=get_locale, bilingual=bilingual, version=__version__, nav_items=_nav(pm),
-        csrf_for=_csrf_for,
+        csrf_for=_csrf_for, nav_badge=_nav_badge,
     )
     return Jinja2Templates(env=env)
 
@@ -64,6 +64,14 @@ def _nav(pm: pluggy.PluginManager) -> Any:
         return [i for i in items if i.permission is None or (actor and can(actor, i.permission))]
 
     return nav_items
+
+
+def _nav_badge(item: Any, actor: Any, request: Any) -> int | None:
+    """The count an item shows beside its label (``NavItem.badge``), or None."""
+    if item.badge is None or actor is None or request is None:
+        return None
+    value: int | None = item.badge(request, actor)
+    return value
 
 
 def render_page(

@@ -8,9 +8,10 @@ import datetime as dt
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 
 from citygrowth.auth.actor import Actor
-from citygrowth.auth.permissions import departments_for, require
+from citygrowth.auth.permissions import can, departments_for, require
 from citygrowth.governance.delivery.models import CaseDelivery, InboxItem
 
 NAME = "inbox"
@@ -70,3 +71,11 @@ def mark_read(session: Session, actor: Actor, case_id: int, now: dt.datetime) ->
         stmt = stmt.where(InboxItem.department_code.in_(depts))
     result = session.execute(stmt.values(read_at=now, read_by=actor.username[:80]))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def badge(request: Request, actor: Actor) -> int | None:
+    """The unread count beside the inbox in the navigation (officers of a department)."""
+    if not actor.department_codes or not can(actor, PERMISSION):
+        return None
+    with request.app.state.sessionmaker() as session:
+        return unread_count(session, actor) or None

@@ -50,7 +50,8 @@ def _iso(value: dt.datetime | None, tz: ZoneInfo) -> str | None:
     return value.astimezone(tz).isoformat(timespec="seconds") if value else None
 
 
-def _name(session: Session, model: type[Any], code: str | None) -> str:
+def name_of(session: Session, model: type[Any], code: str | None) -> str:
+    """The name (in the current language) of the row of ``model`` with ``code``."""
     row = session.get(model, code) if code else None
     return bilingual(row.name_zh, row.name_en) if row is not None else (code or "")
 
@@ -74,16 +75,16 @@ def _build(session: Session, delivery: CaseDelivery, settings: Settings,
         "delivery_id": delivery.id, "attempt": delivery.attempts,
         "sent_at": _iso(now, tz),
         "department": {"code": delivery.department_code,
-                       "name": _name(session, Department, delivery.department_code)},
+                       "name": name_of(session, Department, delivery.department_code)},
         "action": delivery.action, "action_label": translate(step.label), "note": event.note,
         "case": {
             "id": case.id, "url": absolute(settings, f"/command/cases/{case.id}"),
             "status": case.status, "status_label": translate(STATUSES[case.status]),
             "category_code": case.category_code,
-            "category": _name(session, CaseCategory, case.category_code),
+            "category": name_of(session, CaseCategory, case.category_code),
             "kind": case.kind, "area_code": case.area_code,
-            "area": _name(session, Area, case.area_code),
-            "street_code": case.area_code[:9], "street": _name(session, Area, case.area_code[:9]),
+            "area": name_of(session, Area, case.area_code),
+            "street_code": case.area_code[:9], "street": name_of(session, Area, case.area_code[:9]),
             "address": case.address, "description": case.description,
             "lat": case.lat, "lon": case.lon,
             "photos": [absolute(settings, p) for p in case.photos or []],
