@@ -12,6 +12,7 @@ from citygrowth.auth.actor import system_actor
 from citygrowth.cli.context import CliContext, pass_ctx
 from citygrowth.governance.cli_support import options_named
 from citygrowth.governance.delivery.cli import channels, deliver, deliveries
+from citygrowth.governance.helpers_cli import helpers_group
 from citygrowth.i18n import _
 
 
@@ -319,3 +320,4 @@ def rules_remove(cx: CliContext, rule_id: int) -> None:
 cases.add_command(channels)
 cases.add_command(deliveries)
 cases.add_command(deliver)
+cases.add_command(helpers_group)

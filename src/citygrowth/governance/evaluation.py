@@ -74,7 +74,8 @@ def parse_month(text: str) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 
 
-def _month_bounds(months: list[str]) -> tuple[dt.datetime, dt.datetime]:
+def month_bounds(months: list[str]) -> tuple[dt.datetime, dt.datetime]:
+    """[start of the first month, start of the month after the last) in UTC."""
     first = dt.datetime.strptime(min(months), "%Y-%m").replace(tzinfo=TZ)
     last = dt.datetime.strptime(max(months), "%Y-%m").replace(tzinfo=TZ)
     end = (last + dt.timedelta(days=32)).replace(day=1)
@@ -228,7 +229,7 @@ def evaluate(session: Session, actor: Actor, months: list[str],
         raise ValidationFailed("Give at least one month.")
     from citygrowth.governance.service import scoped_query
 
-    start, end = _month_bounds(months)
+    start, end = month_bounds(months)
     q = None if actor.is_system else scoped_query(actor, "case.evaluation")
     facts = case_facts(session, start, end, calendar or default_calendar(), q)
     df = aggregate(facts, months)
@@ -245,7 +246,7 @@ def evaluate(session: Session, actor: Actor, months: list[str],
 
 def helper_frame(session: Session, months: list[str]) -> pd.DataFrame:
     """Help tasks done and helper hours per grid cell and month."""
-    start, end = _month_bounds(months)
+    start, end = month_bounds(months)
     rows: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for t in session.scalars(select(HelpTask).where(HelpTask.status == "done",
                                                     HelpTask.done_at >= start,

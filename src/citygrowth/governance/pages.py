@@ -19,7 +19,7 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.db import utcnow
-from citygrowth.governance import charts, helpers
+from citygrowth.governance import charts
 from citygrowth.governance.delivery import inbox
 from citygrowth.governance.delivery.routes import delivery_dict
 from citygrowth.governance.delivery.service import list_deliveries, problem_counts
@@ -277,29 +277,3 @@ def track_reopen(session: SessionDep, bus: BusDep, token: Token,
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "reopen", note=note, bus=bus)
     return RedirectResponse(f"/track/{token}", status_code=303)
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-@router.get("/help", summary="Help tasks (党员帮办, 网格共建)")
-def help_page(request: Request, session: SessionDep, actor: UserDep) -> Response:
-    tasks_ = helpers.list_tasks(session, actor)
-    names = {a.code: bilingual(a.name_zh, a.name_en) for a in session.scalars(
-        select(Area).where(Area.code.in_({t.area_code for t in tasks_})))}
-    return render_page(request, "governance/help.html", actor, {
-        "tasks": tasks_, "areas": names, "statuses": helpers.TASK_STATUSES,
-        "can_take": can(actor, "help.take")})
-
-
-@router.post("/help/{task_id}/take", summary="Take a help task")
-def help_take(session: SessionDep, actor: UserDep, task_id: CaseId) -> Response:
-    helpers.take_task(session, actor, task_id)
-    return RedirectResponse("/help", status_code=303)
-
-
-@router.post("/help/{task_id}/done", summary="Finish a help task")
-def help_done(session: SessionDep, actor: UserDep, task_id: CaseId,
-              hours: Annotated[float, Form(gt=0, le=24)]) -> Response:
-    helpers.finish_task(session, actor, task_id, hours)
-    return RedirectResponse("/help", status_code=303)
-

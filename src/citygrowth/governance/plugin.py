@@ -21,11 +21,12 @@ def citygrowth_routers() -> Sequence[Any]:
     from citygrowth.governance.admin_routes import api as admin_api
     from citygrowth.governance.admin_routes import pages as admin_pages
     from citygrowth.governance.delivery.routes import router as delivery
+    from citygrowth.governance.help_pages import router as help_pages
     from citygrowth.governance.open311.routes import router as open311
     from citygrowth.governance.pages import router as pages
     from citygrowth.governance.routes import router as api
 
-    return [api, open311, pages, admin_api, admin_pages, delivery]
+    return [api, open311, pages, admin_api, admin_pages, delivery, help_pages]
 
 
 @hookimpl

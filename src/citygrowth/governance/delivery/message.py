@@ -19,7 +19,7 @@ from citygrowth.governance.delivery.models import CaseDelivery
 from citygrowth.governance.display import local_text
 from citygrowth.governance.lifecycle import STATUSES, TABLE
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
-from citygrowth.i18n import bilingual, locale_context, translate
+from citygrowth.i18n import N_, bilingual, locale_context, translate
 from citygrowth.settings import Settings
 
 EVENTS = {"dispatch": "case.dispatched", "rework": "case.rework"}
@@ -94,18 +94,18 @@ def _build(session: Session, delivery: CaseDelivery, settings: Settings,
         },
     }
     c = body["case"]
-    subject = translate("Case #{id} {action}: {category}, {area}").format(
+    subject = translate(N_("Case #{id} {action}: {category}, {area}")).format(
         id=case.id, action=body["action_label"], category=c["category"], area=c["area"])
     lines = [subject, "",
-             f"{translate('Department')}: {body['department']['name']}",
-             f"{translate('Category')}: {c['category']} ({case.category_code})",
-             f"{translate('Grid cell')}: {c['area']} · {c['street']}",
-             f"{translate('Address')}: {case.address or '—'}",
-             f"{translate('Reported')}: {local_text(case.reported_at, tz)}",
-             f"{translate('Deadline')}: {local_text(case.due_at, tz) or '—'}",
-             f"{translate('Description')}: {case.description or '—'}"]
+             f"{translate(N_('Department'))}: {body['department']['name']}",
+             f"{translate(N_('Category'))}: {c['category']} ({case.category_code})",
+             f"{translate(N_('Grid cell'))}: {c['area']} · {c['street']}",
+             f"{translate(N_('Address'))}: {case.address or '—'}",
+             f"{translate(N_('Reported at'))}: {local_text(case.reported_at, tz)}",
+             f"{translate(N_('Deadline'))}: {local_text(case.due_at, tz) or '—'}",
+             f"{translate(N_('Description'))}: {case.description or '—'}"]
     if event.note:
-        lines.append(f"{translate('Note')}: {event.note}")
-    lines += [f"{translate('Photo')}: {p}" for p in c["photos"]]
-    lines += ["", f"{translate('Open the case')}: {c['url']}"]
+        lines.append(f"{translate(N_('Note'))}: {event.note}")
+    lines += [f"{translate(N_('Photo'))}: {p}" for p in c["photos"]]
+    lines += ["", f"{translate(N_('Open the case'))}: {c['url']}"]
     return Message(body, subject, "\n".join(lines) + "\n")

@@ -22,7 +22,7 @@ from citygrowth.governance.admin_routes import _choices, _errors, _gate
 from citygrowth.governance.delivery import admin, inbox, service
 from citygrowth.governance.delivery.message import name_of
 from citygrowth.governance.delivery.models import STATES, CaseDelivery
-from citygrowth.governance.display import local_text, root_path
+from citygrowth.governance.display import excel_safe, local_text, root_path
 from citygrowth.governance.lifecycle import STATUSES, TABLE
 from citygrowth.governance.models import Case
 from citygrowth.governance.service import case_dict
@@ -143,16 +143,9 @@ def api_deliveries_csv(session: SessionDep, actor: UserDep, settings: SettingsDe
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     w.writeheader()
     for r in _records(session, actor, ZoneInfo(settings.timezone), state, problems):
-        w.writerow({k: _cell(v) for k, v in r.items()})
+        w.writerow({k: excel_safe(v) for k, v in r.items()})
     return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="deliveries.csv"'})
-
-
-def _cell(value: Any) -> Any:
-    """A cell Excel shows as text, never runs as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @router.post("/command/deliveries/{delivery_id}/retry", summary="Send a delivery again")
