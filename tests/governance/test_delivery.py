@@ -380,7 +380,6 @@ def test_a_leased_record_is_not_sent_twice(setup_any: Setup, receiver: Receiver)
 def test_rework_is_delivered_again(setup: Setup) -> None:
     case_id = dispatched_case(setup)
     with setup.factory() as s:
-        w = World(s, setup.actors, setup.actors["admin"])
         case = s.get(Case, case_id)
         assert case is not None
         transition(s, setup.actors["urban"], case, "accept", at=NOW)
