@@ -198,33 +198,6 @@ def evaluation_page(request: Request, session: SessionDep, actor: UserDep,
         "trend": charts.ontime_trend_option([r for r in rows if r["level"] == "street"])})
 
 
-# --- grid worker (mobile) --------------------------------------------------------------------
-
-@router.get("/m/patrol", summary="Grid worker's patrol report (mobile)")
-def patrol(request: Request, session: SessionDep, actor: UserDep) -> Response:
-    require(actor, "case.report", None)
-    return render_page(request, "governance/patrol.html", actor, {
-        "categories": leaf_categories(session)})
-
-
-@router.get("/m/tasks", summary="Grid worker's tasks (mobile)")
-def tasks(request: Request, session: SessionDep, actor: UserDep) -> Response:
-    require(actor, "case.view", None)
-    verify, _ = list_cases(session, actor, CaseFilter(status=["handled"], limit=100))
-    mine, _ = list_cases(session, actor, CaseFilter(queue="open", limit=100))
-    return render_page(request, "governance/tasks.html", actor, {
-        "verify": [case_dict(session, c) for c in verify if can(actor, "case.verify", c.area_code)],
-        "open": [case_dict(session, c) for c in mine]})
-
-
-@router.post("/m/tasks/{case_id}/verify", summary="Verify (核查) a handled case")
-def verify_case(session: SessionDep, actor: UserDep, bus: BusDep, case_id: CaseId,
-                outcome: Annotated[str, Form(pattern=r"^(pass|fail)$")],
-                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    act(session, actor, case_id, "verify" if outcome == "pass" else "rework", bus=bus, note=note)
-    return RedirectResponse("/m/tasks", status_code=303)
-
-
 # --- residents -------------------------------------------------------------------------------
 
 @router.get("/report", summary="Resident report form")

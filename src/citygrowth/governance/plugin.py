@@ -22,12 +22,14 @@ def citygrowth_routers() -> Sequence[Any]:
     from citygrowth.governance.admin_routes import pages as admin_pages
     from citygrowth.governance.delivery.routes import router as delivery
     from citygrowth.governance.help_pages import router as help_pages
+    from citygrowth.governance.mobile import router as mobile
     from citygrowth.governance.open311.routes import router as open311
     from citygrowth.governance.open311.routes import test_router as open311_test
     from citygrowth.governance.pages import router as pages
     from citygrowth.governance.routes import router as api
 
-    return [api, open311, open311_test, pages, admin_api, admin_pages, delivery, help_pages]
+    return [api, open311, open311_test, pages, admin_api, admin_pages, delivery, help_pages,
+            mobile]
 
 
 @hookimpl
