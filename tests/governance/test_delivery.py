@@ -389,3 +389,56 @@ def test_rework_is_delivered_again(setup: Setup) -> None:
         items = list(s.scalars(select(InboxItem).where(InboxItem.case_id == case_id)
                                .order_by(InboxItem.id)))
     assert [i.action for i in items] == ["dispatch", "rework"]
+
+
+# --- the pages and their twins -----------------------------------------------------------------
+
+def test_inbox_badge_deliveries_page_and_channels_admin(web: Any) -> None:
+    c = web.client
+    r = c.post("/api/cases", headers=web.h("worker_a"),
+               json={"category_code": "E0101", "lat": 36.055, "lon": 120.305,
+                     "description": "垃圾"})
+    case_id = r.json()["id"]
+    # the administrator gives urban a webhook; the secret is shown once
+    page = c.post("/admin/cases/channels", headers=web.h("admin"),
+                  data={"department_code": "urban", "channel": "webhook",
+                        "target": "http://127.0.0.1:9/hook", "active": "1"})
+    assert page.status_code == 200 and 'data-testid="secret"' in page.text
+    again = c.get("/admin/cases/channels", headers=web.h("admin")).text
+    assert 'data-testid="secret"' not in again and "http://127.0.0.1:9/hook" in again
+    bad = c.post("/admin/cases/channels", headers=web.h("admin"),
+                 data={"department_code": "urban", "channel": "webhook", "target": "ftp://x"})
+    assert bad.status_code == 422 and 'data-testid="error-target"' in bad.text
+    assert c.get("/admin/cases/channels", headers=web.h("cmd_a")).status_code == 403
+    api = c.put("/api/admin/cases/channels/urban/email", headers=web.h("admin"),
+                json={"target": "duty@urban.example.cn"})
+    assert api.status_code == 200 and api.json()["secret"] is None
+    for action, body in (("register", {}), ("dispatch", {"department_code": "urban"})):
+        assert c.post(f"/api/cases/{case_id}/actions/{action}", headers=web.h("cmd_a"),
+                      json=body).status_code == 200
+    # the officer: a badge in the navigation, the case in the inbox; opening it reads it
+    home = c.get("/command/inbox", headers=web.h("urban")).text
+    assert 'data-testid="nav-badge">1<' in home and f'data-testid="inbox-{case_id}"' in home
+    assert c.get("/api/cases/inbox", headers=web.h("urban")).json()["unread"] == 1
+    assert c.get("/api/cases/inbox", headers=web.h("market")).json()["items"] == []
+    assert c.get(f"/command/cases/{case_id}", headers=web.h("urban")).status_code == 200
+    assert 'data-testid="nav-badge"' not in c.get("/command/inbox", headers=web.h("urban")).text
+    # the command center sees the records; a failed one can be sent again
+    recs = c.get(f"/api/cases/deliveries?case={case_id}", headers=web.h("cmd_a")).json()
+    assert {d["channel"]: d["state"] for d in recs["deliveries"]} == {
+        "inbox": "sent", "webhook": "pending", "email": "pending"}
+    assert c.get("/api/cases/deliveries", headers=web.h("cmd_b")).json()["deliveries"] == []
+    listing = c.get("/command/deliveries", headers=web.h("cmd_a")).text
+    assert "系统内收件箱" in listing and "Webhook" in listing
+    csv_text = c.get("/api/cases/deliveries.csv", headers=web.h("cmd_a")).text
+    assert csv_text.lstrip("\ufeff").startswith("id,case_id,action,department_code,channel")
+    hook = next(d for d in recs["deliveries"] if d["channel"] == "webhook")
+    r = c.post(f"/command/deliveries/{hook['id']}/retry", headers=web.h("cmd_a"),
+               data={"back": "case"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/command/cases/{case_id}"
+    assert c.post(f"/command/deliveries/{hook['id']}/retry", headers=web.h("cmd_b"),
+                  data={}).status_code == 404
+    center = c.get("/command", headers=web.h("admin")).text
+    assert 'data-testid="queue-delivery"' in center
+    case_page = c.get(f"/command/cases/{case_id}", headers=web.h("cmd_a")).text
+    assert 'data-testid="case-deliveries"' in case_page and "待推送" in case_page

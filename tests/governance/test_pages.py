@@ -90,6 +90,16 @@ def test_mobile_and_evaluation_pages(web: Web) -> None:
         c.post(f"/api/cases/{ids['worker_a']}/actions/{action}", headers=web.h(who), json={})
     tasks = c.get("/m/tasks", headers=web.h("worker_a"))
     assert f'data-testid="verify-{ids["worker_a"]}"' in tasks.text
+    assert "剩余" not in tasks.text  # handled: the department's clock has stopped
+    officer = c.get("/m/tasks", headers=web.h("urban")).text
+    assert f'data-testid="verify-{ids["worker_a"]}"' not in officer
+    manifest = c.get("/m/manifest.webmanifest")
+    assert manifest.headers["content-type"] == "application/manifest+json"
+    assert manifest.json()["scope"] == "/m/" and manifest.json()["display"] == "standalone"
+    sw = c.get("/m/sw.js")
+    assert sw.headers["content-type"].startswith("text/javascript")
+    assert sw.headers["service-worker-allowed"] == "/m/" and "__VERSION__" not in sw.text
+    assert 'var ROOT = "";' in sw.text
     r = c.post(f"/m/tasks/{ids['worker_a']}/verify", headers=web.h("worker_a"),
                data={"outcome": "fail", "note": "没清完"}, follow_redirects=False)
     assert r.status_code == 303

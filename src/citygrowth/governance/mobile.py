@@ -52,7 +52,7 @@ def patrol(request: Request, session: SessionDep, actor: UserDep,
            settings: SettingsDep) -> Response:
     require(actor, "case.report", None)
     return render_page(request, "governance/patrol.html", actor, {
-        "categories": leaf_categories(session),
+        "categories": leaf_categories(session), "tz": settings.timezone,
         "map_area": _map_area(actor, settings.district_code)})
 
 

@@ -28,7 +28,8 @@ def citygrowth_routers() -> Sequence[Any]:
     from citygrowth.governance.pages import router as pages
     from citygrowth.governance.routes import router as api
 
-    return [api, open311, open311_test, pages, admin_api, admin_pages, delivery, help_pages,
+    # delivery first: its /api/cases/inbox and /api/cases/deliveries precede /api/cases/{id}
+    return [delivery, api, open311, open311_test, pages, admin_api, admin_pages, help_pages,
             mobile]
 
 

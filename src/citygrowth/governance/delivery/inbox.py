@@ -34,7 +34,7 @@ def departments(actor: Actor) -> list[str] | None:
     return None if depts is None else sorted(depts)
 
 
-def _scoped(q: Select[tuple[InboxItem]], actor: Actor) -> Select[tuple[InboxItem]]:
+def _scoped(q: Select[InboxItem], actor: Actor) -> Select[InboxItem]:
     depts = departments(actor)
     if depts is not None:
         q = q.where(InboxItem.department_code.in_(depts))

@@ -70,7 +70,7 @@ def _build(session: Session, delivery: CaseDelivery, settings: Settings,
     event = session.get(CaseEvent, delivery.event_id)
     assert case is not None and event is not None
     step = TABLE[delivery.action]
-    body = {
+    body: dict[str, Any] = {
         "event": EVENTS.get(delivery.action, f"case.{delivery.action}"),
         "delivery_id": delivery.id, "attempt": delivery.attempts,
         "sent_at": _iso(now, tz),

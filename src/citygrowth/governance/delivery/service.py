@@ -158,7 +158,7 @@ def _resource(session: Session, d: CaseDelivery) -> dict[str, str | None]:
 
 
 def _visible(session: Session, actor: Actor,
-             permission: str = "case.view") -> Select[tuple[CaseDelivery]]:
+             permission: str = "case.view") -> Select[CaseDelivery]:
     """Records of the cases ``actor`` may see (areas and departments)."""
     require(actor, permission, None)
     q = select(CaseDelivery).join(Case, Case.id == CaseDelivery.case_id)

@@ -135,10 +135,12 @@ def _page(value: str | None, name: str, default: int, top: int) -> int:
     return int(value)
 
 
-def _requests_of(reader: Actor | None) -> Select[tuple[Case]]:
+def _requests_of(reader: Actor | None) -> Select[Case]:
     """The cases a reader may list: a key holder's areas and departments (as in the API),
     or every case of the district for the public (published as the setting says)."""
-    return scoped_query(reader) if reader is not None else select(Case)
+    if reader is not None:
+        return scoped_query(reader)
+    return select(Case)
 
 
 def _request_query(session: Session, reader: Actor | None,

@@ -152,13 +152,16 @@ window.cgDistrictMap = (function () {
 
     function regionStyles(layers) {
       var regions = [];
+      var oneStreet = layers.street.length === 1;  // a street's map names its communities
       layers.community.forEach(function (f) {
         regions.push({ name: f.properties.code, silent: true,
+          label: { show: oneStreet, color: "#3d4f63", fontSize: 11,
+                   formatter: f.properties.name || f.properties.code },
           itemStyle: { areaColor: "rgba(0,0,0,0)", borderColor: "#7d8ea3", borderWidth: 1.2 } });
       });
       layers.street.forEach(function (f) {
         regions.push({ name: f.properties.code, silent: true,
-          label: { show: layers.street.length > 1 || layers.community.length === 0,
+          label: { show: !oneStreet || layers.community.length === 0,
                    color: "#0b2a4a", fontSize: 11, formatter: f.properties.name || f.properties.code },
           itemStyle: { areaColor: "rgba(0,0,0,0)", borderColor: "#0b2a4a", borderWidth: 2.2 } });
       });

@@ -19,16 +19,19 @@
     ul.appendChild(li);
     return li;
   }
+  // times in the district's zone (not the phone's), e.g. 12-05 07:31
+  var clock = new Intl.DateTimeFormat("en-GB", { timeZone: pending.dataset.tz || undefined,
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
   function when(ms) {
-    var d = new Date(ms);
-    var p = function (n) { return ("0" + n).slice(-2); };
-    return p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes());
+    var parts = {};
+    clock.formatToParts(new Date(ms)).forEach(function (x) { parts[x.type] = x.value; });
+    return parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute;
   }
   function render() {
     return Promise.all([window.cgQueue.all(), window.cgQueue.receipts()]).then(function (r) {
       pending.textContent = "";
       r[0].forEach(function (item) {
-        var text = when(item.created) + " · " + item.label + (item.photo ? " · 📷" : "");
+        var text = when(item.created) + " · " + item.label + (item.photo ? " · " + pending.dataset.photo : "");
         var li = line(pending, text, item.state === "refused" ? "bad" : "");
         li.dataset.key = item.key;
         if (item.state === "refused") {
