@@ -224,9 +224,9 @@ def test_command_centers_on_the_district_map(grid_server: DemoServer, browser: A
     # click a case on the map: its page opens
     chart = "echarts.getInstanceByDom(document.getElementById('case-map'))"
     if drawn["singles"] == 0:  # all clustered: zoom in on one cluster first
-        page.evaluate(f"() => {{ const g = document.getElementById('case-map').cgMap.clusters"
-                      f".groups[0]; document.getElementById('case-map').cgMap.zoomTo("
-                      f"[g.value[0], g.value[1]], 30); }}")
+        page.evaluate("() => { const g = document.getElementById('case-map').cgMap.clusters"
+                      ".groups[0]; document.getElementById('case-map').cgMap.zoomTo("
+                      "[g.value[0], g.value[1]], 30); }")
     point = page.evaluate("() => document.getElementById('case-map').cgMap.clusters.singles[0]"
                           ".point")
     page.locator("#case-map").scroll_into_view_if_needed()
