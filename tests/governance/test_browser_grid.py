@@ -192,8 +192,8 @@ def test_a_helper_takes_and_completes_a_task_by_clicks(
 
 
 def _map_ready(page: Any) -> None:
-    page.wait_for_function("() => { const el = document.getElementById('case-map');"
-                           " return el && el.cgMap && el.cgMap.clusters; }", timeout=20_000)
+    page.wait_for_function("() => document.getElementById('case-map').dataset.ready === '1'",
+                           timeout=20_000)
     page.wait_for_timeout(1200)  # ECharts' entrance animation
 
 
@@ -204,18 +204,21 @@ def test_command_centers_on_the_district_map(grid_server: DemoServer, browser: A
     page.goto(grid_server.url + "/command")
     _map_ready(page)
     open_cases = _json(page, "/api/cases?queue=open&limit=1000")["total"]
-    drawn = page.evaluate("() => { const c = document.getElementById('case-map').cgMap.clusters;"
-                          " return {singles: c.singles.length, groups: c.groups.length,"
-                          " inGroups: c.groups.reduce((n, g) => n + g.points.length, 0)}; }")
+    drawn = page.evaluate("() => { const c = document.getElementById('case-map').cgMap"
+                          ".clusters(); return {singles: c.singles.length, groups:"
+                          " c.groups.length, inGroups: c.groups.reduce((n, g) => n + g.length,"
+                          " 0)}; }")
     assert drawn["singles"] + drawn["inGroups"] == open_cases > 0
     status = page.evaluate("() => echarts.getInstanceByDom(document.getElementById("
                            "'status-chart')).getOption()")
     labels = status["xAxis"][0]["data"]
     assert "已结案" not in labels and "已作废" not in labels
     assert sum(d["value"] for d in status["series"][0]["data"]) == open_cases
-    # the regions are the store's streets, communities and grid cells
-    regions = page.evaluate("() => echarts.getMap('cg-area-370203').geoJSON.features.length")
-    assert regions > 400
+    # the map is the store's streets, communities and grid cells
+    layers = page.evaluate("() => { const l = document.getElementById('case-map').cgMap"
+                           ".layers(); return [l.street.length, l.community.length,"
+                           " l.grid.length]; }")
+    assert layers[0] == 22 and layers[1] > 100 and layers[2] > 300
     overdue = page.locator("[data-testid=queue-overdue] .n").inner_text()
     assert int(overdue) == _json(page, "/api/cases?queue=overdue")["total"]
     shot = grid_server.screenshots / "command-district-1440.png"
@@ -224,11 +227,10 @@ def test_command_centers_on_the_district_map(grid_server: DemoServer, browser: A
     # click a case on the map: its page opens
     chart = "echarts.getInstanceByDom(document.getElementById('case-map'))"
     if drawn["singles"] == 0:  # all clustered: zoom in on one cluster first
-        page.evaluate("() => { const g = document.getElementById('case-map').cgMap.clusters"
-                      ".groups[0]; document.getElementById('case-map').cgMap.zoomTo("
-                      "[g.value[0], g.value[1]], 30); }")
-    point = page.evaluate("() => document.getElementById('case-map').cgMap.clusters.singles[0]"
-                          ".point")
+        page.evaluate("() => { const m = document.getElementById('case-map').cgMap;"
+                      " const g = m.clusters().groups[0]; m.zoomTo([g[0].lon, g[0].lat], 30); }")
+    point = page.evaluate("() => document.getElementById('case-map').cgMap.clusters()"
+                          ".singles[0]")
     page.locator("#case-map").scroll_into_view_if_needed()
     page.wait_for_timeout(600)
     xy = page.evaluate(f"([lon, lat]) => {chart}.convertToPixel({{geoIndex: 0}}, [lon, lat])",
@@ -241,9 +243,9 @@ def test_command_centers_on_the_district_map(grid_server: DemoServer, browser: A
     page.goto(grid_server.url + "/command/street/370203005")
     _map_ready(page)
     street_open = _json(page, "/api/cases?queue=open&area=370203005&limit=1000")["total"]
-    drawn = page.evaluate("() => { const c = document.getElementById('case-map').cgMap.clusters;"
-                          " return c.singles.length + c.groups.reduce((n, g) => n +"
-                          " g.points.length, 0); }")
+    drawn = page.evaluate("() => { const c = document.getElementById('case-map').cgMap"
+                          ".clusters(); return c.singles.length + c.groups.reduce((n, g) =>"
+                          " n + g.length, 0); }")
     assert drawn == street_open
     shot = grid_server.screenshots / "command-street-1440.png"
     page.screenshot(path=str(shot))

@@ -25,7 +25,8 @@ def test_chart_options_are_plain_dicts() -> None:
               "status_label": "已结案", "area": "", "overdue": False}]
     pts = case_points(cases)
     assert [p["id"] for p in pts] == [1]  # no position, no point
-    assert pts[0]["overdue"] is True and pts[0]["colour"] == "#7b3fa0"
+    assert pts[0]["alert"] is True and pts[0]["color"] == "#7b3fa0"
+    assert pts[0]["title"] == "#1 垃圾 · 已派遣 · 逾期 · 网格一"
     q = open_status_option({"reported": 3, "handling": 2, "closed": 900, "cancelled": 40})
     labels = q["xAxis"]["data"]
     assert "已结案" not in labels and "已作废" not in labels  # open cases only

@@ -14,12 +14,15 @@ STATUS_COLOURS = {"reported": "#5b6b7c", "registered": "#0b5cad", "dispatched": 
 
 
 def case_points(cases: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The cases with a position as points for the district map component
-    (``static/governance/districtmap.js``): colour by status, a flag when overdue."""
+    """The cases with a position as markers of the district map component
+    (``static/governance/districtmap.js``): coloured by status, overdue ones as alerts; the
+    title is plain text (the component escapes it)."""
     return [{"id": c["id"], "lon": c["lon"], "lat": c["lat"], "status": c["status"],
-             "status_label": c["status_label"], "category": c["category"], "area": c["area"],
-             "colour": STATUS_COLOURS.get(c["status"], "#0b5cad"),
-             "overdue": bool(c.get("overdue")), "warning": bool(c.get("warning"))}
+             "color": STATUS_COLOURS.get(c["status"], "#0b5cad"),
+             "alert": bool(c.get("overdue")),
+             "title": f"#{c['id']} {c['category']} · {c['status_label']}"
+                      + (f" · {translate('Overdue')}" if c.get("overdue") else "")
+                      + (f" · {c['area']}" if c.get("area") else "")}
             for c in cases if c.get("lon") is not None and c.get("lat") is not None]
 
 

@@ -106,14 +106,14 @@ def _center(request: Request, session: Session, actor: Actor, settings: Settings
     return render_page(request, "governance/center.html", actor, {
         "title": title, "area": area, "queue": queue, "status": status,
         "area_name": bilingual(area_row.name_zh, area_row.name_en) if area_row else "",
-        "map_area": area or settings.district_code,
         "rows": case_rows(session, cases, now, tz, cal), "total": total, "counts": counts,
         "queues": QUEUES, "statuses": STATUSES, "open_statuses": OPEN,
         "deliveries": problem_counts(session, actor),
         "points": charts.case_points([case_dict(session, c, now) for c in mapped]),
         "status_option": charts.open_status_option(counts),
-        "map_labels": {"overdue": translate("Overdue"), "cases": translate("{n} cases"),
-                       "overdue_n": translate("{n} overdue")},
+        "map_labels": {"cluster": translate("{n} cases"),
+                       "clusterAlert": translate("{n} overdue"),
+                       "zoomIn": translate("Zoom in"), "zoomOut": translate("Zoom out")},
         "streets": _streets(session, actor), "now_local": local_text(now, tz)})
 
 

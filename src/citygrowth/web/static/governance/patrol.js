@@ -129,34 +129,38 @@
                  label: form.category_code.options[form.category_code.selectedIndex].text };
     window.cgQueue.add(item).then(function () {
       form.reset();
-      document.getElementById("place").textContent = "";
+      out.textContent = "";
       return render();
     }).then(flush);
   });
 
-  // position: the phone's GPS (shifted to the map's GCJ-02), or a tap on the map
-  function place(lon, lat, where) {
-    form.lon.value = lon.toFixed(6); form.lat.value = lat.toFixed(6);
-    var out = document.getElementById("place");
-    out.textContent = where && where.grid ? where.grid.name + (where.street ? " · " + where.street.name : "")
-      : out.dataset.outside;
+  // position: a tap on the map, or the phone's GPS (shifted to the map's GCJ-02); the map
+  // names the grid cell and street under the pin
+  var out = document.getElementById("place");
+  function onPick(where) {
+    if (where.outside) {
+      form.lat.value = ""; form.lon.value = "";
+      out.textContent = out.dataset.outside;
+      return;
+    }
+    form.lon.value = where.lon.toFixed(6); form.lat.value = where.lat.toFixed(6);
+    out.textContent = where.grid.name + (where.street ? " · " + where.street.name : "");
     window.cgIntake.dupes();
+  }
+  var mapEl = document.getElementById("patrol-map");
+  if (mapEl && window.echarts && window.cgDistrictMap) {
+    map = window.cgDistrictMap.create(mapEl, { focus: mapEl.dataset.area, pickable: true,
+      onPick: onPick, labels: { zoomIn: mapEl.dataset.zoomIn, zoomOut: mapEl.dataset.zoomOut } });
   }
   function gps() {
     var pos = document.getElementById("pos");
     if (!navigator.geolocation) { pos.textContent = pos.dataset.none; return; }
     pos.textContent = pos.dataset.wait;
     navigator.geolocation.getCurrentPosition(function (p) {
-      var ll = window.cgDistrictMap.fromGps(p.coords.longitude, p.coords.latitude);
+      var ll = window.cgDistrictMap.wgs84ToGcj02(p.coords.longitude, p.coords.latitude);
       pos.textContent = "";
-      var where = map ? map.setPin(ll[0], ll[1]) : null;
-      place(ll[0], ll[1], where);
+      if (map) { map.ready.then(function () { map.place(ll[0], ll[1]); }); }
     }, function () { pos.textContent = pos.dataset.none; }, { enableHighAccuracy: true, timeout: 15000 });
-  }
-  var mapEl = document.getElementById("patrol-map");
-  if (mapEl && window.echarts && window.cgDistrictMap) {
-    map = window.cgDistrictMap.create(mapEl, { area: mapEl.dataset.area, pick: true,
-      onPick: function (p) { place(p.lon, p.lat, p.place); } });
   }
   document.getElementById("locate").addEventListener("click", gps);
   document.getElementById("category").addEventListener("change", window.cgIntake.dupes);
