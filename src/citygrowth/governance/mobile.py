@@ -26,6 +26,7 @@ from citygrowth.governance.service import CaseFilter, act, list_cases
 from citygrowth.governance.sla import default_calendar
 from citygrowth.governance.taxonomy import leaf_categories
 from citygrowth.i18n import N_, get_locale, translate
+from citygrowth.settings import Settings
 from citygrowth.web.deps import BusDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.templating import render_page
 
@@ -74,21 +75,26 @@ def tasks(request: Request, session: SessionDep, actor: UserDep,
         "can_report": can(actor, "case.report")})
 
 
+def field_photo(settings: Settings, photo: UploadFile | None) -> list[str]:
+    """The camera's photo of a step in the field, stored as case photos are (none: [])."""
+    if photo is None or not photo.filename:
+        return []
+    limit = settings.max_upload_mb * 1024 * 1024
+    data = photo.file.read(limit + 1)  # bounded before reading it all
+    if len(data) > limit:
+        raise ValidationFailed(problems=[Problem("The upload is too large.", field="photo")])
+    return [save_photo(settings.data_dir, photo.content_type or "", data,
+                       settings.max_upload_mb)]
+
+
 @router.post("/m/tasks/{case_id}/act", summary="Act on a case in the field (photo, note)")
 def task_act(request: Request, session: SessionDep, actor: UserDep, bus: BusDep,
              settings: SettingsDep, case_id: CaseId,
              action: Annotated[str, Form(pattern=r"^(accept|handle|verify|rework)$")],
              note: Annotated[str, Form(max_length=2000)] = "",
              photo: Annotated[UploadFile | None, File()] = None) -> Response:
-    photos = []
-    if photo is not None and photo.filename:
-        limit = settings.max_upload_mb * 1024 * 1024
-        data = photo.file.read(limit + 1)
-        if len(data) > limit:
-            raise ValidationFailed(problems=[Problem("The upload is too large.", field="photo")])
-        photos.append(save_photo(settings.data_dir, photo.content_type or "", data,
-                                 settings.max_upload_mb))
-    act(session, actor, case_id, action, bus=bus, note=note, photos=photos)
+    act(session, actor, case_id, action, bus=bus, note=note,
+        photos=field_photo(settings, photo))
     return RedirectResponse(root_path(request) + "/m/tasks", status_code=303)
 
 
