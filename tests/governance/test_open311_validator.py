@@ -9,13 +9,16 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import func, select
 
 from citygrowth.app import create_app
+from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.governance.models import Case
-from tests.governance.conftest import POS_A, POS_B, Web
+from tests.governance.conftest import POS_A, POS_B, Web, seed_store
+from tests.serve import serve_app
 
 BASE = "/open311/v2"
 
@@ -179,3 +182,28 @@ def test_the_test_endpoint_checks_a_request_and_stores_nothing(web: Web) -> None
     with web.factory() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 0
     assert "/open311/test/v2/requests.{fmt}" not in c.get("/openapi.json").json()["paths"]
+
+
+def test_the_georeport_client_reads_both_formats(settings: Any) -> None:
+    """The ``georeport`` package (a GeoReport v2 client on PyPI) against a live server."""
+    from georeport import GeoReport  # lazy: a test-only client library
+
+    engine = make_engine(settings.resolved_database_url)
+    keys = seed_store(make_sessionmaker(engine))
+    engine.dispose()
+    with serve_app(settings) as url:
+        posted = httpx.post(f"{url}{BASE}/requests.json", headers={"X-API-Key": keys["machine"]},
+                            data={"service_code": "E0101", "lat": str(POS_A[1]),
+                                  "long": str(POS_A[0]), "description": "路边垃圾"})
+        rid = posted.json()[0]["service_request_id"]
+        for fmt in ("json", "xml"):
+            client = GeoReport(url + BASE, jurisdiction="370203", output_format=fmt)
+            services = client.get_service_list()
+            assert {"E0101", "C0101"} <= {s["service_code"] for s in services}
+            definition = client.get_service_definition("E0101")
+            assert definition["service_code"] == "E0101"
+            listed = client.get_service_requests(status="open")
+            listed = listed if isinstance(listed, list) else [listed]  # one <request>: a dict
+            assert rid in [r["service_request_id"] for r in listed]
+            one = client.get_service_request(rid)
+            assert one["service_code"] == "E0101" and one["status"] == "open"
