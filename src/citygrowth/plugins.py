@@ -56,6 +56,9 @@ class NavItem:
     href: str
     permission: str | None = None
     order: int = 100
+    # a count shown beside the label (e.g. unread items): ``badge(request, actor)``, called
+    # when a page renders the navigation for someone who may see the item; None or 0: none
+    badge: Callable[..., int | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,65 @@ class Settings(BaseSettings):
             fast_path=self.cases_fast_path,
         )
 
+
+    # --- grid governance: delivery of dispatched cases to departments, Open311 ------------
+    public_url: str = Field(
+        default="", max_length=300,
+        description="The address people reach the app at (e.g. "
+        "`https://gov.example.cn/citygrowth`); links in e-mails and webhooks to departments "
+        "start with it. Empty: links are paths.",
+    )
+    delivery_every_seconds: int = Field(
+        default=30, ge=1, le=3600,
+        description="How often the scheduler sends dispatched cases that wait for delivery "
+        "(webhook, e-mail, plugins' channels).",
+    )
+    delivery_max_attempts: int = Field(
+        default=8, ge=1, le=50,
+        description="Attempts before a delivery is marked failed (and shown to the command "
+        "center).",
+    )
+    delivery_backoff_seconds: int = Field(
+        default=60, ge=1, le=86400,
+        description="Wait after the first failed attempt; it doubles after each further one.",
+    )
+    delivery_backoff_max_seconds: int = Field(
+        default=21600, ge=1, le=604800, description="The longest wait between two attempts.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120,
+        description="How long a department's webhook may take to answer.",
+    )
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server for e-mail delivery to departments; empty: e-mail is off.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="`starttls` (upgrade a plain connection), `ssl` (TLS from the start, "
+        "usually port 465) or `none` (a trusted local relay only).",
+    )
+    smtp_user: str = Field(default="", description="SMTP login; empty: no login.")
+    smtp_password: str = Field(default="", description="SMTP password (with `smtp_user`).")
+    smtp_from: str = Field(
+        default="citygrowth@localhost", description="Sender address of e-mails to departments.",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=20.0, gt=0, le=300, description="How long one SMTP conversation may take.",
+    )
+    open311_publication: Literal["full", "minimal"] = Field(
+        default="minimal",
+        description="What Open311's public request list shows to callers without an API key: "
+        "`full` (description, address, exact position, photos) or `minimal` (category, status, "
+        "the grid cell's centre as position, and times). Key holders see their own areas in full.",
+    )
+    open311_test_url: str = Field(
+        default="", max_length=300,
+        description="The test endpoint listed in Open311 discovery beside production; empty: the "
+        "built-in test endpoint `/open311/test/v2` (validates requests, stores nothing).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The operational store's URL, defaulting to SQLite under ``data_dir``."""

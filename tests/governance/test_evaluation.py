@@ -98,31 +98,29 @@ def test_escalation_of_overdue_cases(world: World) -> None:
 
 
 def test_helpers_tasks_and_hours(world: World) -> None:
+    from citygrowth.auth.actor import Actor
+    from citygrowth.auth.models import RoleGrant, User
+
     s, a = world.session, world.actors
-    helper_actor = a["helper"]
-    helpers.register_helper(s, a["worker_a"], GRID_A, "party_member", "党员 1",
-                            user_id=None)
     with pytest.raises(ValidationFailed):
         helpers.register_helper(s, a["worker_a"], GRID_A, "mayor", "x")
     task = helpers.create_task(s, a["worker_a"], GRID_A, "帮老人取药")
-    with pytest.raises(Forbidden):  # not registered as a helper
-        helpers.take_task(s, helper_actor, task.id)
-    from citygrowth.auth.models import User
-
     user = User(username="helper", display_name="helper")
+    user.grants.append(RoleGrant(role="helper", area_code=GRID_A))
     s.add(user)
     s.flush()
-    from citygrowth.auth.actor import Actor
-
-    me = Actor(user_id=user.id, username="helper", grants=helper_actor.grants)
+    me = Actor(user_id=user.id, username="helper", grants=a["helper"].grants)
+    with pytest.raises(Forbidden):  # not registered as a helper
+        helpers.take_task(s, me, task.id)
     helpers.register_helper(s, a["worker_a"], GRID_A, "volunteer", "志愿者", user_id=user.id)
     helpers.take_task(s, me, task.id)
     with pytest.raises(Conflict):
         helpers.take_task(s, me, task.id)
     with pytest.raises(ValidationFailed):
         helpers.finish_task(s, me, task.id, 30)
-    helpers.finish_task(s, me, task.id, 2.5)
+    helpers.finish_task(s, me, task.id, 2.5, "送到家")
     assert [t.id for t in helpers.list_tasks(s, me, "done")] == [task.id]
+    assert task.done_at is not None
     month = task.done_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m")
     frame = helper_frame(s, [month], RUNTIME.tz)
     assert frame.to_dict("records") == [

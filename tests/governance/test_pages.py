@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from citygrowth.governance.charts import case_map_option, ontime_trend_option, queue_option
+from citygrowth.governance.charts import case_points, ontime_trend_option, open_status_option
 from tests.governance.conftest import POS_A, POS_B, Web
 
 
@@ -20,14 +20,19 @@ def _seed(web: Web) -> dict[str, int]:
 
 def test_chart_options_are_plain_dicts() -> None:
     cases = [{"id": 1, "status": "dispatched", "lon": 120.3, "lat": 36.05, "category": "垃圾",
-              "overdue": True}, {"id": 2, "status": "closed", "lon": None, "lat": None,
-                                 "category": "x", "overdue": False}]
-    opt = case_map_option(cases)
-    assert [s["name"] for s in opt["series"]] == ["已派遣"]
-    assert opt["series"][0]["data"][0]["value"] == [120.3, 36.05, 1]
-    assert opt["series"][0]["data"][0]["symbolSize"] == 14
-    q = queue_option({"reported": 3})
-    assert q["series"][0]["data"][0] == 3 and "已作废" not in q["xAxis"]["data"]
+              "status_label": "已派遣", "area": "网格一", "overdue": True},
+             {"id": 2, "status": "closed", "lon": None, "lat": None, "category": "x",
+              "status_label": "已结案", "area": "", "overdue": False}]
+    pts = case_points(cases)
+    assert [p["id"] for p in pts] == [1]  # no position, no point
+    assert pts[0]["alert"] is True and pts[0]["color"] == "#7b3fa0"
+    assert pts[0]["title"] == "#1 垃圾 · 已派遣 · 逾期 · 网格一"
+    q = open_status_option({"reported": 3, "handling": 2, "closed": 900, "cancelled": 40})
+    labels = q["xAxis"]["data"]
+    assert "已结案" not in labels and "已作废" not in labels  # open cases only
+    assert len(labels) == 7 and q["series"][0]["data"][0]["value"] == 3
+    assert labels[3] == "处置中" and q["series"][0]["data"][3]["value"] == 2
+    assert sum(d["value"] for d in q["series"][0]["data"]) == 5
     t = ontime_trend_option([{"code": "A", "month": "2026-09", "ontime_rate": 0.9},
                              {"code": "A", "month": "2026-10", "ontime_rate": None}])
     assert t["xAxis"]["data"] == ["2026-09", "2026-10"]
@@ -50,7 +55,7 @@ def test_command_centers_are_scoped(web: Web) -> None:
     assert case.status_code == 200 and 'data-testid="act-register"' in case.text
     assert c.get(f"/command/cases/{ids['worker_b']}", headers=web.h("cmd_a")).status_code == 404
     dept = c.get("/command/department", headers=web.h("urban"))
-    assert dept.status_code == 200 and "/command/cases/" not in dept.text
+    assert dept.status_code == 200 and 'href="/command/cases/' not in dept.text
     for q in ("open", "overdue", "warning", "supervised", "pending"):
         assert c.get(f"/command?queue={q}", headers=web.h("admin")).status_code == 200
     assert c.get("/command?queue=bogus", headers=web.h("admin")).status_code == 422
@@ -86,6 +91,16 @@ def test_mobile_and_evaluation_pages(web: Web) -> None:
         c.post(f"/api/cases/{ids['worker_a']}/actions/{action}", headers=web.h(who), json={})
     tasks = c.get("/m/tasks", headers=web.h("worker_a"))
     assert f'data-testid="verify-{ids["worker_a"]}"' in tasks.text
+    assert "剩余" not in tasks.text  # handled: the department's clock has stopped
+    officer = c.get("/m/tasks", headers=web.h("urban")).text
+    assert f'data-testid="verify-{ids["worker_a"]}"' not in officer
+    manifest = c.get("/m/manifest.webmanifest")
+    assert manifest.headers["content-type"] == "application/manifest+json"
+    assert manifest.json()["scope"] == "/m/" and manifest.json()["display"] == "standalone"
+    sw = c.get("/m/sw.js")
+    assert sw.headers["content-type"].startswith("text/javascript")
+    assert sw.headers["service-worker-allowed"] == "/m/" and "__VERSION__" not in sw.text
+    assert 'var ROOT = "";' in sw.text
     r = c.post(f"/m/tasks/{ids['worker_a']}/verify", headers=web.h("worker_a"),
                data={"outcome": "fail", "note": "没清完"}, follow_redirects=False)
     assert r.status_code == 303

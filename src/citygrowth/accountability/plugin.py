@@ -37,7 +37,7 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 def citygrowth_routers() -> Sequence[Any]:
     from citygrowth.accountability.desk_pages import router as desk_router  # lazy: see module doc
     from citygrowth.accountability.pages import router as pages_router  # lazy: see module doc
-    from citygrowth.accountability.project_pages import (
+    from citygrowth.accountability.project_pages import (  # lazy: see module doc
         router as project_router,  # lazy: see module doc
     )
     from citygrowth.accountability.routes import router as api_router  # lazy: see module doc

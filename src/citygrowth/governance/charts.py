@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from citygrowth.governance.lifecycle import STATUSES
+from citygrowth.governance.lifecycle import OPEN, STATUSES
 from citygrowth.i18n import translate
 
 STATUS_COLOURS = {"reported": "#5b6b7c", "registered": "#0b5cad", "dispatched": "#7b3fa0",
@@ -13,34 +13,31 @@ STATUS_COLOURS = {"reported": "#5b6b7c", "registered": "#0b5cad", "dispatched": 
                   "postponed": "#8c8c8c", "closed": "#1b7f3b", "cancelled": "#b0b0b0"}
 
 
-def case_map_option(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """A scatter 'map' of cases by longitude/latitude, one series per status; overdue cases
-    are drawn larger with a red border."""
-    series = []
-    for status, label in STATUSES.items():
-        pts = [{"value": [c["lon"], c["lat"], c["id"]], "name": f"#{c['id']} {c['category']}",
-                "symbolSize": 14 if c.get("overdue") else 8,
-                "itemStyle": {"borderColor": "#b3261e", "borderWidth": 2}
-                if c.get("overdue") else {}}
-               for c in cases if c["status"] == status and c["lon"] is not None
-               and c["lat"] is not None]
-        if pts:
-            series.append({"type": "scatter", "name": translate(label), "data": pts,
-                           "itemStyle": {"color": STATUS_COLOURS[status]}})
-    return {"tooltip": {"trigger": "item"}, "legend": {"top": 0},
-            "xAxis": {"type": "value", "scale": True, "name": translate("Longitude")},
-            "yAxis": {"type": "value", "scale": True, "name": translate("Latitude")},
-            "grid": {"left": 60, "right": 20, "top": 40, "bottom": 40}, "series": series}
+def case_points(cases: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cases with a position as markers of the district map component
+    (``static/governance/districtmap.js``): coloured by status, overdue ones as alerts; the
+    title is plain text (the component escapes it)."""
+    return [{"id": c["id"], "lon": c["lon"], "lat": c["lat"], "status": c["status"],
+             "color": STATUS_COLOURS.get(c["status"], "#0b5cad"),
+             "alert": bool(c.get("overdue")),
+             "title": f"#{c['id']} {c['category']} · {c['status_label']}"
+                      + (f" · {translate('Overdue')}" if c.get("overdue") else "")
+                      + (f" · {c['area']}" if c.get("area") else "")}
+            for c in cases if c.get("lon") is not None and c.get("lat") is not None]
 
 
-def queue_option(counts: dict[str, int]) -> dict[str, Any]:
-    """Bar chart of cases per status."""
-    keys = [s for s in STATUSES if s != "cancelled"]
-    return {"tooltip": {}, "xAxis": {"type": "category",
-                                     "data": [translate(STATUSES[k]) for k in keys]},
-            "yAxis": {"type": "value"},
-            "series": [{"type": "bar", "data": [counts.get(k, 0) for k in keys],
-                        "itemStyle": {"color": "#0b5cad"}}]}
+def open_status_option(counts: dict[str, int]) -> dict[str, Any]:
+    """Bar chart of the OPEN cases per status (closed and cancelled cases are left out: their
+    numbers dwarf the open ones), each bar in its status colour."""
+    keys = [s for s in STATUSES if s in OPEN]
+    return {"tooltip": {}, "grid": {"left": 48, "right": 16, "top": 24, "bottom": 48},
+            "xAxis": {"type": "category", "data": [translate(STATUSES[k]) for k in keys],
+                      "axisLabel": {"interval": 0}},
+            "yAxis": {"type": "value", "minInterval": 1},
+            "series": [{"type": "bar", "name": translate("Open cases"),
+                        "label": {"show": True, "position": "top"},
+                        "data": [{"value": counts.get(k, 0),
+                                  "itemStyle": {"color": STATUS_COLOURS[k]}} for k in keys]}]}
 
 
 def ontime_trend_option(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -3,16 +3,16 @@ administration of case categories and dispatch rules."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
+from contextlib import AbstractContextManager
 from typing import Any
 
 import click
 
 from citygrowth.auth.actor import system_actor
 from citygrowth.cli.context import CliContext, pass_ctx
-from citygrowth.errors import ValidationFailed
+from citygrowth.governance.cli_support import options_named
+from citygrowth.governance.delivery.cli import channels, deliver, deliveries
+from citygrowth.governance.helpers_cli import helpers_group
 from citygrowth.i18n import _
 
 
@@ -105,15 +105,9 @@ OPTION_OF = {"code": "CODE", "parent_code": "--parent", "name_zh": "--name-zh",
              "area_prefix": "--area", "priority": "--priority", "note": "--note"}
 
 
-@contextmanager
-def _options_named() -> Iterator[None]:
-    """Re-raise a ``ValidationFailed`` with each problem's field named as its CLI option."""
-    try:
-        yield
-    except ValidationFailed as exc:
-        exc.problems = [replace(p, field=OPTION_OF.get(p.field or "", p.field))
-                        for p in exc.problems]
-        raise
+def _options_named() -> AbstractContextManager[None]:
+    return options_named(OPTION_OF)
+
 
 def _hours(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
@@ -337,3 +331,9 @@ def rules_remove(cx: CliContext, rule_id: int) -> None:
     with cx.session() as s:
         delete_rule(s, system_actor("cli"), rule_id)
         click.echo(_("Dispatch rule {id} removed.").format(id=rule_id))
+
+
+cases.add_command(channels)
+cases.add_command(deliveries)
+cases.add_command(deliver)
+cases.add_command(helpers_group)

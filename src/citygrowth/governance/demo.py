@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
-from citygrowth.auth.models import Department
+from citygrowth.auth.models import Department, User
 from citygrowth.auth.permissions import require
 from citygrowth.db import utcnow
 from citygrowth.errors import CityGrowthError
@@ -32,7 +32,7 @@ from citygrowth.governance.lifecycle import base_limit, clock
 from citygrowth.governance.models import Case, CaseEvent, DispatchRule, Helper, HelpTask
 from citygrowth.governance.sla import WorkCalendar
 from citygrowth.governance.taxonomy import ensure_taxonomy, leaf_categories
-from citygrowth.i18n import _
+from citygrowth.i18n import N_, _
 from citygrowth.runtime import Runtime
 from citygrowth.workdays import is_workday
 
@@ -269,12 +269,40 @@ def _helpers(session: Session, rng: random.Random, now: dt.datetime) -> int:
     return len(tasks)
 
 
+DEMO_HELPER = "helper"  # the demo login of the helper role (auth.demo)
+DEMO_TASKS = ((N_("Accompany an elderly resident to the clinic"), "elderly_care"),
+              (N_("Help a family fill in the residence permit forms"), "paperwork"),
+              (N_("Tidy the bicycle shed of building 3"), "environment"))
+
+
+def ensure_demo_helper(session: Session, now: dt.datetime) -> int:
+    """Register the demo helper login in its grid cell and give its community open tasks to
+    take (once; returns how many tasks were added)."""
+    user = session.scalar(select(User).where(User.username == DEMO_HELPER))
+    grant = next((g for g in user.grants if g.role == "helper"), None) if user else None
+    if user is None or grant is None or len(grant.area_code) != 15 or session.scalar(
+            select(Helper.id).where(Helper.user_id == user.id)) is not None:
+        return 0
+    session.add(Helper(user_id=user.id, kind="volunteer", label=_("Demo helper"),
+                       area_code=grant.area_code, active=True, illustrative=True,
+                       registered_at=now, skills=["elderly_care", "paperwork"],
+                       registered_by="demo"))
+    for i, (title, skill) in enumerate(DEMO_TASKS):
+        session.add(HelpTask(area_code=grant.area_code, title=_(title), description="",
+                             status="open", hours=0.0, illustrative=True, skill=skill,
+                             note="", created_by="demo",
+                             created_at=now - dt.timedelta(hours=3 * (i + 1))))
+    session.flush()
+    return len(DEMO_TASKS)
+
+
 def load_demo(session: Session, actor: Actor, runtime: Runtime, now: dt.datetime | None = None,
               months: int = MONTHS, evaluation: bool = True) -> dict[str, int]:
     """Load the illustrative history once (a second run changes nothing); with
     ``evaluation``, also its monthly evaluation into the observation store."""
     require(actor, "case.taxonomy", None)
     ensure_taxonomy(session, runtime)
+    ensure_demo_helper(session, now or runtime.now())
     if session.scalar(select(func.count()).select_from(Case).where(Case.illustrative)) or 0:
         return {"cases": 0, "events": 0, "tasks": 0, "observations": 0}
     if not session.scalar(select(func.count()).select_from(DispatchRule)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from citygrowth.auth.actor import system_actor
+from citygrowth.governance.delivery.service import RunResult, channels, deliver_due
 from citygrowth.governance.evaluation import recent_months, write_evaluation
 from citygrowth.governance.service import escalate_overdue
 from citygrowth.logging_setup import get_logger
@@ -26,3 +27,12 @@ def evaluate_job(runtime: Runtime) -> int:
         n = write_evaluation(session, runtime, recent_months(runtime))
     log.info("case evaluation written", observations=n)
     return n
+
+
+def deliver_job(runtime: Runtime) -> RunResult:
+    """Send the deliveries that are due (``citygrowth cases deliver``)."""
+    result = deliver_due(runtime.sessionmaker, runtime.settings, channels(runtime))
+    if result.sent or result.retrying or result.failed:
+        log.info("case deliveries", sent=result.sent, retrying=result.retrying,
+                 failed=result.failed)
+    return result

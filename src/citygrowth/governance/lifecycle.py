@@ -25,6 +25,7 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can, require
 from citygrowth.errors import Conflict, Problem, ValidationFailed
+from citygrowth.governance.delivery.outbox import enqueue
 from citygrowth.governance.dispatch import route
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
 from citygrowth.governance.sla import WorkCalendar
@@ -162,6 +163,7 @@ def transition(session: Session, actor: Actor, case: Case, action: str, *, runti
     event = _append(session, case, actor, action, from_status, inp, when, detail)
     refresh_clock(session, case, runtime.calendar, runtime.cases.warn_fraction)
     session.flush()
+    enqueue(session, case, event, when)  # to the department's inbox and channels
     if publish:
         runtime.bus.publish("case.changed", case_changed(
             case.id, action, from_status, case.status, case.area_code, case.department_code))

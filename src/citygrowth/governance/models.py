@@ -150,6 +150,8 @@ class Helper(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    registered_by: Mapped[str] = mapped_column(String(80), default="")
 
 
 class HelpTask(Base):
@@ -169,6 +171,9 @@ class HelpTask(Base):
     taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+    skill: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(80), default="")
 
 
 __all__ = [

@@ -4,7 +4,10 @@ helpers' tasks."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from collections.abc import Sequence
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -15,11 +18,23 @@ from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can, require, scope_prefixes
-from citygrowth.db import utcnow
-from citygrowth.governance import charts, helpers
+from citygrowth.governance import charts
+from citygrowth.governance.delivery import inbox
+from citygrowth.governance.delivery.routes import delivery_dict
+from citygrowth.governance.delivery.service import list_deliveries, problem_counts
+from citygrowth.governance.display import local_text, remaining, root_path
 from citygrowth.governance.evaluation import evaluate, recent_months
 from citygrowth.governance.intake import ReportInput, public_reporter, submit_report
-from citygrowth.governance.lifecycle import STATUSES, TABLE, actions_for, transition
+from citygrowth.governance.lifecycle import (
+    OPEN,
+    RUNNING,
+    STATUSES,
+    TABLE,
+    actions_for,
+    case_resource,
+    transition,
+)
+from citygrowth.governance.models import Case
 from citygrowth.governance.service import (
     CaseFilter,
     act,
@@ -32,8 +47,10 @@ from citygrowth.governance.service import (
     queue_counts,
     tracking_actor,
 )
+from citygrowth.governance.sla import WorkCalendar
 from citygrowth.governance.taxonomy import leaf_categories
-from citygrowth.i18n import N_, bilingual
+from citygrowth.i18n import N_, bilingual, translate
+from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
@@ -45,22 +62,53 @@ Token = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9_-
 CaseId = Annotated[int, Path(ge=1, le=2**31)]
 
 
-def _center(request: Request, session: Session, actor: Actor, title: str, area: str | None,
-            queue: str | None, status: str | None) -> Response:
-    now = utcnow()
+QUEUES = (("overdue", N_("Overdue")), ("warning", N_("Due soon")),
+          ("supervised", N_("Supervised")), ("pending", N_("Awaiting approval")),
+          ("open", N_("Open")))
+
+
+def case_rows(session: Session, cases: Sequence[Case], now: dt.datetime, tz: ZoneInfo,
+              calendar: WorkCalendar) -> list[dict[str, Any]]:
+    """Cases as the pages show them: local times, department names, working time left."""
+    depts = department_names(session)
+    rows = []
+    for c in cases:
+        row = case_dict(session, c, now)
+        row["reported_local"] = local_text(c.reported_at, tz)
+        row["due_local"] = local_text(c.due_at, tz)
+        row["remaining"] = remaining(c.due_at, now, calendar) if c.status in RUNNING else ""
+        row["department"] = depts.get(c.department_code or "", c.department_code or "")
+        rows.append(row)
+    return rows
+
+
+def department_names(session: Session) -> dict[str, str]:
+    return {d.code: bilingual(d.name_zh, d.name_en) for d in session.scalars(select(Department))}
+
+
+def _center(request: Request, session: Session, actor: Actor, runtime: Runtime, title: str,
+            area: str | None, queue: str | None, status: str | None) -> Response:
+    now, tz, cal = runtime.now(), runtime.tz, runtime.calendar
     status_list = [status] if status in STATUSES else None
     cases, total = list_cases(session, actor, CaseFilter(area_prefix=area, queue=queue,
                                                          status=status_list, limit=200), now)
-    rows = [case_dict(session, c, now) for c in cases]
     counts = queue_counts(session, actor, area, now)
+    counts["open"] = sum(counts.get(s, 0) for s in OPEN)
     mapped, _ = list_cases(session, actor, CaseFilter(area_prefix=area, queue="open",
                                                       limit=1000), now)
+    area_row = session.get(Area, area) if area else None
     return render_page(request, "governance/center.html", actor, {
-        "title": title, "area": area, "queue": queue, "status": status, "rows": rows,
-        "total": total, "counts": counts, "statuses": STATUSES,
-        "map_option": charts.case_map_option([case_dict(session, c, now) for c in mapped]),
-        "queue_option": charts.queue_option(counts),
-        "streets": _streets(session, actor)})
+        "title": title, "area": area, "queue": queue, "status": status,
+        "area_name": bilingual(area_row.name_zh, area_row.name_en) if area_row else "",
+        "rows": case_rows(session, cases, now, tz, cal), "total": total, "counts": counts,
+        "queues": QUEUES, "statuses": STATUSES, "open_statuses": OPEN,
+        "deliveries": problem_counts(session, actor),
+        "points": charts.case_points([case_dict(session, c, now) for c in mapped]),
+        "status_option": charts.open_status_option(counts),
+        "map_labels": {"cluster": translate("{n} cases"),
+                       "clusterAlert": translate("{n} overdue"),
+                       "zoomIn": translate("Zoom in"), "zoomOut": translate("Zoom out")},
+        "streets": _streets(session, actor), "now_local": local_text(now, tz)})
 
 
 def _streets(session: Session, actor: Actor) -> list[Area]:
@@ -71,50 +119,65 @@ def _streets(session: Session, actor: Actor) -> list[Area]:
 
 
 @router.get("/command", summary="District command center")
-def district_center(request: Request, session: SessionDep, actor: UserDep, queue: Queue = None,
-                    status: StatusQ = None) -> Response:
+def district_center(request: Request, session: SessionDep, actor: UserDep,
+                    runtime: RuntimeDep, queue: Queue = None, status: StatusQ = None
+                    ) -> Response:
     require(actor, "case.view", None)
-    return _center(request, session, actor, N_("District command center"), None, queue, status)
+    return _center(request, session, actor, runtime, N_("District command center"), None,
+                   queue, status)
 
 
 @router.get("/command/street/{code}", summary="Street command center")
-def street_center(request: Request, session: SessionDep, actor: UserDep, code: StreetCode,
-                  queue: Queue = None, status: StatusQ = None) -> Response:
+def street_center(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                  code: StreetCode, queue: Queue = None, status: StatusQ = None) -> Response:
     require(actor, "case.view", code)
-    return _center(request, session, actor, N_("Street command center"), code, queue, status)
+    return _center(request, session, actor, runtime, N_("Street command center"), code, queue,
+                   status)
 
 
 @router.get("/command/department", summary="Department view: assigned cases")
 def department_center(request: Request, session: SessionDep, actor: UserDep,
-                      queue: Queue = None, status: StatusQ = None) -> Response:
+                      runtime: RuntimeDep, queue: Queue = None, status: StatusQ = None
+                      ) -> Response:
     require(actor, "case.view", None)
-    return _center(request, session, actor, N_("Department view"), None, queue, status)
+    return _center(request, session, actor, runtime, N_("Department view"), None, queue,
+                   status)
 
 
 @router.get("/command/cases/{case_id}", summary="One case")
-def case_page(request: Request, session: SessionDep, actor: UserDep, case_id: CaseId,
-              ) -> Response:
+def case_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+              case_id: CaseId) -> Response:
     case = get_case(session, actor, case_id)
+    now, tz = runtime.now(), runtime.tz
+    inbox.mark_read(session, actor, case.id, now)
+    row = case_rows(session, [case], now, tz, runtime.calendar)[0]
+    events = [{**event_dict(e), "at_local": local_text(e.at, tz, seconds=True)}
+              for e in events_of(session, case)]
     return render_page(request, "governance/case.html", actor, {
-        "case": case_dict(session, case, actor=actor),
-        "events": [event_dict(e) for e in events_of(session, case)],
-        "actions": actions_for(actor, case), "departments": _departments(session)})
+        "case": {**row, "actions": [t.action for t in actions_for(actor, case)]},
+        "events": events, "actions": actions_for(actor, case),
+        "departments": _departments(session),
+        "deliveries": [delivery_dict(session, d, tz) for d in list_deliveries(
+            session, actor, case_id=case.id)],
+        "can_retry": can(actor, "case.dispatch", case_resource(case)),
+        "can_help": can(actor, "help.manage", case.area_code)})
 
 
-def _departments(session: Session) -> list[Department]:
+def _departments(session: Any) -> list[Any]:
     return list(session.scalars(select(Department).where(Department.active.is_(True))
                                 .order_by(Department.code)))
 
 
 @router.post("/command/cases/{case_id}/act", summary="Apply an action from the case page")
-def case_act(session: SessionDep, actor: UserDep, runtime: RuntimeDep, case_id: CaseId,
+def case_act(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+             case_id: CaseId,
              action: Annotated[str, Form(max_length=30)],
              note: Annotated[str, Form(max_length=2000)] = "",
              department_code: Annotated[str, Form(max_length=40)] = "",
              hours: Annotated[float | None, Form(gt=0, le=400)] = None) -> Response:
     act(session, actor, case_id, action, runtime=runtime, note=note,
         department_code=department_code or None, hours=hours)
-    return RedirectResponse(f"/command/cases/{case_id}", status_code=303)
+    return RedirectResponse(root_path(request) + f"/command/cases/{case_id}", status_code=303)
 
 
 @router.get("/command/evaluation", summary="Evaluation tables")
@@ -128,34 +191,6 @@ def evaluation_page(request: Request, session: SessionDep, actor: UserDep, runti
         "rows": rows, "months": months, "month": month or "",
         "levels": ("district", "street", "grid", "department"),
         "trend": charts.ontime_trend_option([r for r in rows if r["level"] == "street"])})
-
-
-# --- grid worker (mobile) --------------------------------------------------------------------
-
-@router.get("/m/patrol", summary="Grid worker's patrol report (mobile)")
-def patrol(request: Request, session: SessionDep, actor: UserDep) -> Response:
-    require(actor, "case.report", None)
-    return render_page(request, "governance/patrol.html", actor, {
-        "categories": leaf_categories(session)})
-
-
-@router.get("/m/tasks", summary="Grid worker's tasks (mobile)")
-def tasks(request: Request, session: SessionDep, actor: UserDep) -> Response:
-    require(actor, "case.view", None)
-    verify, _ = list_cases(session, actor, CaseFilter(status=["handled"], limit=100))
-    mine, _ = list_cases(session, actor, CaseFilter(queue="open", limit=100))
-    return render_page(request, "governance/tasks.html", actor, {
-        "verify": [case_dict(session, c) for c in verify if can(actor, "case.verify", c.area_code)],
-        "open": [case_dict(session, c) for c in mine]})
-
-
-@router.post("/m/tasks/{case_id}/verify", summary="Verify (核查) a handled case")
-def verify_case(session: SessionDep, actor: UserDep, runtime: RuntimeDep, case_id: CaseId,
-                outcome: Annotated[str, Form(pattern=r"^(pass|fail)$")],
-                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    act(session, actor, case_id, "verify" if outcome == "pass" else "rework", runtime=runtime,
-        note=note)
-    return RedirectResponse("/m/tasks", status_code=303)
 
 
 # --- residents -------------------------------------------------------------------------------
@@ -212,29 +247,3 @@ def track_reopen(session: SessionDep, runtime: RuntimeDep, token: Token,
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "reopen", note=note, runtime=runtime)
     return RedirectResponse(f"/track/{token}", status_code=303)
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-@router.get("/help", summary="Help tasks (党员帮办, 网格共建)")
-def help_page(request: Request, session: SessionDep, actor: UserDep) -> Response:
-    tasks_ = helpers.list_tasks(session, actor)
-    names = {a.code: bilingual(a.name_zh, a.name_en) for a in session.scalars(
-        select(Area).where(Area.code.in_({t.area_code for t in tasks_})))}
-    return render_page(request, "governance/help.html", actor, {
-        "tasks": tasks_, "areas": names, "statuses": helpers.TASK_STATUSES,
-        "can_take": can(actor, "help.take")})
-
-
-@router.post("/help/{task_id}/take", summary="Take a help task")
-def help_take(session: SessionDep, actor: UserDep, task_id: CaseId) -> Response:
-    helpers.take_task(session, actor, task_id)
-    return RedirectResponse("/help", status_code=303)
-
-
-@router.post("/help/{task_id}/done", summary="Finish a help task")
-def help_done(session: SessionDep, actor: UserDep, task_id: CaseId,
-              hours: Annotated[float, Form(gt=0, le=24)]) -> Response:
-    helpers.finish_task(session, actor, task_id, hours)
-    return RedirectResponse("/help", status_code=303)
-

@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
+from citygrowth.governance.delivery import email, inbox, webhook
 from citygrowth.plugins import DemoStep, NavItem, ScheduledJob, hookimpl
 from citygrowth.runtime import Runtime
 
@@ -27,11 +28,19 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 def citygrowth_routers() -> Sequence[Any]:
     from citygrowth.governance.admin_routes import api as admin_api  # lazy: see module doc
     from citygrowth.governance.admin_routes import pages as admin_pages  # lazy: see module doc
+    from citygrowth.governance.delivery.routes import router as delivery  # lazy: see module doc
+    from citygrowth.governance.help_pages import router as help_pages  # lazy: see module doc
+    from citygrowth.governance.mobile import router as mobile  # lazy: see module doc
     from citygrowth.governance.open311.routes import router as open311  # lazy: see module doc
+    from citygrowth.governance.open311.routes import (
+        test_router as open311_test,  # lazy: see module doc
+    )
     from citygrowth.governance.pages import router as pages  # lazy: see module doc
     from citygrowth.governance.routes import router as api  # lazy: see module doc
 
-    return [api, open311, pages, admin_api, admin_pages]
+    # delivery first: its /api/cases/inbox and /api/cases/deliveries precede /api/cases/{id}
+    return [delivery, api, open311, open311_test, pages, admin_api, admin_pages, help_pages,
+            mobile]
 
 
 @hookimpl
@@ -44,6 +53,8 @@ def citygrowth_commands() -> Sequence[Any]:
 @hookimpl
 def citygrowth_nav_items() -> Sequence[NavItem]:
     return [NavItem("Command center", "/command", "case.view", 40),
+            NavItem("Inbox", "/command/inbox", "case.handle", 41, badge=inbox.badge),
+            NavItem("Field tasks", "/m/tasks", "case.handle", 46),
             NavItem("Patrol", "/m/patrol", "case.verify", 45),
             NavItem("Help tasks", "/help", "help.view", 48),
             NavItem("Case settings", "/admin/cases/categories", "case.taxonomy", 90)]
@@ -59,11 +70,23 @@ def citygrowth_demo_steps() -> Sequence[DemoStep]:
 
 @hookimpl
 def citygrowth_scheduled_jobs(runtime: Runtime) -> Sequence[ScheduledJob]:
-    from citygrowth.governance.jobs import escalate_job, evaluate_job  # lazy: see module doc
+    from citygrowth.governance.jobs import (  # lazy: see module doc
+        deliver_job,
+        escalate_job,
+        evaluate_job,
+    )
 
     cs = runtime.cases
     return [ScheduledJob("cases.escalate", cs.escalate_every_seconds, escalate_job),
-            ScheduledJob("cases.evaluate", cs.evaluate_every_seconds, evaluate_job)]
+            ScheduledJob("cases.evaluate", cs.evaluate_every_seconds, evaluate_job),
+            ScheduledJob("cases.deliver", runtime.settings.delivery_every_seconds,
+                         deliver_job)]
+
+
+@hookimpl
+def citygrowth_dispatch_channels() -> dict[str, Callable[..., Any]]:
+    """The built-in channels besides the inbox (one module each); plugins add theirs."""
+    return {"webhook": webhook.send, "email": email.send}
 
 
 @hookimpl

@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require
 from citygrowth.errors import NotFound, ValidationFailed
-from citygrowth.governance import helpers
 from citygrowth.governance.evaluation import evaluate, recent_months
 from citygrowth.governance.intake import nearby, save_photo
 from citygrowth.governance.intake_http import credentials, report
 from citygrowth.governance.lifecycle import STATUSES
-from citygrowth.governance.schemas import ActionIn, HelpTaskIn, HoursIn, ReportIn
+from citygrowth.governance.schemas import ActionIn, ReportIn
 from citygrowth.governance.service import (
     CaseFilter,
     act,
@@ -181,37 +180,3 @@ def api_act(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
             action: Annotated[str, Path(max_length=30)], body: ActionIn) -> dict[str, Any]:
     case = act(session, actor, case_id, action, runtime=runtime, **body.model_dump())
     return {"ok": True, "case": case_dict(session, case, actor=actor)}
-
-
-# --- help tasks ------------------------------------------------------------------------------
-
-def _task(t: Any) -> dict[str, Any]:
-    return {"id": t.id, "area_code": t.area_code, "title": t.title, "status": t.status,
-            "helper_id": t.helper_id, "hours": t.hours,
-            "done_at": t.done_at.isoformat() if t.done_at else None}
-
-
-@router.get("/api/help/tasks", summary="Help tasks in the caller's grid cells")
-def api_tasks(session: SessionDep, actor: UserDep,
-              status: Annotated[str | None, Query(pattern=r"^(open|taken|done)$")] = None
-              ) -> dict[str, Any]:
-    return {"ok": True, "tasks": [_task(t) for t in helpers.list_tasks(session, actor, status)]}
-
-
-@router.post("/api/help/tasks", summary="Create a help task", status_code=201)
-def api_task_new(session: SessionDep, actor: UserDep, body: HelpTaskIn) -> dict[str, Any]:
-    t = helpers.create_task(session, actor, body.area_code, body.title, body.description)
-    return {"ok": True, "task": _task(t)}
-
-
-@router.post("/api/help/tasks/{task_id}/take", summary="Take a help task")
-def api_task_take(session: SessionDep, actor: UserDep,
-                  task_id: Annotated[int, Path(ge=1, le=2**31)]) -> dict[str, Any]:
-    return {"ok": True, "task": _task(helpers.take_task(session, actor, task_id))}
-
-
-@router.post("/api/help/tasks/{task_id}/done", summary="Finish a help task, logging hours")
-def api_task_done(session: SessionDep, actor: UserDep,
-                  task_id: Annotated[int, Path(ge=1, le=2**31)], body: HoursIn) -> dict[str, Any]:
-    return {"ok": True, "task": _task(helpers.finish_task(session, actor, task_id, body.hours))}
-

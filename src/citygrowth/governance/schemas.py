@@ -39,15 +39,28 @@ class ActionIn(BaseModel):
 class HelpTaskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    area_code: str = Field(pattern=r"^\d{15}$")
+    area_code: str = Field(default="", pattern=r"^(\d{15})?$")
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
+    case_id: int | None = Field(default=None, ge=1, le=2**31)
+    skill: str | None = Field(default=None, max_length=40)
 
 
 class HoursIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hours: float = Field(gt=0, le=24)
+    note: str = Field(default="", max_length=2000)
+
+
+class HelperIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=80)
+    area_code: str = Field(pattern=r"^\d{15}$")
+    kind: str = Field(pattern=r"^(party_member|volunteer)$")
+    label: str = Field(min_length=1, max_length=120)
+    skills: list[str] = Field(default_factory=list, max_length=20)
 
 
 class CategoryEditIn(BaseModel):

@@ -41,7 +41,7 @@ def make_templates(runtime: Runtime) -> Jinja2Templates:
     env.globals.update(
         get_locale=get_locale, bilingual=bilingual, version=__version__,
         nav_items=_nav(runtime),
-        csrf_for=_csrf_for, can=_can,
+        csrf_for=_csrf_for, can=_can, nav_badge=_nav_badge,
         tz=runtime.settings.timezone,
     )
     return Jinja2Templates(env=env)
@@ -68,6 +68,14 @@ def _nav(runtime: Runtime) -> Callable[[Actor | None], list[NavItem]]:
         return [i for i in items if i.permission is None or (actor and can(actor, i.permission))]
 
     return nav_items
+
+
+def _nav_badge(item: Any, actor: Any, request: Any) -> int | None:
+    """The count an item shows beside its label (``NavItem.badge``), or None."""
+    if item.badge is None or actor is None or request is None:
+        return None
+    value: int | None = item.badge(request, actor)
+    return value
 
 
 def render_page(

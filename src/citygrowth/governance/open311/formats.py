@@ -57,12 +57,16 @@ def to_xml(root: str, item: str | None, data: Any) -> bytes:
     return bytes(etree.tostring(el, xml_declaration=True, encoding="utf-8", pretty_print=True))
 
 
+# Bare media types, as GeoReport clients and the SeeClickFix validator compare them: JSON is
+# UTF-8 by definition (RFC 8259), and the XML declaration names its encoding. The header is set
+# directly, since Starlette would append "; charset=utf-8" to a text/* media type.
+MEDIA_TYPES = {"xml": "text/xml", "json": "application/json"}
+
+
 def render(fmt: str, root: str, item: str | None, data: Any, status: int = 200) -> Response:
-    if fmt == "xml":
-        return Response(to_xml(root, item, data), status_code=status,
-                        media_type="text/xml; charset=utf-8")
-    return Response(json.dumps(data, ensure_ascii=False), status_code=status,
-                    media_type="application/json; charset=utf-8")
+    body = to_xml(root, item, data) if fmt == "xml" else \
+        json.dumps(data, ensure_ascii=False).encode()
+    return Response(body, status_code=status, headers={"content-type": MEDIA_TYPES[fmt]})
 
 
 def errors(fmt: str, status: int, items: Iterable[tuple[int | str, str]]) -> Response:

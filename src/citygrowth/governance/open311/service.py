@@ -142,7 +142,10 @@ def open_or_closed(case: Case) -> str:
 
 def request_item(session: Session, case: Case, base_url: str, extensions: bool,
                  cats: dict[str, CaseCategory], depts: dict[str, Department],
-                 tz: ZoneInfo) -> dict[str, Any]:
+                 tz: ZoneInfo, full: bool = True,
+                 centre: tuple[float, float] | None = None) -> dict[str, Any]:
+    """One ``request``. Not ``full`` (the public list under ``open311_publication=minimal``):
+    category, status, times and, as the position, ``centre`` (the grid cell's centre) only."""
     cat = cats.get(case.category_code)
     dept = depts.get(case.department_code or "")
     media = case.photos[0] if case.photos else None
@@ -159,12 +162,16 @@ def request_item(session: Session, case: Case, base_url: str, extensions: bool,
         "expected_datetime": w3(case.due_at, tz), "address": case.address,
         "address_id": "", "zipcode": "", "lat": case.lat, "long": case.lon, "media_url": media,
     }
+    if not full:
+        item.update(description="", agency_responsible="", address="", media_url=None,
+                    lat=round(centre[1], 6) if centre else None,
+                    long=round(centre[0], 6) if centre else None)
     if extensions:
         events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                  .order_by(CaseEvent.seq))
         item["extended_attributes"] = {"channel": case.source, "area_code": case.area_code,
                                        "status_detail": case.status,
-                                       "photos": list(case.photos)}
+                                       "photos": list(case.photos) if full else []}
         item["notes"] = [{"datetime": w3(e.at, tz), "type": e.action,
                           "description": translate(TABLE[e.action].label)
                           if e.action in TABLE else translate("Report")} for e in events]

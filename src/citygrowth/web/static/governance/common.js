@@ -20,7 +20,7 @@ window.cgIntake = (function () {
     var lat = document.getElementById("lat").value, lon = document.getElementById("lon").value;
     var cat = document.getElementById("category").value, box = document.getElementById("dupes");
     if (!lat || !lon || !navigator.onLine) { box.textContent = ""; return; }
-    fetch("/api/cases/nearby?lat=" + lat + "&lon=" + lon + "&category=" + encodeURIComponent(cat))
+    fetch((document.documentElement.dataset.root || "") + "/api/cases/nearby?lat=" + lat + "&lon=" + lon + "&category=" + encodeURIComponent(cat))
       .then(function (r) { return r.json(); })
       .then(function (d) {
         box.textContent = "";
