@@ -25,6 +25,7 @@ from citygrowth.scheduler import Scheduler
 from citygrowth.settings import Settings
 from citygrowth.web.errors import install_error_handlers
 from citygrowth.web.middleware import LocaleMiddleware
+from citygrowth.web.openapi import install_openapi
 from citygrowth.web.static_files import PrecompressedStaticFiles
 from citygrowth.web.templating import make_templates
 
@@ -61,7 +62,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         version=__version__,
         description="City Growth Index, grid-governance command center and accountability "
         "for a district government. Every JSON error has the shape "
-        '`{"ok": false, "error": "...", "code": "...", "errors": [...]}`.',
+        '`{"ok": false, "error": "...", "code": "...", "errors": [...]}`; every JSON list '
+        'the shape `{"ok": true, "items": [...], "next": "...", "total": n}` (docs/api.md).',
         docs_url="/docs",
         openapi_url="/openapi.json",
         lifespan=lifespan,
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.mount("/static", PrecompressedStaticFiles(directory=static), name="static")
     for router in routers:
         app.include_router(router)
+    install_openapi(app)  # errors, security and media types as the routes answer them
 
     return app
 

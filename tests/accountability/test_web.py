@@ -73,7 +73,7 @@ def test_json_csv_and_excel_twins(client: TestClient, keys: dict) -> None:
     ov = client.get("/api/accountability/overview", headers=h).json()
     assert sum(ov["counts"].values()) == 12 and ov["chart"]["series"][0]["type"] == "bar"
     pj = client.get("/api/accountability/projects", headers=h).json()
-    assert pj["portfolio"]["total_wan"] == 15_300_000 and len(pj["projects"]) == 119
+    assert pj["portfolio"]["total_wan"] == 15_300_000 and len(pj["items"]) == 119
     assert pj["charts"]["map"]["series"][0]["coordinateSystem"] == "geo"
     csv = client.get("/api/accountability/export/projects.csv", headers=h)
     assert csv.headers["content-type"].startswith("text/csv")
@@ -127,7 +127,7 @@ def test_upload_size_limit() -> None:
 
 
 def test_shared_lead_through_the_api(client: TestClient, keys: dict) -> None:
-    leads = client.get("/api/accountability/leads", headers=keys["industry"]).json()["leads"]
+    leads = client.get("/api/accountability/leads", headers=keys["industry"]).json()["items"]
     sci_lead = next(x for x in leads if x["owner_department_code"] == "science"
                     and not x["closed"])
     lid = sci_lead["id"]

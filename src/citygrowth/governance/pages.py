@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -54,7 +54,7 @@ from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
-router = APIRouter(tags=["command center"], include_in_schema=True)
+router = APIRouter(tags=["command center"], default_response_class=HTMLResponse)
 Queue = Annotated[str | None, Query(pattern=r"^(open|overdue|warning|supervised|pending)$")]
 StatusQ = Annotated[str | None, Query(max_length=20, pattern=r"^[a-z]+$")]
 StreetCode = Annotated[str, Path(pattern=r"^\d{9}$")]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -19,21 +19,40 @@ from citygrowth.governance.evaluation import evaluate, recent_months
 from citygrowth.governance.intake import nearby, save_photo
 from citygrowth.governance.intake_http import credentials, report
 from citygrowth.governance.lifecycle import STATUSES
-from citygrowth.governance.schemas import ActionIn, ReportIn
+from citygrowth.governance.schemas import (
+    ActionIn,
+    CaseActedOut,
+    CaseDetailOut,
+    CaseOut,
+    CategoryOut,
+    EvaluationRowOut,
+    NearbyCaseOut,
+    PhotoOut,
+    QueueCountsOut,
+    ReportAckOut,
+    ReportIn,
+)
 from citygrowth.governance.service import (
     CaseFilter,
     act,
     case_dict,
+    case_dicts,
+    case_key,
+    count_cases,
     event_dict,
     events_of,
     get_case,
-    list_cases,
+    iter_case_batches,
+    page_cases,
     queue_counts,
 )
 from citygrowth.governance.taxonomy import leaf_categories
 from citygrowth.i18n import bilingual, translate
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.export import csv_stream
+from citygrowth.web.openapi import CSV
+from citygrowth.web.paging import Page, PageRequest, paging
 
 router = APIRouter(tags=["cases"])
 Status = Annotated[list[str] | None, Query(max_length=20)]
@@ -43,22 +62,30 @@ Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
 
 def _filter(status: list[str] | None, category: str | None, area: str | None,
-            department: str | None, queue: str | None, limit: int, offset: int) -> CaseFilter:
+            department: str | None, queue: str | None) -> CaseFilter:
     bad = [s for s in status or [] if s not in STATUSES]
     if bad:
         raise ValidationFailed("Unknown status {value}.", value=bad[0])
     return CaseFilter(status=status, category_code=category, area_prefix=area,
-                      department_code=department, queue=queue, limit=limit, offset=offset)
+                      department_code=department, queue=queue)
 
 
-@router.get("/api/cases", summary="Cases the caller may see")
-def api_cases(session: SessionDep, actor: UserDep, status: Status = None,
+CasePageQ = Annotated[PageRequest, paging(100, 1000)]
+CountQ = Annotated[bool, Query(description="Also count every matching case (total)")]
+
+
+@router.get("/api/cases", summary="Cases the caller may see, newest first",
+            response_model=Page[CaseOut])
+def api_cases(session: SessionDep, actor: UserDep, page: CasePageQ, status: Status = None,
               category: Code = None, area: Code = None, department: Code = None,
-              queue: Queue = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              offset: Annotated[int, Query(ge=0, le=10**7)] = 0) -> dict[str, Any]:
-    f = _filter(status, category, area, department, queue, limit, offset)
-    cases, total = list_cases(session, actor, f)
-    return {"ok": True, "total": total, "cases": [case_dict(session, c) for c in cases]}
+              queue: Queue = None, count: CountQ = False) -> dict[str, Any]:
+    """A page of the cases within the caller's areas (and departments), newest first;
+    ``next`` goes on. ``total`` is counted only when asked (``count=true``): over a city's
+    cases that costs more than the page (``/api/cases/queues`` has the counts per queue)."""
+    f = _filter(status, category, area, department, queue)
+    cases = page_cases(session, actor, f, page.after_as(dt.datetime, int), page.limit + 1)
+    return page.answer(cases, key=case_key, items=lambda shown: case_dicts(session, shown),
+                       total=count_cases(session, actor, f) if count else None)
 
 
 CSV_COLUMNS = ["id", "status", "category_code", "category", "area_code", "department_code",
@@ -66,48 +93,59 @@ CSV_COLUMNS = ["id", "status", "category_code", "category", "area_code", "depart
                "escalation_level", "rework_count", "satisfaction", "address"]
 
 
-@router.get("/api/cases.csv", summary="Cases the caller may see, as CSV")
-def api_cases_csv(session: SessionDep, actor: UserDep, status: Status = None,
+@router.get("/api/cases.csv", summary="Every case the caller may see, as CSV (streamed)",
+            response_class=Response, responses=CSV)
+def api_cases_csv(runtime: RuntimeDep, actor: UserDep, status: Status = None,
                   category: Code = None, area: Code = None, department: Code = None,
                   queue: Queue = None) -> Response:
-    f = _filter(status, category, area, department, queue, 1000, 0)
-    cases, _ = list_cases(session, actor, f)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    w.writeheader()
-    for c in cases:
-        w.writerow(case_dict(session, c))
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
+    """All matching cases, newest first, read and sent a thousand at a time."""
+    require(actor, "case.view", None)
+    f = _filter(status, category, area, department, queue)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        with runtime.sessionmaker() as session:
+            for batch in iter_case_batches(session, actor, f):
+                yield from case_dicts(session, batch)
+
+    return csv_stream(CSV_COLUMNS, CSV_COLUMNS, rows, "cases")
 
 
-@router.get("/api/cases/queues", summary="Counts per status and queue")
+@router.get("/api/cases/queues", summary="Counts per status and queue",
+            response_model=QueueCountsOut)
 def api_queues(session: SessionDep, actor: UserDep, area: Code = None) -> dict[str, Any]:
     return {"ok": True, "counts": queue_counts(session, actor, area)}
 
 
-@router.get("/api/cases/categories", summary="Case categories (小类) to pick from")
-def api_categories(session: SessionDep) -> dict[str, Any]:
-    return {"ok": True, "categories": [
+@router.get("/api/cases/categories", summary="Case categories (小类) to pick from",
+            response_model=Page[CategoryOut])
+def api_categories(session: SessionDep,
+                   page: Annotated[PageRequest, paging(500, 1000)]) -> dict[str, Any]:
+    return page.slice([
         {"code": c.code, "kind": c.kind, "parent_code": c.parent_code,
          "name": bilingual(c.name_zh, c.name_en), "name_zh": c.name_zh, "name_en": c.name_en,
          "department_code": c.department_code, "time_limit_hours": c.time_limit_hours}
-        for c in leaf_categories(session)]}
+        for c in leaf_categories(session)])
 
 
-@router.get("/api/cases/nearby", summary="Open cases of a category near a position")
+@router.get("/api/cases/nearby", summary="Open cases of a category near a position",
+            response_model=Page[NearbyCaseOut])
 def api_nearby(session: SessionDep, runtime: RuntimeDep,
+               page: Annotated[PageRequest, paging(10, 50)],
                lat: Annotated[float, Query(ge=-90, le=90)],
                lon: Annotated[float, Query(ge=-180, le=180)], category: Code = None,
                radius: Annotated[float | None, Query(gt=0, le=2000)] = None) -> dict[str, Any]:
-    found = nearby(session, lat, lon, category, radius or runtime.cases.nearby_metres)
-    return {"ok": True, "cases": [
+    """The nearest first (at most 50 in all)."""
+    found = nearby(session, lat, lon, category, radius or runtime.cases.nearby_metres, 50)
+    return page.slice([
         {"id": c.id, "category_code": c.category_code, "status": c.status,
          "status_label": translate(STATUSES[c.status]), "distance_m": round(d, 1),
-         "reported_at": c.reported_at.isoformat()} for c, d in found]}
+         "reported_at": c.reported_at.isoformat()} for c, d in found])
 
 
 @router.post("/api/cases", summary="Report a case (idempotent with Idempotency-Key)",
-             status_code=201)
+             status_code=201, response_model=ReportAckOut, responses={200: {
+                 "model": ReportAckOut,
+                 "description": "The same report was taken in before (same Idempotency-Key)"}})
 async def api_report(request: Request, body: ReportIn,
                      idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
                                                                    max_length=64)] = None
@@ -122,7 +160,7 @@ async def api_report(request: Request, body: ReportIn,
     return await report(request.app, key, uid, body, idempotency_key)
 
 
-@router.post("/api/cases/photos", summary="Upload a case photo")
+@router.post("/api/cases/photos", summary="Upload a case photo", response_model=PhotoOut)
 async def api_photo(session: SessionDep, actor: UserDep, settings: SettingsDep,
                     photo: Annotated[UploadFile, File()]) -> dict[str, Any]:
     require(actor, "case.report", None)
@@ -141,17 +179,20 @@ def media(settings: SettingsDep, name: str) -> FileResponse:
     return FileResponse(path)
 
 
-@router.get("/api/cases/evaluation", summary="Evaluation per department, street, grid, month")
+@router.get("/api/cases/evaluation", summary="Evaluation per department, street, grid, month",
+            response_model=Page[EvaluationRowOut])
 def api_evaluation(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                   page: Annotated[PageRequest, paging(1000, 5000)],
                    month: Annotated[list[str] | None, Query(max_length=24)] = None,
                    level: Annotated[str | None, Query(
                        pattern=r"^(district|street|grid|department)$")] = None
                    ) -> dict[str, Any]:
     df = _evaluation(session, actor, runtime, month, level)
-    return {"ok": True, "rows": df.astype(object).where(df.notna(), None).to_dict("records")}
+    return page.slice(df.astype(object).where(df.notna(), None).to_dict("records"))
 
 
-@router.get("/api/cases/evaluation.csv", summary="Evaluation as CSV")
+@router.get("/api/cases/evaluation.csv", summary="Evaluation as CSV", response_class=Response,
+            responses=CSV)
 def api_evaluation_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                        month: Annotated[list[str] | None, Query(max_length=24)] = None,
                        level: Annotated[str | None, Query(
@@ -166,7 +207,8 @@ def _evaluation(session: Session, actor: Actor, runtime: Runtime, month: list[st
     return df[df["level"] == level].reset_index(drop=True) if level else df
 
 
-@router.get("/api/cases/{case_id}", summary="One case with its history")
+@router.get("/api/cases/{case_id}", summary="One case with its history",
+            response_model=CaseDetailOut)
 def api_case(session: SessionDep, actor: UserDep,
              case_id: Annotated[int, Path(ge=1, le=2**31)]) -> dict[str, Any]:
     case = get_case(session, actor, case_id)
@@ -174,7 +216,8 @@ def api_case(session: SessionDep, actor: UserDep,
             "events": [event_dict(e) for e in events_of(session, case)]}
 
 
-@router.post("/api/cases/{case_id}/actions/{action}", summary="Apply a lifecycle action")
+@router.post("/api/cases/{case_id}/actions/{action}", summary="Apply a lifecycle action",
+             response_model=CaseActedOut)
 def api_act(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
             case_id: Annotated[int, Path(ge=1, le=2**31)],
             action: Annotated[str, Path(max_length=30)], body: ActionIn) -> dict[str, Any]:

@@ -7,9 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor
@@ -17,13 +16,16 @@ from citygrowth.catalog.datasets import get_dataset, list_datasets
 from citygrowth.errors import ValidationFailed
 from citygrowth.ingest import history
 from citygrowth.ingest.readers import records_table
+from citygrowth.ingest.schemas import DatasetOut, LoadOut, LoadRecordOut
 from citygrowth.ingest.service import LoadResult, load_file, load_observations, record_rejection
 from citygrowth.ingest.templates_xlsx import dataset_template
 from citygrowth.ingest.validate import LoadRejected
-from citygrowth.observatory.routes import frame_csv
 from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.export import csv_stream
+from citygrowth.web.openapi import CSV, XLSX
+from citygrowth.web.paging import Page, PageRequest, paging
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["ingest"])
@@ -69,7 +71,7 @@ def _load_rows(session: Session, runtime: Runtime, actor: Actor, dataset: str,
 
 
 @router.post("/api/ingest/{dataset}", summary="Push observations for a dataset",
-             openapi_extra=PUSH_BODY)
+             openapi_extra=PUSH_BODY, response_model=LoadOut)
 async def push(dataset: str, request: Request, session: SessionDep, runtime: RuntimeDep,
                actor: UserDep) -> dict[str, Any]:
     """Send rows as JSON (a list of objects, or ``{"rows": [...]}``) or a file (multipart
@@ -100,38 +102,45 @@ async def push(dataset: str, request: Request, session: SessionDep, runtime: Run
     return {"ok": True, **result.as_dict()}
 
 
-@router.get("/api/ingest/datasets", summary="Datasets and their schemas")
-def datasets(runtime: RuntimeDep) -> dict[str, Any]:
-    """The datasets departments send, with columns and indicators."""
+@router.get("/api/ingest/datasets", summary="Datasets and their schemas",
+            response_model=Page[DatasetOut])
+def datasets(runtime: RuntimeDep,
+             page: Annotated[PageRequest, paging(100, 1000)]) -> dict[str, Any]:
+    """The datasets departments send, with columns and indicators (as
+    ``/api/catalog/datasets``)."""
     fw = runtime.frameworks.load()
-    return {"datasets": [d.as_dict(fw) for d in list_datasets(fw)]}
+    return page.slice([d.as_dict(fw) for d in list_datasets(fw)])
 
 
 LoadsStatus = Annotated[str | None, Query(pattern=r"^(accepted|rejected)$")]
 LoadsDataset = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
-LoadsLimit = Annotated[int, Query(ge=1, le=1000)]
+LoadsLimit = Annotated[int, Query(ge=1, le=10000, description=(
+    "How many of the newest loads: 1000 unless given, at most 10000."))]
 
 
-@router.get("/api/ingest/loads", summary="Load history")
-def loads(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
-          dataset: LoadsDataset = None, limit: LoadsLimit = 100) -> dict[str, Any]:
-    """Latest loads first: who, when, source hash, vintage, rows, status and problems."""
-    rows = history.list_loads(session, actor, status=status, dataset=dataset, limit=limit)
-    return {"count": len(rows), "loads": rows}
+@router.get("/api/ingest/loads", summary="Load history, newest first",
+            response_model=Page[LoadRecordOut])
+def loads(session: SessionDep, actor: UserDep,
+          page: Annotated[PageRequest, paging(100, 1000)], status: LoadsStatus = None,
+          dataset: LoadsDataset = None) -> dict[str, Any]:
+    """Who, when, source hash, vintage, rows, status and problems of each load."""
+    after = page.after_as(int)
+    rows = history.list_loads(session, actor, status=status, dataset=dataset,
+                              limit=page.limit + 1, before=after[0] if after else None)
+    return page.answer(rows, key=lambda r: (r["id"],))
 
 
-@router.get("/api/ingest/loads.csv", summary="Load history as CSV", response_class=Response)
+@router.get("/api/ingest/loads.csv", summary="Load history as CSV", response_class=Response,
+            responses=CSV)
 def loads_csv(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
               dataset: LoadsDataset = None, limit: LoadsLimit = 1000) -> Response:
     """The load history as CSV (problems counted, not listed)."""
     rows = history.list_loads(session, actor, status=status, dataset=dataset, limit=limit)
-    df = pd.DataFrame([{k: v for k, v in r.items() if k != "problems"} for r in rows],
-                      columns=history.CSV_COLUMNS)
-    return frame_csv(df, "loads")
+    return csv_stream(history.CSV_COLUMNS, history.CSV_COLUMNS, lambda: rows, "loads")
 
 
 @router.get("/data/templates/{dataset}.xlsx", summary="Excel template of a dataset",
-            response_class=Response)
+            response_class=Response, responses=XLSX)
 def template(dataset: str, session: SessionDep, runtime: RuntimeDep) -> Response:
     """A workbook with a ``data`` sheet (header comments list allowed codes, periods, units)
     and a sheet per list."""
@@ -142,14 +151,14 @@ def template(dataset: str, session: SessionDep, runtime: RuntimeDep) -> Response
                     headers={"Content-Disposition": f'attachment; filename="{dataset}.xlsx"'})
 
 
-@router.get("/data/upload", summary="Upload page", response_class=Response)
+@router.get("/data/upload", summary="Upload page", response_class=HTMLResponse)
 def upload_page(request: Request, actor: UserDep, runtime: RuntimeDep) -> Response:
     """Choose a dataset and a file; problems are listed with row and column."""
     return render_page(request, "ingest/upload.html", actor,
                        {"datasets": list_datasets(runtime.frameworks.load())})
 
 
-@router.post("/data/upload", summary="Upload a file (form)", response_class=Response)
+@router.post("/data/upload", summary="Upload a file (form)", response_class=HTMLResponse)
 async def upload(request: Request, session: SessionDep, runtime: RuntimeDep,
                  actor: UserDep) -> Response:
     """Form fields ``dataset`` and ``file``; answers with the result (an htmx partial)."""
@@ -172,7 +181,7 @@ async def upload(request: Request, session: SessionDep, runtime: RuntimeDep,
     return render_page(request, "ingest/_result.html", actor, ctx, status_code=status)
 
 
-@router.get("/data/loads", summary="Load history page", response_class=Response)
+@router.get("/data/loads", summary="Load history page", response_class=HTMLResponse)
 def loads_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                status: LoadsStatus = None, dataset: LoadsDataset = None) -> Response:
     """Every load, newest first, with the problems of rejected ones."""

@@ -11,12 +11,13 @@ from sqlalchemy import text
 
 from citygrowth import __version__
 from citygrowth.web.deps import SessionDep
+from citygrowth.web.schemas import HealthOut
 
 router = APIRouter(tags=["system"])
 FAVICON = Path(__file__).parent / "static" / "favicon.ico"
 
 
-@router.get("/healthz", summary="Health check")
+@router.get("/healthz", summary="Health check", response_model=HealthOut)
 def healthz(session: SessionDep) -> dict[str, Any]:
     """Answers ``{"ok": true}`` when the app runs and its database answers."""
     session.execute(text("SELECT 1"))
