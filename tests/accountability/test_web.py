@@ -138,7 +138,7 @@ def test_shared_lead_through_the_api(client: TestClient, keys: dict) -> None:
                     headers=keys["industry"])
     assert r.status_code == 403
     hist = client.get(f"/api/accountability/leads/{lid}/history", headers=keys["admin"]).json()
-    assert hist["events"][-1]["department_code"] == "industry"
+    assert hist["items"][-1]["department_code"] == "industry"
     # there is no way to delete a lead
     assert client.delete(f"/api/accountability/leads/{lid}", headers=keys["admin"]) \
         .status_code in (404, 405)

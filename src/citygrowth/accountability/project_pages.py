@@ -35,6 +35,7 @@ from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.i18n import N_, _
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.openapi import XLSX
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["accountability pages"], default_response_class=HTMLResponse)
@@ -90,7 +91,7 @@ def updates_page(request: Request, session: SessionDep, actor: UserDep) -> Respo
         "count": len(updates.editable_projects(session, actor))})
 
 
-@router.get("/projects/updates/template.xlsx")
+@router.get("/projects/updates/template.xlsx", response_class=Response, responses=XLSX)
 def updates_template(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> Response:
     body = updates.template(session, actor, runtime.today())
     return _xlsx(body, "project-updates")

@@ -398,7 +398,8 @@ class InvestmentDeskOut(_Out):
 class DeskCountsOut(_Out):
     projects: ProjectDeskOut
     approvals: ApprovalDeskOut
-    desk: InvestmentDeskOut
+    desk: InvestmentDeskOut | None = Field(description="Null where the caller may not see "
+                                                       "the investment desk")
 
 
 class ChangeOut(_Out):

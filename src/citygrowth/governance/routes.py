@@ -51,7 +51,7 @@ from citygrowth.i18n import bilingual, translate
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.export import csv_stream
-from citygrowth.web.openapi import CSV
+from citygrowth.web.openapi import CSV, REQUIRED, ErrorOut
 from citygrowth.web.paging import Page, PageRequest, paging
 
 router = APIRouter(tags=["cases"])
@@ -143,9 +143,11 @@ def api_nearby(session: SessionDep, runtime: RuntimeDep,
 
 
 @router.post("/api/cases", summary="Report a case (idempotent with Idempotency-Key)",
-             status_code=201, response_model=ReportAckOut, responses={200: {
-                 "model": ReportAckOut,
-                 "description": "The same report was taken in before (same Idempotency-Key)"}})
+             status_code=201, response_model=ReportAckOut, responses={
+                 200: {"model": ReportAckOut, "description": "The same report was taken in "
+                                                             "before (same Idempotency-Key)"},
+                 401: {"model": ErrorOut}, 403: {"model": ErrorOut}},
+             openapi_extra={"security": REQUIRED})
 async def api_report(request: Request, body: ReportIn,
                      idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
                                                                    max_length=64)] = None

@@ -21,9 +21,10 @@ from citygrowth.index.schemas import (
     UncertaintyPage,
 )
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.openapi import NOTHING_YET
 from citygrowth.web.paging import Page, PageRequest, paging
 
-router = APIRouter(prefix="/api/index", tags=["index"])
+router = APIRouter(prefix="/api/index", tags=["index"], responses=NOTHING_YET)
 
 Level = Literal["street", "community", "grid"]
 Framework = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")]

@@ -42,7 +42,7 @@ from citygrowth.screens.sources import sources
 from citygrowth.screens.summary import screen_summary
 from citygrowth.screens.workbench import WorkbenchChanges
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
-from citygrowth.web.openapi import CSV_TYPE, XLSX_TYPE, media
+from citygrowth.web.openapi import CSV_TYPE, NOTHING_YET, XLSX_TYPE, media
 from citygrowth.web.templating import render_page
 
 TABLE_FILES = media(CSV_TYPE, XLSX_TYPE, description="With format=csv or xlsx: the table "
@@ -234,7 +234,7 @@ def profile_api(request: Request, actor: UserDep, runtime: RuntimeDep, session: 
 
 # --- index workbench ------------------------------------------------------------------------
 
-@pages.get("/workbench", summary="Index workbench page")
+@pages.get("/workbench", summary="Index workbench page", responses=NOTHING_YET)
 def workbench_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                    session: SessionDep, level: Level = "street") -> Response:
     """Change weights or methods and compare with the published index before publishing."""
@@ -250,7 +250,8 @@ def workbench_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
 
 
 @api.get("/api/workbench", summary="The framework tree, weights and methods of the index",
-         response_model=WorkbenchStateOut)
+         response_model=WorkbenchStateOut,
+         responses=NOTHING_YET)
 def workbench_state(request: Request, actor: UserDep, runtime: RuntimeDep,
                     session: SessionDep, level: Level = "street") -> dict[str, Any]:
     src = sources(request.app.state, session, runtime)
@@ -258,7 +259,8 @@ def workbench_state(request: Request, actor: UserDep, runtime: RuntimeDep,
 
 
 @api.post("/api/workbench/preview", summary="Scores and ranks with changed weights or methods",
-          response_model=WorkbenchPreviewOut)
+          response_model=WorkbenchPreviewOut,
+         responses=NOTHING_YET)
 def workbench_preview(request: Request, actor: UserDep, runtime: RuntimeDep,
                       session: SessionDep, changes: WorkbenchChanges) -> dict[str, Any]:
     src = sources(request.app.state, session, runtime)
@@ -270,7 +272,8 @@ RemedyOpt = Annotated[Literal["shift", "rescale"] | None,
 
 
 @api.get("/api/workbench/analysis", summary="Audit flags and rank uncertainty of the index",
-         response_model=WorkbenchAnalysisOut)
+         response_model=WorkbenchAnalysisOut,
+         responses=NOTHING_YET)
 def workbench_analysis(request: Request, actor: UserDep, runtime: RuntimeDep,
                        session: SessionDep, level: Level = "street",
                        remedy: RemedyOpt = None) -> dict[str, Any]:
@@ -279,7 +282,7 @@ def workbench_analysis(request: Request, actor: UserDep, runtime: RuntimeDep,
 
 
 @api.post("/api/workbench/export", summary="The changed framework as a new version (YAML)",
-          response_class=Response, responses=media("application/yaml"))
+          response_class=Response, responses={**media("application/yaml"), **NOTHING_YET})
 def workbench_export(request: Request, actor: UserDep, runtime: RuntimeDep,
                      session: SessionDep, changes: WorkbenchChanges,
                      version: Annotated[str, Query(pattern=r"^[0-9A-Za-z.\-]{1,20}$")]
@@ -291,7 +294,8 @@ def workbench_export(request: Request, actor: UserDep, runtime: RuntimeDep,
 
 
 @api.post("/api/workbench/publish", summary="Publish the changes as the district's framework",
-          response_model=PublishedFrameworkOut)
+          response_model=PublishedFrameworkOut,
+         responses=NOTHING_YET)
 def workbench_publish(request: Request, actor: UserDep, runtime: RuntimeDep,
                       session: SessionDep, changes: WorkbenchChanges,
                       version: Annotated[str, Query(pattern=r"^[0-9A-Za-z.\-]{1,20}$")]
@@ -321,7 +325,8 @@ def profile_rank_interval(request: Request, actor: UserDep, runtime: RuntimeDep,
 
 
 @api.get("/api/workbench/sensitivity", summary="Sobol sensitivity of the index's ranks",
-         response_model=SensitivityOut)
+         response_model=SensitivityOut,
+         responses=NOTHING_YET)
 def workbench_sensitivity(request: Request, actor: UserDep, runtime: RuntimeDep,
                           session: SessionDep, level: Level = "street",
                           remedy: RemedyOpt = None) -> dict[str, Any]:

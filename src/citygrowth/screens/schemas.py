@@ -103,14 +103,16 @@ class ProfileOut(_Screen):
 
 
 class RankIntervalOut(BaseModel):
+    """The rank and its interval; only ``code`` and ``period`` (null) before an index run."""
+
     ok: Literal[True] = True
     code: str
     period: str | None
-    rank: int | None
-    of: int | None
-    median: float | None
-    q05: float | None
-    q95: float | None
+    rank: int | None = None
+    of: int | None = None
+    median: float | None = None
+    q05: float | None = None
+    q95: float | None = None
 
 
 class WorkbenchStateOut(_Screen):

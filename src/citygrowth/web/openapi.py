@@ -22,6 +22,8 @@ takes FastAPI's description and completes it from the routes themselves:
 from __future__ import annotations
 
 import copy
+import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, Literal
 
@@ -82,7 +84,7 @@ ERROR_TEXT: dict[str, str] = {
            "valid is refused with code bad_api_key).",
     "403": "The caller may not do this here (permission, area or department), or a browser "
            "session sent no CSRF token.",
-    "404": "What the path names does not exist or lies outside the caller's scope.",
+    "404": "What the request names does not exist or lies outside the caller's scope.",
     "406": "None of the accepted media types can be produced.",
     "409": "The request conflicts with the current state (a duplicate code, a step not "
            "allowed now).",
@@ -123,6 +125,9 @@ ZIP = media("application/zip", description="A zip archive.")
 HTML = media("text/html", description="An HTML page.")
 GEOJSON = media("application/geo+json", description="A GeoJSON FeatureCollection.",
                 schema={"type": "object", "additionalProperties": True})
+NOTHING_YET = {404: {"description": "There is nothing to show yet (no index computed, no data "
+                                    "for the indicator), or what the request names does not "
+                                    "exist or lies outside the caller's scope."}}
 REDIRECT = {303: {"description": "Done; the browser is sent on to the page in Location.",
                   "headers": {"Location": {"schema": {"type": "string"}}}}}
 
@@ -156,12 +161,29 @@ def complete(schema: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any]:
     components["securitySchemes"] = SECURITY_SCHEMES
     by_key = {(m.lower(), r.path_format): r for r in iter_route_contexts(list(routes))
               if isinstance(r.original_route, APIRoute) for m in r.methods or ()}
+    named: list[tuple[dict[str, Any], str, str]] = []
     for path, ops in schema.get("paths", {}).items():
         for method, op in ops.items():
             route = by_key.get((method, path))
             if route is not None:
                 _complete_operation(op, method, route)
+                named.append((op, method, route.name or op.get("operationId", "")))
+    _name_operations(named)
     return schema
+
+
+def _name_operations(named: list[tuple[dict[str, Any], str, str]]) -> None:
+    """Operation ids a generated client reads well: the route's name (``api_cases``), with its
+    tag in front where two routes share a name, and the method where that is not enough."""
+    def ident(text: str) -> str:
+        return re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower()
+
+    counts = Counter(name for _, _, name in named)
+    ids = [name if counts[name] == 1 else f"{ident((op.get('tags') or ['x'])[0])}_{name}"
+           for op, _, name in named]
+    again = Counter(ids)
+    for (op, method, _), oid in zip(named, ids, strict=True):
+        op["operationId"] = oid if again[oid] == 1 else f"{oid}_{method}"
 
 
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -203,19 +225,18 @@ def _is_page(route: RouteContext) -> bool:
 
 def _error_statuses(op: dict[str, Any], method: str, auth: str, page: bool) -> list[str]:
     params = op.get("parameters", [])
+    write = method in WRITE_METHODS
     statuses = ["500"]
-    if page and (method in WRITE_METHODS or auth == "optional"):
+    if page and (write or auth == "optional"):
         statuses.append("303")  # a form done, or a visitor sent to the login page
-    if params or "requestBody" in op:
+    if params or "requestBody" in op or write:
         statuses.append("422")
     if auth != "none":
         statuses += ["401", "403"]
-        if method in WRITE_METHODS:
-            statuses.append("409")
+    if write:
+        statuses += ["409", "413"]
     if any(p.get("in") == "path" for p in params):
         statuses.append("404")
-    if "requestBody" in op:
-        statuses.append("413")
     return statuses
 
 
