@@ -63,9 +63,11 @@ ROW = {"tr", "li", "p", "dd", "option", "label", "h1", "h2", "h3", "h4", "captio
        "summary", "legend", "button", "figcaption"}
 READ_ATTRS = ("title", "alt", "placeholder", "aria-label")
 #: Path parameters filled with the first row of a table (a new page's id joins here).
-FIRST_ROW = {"target_id": "acc_targets", "briefing_id": "analysis_briefings",
-             "rule_id": "case_dispatch_rules", "item_id": "acc_approvals",
-             "lead_id": "acc_leads", "project_id": "acc_projects"}
+FIRST_ROW = {"target_id": ("acc_targets", "id"), "briefing_id": ("analysis_briefings", "id"),
+             "rule_id": ("case_dispatch_rules", "id"), "item_id": ("acc_approvals", "id"),
+             "lead_id": ("acc_leads", "id"), "project_id": ("acc_projects", "id"),
+             "load_id": ("analysis_anomalies", "load_id"),
+             "task_id": ("case_help_tasks", "id"), "helper_id": ("case_helpers", "id")}
 
 
 # --- the store -----------------------------------------------------------------------------
@@ -161,8 +163,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         lon, lat = s.execute(text("SELECT avg(lon), avg(lat) FROM cases WHERE area_code = :g"),
                              {"g": grid}).one()
         street = next(d.area_code for d in logins if d.role == "street_commander")
-        first = {name: str(s.scalar(text(f"SELECT min(id) FROM {table}")))  # noqa: S608
-                 for name, table in FIRST_ROW.items()}
+        first = {name: str(s.scalar(text(f"SELECT min({col}) FROM {table}")))  # noqa: S608
+                 for name, (table, col) in FIRST_ROW.items()}
         assert s.scalar(select(func.count(Case.id))) > 1000
     engine.dispose()
     runtime = build_runtime(settings)
