@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor, Grant, system_actor
@@ -16,7 +18,25 @@ from citygrowth.governance.models import Case
 from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
+from tests.browser import browser  # noqa: F401  (the Chromium fixture for browser tests)
 from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_department
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (64, 48), mode: str = "RGB",
+                **save: Any) -> bytes:
+    """A small real image (Pillow-made) for the photo tests."""
+    buf = io.BytesIO()
+    Image.new(mode, size, (200, 60, 30) if mode == "RGB" else None).save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+def upload(web: Web, who: str, data: bytes | None = None) -> str:
+    """Upload a photo as ``who`` through the API; its reference (``/media/cases/<id>.jpg``)."""
+    r = web.client.post("/api/cases/photos", headers=web.h(who),
+                        files={"photo": ("p.png", data or image_bytes(), "image/png")})
+    assert r.status_code == 201, r.text
+    return str(r.json()["url"])
+
 
 GRID_A = STREET_A + "001001"  # lon 120.30–120.31, lat 36.05–36.06
 GRID_B = STREET_B + "001001"  # lon 120.34–120.35, lat 36.05–36.06
