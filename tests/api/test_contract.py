@@ -2,11 +2,12 @@
 
 Each operation of ``/openapi.json`` is called in the ways that produce its documented statuses
 where that is feasible: as a district administrator with values of the seeded district (2xx),
-anonymously and with a key that is not valid (401), as a street commander of another street
-as a grid worker and as a resident (403), with path values that name nothing (404), with input that breaks the declared
-constraints (422). Every answer must have a documented status and a declared media type, and a
-JSON body must match the declared schema strictly (no field the schema does not name). The
-last test prints which documented statuses were produced and requires nearly all that can be.
+anonymously and with a key that is not valid (401), as a street commander of another street,
+as a grid worker and as a resident (403), with path values that name nothing (404), with input
+that breaks the declared constraints (422). Every answer must have a documented status and a
+declared media type, and a JSON body must match the declared schema strictly (no field the
+schema does not name). The last test prints which documented statuses were produced and
+requires nearly all that can be.
 """
 
 from __future__ import annotations

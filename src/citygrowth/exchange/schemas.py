@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from citygrowth.web.openapi import Timestamp
+from citygrowth.web.openapi import Responses, Timestamp
 from citygrowth.web.paging import Page
 
 
@@ -36,5 +36,5 @@ class CkanVersionOut(BaseModel):
     version: int
 
 
-JSONLD = {200: {"description": "A JSON-LD document (DCAT-AP).", "content": {
+JSONLD: Responses = {200: {"description": "A JSON-LD document (DCAT-AP).", "content": {
     "application/ld+json": {"schema": {"type": "object", "additionalProperties": True}}}}}

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from citygrowth.web.openapi import Timestamp
+from citygrowth.web.openapi import DateText, Timestamp
 from citygrowth.web.paging import Page
 
 
@@ -79,6 +79,9 @@ class CategoryEditIn(BaseModel):
     time_limit_hours: float | None = Field(default=None,
                                            description="Handling limit in working hours, "
                                                        "0 < h ≤ 1000; none: the 大类's")
+    after_photo_required: bool = Field(
+        default=False, description="处置反馈 must carry a photo of the result (a 大类's "
+                                   "requirement holds for all its 小类)")
 
 
 class CategoryIn(CategoryEditIn):
@@ -106,7 +109,8 @@ class RuleIn(BaseModel):
 # --- answers ---------------------------------------------------------------------------------
 
 class CaseOut(BaseModel):
-    """A case as lists show it; times are ISO 8601 (UTC), labels in the caller's language."""
+    """A case as lists show it; times are ISO 8601 in the district's zone with their offset,
+    names and labels in the caller's language."""
 
     id: int
     status: str = Field(description="reported, registered, dispatched, handling, handled, "
@@ -114,12 +118,17 @@ class CaseOut(BaseModel):
     status_label: str
     category_code: str
     category: str
+    major_code: str | None = Field(description="The category's major class (大类)")
     kind: str = Field(description="component (部件) or event (事件)")
     area_code: str = Field(description="The grid cell (15 digits) or larger area")
     street_code: str
     area: str
+    street: str | None
+    community: str | None
     department_code: str | None
+    department: str | None = Field(description="The department's name")
     source: str
+    source_label: str = Field(description="Where the report came from, in words")
     description: str
     address: str
     lat: float | None
@@ -134,6 +143,7 @@ class CaseOut(BaseModel):
     supervised: bool
     escalation_level: int
     rework_count: int
+    reopen_count: int
     satisfaction: int | None
     overdue: bool
     warning: bool
@@ -154,8 +164,11 @@ class CaseEventOut(BaseModel):
     action_label: str
     from_status: str | None = Field(alias="from")
     to: str | None
+    from_label: str | None = Field(description="The state before, in words")
+    to_label: str | None = Field(description="The state after, in words")
     note: str
     photos: list[str]
+    department: str | None = Field(description="The department the step names, by name")
     detail: dict[str, Any]
 
 
@@ -208,7 +221,11 @@ class NearbyCaseOut(BaseModel):
 
 class PhotoOut(BaseModel):
     ok: Literal[True] = True
-    url: str = Field(description="Where the photo is kept; send it in a report's photos")
+    url: str = Field(description="The photo's reference; send it in a report's or an "
+                                 "action's photos")
+    thumbnail: str = Field(description="The reference of its thumbnail")
+    width: int
+    height: int
 
 
 class EvaluationRowOut(BaseModel):
@@ -413,3 +430,24 @@ class ChannelAnswer(BaseModel):
     ok: Literal[True] = True
     channel: ChannelOut
     secret: str | None = Field(description="A new webhook secret, shown only this once")
+
+
+class AroundReportOut(BaseModel):
+    """A report as anyone may see it: no description, address, contact or photo."""
+
+    id: int
+    status: str
+    status_label: str
+    category: str = Field(description="The category's name in the reader's language")
+    icon: str = Field(description="The category's icon in the Lucide sprite")
+    street: str | None
+    community: str | None
+    reported_on: DateText = Field(description="The day reported, in the district's zone")
+    lon: float | None = Field(description="Rounded to about 100 m")
+    lat: float | None = Field(description="Rounded to about 100 m")
+    illustrative: bool
+
+
+class AroundPage(Page[AroundReportOut]):
+    days: int = Field(description="How many days back the list reaches")
+    note: str = Field(description="What the reader should know of the positions")

@@ -21,7 +21,7 @@ from citygrowth.index.schemas import (
     UncertaintyPage,
 )
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
-from citygrowth.web.openapi import NOTHING_YET
+from citygrowth.web.openapi import NOTHING_YET, Responses
 from citygrowth.web.paging import Page, PageRequest, paging
 
 router = APIRouter(prefix="/api/index", tags=["index"], responses=NOTHING_YET)
@@ -51,7 +51,7 @@ def _csv(df: pd.DataFrame, name: str) -> Response:
 
 Format = Annotated[Literal["json", "csv"], Query(
     description="json: a page of rows; csv: every row as a file")]
-JSON_OR_CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
+JSON_OR_CSV: Responses = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 @router.get("/results", summary="Index results per unit, period and node",

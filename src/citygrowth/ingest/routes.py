@@ -26,7 +26,7 @@ from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.export import csv_stream
 from citygrowth.web.openapi import CSV, XLSX
 from citygrowth.web.paging import Page, PageRequest, paging
-from citygrowth.web.templating import render_page
+from citygrowth.web.templating import export_time, render_page
 
 router = APIRouter(tags=["ingest"])
 PUSH_BODY = {
@@ -132,11 +132,15 @@ def loads(session: SessionDep, actor: UserDep,
 
 @router.get("/api/ingest/loads.csv", summary="Load history as CSV", response_class=Response,
             responses=CSV)
-def loads_csv(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
-              dataset: LoadsDataset = None, limit: LoadsLimit = 1000) -> Response:
-    """The load history as CSV (problems counted, not listed)."""
+def loads_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+              status: LoadsStatus = None, dataset: LoadsDataset = None,
+              limit: LoadsLimit = 1000) -> Response:
+    """The load history as CSV (problems counted, not listed); times in the district's zone."""
     rows = history.list_loads(session, actor, status=status, dataset=dataset, limit=limit)
-    return csv_stream(history.CSV_COLUMNS, history.CSV_COLUMNS, lambda: rows, "loads")
+    tz = runtime.tz
+    shown = [{k: export_time(v, tz) if k in ("created_at", "vintage") else v
+              for k, v in r.items()} for r in rows]
+    return csv_stream(history.CSV_COLUMNS, history.CSV_COLUMNS, lambda: shown, "loads")
 
 
 @router.get("/data/templates/{dataset}.xlsx", summary="Excel template of a dataset",

@@ -89,6 +89,7 @@ ERROR_TEXT: dict[str, str] = {
     "409": "The request conflicts with the current state (a duplicate code, a step not "
            "allowed now).",
     "413": "The body or upload is larger than allowed.",
+    "415": "The body is not sent in a media type the operation reads (see its request body).",
     "422": "The input is not valid; ``errors`` names each problem's field (and file, row).",
     "429": "Too many attempts; wait for Retry-After seconds.",
     "500": "Something went wrong on the server; it has been logged.",
@@ -105,8 +106,27 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 PARQUET_TYPE = "application/vnd.apache.parquet"
 
 
+Responses = dict[int | str, dict[str, Any]]
+
+
+def form_body(fields: dict[str, dict[str, Any]], *, required: Iterable[str] = (),
+              photos: int = 0) -> dict[str, Any]:
+    """``openapi_extra=`` of an operation that reads its form itself (bounded before reading):
+    a multipart or url-encoded form of ``fields`` (name → JSON schema) and up to ``photos``
+    files in the field ``photo``. Such an operation also documents 415 (another media type)."""
+    props = dict(fields)
+    if photos:
+        props["photo"] = {"type": "array", "maxItems": photos, "items": BINARY,
+                          "description": f"Up to {photos} photos (JPEG, PNG or WebP)"}
+    schema = {"type": "object", "properties": props, "required": list(required)}
+    content = {"multipart/form-data": {"schema": schema}}
+    if not photos:
+        content["application/x-www-form-urlencoded"] = {"schema": schema}
+    return {"requestBody": {"required": True, "content": content}, "x-reads-body": True}
+
+
 def media(*types: str, description: str = "Successful Response", status: int = 200,
-          schema: dict[str, Any] | None = None) -> dict[int | str, dict[str, Any]]:
+          schema: dict[str, Any] | None = None) -> Responses:
     """``responses=`` for an answer in ``types`` (text types as strings, others as bytes)."""
     def schema_of(t: str) -> dict[str, Any]:
         if schema is not None:
@@ -125,10 +145,10 @@ ZIP = media("application/zip", description="A zip archive.")
 HTML = media("text/html", description="An HTML page.")
 GEOJSON = media("application/geo+json", description="A GeoJSON FeatureCollection.",
                 schema={"type": "object", "additionalProperties": True})
-NOTHING_YET = {404: {"description": "There is nothing to show yet (no index computed, no data "
-                                    "for the indicator), or what the request names does not "
-                                    "exist or lies outside the caller's scope."}}
-REDIRECT = {303: {"description": "Done; the browser is sent on to the page in Location.",
+NOTHING_YET: Responses = {404: {"description": (
+    "There is nothing to show yet (no index computed, no data for the indicator), or what "
+    "the request names does not exist or lies outside the caller's scope.")}}
+REDIRECT: Responses = {303: {"description": "Done; the browser is sent on to the page in Location.",
                   "headers": {"Location": {"schema": {"type": "string"}}}}}
 
 
@@ -200,7 +220,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
                                "A state-changing request sent with it also needs the "
                                "`X-CSRF-Token` header (from `GET /api/auth/csrf`)."},
 }
-REQUIRED = [{"ApiKey": []}, {"Bearer": []}, {"Session": []}]
+REQUIRED: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}, {"Session": []}]
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
@@ -227,6 +247,8 @@ def _error_statuses(op: dict[str, Any], method: str, auth: str, page: bool) -> l
     params = op.get("parameters", [])
     write = method in WRITE_METHODS
     statuses = ["500"]
+    if op.pop("x-reads-body", False):
+        statuses.append("415")
     if page and (write or auth == "optional"):
         statuses.append("303")  # a form done, or a visitor sent to the login page
     if params or "requestBody" in op or write:
