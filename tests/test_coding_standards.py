@@ -28,6 +28,8 @@ ALLOWED_WITHOUT_CHECK = {
     "citygrowth.accountability.changes.note",
     # the actor's own registration as a helper: nobody reads another's through it
     "citygrowth.governance.helpers.helper_of",
+    # logging out: ends only the acting user's own sessions (anyone may log themselves out)
+    "citygrowth.auth.service.end_own_sessions",
 }
 
 

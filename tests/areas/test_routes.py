@@ -51,7 +51,7 @@ def test_list_is_scoped_to_the_caller(client: TestClient, keys: dict[str, str]) 
     csv = client.get("/api/areas.csv", params={"level": "street"}, headers=_h(keys["admin"]))
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
-    assert lines[0].startswith("code,level,parent_code,name_zh,name_en,population")
+    assert lines[0].startswith("\ufeff代码,层级,上级代码,中文名称,英文名称,人口")
     assert len(lines) == 3
 
 

@@ -124,7 +124,7 @@ def test_http_api(client, runtime: Runtime) -> None:  # type: ignore[no-untyped-
     mine = client.get("/api/index/results", params={"code": "CGI"}, headers=worker).json()
     assert {row["unit"] for row in mine["rows"]} == {STREET_A}
     csv = client.get("/api/index/results", params={"format": "csv"}, headers=admin)
-    assert csv.text.startswith("unit,period,code,value,rank")
+    assert csv.text.startswith("\ufeff区域代码,统计期,节点,数值,排名")
     assert client.get("/api/index/runs", headers=worker).json()["runs"][0]["status"] == "done"
     audit = client.get("/api/index/audit", headers=admin).json()
     assert audit["ok"] and "CGI" in {g["code"] for g in audit["groups"]}

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citygrowth import inputs
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import User
@@ -34,7 +35,7 @@ router = APIRouter(tags=["help tasks"])
 TaskId = Annotated[int, Path(ge=1, le=2**31)]
 MonthQ = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 StatusQ = Annotated[str | None, Query(pattern=r"^(open|taken|done)$")]
-Text = Annotated[str, Form(max_length=2000)]
+Text = Annotated[inputs.Text, Form(max_length=2000)]
 SECTION_TITLES = {"open": N_("Open tasks"), "taken": N_("Taken, not yet done"),
                   "done": N_("Recently done")}
 

@@ -50,6 +50,7 @@ from citygrowth.governance.service import (
 from citygrowth.governance.sla import WorkCalendar
 from citygrowth.governance.taxonomy import leaf_categories
 from citygrowth.i18n import N_, bilingual, translate
+from citygrowth.inputs import Line, Month, Text
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
@@ -172,7 +173,7 @@ def _departments(session: Any) -> list[Any]:
 def case_act(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
              case_id: CaseId,
              action: Annotated[str, Form(max_length=30)],
-             note: Annotated[str, Form(max_length=2000)] = "",
+             note: Annotated[Text, Form(max_length=2000)] = "",
              department_code: Annotated[str, Form(max_length=40)] = "",
              hours: Annotated[float | None, Form(gt=0, le=400)] = None) -> Response:
     act(session, actor, case_id, action, runtime=runtime, note=note,
@@ -182,7 +183,7 @@ def case_act(request: Request, session: SessionDep, actor: UserDep, runtime: Run
 
 @router.get("/command/evaluation", summary="Evaluation tables")
 def evaluation_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-                    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+                    month: Annotated[Month | None, Query()]
                     = None) -> Response:
     months = [month] if month else recent_months(runtime)
     df = evaluate(session, actor, months, runtime.calendar)
@@ -205,11 +206,11 @@ def report_form(request: Request, session: SessionDep, actor: ActorDep) -> Respo
 def report_submit(request: Request, session: SessionDep, actor: ActorDep,
                   runtime: RuntimeDep,
                   category_code: Annotated[str, Form(max_length=20)],
-                  description: Annotated[str, Form(max_length=4000)] = "",
-                  address: Annotated[str, Form(max_length=300)] = "",
+                  description: Annotated[Text, Form(max_length=4000)] = "",
+                  address: Annotated[Line, Form(max_length=300)] = "",
                   lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
                   lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
-                  contact: Annotated[str, Form(max_length=200)] = "",
+                  contact: Annotated[Line, Form(max_length=200)] = "",
                   idempotency_key: Annotated[str | None, Form(min_length=8, max_length=64)]
                   = None) -> Response:
     reporter = actor if can(actor, "case.report") else \
@@ -234,7 +235,7 @@ def track(request: Request, session: SessionDep, actor: ActorDep, token: Token) 
 @router.post("/track/{token}/rate", summary="Rate a closed case")
 def track_rate(session: SessionDep, runtime: RuntimeDep, token: Token,
                rating: Annotated[int, Form(ge=1, le=5)],
-               note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+               note: Annotated[Text, Form(max_length=2000)] = "") -> Response:
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "rate", rating=rating, note=note,
                runtime=runtime)
@@ -243,7 +244,7 @@ def track_rate(session: SessionDep, runtime: RuntimeDep, token: Token,
 
 @router.post("/track/{token}/reopen", summary="Reopen a closed case")
 def track_reopen(session: SessionDep, runtime: RuntimeDep, token: Token,
-                 note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+                 note: Annotated[Text, Form(max_length=2000)] = "") -> Response:
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "reopen", note=note, runtime=runtime)
     return RedirectResponse(f"/track/{token}", status_code=303)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -31,15 +29,16 @@ from citygrowth.governance.service import (
     queue_counts,
 )
 from citygrowth.governance.taxonomy import leaf_categories
-from citygrowth.i18n import bilingual, translate
+from citygrowth.i18n import bilingual, get_locale, translate
+from citygrowth.inputs import Month
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.render import columns, csv_response, frame_table
 
 router = APIRouter(tags=["cases"])
 Status = Annotated[list[str] | None, Query(max_length=20)]
 Code = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 Queue = Annotated[str | None, Query(pattern=r"^(open|overdue|warning|supervised|pending)$")]
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
 
 def _filter(status: list[str] | None, category: str | None, area: str | None,
@@ -72,12 +71,8 @@ def api_cases_csv(session: SessionDep, actor: UserDep, status: Status = None,
                   queue: Queue = None) -> Response:
     f = _filter(status, category, area, department, queue, 1000, 0)
     cases, _ = list_cases(session, actor, f)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    w.writeheader()
-    for c in cases:
-        w.writerow(case_dict(session, c))
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
+    rows = [case_dict(session, c) for c in cases]
+    return csv_response(columns(*CSV_COLUMNS), rows, "cases", get_locale())
 
 
 @router.get("/api/cases/queues", summary="Counts per status and queue")
@@ -143,7 +138,7 @@ def media(settings: SettingsDep, name: str) -> FileResponse:
 
 @router.get("/api/cases/evaluation", summary="Evaluation per department, street, grid, month")
 def api_evaluation(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-                   month: Annotated[list[str] | None, Query(max_length=24)] = None,
+                   month: Annotated[list[Month] | None, Query(max_length=24)] = None,
                    level: Annotated[str | None, Query(
                        pattern=r"^(district|street|grid|department)$")] = None
                    ) -> dict[str, Any]:
@@ -153,11 +148,12 @@ def api_evaluation(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
 
 @router.get("/api/cases/evaluation.csv", summary="Evaluation as CSV")
 def api_evaluation_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-                       month: Annotated[list[str] | None, Query(max_length=24)] = None,
+                       month: Annotated[list[Month] | None, Query(max_length=24)] = None,
                        level: Annotated[str | None, Query(
                            pattern=r"^(district|street|grid|department)$")] = None) -> Response:
     df = _evaluation(session, actor, runtime, month, level)
-    return Response(df.to_csv(index=False), media_type="text/csv; charset=utf-8")
+    cols, rows = frame_table(df)
+    return csv_response(cols, rows, "evaluation", get_locale())
 
 
 def _evaluation(session: Session, actor: Actor, runtime: Runtime, month: list[str] | None,

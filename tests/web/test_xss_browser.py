@@ -1,0 +1,127 @@
+"""In Chromium, as the attack: a street and a key project named ``<img src=x onerror=...>``
+(set through the store, as a boundary import or an edit would) run nowhere — on the home map,
+the area page, the big screen, the explorer and the accountability maps. Every chart's tooltip
+is shown for the hostile item; the payload must appear as text, no ``<img>`` may be injected,
+no handler may run, and the Content-Security-Policy must report no violation on any page (so
+every page also works without inline script)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from citygrowth.accountability.demo import seed_demo
+from citygrowth.accountability.models import Project
+from citygrowth.areas.models import Area
+from citygrowth.auth.actor import system_actor
+from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.settings import Settings
+from tests.browser import DemoServer, login_page
+from tests.screens.browser_world import build_world
+from tests.serve import serve_app
+
+PAYLOAD = '<img src=x onerror="window.cgXss=(window.cgXss||0)+1">'
+MARK = "<img src=x onerror="  # what the payload looks like inside JSON too
+WATCH = """() => {
+  window.cgCsp = [];
+  document.addEventListener('securitypolicyviolation',
+    e => window.cgCsp.push(e.violatedDirective + ' ' + (e.blockedURI || '')));
+}"""
+SHOW_TIPS = """(mark) => {
+  const shown = [];
+  document.querySelectorAll('div').forEach(el => {
+    const chart = window.echarts && echarts.getInstanceByDom(el);
+    if (!chart) { return; }
+    (chart.getOption().series || []).forEach((s, si) => (s.data || []).forEach((d, di) => {
+      if (JSON.stringify(d).includes(mark)) {
+        chart.dispatchAction({type: 'showTip', seriesIndex: si, dataIndex: di});
+        shown.push(el.id || el.dataset.chart || 'chart');
+      }
+    }));
+  });
+  return shown;
+}"""
+TIP_TEXT = """() => Array.from(document.querySelectorAll('div'))
+  .filter(d => d.style.zIndex === '9999999').map(d => d.textContent).join(' | ')"""
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory,
+                   sqlite_template: Path) -> Iterator[tuple[DemoServer, str]]:
+    root = tmp_path_factory.mktemp("xss-server")
+    shutil.copy(sqlite_template, root / "citygrowth.db")
+    settings = Settings(data_dir=root / "var", database_url=f"sqlite:///{root / 'citygrowth.db'}",
+                        env="test", secret_key="xss-browser-secret", scheduler_enabled=False,
+                        log_level="WARNING")
+    streets, _key = build_world(settings)
+    street = streets[0]["code"]
+    engine = make_engine(settings.resolved_database_url)
+    with make_sessionmaker(engine)() as s:
+        seed_demo(s, system_actor("demo"), "370203", dt.date(2026, 6, 1))
+        s.execute(update(Area).where(Area.code == street).values(name_zh=PAYLOAD,
+                                                                   name_en=PAYLOAD))
+        first = s.scalar(select(Project.id).order_by(Project.id).limit(1))
+        s.execute(update(Project).where(Project.id == first).values(name_zh=PAYLOAD,
+                                                                      name_en=PAYLOAD))
+        s.commit()
+    engine.dispose()
+    shots = root / "screenshots"
+    shots.mkdir()
+    with serve_app(settings) as url:
+        yield DemoServer(url, settings, shots), street
+
+
+def _visit(page: Any, url: str, ready: str) -> tuple[list[str], str]:
+    page.goto(url)
+    page.wait_for_function(ready, timeout=60_000)
+    page.wait_for_timeout(300)
+    shown = page.evaluate(SHOW_TIPS, MARK)
+    page.wait_for_timeout(300)
+    return shown, page.evaluate(TIP_TEXT)
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_a_hostile_name_runs_nowhere(hostile_server: tuple[DemoServer, str],
+                                     browser: Any) -> None:
+    server, street = hostile_server
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.add_init_script(script=f"({WATCH})()")
+    login_page(page, server, "admin", "admin-demo-2026")
+    drawn = "() => document.querySelector('canvas') !== null"
+    visits = {
+        "/": drawn,
+        "/areas/370203": drawn,
+        "/screen": "() => window.cgScreen && window.cgScreen.refreshes > 0",
+        "/explore?indicator=ECO_FIN_INSTITUTIONS":
+            "() => window.cgExplore && window.cgExplore.data.map !== undefined",
+        "/projects": drawn,
+        "/investment": drawn,
+    }
+    tipped: dict[str, list[str]] = {}
+    for path, ready in visits.items():
+        shown, tips = _visit(page, server.url + path, ready)
+        tipped[path] = shown
+        assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0, path
+        assert page.evaluate("() => window.cgXss") is None, path
+        assert page.evaluate("() => window.cgCsp") == [], (path, page.evaluate(
+            "() => window.cgCsp"))
+        if shown:
+            assert PAYLOAD in tips, (path, tips)  # shown as text, not markup
+        page.screenshot(path=str(server.screenshots / f"xss{path.replace('/', '_')}.png"))
+    # the hostile street is on every area map and the hostile project on the projects map
+    assert all(tipped[p] for p in ("/screen", "/explore?indicator=ECO_FIN_INSTITUTIONS",
+                                   "/projects")), tipped
+    assert dialogs == [] and not [e for e in errors if "Content Security Policy" in e], errors
+    page.close()
+
