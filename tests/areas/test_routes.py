@@ -133,7 +133,8 @@ def test_pages(client: TestClient, keys: dict[str, str]) -> None:
     assert "街道1" in r.text and 'href="/api/areas.csv?level=street"' in r.text
     r = client.get(f"/areas/{STREET_A}", headers=_h(keys["cmd"]))
     assert r.status_code == 200
-    assert "registerMap" in r.text and "社区1-1" in r.text and "示意" in r.text
+    assert 'src="/static/areas/detail.js"' in r.text and "data-map-name=" in r.text
+    assert "社区1-1" in r.text and "示意" in r.text
     r = client.get("/areas/370203002", headers={**_h(keys["cmd"]), "accept": "text/html"})
     assert r.status_code == 403 and "text/html" in r.headers["content-type"]
 
