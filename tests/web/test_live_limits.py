@@ -126,10 +126,10 @@ def raw_post(url: str, path: str, headers: dict[str, str],
     except (BrokenPipeError, ConnectionResetError):
         pass
     sock.settimeout(10)
-    try:
-        while b"\r\n\r\n" not in answer and (data := sock.recv(65536)):
+    try:  # the whole answer: the server closes the connection after a 413
+        while data := sock.recv(65536):
             answer += data
-    except ConnectionResetError:
+    except (ConnectionResetError, TimeoutError):
         pass
     finally:
         sock.close()
