@@ -28,7 +28,7 @@ from citygrowth.accountability.targets import apply_target
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
-from citygrowth.runtime import Runtime
+from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
 from tests.browser import DemoServer, load_demo
 from tests.serve import serve_app
@@ -161,7 +161,7 @@ def screens_server(tmp_path_factory: pytest.TempPathFactory,
     settings = Settings(data_dir=root / "var", database_url=f"sqlite:///{root / 'citygrowth.db'}",
                         env="test", secret_key="screens-browser-secret",
                         scheduler_enabled=False, log_level="WARNING")
-    streets, key = build_world(settings)
+    streets, key = build_world(build_runtime(settings))
     shots = root / "screenshots"
     shots.mkdir()
     with serve_app(settings) as url:

@@ -7,20 +7,19 @@ every page also works without inline script)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from citygrowth.accountability.demo import seed_demo
-from citygrowth.accountability.models import Project
+from citygrowth.accountability.projects import apply_project
+from citygrowth.accountability.schemas import ProjectIn
 from citygrowth.areas.models import Area
-from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import DemoServer, login_page
 from tests.screens.browser_world import build_world
@@ -59,16 +58,16 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory,
     settings = Settings(data_dir=root / "var", database_url=f"sqlite:///{root / 'citygrowth.db'}",
                         env="test", secret_key="xss-browser-secret", scheduler_enabled=False,
                         log_level="WARNING")
-    streets, _key = build_world(settings)
+    streets, _key = build_world(build_runtime(settings))
     street = streets[0]["code"]
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine)() as s:
-        seed_demo(s, system_actor("demo"), "370203", dt.date(2026, 6, 1))
         s.execute(update(Area).where(Area.code == street).values(name_zh=PAYLOAD,
                                                                    name_en=PAYLOAD))
-        first = s.scalar(select(Project.id).order_by(Project.id).limit(1))
-        s.execute(update(Project).where(Project.id == first).values(name_zh=PAYLOAD,
-                                                                      name_en=PAYLOAD))
+        apply_project(s, ProjectIn(  # on the projects map, with the same name
+            code="P-XSS", name_zh=PAYLOAD, name_en=PAYLOAD, department_code="ndrc",
+            area_code=street, industry="big_data", stage="construction", total_wan=50_000,
+            start_year=2025, end_year=2027, lon=120.37, lat=36.08))
         s.commit()
     engine.dispose()
     shots = root / "screenshots"
