@@ -106,6 +106,7 @@ def test_a_hostile_name_runs_nowhere(hostile_server: tuple[DemoServer, str],
             "() => window.cgExplore && window.cgExplore.data.map !== undefined",
         "/projects": drawn,
         "/investment": drawn,
+        "/command": drawn,  # the command center's district map
     }
     tipped: dict[str, list[str]] = {}
     for path, ready in visits.items():
@@ -115,7 +116,7 @@ def test_a_hostile_name_runs_nowhere(hostile_server: tuple[DemoServer, str],
         assert page.evaluate("() => window.cgXss") is None, path
         assert page.evaluate("() => window.cgCsp") == [], (path, page.evaluate(
             "() => window.cgCsp"))
-        if shown:
+        if shown and path != "/command":  # its map's tooltips name cases only
             assert PAYLOAD in tips, (path, tips)  # shown as text, not markup
         page.screenshot(path=str(server.screenshots / f"xss{path.replace('/', '_')}.png"))
     # the hostile street is on every area map and the hostile project on the projects map

@@ -63,8 +63,10 @@ LABELS: dict[str, str] = {
     "closed_at": N_("Closed at"), "overdue": N_("Overdue"), "supervised": N_("Supervised"),
     "escalation_level": N_("Escalation level"), "rework_count": N_("Reworks"),
     "satisfaction": N_("Satisfaction"), "address": N_("Address"), "month": N_("Month"),
-    "reported": N_("Reported"), "registered": N_("Registered"), "closed": N_("Closed"),
-    "due": N_("Due"), "closed_ontime": N_("Closed on time"), "ontime_rate": N_("On-time rate"),
+    "reported": N_("Cases reported"), "registered": N_("Cases registered"),
+    "closed": N_("Cases closed"),
+    "due": N_("Cases due"), "closed_ontime": N_("Closed on time"),
+    "ontime_rate": N_("On-time rate"),
     "closure_rate": N_("Closure rate"), "rework_rate": N_("Rework rate"),
     "handling_hours": N_("Handling hours"), "satisfied_rate": N_("Satisfied rate"),
     "indicator": N_("Indicator"), "period": N_("Reference period"), "freq": N_("Frequency"),
@@ -90,6 +92,11 @@ LABELS: dict[str, str] = {
     "expected_yi": N_("Expected investment (100 million yuan)"), "landed_on": N_("Landed on"),
     "events": N_("Events"), "updated_at": N_("Updated at"), "score": N_("Score"),
     "rank": N_("Rank"), "node": N_("Node"), "framework": N_("Framework"),
+    "case_id": N_("Case"), "action": N_("Action"), "channel": N_("Channel"),
+    "state": N_("State"), "attempts": N_("Attempts"), "last_error": N_("Last error"),
+    "last_attempt_at": N_("Last attempt at"), "next_attempt_at": N_("Next attempt at"),
+    "sent_at": N_("Sent at"), "community": N_("Community"), "tasks": N_("Tasks"),
+    "hours": N_("Hours (total)"), "helpers": N_("Helpers"),
 }
 
 
