@@ -104,8 +104,9 @@ class Settings(BaseSettings):
     )
     max_upload_mb: int = Field(
         default=200, ge=1,
-        description="Largest request body of upload routes (data files, photos, evidence, "
-        "workbooks), in MiB. Larger bodies are refused with 413 before they are read.",
+        description="Largest request body of upload routes (data files, workbooks, evidence), "
+        "in MiB. Larger bodies are refused with 413 before they are read (photos: "
+        "`photo_max_mb`).",
     )
     max_uncompressed_mb: int = Field(
         default=200, ge=1,
@@ -133,6 +134,19 @@ class Settings(BaseSettings):
         default=31_536_000, ge=0,
         description="`max-age` of the Strict-Transport-Security header sent in production "
         "(`env=production`); 0 sends none.",
+    )
+    photo_max_mb: int = Field(
+        default=10, ge=1, le=100,
+        description="Largest case photo accepted (JPEG, PNG or WebP; HEIC where the server "
+        "can read it), in MiB. A form or request with photos may be at most this size per photo "
+        "it takes (plus 256 KiB for its other fields); a larger body is refused with 413 before "
+        "it is read, and so is every larger photo within it.",
+    )
+    photo_max_side: int = Field(
+        default=2048, ge=320, le=8192,
+        description="Every case photo is re-encoded as JPEG without its metadata (EXIF, GPS "
+        "position) and scaled down to at most this many pixels on its longer side; a "
+        "thumbnail is made beside it.",
     )
     query_backend: Literal["duckdb", "pyspark"] = Field(
         default="duckdb",

@@ -19,7 +19,6 @@ from citygrowth.accountability.projects import apply_project
 from citygrowth.accountability.schemas import ProjectIn
 from citygrowth.areas.models import Area
 from citygrowth.db import make_engine, make_sessionmaker
-from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import DemoServer, login_page
 from tests.screens.browser_world import build_world
@@ -58,7 +57,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory,
     settings = Settings(data_dir=root / "var", database_url=f"sqlite:///{root / 'citygrowth.db'}",
                         env="test", secret_key="xss-browser-secret", scheduler_enabled=False,
                         log_level="WARNING")
-    streets, _key = build_world(build_runtime(settings))
+    streets, _key = build_world(settings)
     street = streets[0]["code"]
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine)() as s:

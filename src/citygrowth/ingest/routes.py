@@ -25,7 +25,7 @@ from citygrowth.ingest.validate import LoadRejected
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.render import columns, csv_response, workbook_response
-from citygrowth.web.templating import render_page
+from citygrowth.web.templating import export_time, render_page
 
 router = APIRouter(tags=["ingest"])
 UPLOAD_BODY = {
@@ -164,11 +164,15 @@ def loads(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
 
 
 @router.get("/api/ingest/loads.csv", summary="Load history as CSV", response_class=Response)
-def loads_csv(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
-              dataset: LoadsDataset = None, limit: LoadsLimit = 1000) -> Response:
-    """The load history as CSV (problems counted, not listed)."""
+def loads_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+              status: LoadsStatus = None, dataset: LoadsDataset = None,
+              limit: LoadsLimit = 1000) -> Response:
+    """The load history as CSV (problems counted, not listed); times in the district's zone."""
     rows = history.list_loads(session, actor, status=status, dataset=dataset, limit=limit)
-    return csv_response(columns(*history.CSV_COLUMNS), rows, "loads", get_locale())
+    tz = runtime.tz
+    local = [{k: export_time(v, tz) if k in ("created_at", "vintage") else v
+              for k, v in r.items()} for r in rows]
+    return csv_response(columns(*history.CSV_COLUMNS), local, "loads", get_locale())
 
 
 @router.get("/data/templates/{dataset}.xlsx", summary="Excel template of a dataset",
