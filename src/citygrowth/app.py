@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(CSRFMiddleware, max_form=settings.max_body_kb * 1024)  # session, locale
     # bodies bounded before anything reads them (the 413 in the caller's language)
     app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body_kb * 1024,
-                       max_upload=settings.max_upload_mb * 2**20)
+                       max_upload=settings.max_upload_mb * 2**20,
+                       max_photo=settings.photo_max_mb * 2**20)
     app.add_middleware(LocaleMiddleware, translations=runtime.translations,
                        default_locale=settings.default_locale)
     app.add_middleware(

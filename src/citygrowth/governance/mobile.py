@@ -27,6 +27,7 @@ from citygrowth.i18n import N_, get_locale, translate
 from citygrowth.inputs import Text
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.limits import photo_route
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["mobile"])
@@ -88,7 +89,8 @@ def field_photo(session: Session, runtime: Runtime, actor: Actor,
     return [media.ref_of(row.id)]
 
 
-@router.post("/m/tasks/{case_id}/act", summary="Act on a case in the field (photo, note)")
+@router.post("/m/tasks/{case_id}/act", summary="Act on a case in the field (photo, note)",
+             openapi_extra=photo_route(1))
 def task_act(request: Request, session: SessionDep, actor: UserDep,
              runtime: RuntimeDep, case_id: CaseId,
              action: Annotated[str, Form(pattern=r"^(accept|handle|verify|rework)$")],

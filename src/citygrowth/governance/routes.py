@@ -36,6 +36,7 @@ from citygrowth.i18n import bilingual, get_locale, translate
 from citygrowth.inputs import Month
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.limits import photo_body_limit, photo_route
 from citygrowth.web.render import columns, csv_response, frame_table
 from citygrowth.web.templating import export_time
 
@@ -145,7 +146,7 @@ def _store(runtime: Runtime, photo: media.Encoded, owner: str) -> dict[str, Any]
 
 
 @router.post("/api/cases/photos", summary="Upload a case photo", status_code=201,
-             openapi_extra={"requestBody": PHOTO_BODY})
+             openapi_extra=photo_route(1, PHOTO_BODY))
 async def api_photo(request: Request, actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
     """One photo (multipart field ``photo``, or the image itself as the body), at most
     ``photo_max_mb`` MiB. It is checked by its bytes (JPEG, PNG, WebP), re-encoded without its
@@ -154,7 +155,7 @@ async def api_photo(request: Request, actor: ActorDep, runtime: RuntimeDep) -> d
     if not any(can(actor, p) for p in PHOTO_PERMISSIONS):
         require(actor, "case.report")
     limits = media.Limits.of(runtime.settings)
-    body = await media.read_limited(request, limits.max_bytes + 64 * 1024, limits)
+    body = await media.read_limited(request, photo_body_limit(limits.max_bytes, 1), limits)
     if request.headers.get("content-type", "").startswith("image/"):
         name, data = "photo", body
     else:

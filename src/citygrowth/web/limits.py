@@ -1,7 +1,11 @@
 """Bounded request bodies: every request has a body limit, known before a byte is read.
 
-Routes fall into two classes:
+Routes fall into three classes:
 
+* **photos** — a route taking case photos declares how many in its ``openapi_extra``
+  (``{PHOTOS_KEY: n}``, see :func:`photo_route`): at most ``n`` × ``photo_max_mb`` MiB plus
+  :data:`FORM_OVERHEAD` for the form's other fields (:func:`photo_body_limit`, the one formula
+  the media module also reads bodies with);
 * **uploads** — a route taking a file (a ``File()``/``UploadFile`` parameter, or a
   ``multipart/form-data`` request body declared in its ``openapi_extra``): at most
   ``max_upload_mb`` MiB;
@@ -32,6 +36,32 @@ from citygrowth.web.body import BodyTooLarge
 from citygrowth.web.errors import render_error
 
 LIMIT_SCOPE_KEY = "citygrowth.body_limit"
+#: ``openapi_extra`` key of a route taking photos: how many at most
+PHOTOS_KEY = "x-citygrowth-photos"
+#: room for a photo form's other fields and the multipart framing
+FORM_OVERHEAD = 256 * 1024
+
+
+def photo_body_limit(photo_max_bytes: int, photos: int) -> int:
+    """The largest body of a request with up to ``photos`` photos of ``photo_max_bytes``."""
+    return photos * photo_max_bytes + FORM_OVERHEAD
+
+
+def photo_route(photos: int, request_body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``openapi_extra`` of a route taking up to ``photos`` photos (and, optionally, the
+    request body it reads itself, for the OpenAPI document)."""
+    extra: dict[str, Any] = {PHOTOS_KEY: photos}
+    if request_body is not None:
+        extra["requestBody"] = request_body
+    return extra
+
+
+def photos_of(route: BaseRoute) -> int | None:
+    """How many photos a route takes (:func:`photo_route`), or None."""
+    if not isinstance(route, APIRoute):
+        return None
+    n = (route.openapi_extra or {}).get(PHOTOS_KEY)
+    return n if isinstance(n, int) and n > 0 else None
 
 
 def _body_params(dependant: Dependant) -> Iterator[Any]:
@@ -52,31 +82,38 @@ def is_upload_route(route: BaseRoute) -> bool:
 
 
 def upload_route_contexts(routes: Sequence[BaseRoute]) -> list[RouteContext]:
-    """The upload routes among ``routes`` (an app's, included routers walked), as FastAPI's
-    route contexts (``path``, ``path_regex``, ``methods`` as served)."""
-    return [c for c in iter_route_contexts(routes) if is_upload_route(c.original_route)]
+    """The upload and photo routes among ``routes`` (an app's, included routers walked), as
+    FastAPI's route contexts (``path``, ``path_regex``, ``methods`` as served)."""
+    return [c for c in iter_route_contexts(routes)
+            if photos_of(c.original_route) or is_upload_route(c.original_route)]
 
 
 class BodyLimitMiddleware:
     """Refuses request bodies over their route class's limit (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, max_body: int, max_upload: int) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, max_upload: int,
+                 max_photo: int = 10 * 2**20) -> None:
         self.app = app
         self.max_body = max_body
         self.max_upload = max_upload
-        self._uploads: list[tuple[re.Pattern[str], frozenset[str]]] | None = None
+        self.max_photo = max_photo
+        self._uploads: list[tuple[re.Pattern[str], frozenset[str], int]] | None = None
 
-    def upload_routes(self, scope: Scope) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    def upload_routes(self, scope: Scope) -> list[tuple[re.Pattern[str], frozenset[str], int]]:
+        """(path pattern, methods, body limit) of every photo and upload route."""
         if self._uploads is None:
-            self._uploads = [(c.path_regex, frozenset(c.methods or ()))
-                             for c in upload_route_contexts(scope["app"].routes)]
+            self._uploads = []
+            for c in upload_route_contexts(scope["app"].routes):
+                photos = photos_of(c.original_route)
+                limit = photo_body_limit(self.max_photo, photos) if photos else self.max_upload
+                self._uploads.append((c.path_regex, frozenset(c.methods or ()), limit))
         return self._uploads
 
     def limit_for(self, scope: Scope) -> int:
         path, method = get_route_path(scope), scope["method"]
-        for regex, methods in self.upload_routes(scope):
+        for regex, methods, limit in self.upload_routes(scope):
             if method in methods and regex.match(path):
-                return self.max_upload
+                return limit
         return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -41,8 +41,8 @@ DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.j
 DOCS_PATHS = ("/docs", "/redoc")
 #: paths whose answers show personal data to whoever may see them (cases and their reporters,
 #: trackers, photos, users, the audit log, Open311 requests)
-PERSONAL_PATHS = ("/command", "/api/cases", "/cases", "/track", "/media", "/m/", "/report",
-                  "/help", "/api/help", "/api/auth", "/account", "/login", "/open311",
+PERSONAL_PATHS = ("/command", "/api/cases", "/cases", "/track", "/media", "/m/", "/my/",
+                  "/report", "/help", "/api/help", "/api/auth", "/account", "/login", "/open311",
                   "/api/accountability/service-requests", "/api/accountability/evidence")
 CREDENTIALS = (b"x-api-key", b"authorization")
 SESSION_COOKIE = b"citygrowth_session="
