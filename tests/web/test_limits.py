@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from citygrowth.app import create_app
 from citygrowth.settings import Settings
-from citygrowth.web.limits import upload_route_contexts
+from citygrowth.web.limits import BodyLimitMiddleware, photo_body_limit, upload_route_contexts
 from tests.web.login import form_token
 
 SMALL = 4  # KiB, so that the tests send little
@@ -84,3 +84,31 @@ def test_csrf_middleware_looks_for_the_token_at_the_start_of_a_multipart_body(
     r = small.post("/data/upload", content=body,  # … a token after 64 KiB of file is not read
                    headers={"content-type": "multipart/form-data; boundary=b"})
     assert r.status_code == 403 and r.json()["code"] == "csrf"
+
+
+def test_photo_routes_take_their_photos_times_the_photo_cap(settings: Settings) -> None:
+    """One place for the photo size cap: a route taking n photos accepts n × photo_max_mb
+    plus the form's room, however large the data-file upload limit is."""
+    app = create_app(settings.model_copy(update={"max_body_kb": SMALL, "max_upload_mb": 50,
+                                                 "photo_max_mb": 1}))
+    with TestClient(app) as c:
+        mw = BodyLimitMiddleware(app, max_body=SMALL * 1024, max_upload=50 * 2**20,
+                                 max_photo=2**20)
+        scope = {"type": "http", "app": app, "path": "", "root_path": ""}
+
+        def limit(method: str, path: str) -> int:
+            return mw.limit_for({**scope, "method": method, "path": path})
+
+        assert limit("POST", "/report") == photo_body_limit(2**20, 4)
+        assert limit("POST", "/command/cases/7/act") == photo_body_limit(2**20, 4)
+        assert limit("POST", "/api/cases/photos") == photo_body_limit(2**20, 1)
+        assert limit("POST", "/m/tasks/7/act") == photo_body_limit(2**20, 1)
+        assert limit("POST", "/data/upload") == 50 * 2**20
+        assert limit("POST", "/track/abcdefgh/rate") == SMALL * 1024
+        # a resident's form of 5 MiB (over four 1 MiB photos) is refused before it is read
+        r = c.post("/report", content=b"x" * 5 * 2**20,
+                   headers={"content-type": "multipart/form-data; boundary=b"})
+        assert r.status_code == 413
+        one = c.post("/api/cases/photos?lang=en", content=b"x" * (2 * 2**20),
+                     headers={"content-type": "image/jpeg"})
+        assert one.status_code == 413 and one.json()["code"] == "too_large"

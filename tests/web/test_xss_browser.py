@@ -1,6 +1,8 @@
-"""In Chromium, as the attack: a street and a key project named ``<img src=x onerror=...>``
-(set through the store, as a boundary import or an edit would) run nowhere — on the home map,
-the area page, the big screen, the explorer and the accountability maps. Every chart's tooltip
+"""In Chromium, as the attack: a street, a key project and a case category named
+``<img src=x onerror=...>`` (set through the store, as a boundary import or an edit would), and
+a resident's report with that description and address, run nowhere — on the home map, the area
+page, the big screen, the explorer, the accountability maps, the command center's map and case
+page, and the residents' pages (report form, tracking page, reports around). Every chart's tooltip
 is shown for the hostile item; the payload must appear as text, no ``<img>`` may be injected,
 no handler may run, and the Content-Security-Policy must report no violation on any page (so
 every page also works without inline script)."""
@@ -13,12 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from citygrowth.accountability.projects import apply_project
 from citygrowth.accountability.schemas import ProjectIn
 from citygrowth.areas.models import Area
 from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.governance.intake import ReportInput, public_reporter, submit_report
+from citygrowth.governance.models import CaseCategory
+from citygrowth.governance.taxonomy import ensure_taxonomy
+from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import DemoServer, login_page
 from tests.screens.browser_world import build_world
@@ -51,7 +57,7 @@ TIP_TEXT = """() => Array.from(document.querySelectorAll('div'))
 
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory: pytest.TempPathFactory,
-                   sqlite_template: Path) -> Iterator[tuple[DemoServer, str]]:
+                   sqlite_template: Path) -> Iterator[tuple[DemoServer, str, int, str]]:
     root = tmp_path_factory.mktemp("xss-server")
     shutil.copy(sqlite_template, root / "citygrowth.db")
     settings = Settings(data_dir=root / "var", database_url=f"sqlite:///{root / 'citygrowth.db'}",
@@ -59,6 +65,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory,
                         log_level="WARNING")
     streets, _key = build_world(settings)
     street = streets[0]["code"]
+    runtime = build_runtime(settings)
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine)() as s:
         s.execute(update(Area).where(Area.code == street).values(name_zh=PAYLOAD,
@@ -67,12 +74,29 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory,
             code="P-XSS", name_zh=PAYLOAD, name_en=PAYLOAD, department_code="ndrc",
             area_code=street, industry="big_data", stage="construction", total_wan=50_000,
             start_year=2025, end_year=2027, lon=120.37, lat=36.08))
+        ensure_taxonomy(s, runtime)
+        leaf = s.scalar(select(CaseCategory).where(CaseCategory.parent_code.is_not(None),
+                                                   CaseCategory.active.is_(True))
+                        .order_by(CaseCategory.code))
+        assert leaf is not None
+        leaf.name_zh = leaf.name_en = PAYLOAD
+        grid = s.scalar(select(Area).where(Area.level == "grid", Area.centroid_lon.is_not(None))
+                        .order_by(Area.code))
+        assert grid is not None
+        category, lon, lat = leaf.code, grid.centroid_lon, grid.centroid_lat
         s.commit()
     engine.dispose()
+    with runtime.session() as s:  # a resident's report with the payload as its words
+        case = submit_report(s, public_reporter(settings.district_code), ReportInput(
+            category_code=category, lon=lon, lat=lat, description=PAYLOAD, address=PAYLOAD,
+            source="resident"), runtime=runtime).case
+        s.commit()
+        case_id, token = case.id, case.token
+    runtime.dispose()
     shots = root / "screenshots"
     shots.mkdir()
     with serve_app(settings) as url:
-        yield DemoServer(url, settings, shots), street
+        yield DemoServer(url, settings, shots), street, case_id, token
 
 
 def _visit(page: Any, url: str, ready: str) -> tuple[list[str], str]:
@@ -86,9 +110,9 @@ def _visit(page: Any, url: str, ready: str) -> tuple[list[str], str]:
 
 @pytest.mark.browser
 @pytest.mark.xdist_group("browser")
-def test_a_hostile_name_runs_nowhere(hostile_server: tuple[DemoServer, str],
+def test_a_hostile_name_runs_nowhere(hostile_server: tuple[DemoServer, str, int, str],
                                      browser: Any) -> None:
-    server, street = hostile_server
+    server, street, case_id, token = hostile_server
     page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -97,6 +121,7 @@ def test_a_hostile_name_runs_nowhere(hostile_server: tuple[DemoServer, str],
     page.add_init_script(script=f"({WATCH})()")
     login_page(page, server, "admin", "admin-demo-2026")
     drawn = "() => document.querySelector('canvas') !== null"
+    loaded = "() => document.readyState === 'complete'"
     visits = {
         "/": drawn,
         "/areas/370203": drawn,
@@ -106,6 +131,10 @@ def test_a_hostile_name_runs_nowhere(hostile_server: tuple[DemoServer, str],
         "/projects": drawn,
         "/investment": drawn,
         "/command": drawn,  # the command center's district map
+        f"/command/cases/{case_id}": loaded,  # the case's words, category and history
+        "/report": loaded,  # the category tiles are built from the page by script
+        f"/track/{token}": loaded,
+        "/around": drawn,  # the public map: markers titled by category
     }
     tipped: dict[str, list[str]] = {}
     for path, ready in visits.items():
@@ -115,12 +144,15 @@ def test_a_hostile_name_runs_nowhere(hostile_server: tuple[DemoServer, str],
         assert page.evaluate("() => window.cgXss") is None, path
         assert page.evaluate("() => window.cgCsp") == [], (path, page.evaluate(
             "() => window.cgCsp"))
-        if shown and path != "/command":  # its map's tooltips name cases only
+        # the district map's tooltips name markers only (a street's name is a canvas label)
+        if shown and path not in ("/command", "/report"):
             assert PAYLOAD in tips, (path, tips)  # shown as text, not markup
+        if ready == loaded:  # the payload is on the page, as text
+            assert PAYLOAD in page.inner_text("main"), path
         page.screenshot(path=str(server.screenshots / f"xss{path.replace('/', '_')}.png"))
     # the hostile street is on every area map and the hostile project on the projects map
     assert all(tipped[p] for p in ("/screen", "/explore?indicator=ECO_FIN_INSTITUTIONS",
-                                   "/projects")), tipped
+                                   "/projects", "/around")), tipped
     assert dialogs == [] and not [e for e in errors if "Content Security Policy" in e], errors
     page.close()
 
