@@ -38,7 +38,7 @@ def test_hsts_in_production(settings: Settings) -> None:
 
 def test_no_store_on_personal_data_and_credentialed_answers(client: TestClient) -> None:
     for path in ("/login", "/track/abc", "/api/cases", "/command", "/media/cases/x.png",
-                 "/open311/v2/requests.json"):
+                 "/open311/v2/requests.json", "/my/reports", "/report"):
         assert client.get(path).headers.get("cache-control") == "no-store", path
     client.cookies.clear()  # no session: public data may be cached
     assert client.get("/api/areas.geojson").headers.get("cache-control") != "no-store"
