@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from citygrowth.web.export import arrow_csv_lines, csv_lines, parquet_lines
+from citygrowth.web.export import arrow_csv_lines, parquet_lines
+from citygrowth.web.render import column_keys, columns, csv_lines
 from tests.api.conftest import Site
 
 pytestmark = pytest.mark.xdist_group("api-exports")
@@ -55,8 +56,11 @@ def test_a_list_read_by_cursor_holds_what_the_exports_hold(client: TestClient,
     assert 'filename="observations.csv"' in got.headers["content-disposition"]
     text = got.content.decode("utf-8")
     assert text.startswith("\ufeff")
-    from_csv = [_key(r) for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))]
-    assert sorted(from_csv) == sorted(paged)
+    header, *lines = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    keys = column_keys(header, ["indicator", "area_code", "period", "value", "vintage"])
+    read = [dict(zip(keys, line, strict=True)) for line in lines]
+    assert sorted(_key(r) for r in read) == sorted(paged)
+    assert all(r["vintage"].endswith("+08:00") for r in read)  # the district's zone
 
     got = client.get("/api/observations.parquet?indicator=ECO_GDP", headers=h)
     assert got.headers["content-type"] == "application/vnd.apache.parquet"
@@ -92,7 +96,7 @@ class Counted:
 
 def test_csv_is_written_as_rows_are_read() -> None:
     rows = Counted([{"a": "=cmd()", "b": i} for i in range(2500)])
-    pieces = csv_lines(["a", "b"], ["a", "b"], rows, batch=1000)
+    pieces = csv_lines(columns("a", "b"), rows, batch=1000)
     assert next(pieces) == "\ufeffa,b\r\n".encode() and rows.read == 0
     first = next(pieces)
     assert rows.read == 1000 and first.startswith(b"'=cmd(),0\r\n")  # formula-safe
@@ -100,12 +104,12 @@ def test_csv_is_written_as_rows_are_read() -> None:
 
 
 def test_arrow_csv_and_parquet_take_one_batch_at_a_time() -> None:
-    schema = pa.schema([("name", pa.string()), ("value", pa.float64())])
+    schema = pa.schema([("text", pa.string()), ("number", pa.float64())])
     batches = [pa.record_batch([pa.array([f"+{n}", "x"]), pa.array([n, 0.5])], schema=schema)
                for n in range(3)]
     src = Counted(batches)
-    lines = arrow_csv_lines(src, schema.names)
-    assert next(lines).endswith(b"name,value\r\n") and src.read == 0
+    lines = arrow_csv_lines(src, columns(*schema.names))
+    assert next(lines).endswith(b"text,number\r\n") and src.read == 0
     assert next(lines).startswith(b"\"'+0\"") and src.read == 1
     assert len(list(lines)) == 2 and src.read == 3
 

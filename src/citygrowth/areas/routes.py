@@ -7,8 +7,6 @@ feeds the home page map; the other reads need a login and are limited to the cal
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -37,6 +35,7 @@ from citygrowth.i18n import N_, get_locale
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.openapi import CSV, GEOJSON
 from citygrowth.web.paging import Page, PageRequest, paging
+from citygrowth.web.render import columns, csv_response
 
 api = APIRouter(tags=["areas"])
 pages = APIRouter(tags=["areas pages"], include_in_schema=False)
@@ -69,13 +68,8 @@ def list_areas(session: SessionDep, actor: UserDep,
 def list_areas_csv(session: SessionDep, actor: UserDep, level: LevelQuery = None,
                    parent: ParentQuery = None) -> Response:
     """The CSV twin of ``GET /api/areas``."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
-    writer.writeheader()
-    for row in _out(service.list_areas(session, actor, level, parent)):
-        writer.writerow(row)
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="areas.csv"'})
+    rows = _out(service.list_areas(session, actor, level, parent))
+    return csv_response(columns(*CSV_COLUMNS), rows, "areas", get_locale())
 
 
 @api.get("/api/areas.geojson", summary="Area boundaries as GeoJSON (public)",

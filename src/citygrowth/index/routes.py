@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from citygrowth.i18n import N_, get_locale
 from citygrowth.index import service
 from citygrowth.index.schemas import (
     AuditOut,
@@ -23,6 +24,7 @@ from citygrowth.index.schemas import (
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.openapi import NOTHING_YET, Responses
 from citygrowth.web.paging import Page, PageRequest, paging
+from citygrowth.web.render import csv_response, frame_table
 
 router = APIRouter(prefix="/api/index", tags=["index"], responses=NOTHING_YET)
 
@@ -44,9 +46,13 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
             for r in clean.to_dict("records")]
 
 
+# in index tables ``unit`` is the area the index ranks and ``code`` a node of the framework
+LABELS = {"unit": N_("Area code"), "code": N_("Node")}
+
+
 def _csv(df: pd.DataFrame, name: str) -> Response:
-    return Response("\ufeff" + df.to_csv(index=False), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    cols, rows = frame_table(df, LABELS)
+    return csv_response(cols, rows, name, get_locale())
 
 
 Format = Annotated[Literal["json", "csv"], Query(

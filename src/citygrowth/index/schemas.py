@@ -6,11 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from citygrowth.inputs import InputModel
 from citygrowth.web.openapi import Timestamp
 from citygrowth.web.paging import Page
 
 
-class ComputeIn(BaseModel):
+class ComputeIn(InputModel):
     """Body of ``POST /api/index/runs``."""
 
     framework: str = Field("default", min_length=1, max_length=60,

@@ -16,15 +16,17 @@ from fastapi.responses import Response, StreamingResponse
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.events import Event
+from citygrowth.i18n import get_locale
 from citygrowth.observatory.rows import observation, page_key
 from citygrowth.observatory.schemas import FreshnessPage, ObservationOut, RollupRowOut
 from citygrowth.observatory.store import ObservationStore, parse_as_of
 from citygrowth.periods import Period
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, runtime_of
-from citygrowth.web.export import CSV_MEDIA, arrow_csv_lines, disposition, parquet_stream
+from citygrowth.web.export import arrow_csv_lines, parquet_stream
 from citygrowth.web.openapi import CSV, PARQUET
 from citygrowth.web.paging import Page, PageRequest, paging
+from citygrowth.web.render import CSV_TYPE, columns, disposition
 
 router = APIRouter(tags=["observatory"])
 
@@ -114,13 +116,14 @@ def observations_csv(runtime: RuntimeDep, actor: ActorDep, indicator: Indicators
                      area: Areas = None, start: PeriodQ = None, end: PeriodQ = None,
                      as_of: AsOf = None, level: Level = None) -> Response:
     """The rows of ``/api/observations``, all of them, read and sent in batches (UTF-8 with
-    BOM; the vintage in UTC)."""
+    BOM; the header row in the reader's language, vintages in the district's time zone)."""
     batches = _export(runtime, actor, indicator, area, start, end, as_of, level)
+    cols, locale, tz = columns(*EXPORT_SCHEMA.names), get_locale(), runtime.tz
 
     def pieces() -> Iterator[bytes]:
-        yield from arrow_csv_lines(batches(), EXPORT_SCHEMA.names)
-    return StreamingResponse(pieces(), media_type=CSV_MEDIA,
-                             headers={"Content-Disposition": disposition("observations.csv")})
+        yield from arrow_csv_lines(batches(), cols, locale, tz)
+    return StreamingResponse(pieces(), media_type=CSV_TYPE,
+                             headers={"Content-Disposition": disposition("observations", "csv")})
 
 
 @router.get("/api/observations.parquet",
