@@ -123,7 +123,7 @@ def test_http_api(client, runtime: Runtime) -> None:  # type: ignore[no-untyped-
     mine = client.get("/api/index/results", params={"code": "CGI"}, headers=worker).json()
     assert {row["unit"] for row in mine["items"]} == {STREET_A}
     csv = client.get("/api/index/results", params={"format": "csv"}, headers=admin)
-    assert csv.text.startswith("\ufeff区域代码,统计期,节点,数值,排名")
+    assert csv.text.startswith("\ufeff区域代码,统计期,节点,数值,排名"), csv.text[:200]
     assert client.get("/api/index/runs", headers=worker).json()["items"][0]["status"] == "done"
     audit = client.get("/api/index/audit", headers=admin).json()
     assert audit["ok"] and "CGI" in {g["code"] for g in audit["groups"]}

@@ -205,7 +205,8 @@ def upload_page(request: Request, actor: UserDep, runtime: RuntimeDep) -> Respon
 
 
 @router.post("/data/upload", summary="Upload a file (form)", response_class=HTMLResponse,
-             openapi_extra=UPLOAD_BODY)
+             openapi_extra=UPLOAD_BODY,
+             responses={404: {"description": "No dataset of that name."}})
 async def upload(request: Request, session: SessionDep, runtime: RuntimeDep,
                  actor: UserDep) -> Response:
     """Form fields ``dataset`` and ``file``; answers with the result (an htmx partial). The
