@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         session_cookie="citygrowth_session",
         max_age=settings.session_max_age_seconds,
         same_site="lax",
+        path=settings.root_path or "/",
         https_only=settings.env == "production",
     )
     install_error_handlers(app)

@@ -98,6 +98,19 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `citygrowth serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `citygrowth serve` binds to.")
+    root_path: str = Field(
+        default="", pattern=r"^(/[A-Za-z0-9._~-]+)*$",
+        description="Mount prefix when a reverse proxy serves the application below a sub-path, "
+        "e.g. `/citygrowth` (no trailing slash; empty at `/`). `citygrowth serve` passes it to "
+        "uvicorn as `--root-path`; the proxy strips the prefix before passing requests on "
+        "(see docs/operating.md).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated addresses of reverse proxies whose `X-Forwarded-For` and "
+        "`X-Forwarded-Proto` headers `citygrowth serve` trusts (uvicorn's "
+        "`--forwarded-allow-ips`); `*` trusts every peer.",
+    )
     plugins: list[str] = Field(
         default_factory=list,
         description="Extra plugin modules to load by dotted name, in addition to installed "

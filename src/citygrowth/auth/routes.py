@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from citygrowth.auth import audit
 from citygrowth.auth import service as svc
@@ -29,6 +29,7 @@ from citygrowth.i18n import get_locale, translate
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.errors import render_error, wants_html
 from citygrowth.web.templating import render_page
+from citygrowth.web.urls import redirect
 
 pages = APIRouter(tags=["auth"])
 api = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -91,7 +92,7 @@ def login_submit(
     request.session.clear()
     request.session["user_id"] = user.user_id
     rotate_csrf_token(request)
-    return RedirectResponse(next_path, status_code=303)
+    return redirect(request, next_path)
 
 
 @pages.post("/logout", summary="Log out", response_class=Response)
@@ -100,7 +101,7 @@ def logout(request: Request, session: SessionDep, actor: ActorDep) -> Response:
     if not actor.is_anonymous:
         audit.record(session, actor, "auth.logout", f"user:{actor.username}")
     request.session.clear()
-    return RedirectResponse("/", status_code=303)
+    return redirect(request, "/")
 
 
 @api.get("/me", summary="Who am I")

@@ -153,6 +153,9 @@ def serve(cx: CliContext, host: str | None, port: int | None, workers: int) -> N
         port=port or cx.settings.port,
         workers=workers,
         log_level=cx.settings.log_level.lower(),
+        root_path=cx.settings.root_path,
+        proxy_headers=True,
+        forwarded_allow_ips=cx.settings.forwarded_allow_ips,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,7 @@ from citygrowth.i18n import N_, bilingual, translate
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
+from citygrowth.web.urls import redirect
 
 router = APIRouter(tags=["command center"], include_in_schema=True)
 Queue = Annotated[str | None, Query(pattern=r"^(open|overdue|warning|supervised|pending)$")]
@@ -219,7 +220,7 @@ def report_submit(request: Request, session: SessionDep, actor: ActorDep,
                       idempotency_key=idempotency_key)
     result = submit_report(session, reporter, inp, runtime=runtime)
     session.commit()
-    return RedirectResponse(f"/track/{result.case.token}", status_code=303)
+    return redirect(request, f"/track/{result.case.token}")
 
 
 @router.get("/track/{token}", summary="Resident tracking page")
@@ -232,18 +233,18 @@ def track(request: Request, session: SessionDep, actor: ActorDep, token: Token) 
 
 
 @router.post("/track/{token}/rate", summary="Rate a closed case")
-def track_rate(session: SessionDep, runtime: RuntimeDep, token: Token,
+def track_rate(request: Request, session: SessionDep, runtime: RuntimeDep, token: Token,
                rating: Annotated[int, Form(ge=1, le=5)],
                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "rate", rating=rating, note=note,
                runtime=runtime)
-    return RedirectResponse(f"/track/{token}", status_code=303)
+    return redirect(request, f"/track/{token}")
 
 
 @router.post("/track/{token}/reopen", summary="Reopen a closed case")
-def track_reopen(session: SessionDep, runtime: RuntimeDep, token: Token,
+def track_reopen(request: Request, session: SessionDep, runtime: RuntimeDep, token: Token,
                  note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "reopen", note=note, runtime=runtime)
-    return RedirectResponse(f"/track/{token}", status_code=303)
+    return RedirectResponse(root_path(request) + f"/track/{token}", status_code=303)

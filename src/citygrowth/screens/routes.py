@@ -30,6 +30,7 @@ from citygrowth.screens.summary import screen_summary
 from citygrowth.screens.workbench import WorkbenchChanges
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
+from citygrowth.web.urls import redirect, route_path
 
 pages = APIRouter(tags=["screens"], include_in_schema=True)
 api = APIRouter(tags=["screens"])
@@ -44,8 +45,9 @@ Fmt = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    return RedirectResponse(f"/login?next={target}", status_code=303)
+    target = quote(route_path(request.scope)
+                   + (f"?{request.url.query}" if request.url.query else ""))
+    return redirect(request, f"/login?next={target}")
 
 
 def table_response(df: pd.DataFrame, fmt: str, name: str) -> Response:

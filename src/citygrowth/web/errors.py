@@ -19,6 +19,7 @@ from citygrowth.auth.identity import load_actor
 from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
 from citygrowth.i18n import get_locale
 from citygrowth.logging_setup import get_logger
+from citygrowth.web.urls import route_path
 
 log = get_logger(__name__)
 
@@ -38,7 +39,7 @@ HTTP_MESSAGES = {
 
 def wants_html(request: Request) -> bool:
     """Browsers asking for a page get HTML; API clients (and /api, /open311 …) get JSON."""
-    path = request.url.path
+    path = route_path(request.scope)
     if path.startswith(("/api", "/open311", "/sdmx", "/openapi")) or path.endswith(".json"):
         return False
     accept = request.headers.get("accept", "")

@@ -109,7 +109,7 @@
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    post("/api/workbench/preview", body()).then(function (r) { return r.json(); }).then(function (d) {
+    post((document.documentElement.dataset.root || "") + "/api/workbench/preview", body()).then(function (r) { return r.json(); }).then(function (d) {
       window.cgWorkbench.last = d;
       var summary = document.getElementById("wb-summary");
       if (d.ok === false) { summary.textContent = errorText(d); showWarning(null); return; }
@@ -141,7 +141,7 @@
       if (!window.confirm(T.confirm.replace("{version}", v))) { return; }
       var out = document.getElementById("wb-publish-result");
       pub.disabled = true;
-      post("/api/workbench/publish?version=" + encodeURIComponent(v), body()).then(function (r) { return r.json(); }).then(function (d) {
+      post((document.documentElement.dataset.root || "") + "/api/workbench/publish?version=" + encodeURIComponent(v), body()).then(function (r) { return r.json(); }).then(function (d) {
         pub.disabled = false;
         out.textContent = d.ok === false ? errorText(d) : d.message;
       });
