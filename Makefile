@@ -48,6 +48,7 @@ bench: install-test
 
 docs: install
 	$(BIN)/citygrowth settings docs > docs/settings.md
+	$(BIN)/citygrowth deploy examples deploy
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from citygrowth import __version__
 from citygrowth.auth.actor import system_actor
 from citygrowth.cli.context import CliContext, pass_ctx
+from citygrowth.cli.deploy import deploy as deploy_group
 from citygrowth.db import upgrade
 from citygrowth.errors import CityGrowthError
 from citygrowth.i18n import _, locale_context, translate
@@ -190,3 +191,6 @@ def settings_docs() -> None:
 
     sys.stdout.write(render_settings_doc())
 
+
+
+main.add_command(deploy_group)
