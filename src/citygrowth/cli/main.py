@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 
 from citygrowth import __version__
 from citygrowth.auth.actor import system_actor
+from citygrowth.cli.backup import backup as backup_command
+from citygrowth.cli.backup import restore as restore_command
 from citygrowth.cli.context import CliContext, pass_ctx
 from citygrowth.cli.deploy import deploy as deploy_group
 from citygrowth.db import upgrade
@@ -194,3 +196,5 @@ def settings_docs() -> None:
 
 
 main.add_command(deploy_group)
+main.add_command(backup_command)
+main.add_command(restore_command)
