@@ -45,6 +45,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "citygrowth.accountability.plugin",
     "citygrowth.exchange.plugin",
     "citygrowth.screens.plugin",
+    "citygrowth.holidays.plugin",
 )
 
 

@@ -30,6 +30,7 @@ from citygrowth.catalog.registry import FrameworkRegistry
 from citygrowth.db import make_engine, make_sessionmaker, transaction, utcnow
 from citygrowth.events import EventBus
 from citygrowth.governance.sla import WorkCalendar
+from citygrowth.holidays.store import HolidayCalendars
 from citygrowth.i18n import Translations
 from citygrowth.plugins import build_plugin_manager, collect_list
 from citygrowth.settings import CaseSettings, Settings
@@ -99,9 +100,24 @@ class Runtime:
         return Translations(tuple(Path(d) for d in dirs))
 
     @cached_property
-    def calendar(self) -> WorkCalendar:
-        """The working calendar of case deadlines (working periods, time zone, holidays)."""
+    def holidays(self) -> HolidayCalendars:
+        """The State Council holiday notices loaded into this runtime's store."""
+        return HolidayCalendars(lambda: self.engine)
+
+    @cached_property
+    def _work_periods(self) -> WorkCalendar:
         return WorkCalendar.from_settings(self.cases.work_periods, self.settings.timezone)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working calendar of case deadlines and approval times: working periods, time
+        zone, and holidays — the loaded notices first, then chinese_calendar (its ``days``)."""
+        days = self.holidays.current()
+        base = self._work_periods
+        if base.days is not days:
+            base = base.with_days(days)
+            self.__dict__["_work_periods"] = base  # one per notices' version: its memo of days
+        return base
 
     @cached_property
     def bus(self) -> EventBus:

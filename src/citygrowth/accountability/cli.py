@@ -97,11 +97,12 @@ def export(cx: CliContext, kind: str, output: Path) -> None:
     with cx.session() as session:
         if output.suffix.lower() == ".csv":
             cols, rows = tables.table(session, system_actor("cli"), kind, today,
-                                      cx.settings.timezone)
+                                      cx.settings.timezone, cx.runtime.calendar.days)
             output.write_text(tables.to_csv(cols, rows), encoding="utf-8")
         else:
             output.write_bytes(tables.export_xlsx(session, system_actor("cli"), kind, today,
-                                                  cx.settings.timezone))
+                                                  cx.settings.timezone,
+                                                  cx.runtime.calendar.days))
     click.echo(_("Wrote {file}.").format(file=output))
 
 

@@ -74,7 +74,7 @@ def case_rows(session: Session, cases: Sequence[Case], now: dt.datetime, tz: Zon
     depts = department_names(session)
     rows = []
     for c in cases:
-        row = case_dict(session, c, now)
+        row = case_dict(session, c, now, calendar=calendar)
         row["reported_local"] = local_text(c.reported_at, tz)
         row["due_local"] = local_text(c.due_at, tz)
         row["remaining"] = remaining(c.due_at, now, calendar) if c.status in RUNNING else ""

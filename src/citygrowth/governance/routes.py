@@ -167,10 +167,11 @@ def _evaluation(session: Session, actor: Actor, runtime: Runtime, month: list[st
 
 
 @router.get("/api/cases/{case_id}", summary="One case with its history")
-def api_case(session: SessionDep, actor: UserDep,
+def api_case(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
              case_id: Annotated[int, Path(ge=1, le=2**31)]) -> dict[str, Any]:
     case = get_case(session, actor, case_id)
-    return {"ok": True, "case": case_dict(session, case, actor=actor),
+    return {"ok": True, "case": case_dict(session, case, actor=actor,
+                                          calendar=runtime.calendar),
             "events": [event_dict(e) for e in events_of(session, case)]}
 
 

@@ -25,6 +25,7 @@ from citygrowth.governance.lifecycle import (
     transition,
 )
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
+from citygrowth.governance.sla import WorkCalendar
 from citygrowth.i18n import bilingual, translate
 from citygrowth.runtime import Runtime
 
@@ -179,7 +180,10 @@ def escalate_overdue(session: Session, actor: Actor, runtime: Runtime,
 # --- presentation ----------------------------------------------------------------------------
 
 def case_dict(session: Session, case: Case, now: dt.datetime | None = None,
-              actor: Actor | None = None) -> dict[str, Any]:
+              actor: Actor | None = None,
+              calendar: WorkCalendar | None = None) -> dict[str, Any]:
+    """A case as pages and the API show it; with ``calendar``, also ``calendar_gaps``: the
+    years its deadline reaches whose holidays are not known (counted Monday–Friday)."""
     now = now or utcnow()
     cat = session.get(CaseCategory, case.category_code)
     area = session.get(Area, case.area_code)
@@ -199,6 +203,9 @@ def case_dict(session: Session, case: Case, now: dt.datetime | None = None,
         "overdue": is_overdue(case, now), "warning": is_warning(case, now),
         "illustrative": case.illustrative,
     }
+    if calendar is not None:
+        out["calendar_gaps"] = calendar.unknown_years(case.reported_at, case.due_at) \
+            if case.due_at is not None else []
     if actor is not None:
         out["actions"] = [t.action for t in actions_for(actor, case)]
     return out
