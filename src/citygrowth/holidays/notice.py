@@ -75,8 +75,16 @@ class _Collector:
 
     def add(self, message: str, *, row: int | None = None, field: str | None = None,
             value: Any = None, **params: Any) -> None:
+        if value is not None:
+            params.setdefault("value", value)
         self.problems.append(Problem(message, params, file=self.file, row=row, field=field,
                                      value=value))
+
+    def fail(self) -> ValidationFailed:
+        """The error carrying every problem, in the order of the input."""
+        self.problems.sort(key=lambda p: (p.row is None, p.row or 0))
+        return ValidationFailed(N_("The holiday notice has mistakes; nothing was loaded."),
+                                code="bad_notice", problems=self.problems)
 
     def date(self, value: Any, row: int | None, name: str) -> dt.date | None:
         if isinstance(value, dt.datetime):
@@ -145,8 +153,7 @@ def check(c: _Collector, n: NoticeInput) -> None:
                      "weekends."), row=c.rows.get(day), field="workdays", value=day.isoformat(),
                   day=day.isoformat())
     if c.problems:
-        raise ValidationFailed(N_("The holiday notice has mistakes; nothing was loaded."),
-                               code="bad_notice", problems=c.problems)
+        raise c.fail()
 
 
 def _int(c: _Collector, value: Any, name: str) -> int:
@@ -162,8 +169,7 @@ def parse_mapping(data: Any, file: str) -> NoticeInput:
     c = _Collector(file)
     if not isinstance(data, dict):
         c.add(N_("The file must hold a mapping with year, title, holidays and workdays."))
-        raise ValidationFailed(N_("The holiday notice has mistakes; nothing was loaded."),
-                               code="bad_notice", problems=c.problems)
+        raise c.fail()
     year = _int(c, data.get("year"), "year")
     published = data.get("published")
     n = NoticeInput(year=year, title=str(data.get("title") or default_title(year)).strip(),
@@ -198,8 +204,7 @@ def parse_csv(text: str, file: str, title: str = "", document: str = "") -> Noti
     if not {"date", "kind", "name"} <= set(header):
         c.add(N_("The CSV header must be date,kind,name (and optionally to)."), row=1,
               value=",".join(header)[:80])
-        raise ValidationFailed(N_("The holiday notice has mistakes; nothing was loaded."),
-                               code="bad_notice", problems=c.problems)
+        raise c.fail()
     holidays: dict[dt.date, str] = {}
     workdays: dict[dt.date, str] = {}
     for i, raw in enumerate(reader, start=2):
@@ -235,8 +240,7 @@ def parse_file(data: bytes, file: str, title: str = "", document: str = "") -> N
         c.add(N_("The file is not UTF-8 text."))
         text = ""
     if c.problems:
-        raise ValidationFailed(N_("The holiday notice has mistakes; nothing was loaded."),
-                               code="bad_notice", problems=c.problems)
+        raise c.fail()
     if file.lower().endswith(".csv"):
         return parse_csv(text, file, title, document)
     try:
@@ -244,8 +248,7 @@ def parse_file(data: bytes, file: str, title: str = "", document: str = "") -> N
                   else yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))  # noqa: S506
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         c.add(N_("The file is not valid YAML or JSON: {detail}"), detail=str(exc)[:200])
-        raise ValidationFailed(N_("The holiday notice has mistakes; nothing was loaded."),
-                               code="bad_notice", problems=c.problems) from None
+        raise c.fail() from None
     notice = parse_mapping(parsed, file)
     if title.strip():
         notice.title = title.strip()
