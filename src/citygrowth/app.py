@@ -62,7 +62,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         description="City Growth Index, grid-governance command center and accountability "
         "for a district government. Every JSON error has the shape "
         '`{"ok": false, "error": "...", "code": "...", "errors": [...]}`.',
-        docs_url="/docs",
+        # /docs and /redoc are served from vendored assets by citygrowth.ops.apidocs
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
         telemetry=None if settings.telemetry else NO_TELEMETRY,

@@ -46,6 +46,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "citygrowth.exchange.plugin",
     "citygrowth.screens.plugin",
     "citygrowth.holidays.plugin",
+    "citygrowth.ops.plugin",
 )
 
 

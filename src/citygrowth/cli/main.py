@@ -12,10 +12,7 @@ from sqlalchemy.engine import make_url
 
 from citygrowth import __version__
 from citygrowth.auth.actor import system_actor
-from citygrowth.cli.backup import backup as backup_command
-from citygrowth.cli.backup import restore as restore_command
 from citygrowth.cli.context import CliContext, pass_ctx
-from citygrowth.cli.deploy import deploy as deploy_group
 from citygrowth.db import upgrade
 from citygrowth.errors import CityGrowthError
 from citygrowth.i18n import _, locale_context, translate
@@ -192,9 +189,3 @@ def settings_docs() -> None:
     from citygrowth.settings_docs import render_settings_doc  # lazy: keeps citygrowth --help fast
 
     sys.stdout.write(render_settings_doc())
-
-
-
-main.add_command(deploy_group)
-main.add_command(backup_command)
-main.add_command(restore_command)
