@@ -2,55 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.filesize import decimal
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from citygrowth.cli.context import CliContext, pass_ctx
+from citygrowth.cli.progress import stage_bars
 from citygrowth.i18n import N_, _, translate
-from citygrowth.ops.backup import Progress as ProgressFn
 from citygrowth.ops.backup import backup as take_backup
 from citygrowth.ops.backup import list_backups, verify_backup
 from citygrowth.ops.restore import restore as do_restore
 
-console = Console(stderr=True)
 STAGES = {"database": N_("Database"), "files": N_("Files"), "verify": N_("Checking the backup")}
+BYTE_STAGES = frozenset({"files", "verify"})
 KINDS = {"observations": N_("observation batches"), "results": N_("index result files"),
          "briefings": N_("briefing files"), "uploads": N_("uploads"),
          "frameworks": N_("framework files")}
-
-
-@contextmanager
-def progress_bars() -> Iterator[ProgressFn]:
-    """A rich progress bar per stage (bytes for files); yields the callback to report to."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                  TextColumn("{task.fields[amount]}"), TimeRemainingColumn(), console=console,
-                  transient=False) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            # bytes for files and checks, steps for the database
-            amount = f"{decimal(done)}/{decimal(total)}" if stage != "database" else ""
-            if total == 0:  # nothing to do in this stage: a full bar
-                done = total = 1
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(translate(STAGES.get(stage, stage)), total=total,
-                                            amount=amount)
-            bar.update(tasks[stage], completed=done, total=total, amount=amount)
-
-        yield report
 
 
 @click.command("backup")
@@ -64,7 +31,7 @@ def backup(cx: CliContext, destination: Path, keep: int | None) -> None:
 
     Example: citygrowth backup /var/backups/citygrowth --keep 14
     """
-    with progress_bars() as report:
+    with stage_bars(STAGES, BYTE_STAGES) as report:
         result = take_backup(cx.settings, destination, report, keep=keep)
     m = result.manifest
     click.echo(_("Backup written to {path}").format(path=result.folder))
@@ -94,7 +61,7 @@ def restore(cx: CliContext, folder: Path, check_only: bool) -> None:
     """
     if not (folder / "manifest.json").is_file() and list_backups(folder):
         folder = list_backups(folder)[-1]
-    with progress_bars() as report:
+    with stage_bars(STAGES, BYTE_STAGES) as report:
         if check_only:
             m = verify_backup(folder, report)
         else:
