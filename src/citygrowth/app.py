@@ -19,6 +19,7 @@ from citygrowth.auth.csrf import CSRFMiddleware
 from citygrowth.errors import ConfigurationError
 from citygrowth.logging_setup import get_logger, setup_logging
 from citygrowth.observatory.store import ObservationStore
+from citygrowth.ops.relay import OutboxReader
 from citygrowth.plugins import collect_list
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.scheduler import Scheduler
@@ -117,19 +118,23 @@ def settle_startup_objects() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the in-process scheduler (when enabled) and, outside tests, warm the observation
-    store's in-memory view in the background so the first dashboard is fast; dispose of the
-    engine on shutdown."""
+    """Compete for the scheduler's lead (when enabled), relay other processes' events to this
+    one's event streams, and, outside tests, warm the observation store's in-memory view in
+    the background so the first dashboard is fast; on shutdown stop all of it and dispose of
+    the engine (after writing the events still queued for the outbox)."""
     runtime: Runtime = app.state.runtime
     scheduler = Scheduler(runtime) if runtime.settings.scheduler_enabled else None
     if scheduler:
         scheduler.start()
+    relay = OutboxReader(runtime.engine, runtime.bus, runtime.bus.origin)
+    relay.start()
     if runtime.settings.env != "test":
         settle_startup_objects()
         app.state.warmup = asyncio.create_task(asyncio.to_thread(_warm_store, runtime))
     try:
         yield
     finally:
+        await relay.stop()
         if scheduler:
-            await scheduler.stop()
-        runtime.dispose()
+            await asyncio.to_thread(scheduler.stop)
+        await asyncio.to_thread(runtime.dispose)

@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from citygrowth.auth.permissions import PermissionTable, build_permission_table
 from citygrowth.catalog.registry import FrameworkRegistry
 from citygrowth.db import make_engine, make_sessionmaker, transaction, utcnow
-from citygrowth.events import EventBus
 from citygrowth.governance.sla import WorkCalendar
 from citygrowth.holidays.store import HolidayCalendars
 from citygrowth.i18n import Translations
+from citygrowth.ops.relay import RelayBus
 from citygrowth.plugins import build_plugin_manager, collect_list
 from citygrowth.settings import CaseSettings, Settings
 
@@ -120,12 +120,13 @@ class Runtime:
         return base
 
     @cached_property
-    def bus(self) -> EventBus:
-        """The event bus; every event also reaches the plugins' ``citygrowth_event`` hook."""
+    def bus(self) -> RelayBus:
+        """The event bus; every event also reaches the plugins' ``citygrowth_event`` hook, and
+        the event streams of the other processes on this store (through the outbox)."""
         def to_plugins(topic: str, payload: dict[str, object]) -> None:
             self.plugins.hook.citygrowth_event(runtime=self, topic=topic, payload=payload)
 
-        return EventBus(on_publish=to_plugins)
+        return RelayBus(lambda: self.engine, on_publish=to_plugins)
 
     @property
     def engine(self) -> Engine:
@@ -148,6 +149,9 @@ class Runtime:
             yield s
 
     def dispose(self) -> None:
+        """Write the events still queued for the outbox, then close the store's connections."""
+        if "bus" in self.__dict__:
+            self.bus.flush()
         if self._engine is not None:
             self._engine.dispose()
 

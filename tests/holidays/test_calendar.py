@@ -168,14 +168,15 @@ def _dispatch_before_spring_festival(factory: sessionmaker[Session]) -> int:
         transition(s, system, case, "register", at=bj(2027, 2, 3, 8, 50))
         transition(s, system, case, "dispatch", department_code="urban", at=bj(2027, 2, 3, 9, 0))
         s.commit()
-        return case.id
+        return int(case.id)
 
 
 def _due(factory: sessionmaker[Session], case_id: int) -> dt.datetime | None:
     with factory() as s:
         case = s.get(Case, case_id)
         assert case is not None
-        return case.due_at
+        due: dt.datetime | None = case.due_at
+        return due
 
 
 def test_deadline_across_spring_festival_2027(settings: Settings, client: TestClient,

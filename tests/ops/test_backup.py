@@ -64,7 +64,7 @@ def seed(settings: Settings) -> str:
         make_department(s, "urban", "城管局", "Urban")
         ensure_taxonomy(s)
         user, _ = make_user(s, "leader", ("district_admin", DISTRICT))
-        key = new_api_key(s, user, "test")
+        key = str(new_api_key(s, user, "test"))
         for year, base in (("2023", 10.0), ("2024", 12.0)):
             load_observations(s, settings, system, _frame(year, base), source="test")
             s.commit()

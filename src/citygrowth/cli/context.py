@@ -44,7 +44,15 @@ class CliContext:
 
     @property
     def bus(self) -> EventBus:
+        """The command's bus: its events also reach the event streams of the web processes
+        (through the outbox, see ``citygrowth.ops.relay``)."""
         return self.runtime.bus
+
+    def close(self) -> None:
+        """At the end of a command: write the events still queued for the outbox and close
+        the store's connections."""
+        if self._runtime is not None:
+            self._runtime.dispose()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

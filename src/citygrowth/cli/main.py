@@ -32,7 +32,16 @@ from citygrowth.cli.localize import (
     translate_help,
 )
 from citygrowth.errors import CityGrowthError
-from citygrowth.i18n import _, get_locale, locale_context, reset_locale, set_locale, translate
+from citygrowth.i18n import (
+    Translations,
+    _,
+    current_translations,
+    get_locale,
+    locale_context,
+    reset_locale,
+    set_locale,
+    translate,
+)
 
 if TYPE_CHECKING:
     from citygrowth.plugins import DemoStep
@@ -87,11 +96,18 @@ class CityGrowthGroup(click.Group):
         if extra in self._extra_loaded:
             return
         self._extra_loaded.add(extra)
+        plugins: list[Any] = [ep.load() for ep in entry_points(group="citygrowth")]
+        plugins += [importlib.import_module(name) for name in extra]
         hooks: list[Any] = []
-        for ep in entry_points(group="citygrowth"):
-            hooks.append(getattr(ep.load(), "citygrowth_commands", None))
-        for name in extra:
-            hooks.append(getattr(importlib.import_module(name), "citygrowth_commands", None))
+        folders: list[Path] = []
+        for plugin in plugins:
+            hooks.append(getattr(plugin, "citygrowth_commands", None))
+            locale_dirs = getattr(plugin, "citygrowth_locale_dirs", None)
+            if locale_dirs is not None:
+                folders += [Path(d) for d in _call_hook(locale_dirs) or []]
+        if folders:  # a plugin's catalog translates its commands' help, as it does its pages
+            set_locale(get_locale(), Translations(
+                (*current_translations().extra_dirs, *folders)))
         for hook in hooks:
             for cmd in (hook() if hook is not None else None) or []:
                 if cmd.name and cmd.name not in self.commands and cmd.name not in load_index():
@@ -146,6 +162,16 @@ class CityGrowthGroup(click.Group):
             raise click.ClickException("\n".join(lines)) from None
 
 
+def _call_hook(hook: Any) -> Any:
+    """Call a plugin's hook implementation outside a plugin manager (``runtime`` is the one
+    argument hooks may take; no runtime exists while commands are listed)."""
+    try:
+        return hook(runtime=None) if "runtime" in hook.__code__.co_varnames[
+            :hook.__code__.co_argcount] else hook()
+    except AttributeError:  # not a plain function
+        return hook()
+
+
 def fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` display cells with an ellipsis (wide characters count 2)."""
     cells = [2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text]
@@ -183,6 +209,7 @@ def main(ctx: click.Context, lang: str | None) -> None:
     ctx.obj = CliContext(settings=settings)
     # the command's language (with the plugins' catalogs once it builds its runtime)
     ctx.with_resource(locale_context(lang or settings.default_locale))
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command()
@@ -263,6 +290,8 @@ def serve(cx: CliContext, host: str | None, port: int | None, workers: int) -> N
         root_path=cx.settings.root_path,
         proxy_headers=True,
         forwarded_allow_ips=cx.settings.forwarded_allow_ips,
+        # open event streams never end by themselves: close them after this long
+        timeout_graceful_shutdown=cx.settings.shutdown_timeout_seconds,
     )
 
 

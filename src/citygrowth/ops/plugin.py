@@ -1,5 +1,5 @@
 """Operating citygrowth through the plugin hooks: the offline API documentation pages and the
-commands that belong to no domain (deploy, backup, restore)."""
+commands that belong to no domain (deploy, backup, restore, scheduler)."""
 
 from __future__ import annotations
 
@@ -24,5 +24,6 @@ def citygrowth_routers() -> Sequence[APIRouter]:
 def citygrowth_commands() -> Sequence[click.Command]:
     from citygrowth.cli.backup import backup, restore
     from citygrowth.cli.deploy import deploy
+    from citygrowth.cli.scheduler import scheduler
 
-    return [backup, restore, deploy]
+    return [backup, restore, deploy, scheduler]
