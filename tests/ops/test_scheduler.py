@@ -148,10 +148,13 @@ def test_one_leader_at_a_time(tmp_path: Path, db_url: str) -> None:
         engine.dispose()
 
 
-def test_a_bad_schedule_setting_is_named(tmp_path: Path, sqlite_url: str) -> None:
-    settings = _settings(tmp_path, sqlite_url, scheduler_schedules={"x": "every tuesday"})
-    with pytest.raises(ValueError, match="every tuesday"):
-        plan_jobs([ScheduledJob("x", 60, lambda **kw: None)], settings)
+def test_schedule_settings(tmp_path: Path, sqlite_url: str) -> None:
+    with pytest.raises(ValueError, match="every tuesday"):  # refused when the settings load
+        _settings(tmp_path, sqlite_url, scheduler_schedules={"x": "every tuesday"})
+    settings = _settings(tmp_path, sqlite_url, scheduler_schedules={"x": "off", "y": "every 2m"})
+    plans = plan_jobs([ScheduledJob("x", 60, lambda **kw: None),
+                       ScheduledJob("y", 60, lambda **kw: None)], settings)
+    assert [(p.name, p.interval) for p in plans] == [("y", 120.0)]
 
 
 
