@@ -9,7 +9,7 @@ Council's 2027 notice could not be found published when the test was written. Lu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import shutil
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,14 +23,14 @@ from citygrowth.accountability.approvals import record_approval
 from citygrowth.accountability.schemas import ApprovalIn
 from citygrowth.auth.actor import system_actor
 from citygrowth.cli import main
-from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.errors import Conflict, ValidationFailed
 from citygrowth.governance.intake import ReportInput, submit_report
 from citygrowth.governance.lifecycle import transition
 from citygrowth.governance.models import Case, CaseCategory
 from citygrowth.holidays.notice import parse_csv, parse_file, parse_form, to_yaml
 from citygrowth.holidays.service import load_notice, remove_notice
-from citygrowth.holidays.store import holiday_calendar
+from citygrowth.holidays.store import CHECK_SECONDS, HolidayCalendars, read_calendar
+from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
 from citygrowth.workdays import STATUTORY
 from tests.conftest import DATA
@@ -91,83 +91,87 @@ def test_form_mistakes_in_chinese() -> None:
 
 # --- the calendar of a store -----------------------------------------------------------------
 
-@pytest.fixture
-def factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(settings.resolved_database_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
-
-
-def _load(factory: sessionmaker[Session], replace: bool = False) -> Any:
-    with factory() as s:
-        result = load_notice(s, system_actor("test"), parse_file(NOTICE.read_bytes(),
-                                                                 NOTICE.name), replace=replace)
-        s.commit()
-    return result
+def _load(runtime: Runtime, replace: bool = False) -> Any:
+    with runtime.session() as s:
+        return load_notice(s, system_actor("test"), parse_file(NOTICE.read_bytes(), NOTICE.name),
+                           runtime=runtime, replace=replace)
 
 
 def test_notices_come_first_and_other_stores_do_not_see_them(
-        factory: sessionmaker[Session], tmp_path: Path, sqlite_template: Path) -> None:
-    with factory() as s:
-        assert not holiday_calendar(s).knows(2027)
-        assert holiday_calendar(s).is_workday(dt.date(2027, 2, 8))  # a Monday, unknown year
-    _load(factory)
-    with factory() as s:
-        cal = holiday_calendar(s)
-        assert cal.source(2027) == "notice" and cal.source(2026) == "package"
-        assert not cal.is_workday(dt.date(2027, 2, 8)) and cal.is_workday(dt.date(2027, 1, 31))
-        assert cal.day_name(dt.date(2027, 2, 8)) == "春节"
-        assert cal is holiday_calendar(s)  # one per session
+        runtime: Runtime, tmp_path: Path, sqlite_template: Path) -> None:
+    assert not runtime.calendar.days.knows(2027)
+    assert runtime.calendar.days.is_workday(dt.date(2027, 2, 8))  # a Monday, unknown year
+    _load(runtime)
+    cal = runtime.calendar.days  # the runtime that loaded it reads it again at once
+    assert cal.source(2027) == "notice" and cal.source(2026) == "package"
+    assert not cal.is_workday(dt.date(2027, 2, 8)) and cal.is_workday(dt.date(2027, 1, 31))
+    assert cal.day_name(dt.date(2027, 2, 8)) == "春节"
+    assert runtime.calendar.days is cal  # read once per version of the notices
     # another store (another app) knows nothing of it; the statutory default neither
-    import shutil
-
     shutil.copy(sqlite_template, tmp_path / "other.db")
-    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
-    with make_sessionmaker(other)() as s:
-        assert not holiday_calendar(s).knows(2027)
+    other = build_runtime(Settings(data_dir=tmp_path / "other", env="test",
+                                   database_url=f"sqlite:///{tmp_path / 'other.db'}"))
+    assert not other.calendar.days.knows(2027)
     other.dispose()
     assert not STATUTORY.knows(2027)
     with pytest.raises(Conflict):
-        _load(factory)
-    assert _load(factory, replace=True).replaced
+        _load(runtime)
+    assert _load(runtime, replace=True).replaced
 
 
-def test_a_notice_loaded_elsewhere_is_used_from_the_next_session(db_url: str) -> None:
-    """Another worker's engine (its own pooled connections) sees the new notice at once — on
-    SQLite and PostgreSQL."""
-    engine = make_engine(db_url)
-    factory = make_sessionmaker(engine)
-    other = make_engine(db_url)
-    with make_sessionmaker(other)() as s:
-        assert not holiday_calendar(s).knows(2027)  # remembered on its pooled connection
-    _load(factory)
-    with make_sessionmaker(other)() as s:
-        assert holiday_calendar(s).knows(2027)
-    with factory() as s:
-        remove_notice(s, system_actor("test"), 2027)
-        s.commit()
-    with make_sessionmaker(other)() as s:
-        assert not holiday_calendar(s).knows(2027)
-    other.dispose()
-    engine.dispose()
+def test_a_notice_loaded_elsewhere_is_in_force_within_seconds(db_url: str,
+                                                              tmp_path: Path) -> None:
+    """Another worker's runtime (its own engine) reads the notices' version again every few
+    seconds: the new notice is in force there without a restart — on SQLite and
+    PostgreSQL."""
+    settings = Settings(data_dir=tmp_path / "var", env="test", database_url=db_url)
+    here, there = build_runtime(settings), build_runtime(settings)
+    now = [0.0]
+    there.__dict__["holidays"] = HolidayCalendars(lambda: there.engine, clock=lambda: now[0])
+    try:
+        assert not there.calendar.days.knows(2027)
+        _load(here)
+        assert not there.calendar.days.knows(2027)  # checked a moment ago
+        now[0] += CHECK_SECONDS + 0.1
+        assert there.calendar.days.knows(2027)
+        with here.session() as s:
+            remove_notice(s, system_actor("test"), 2027, runtime=here)
+        now[0] += CHECK_SECONDS + 0.1
+        assert not there.calendar.days.knows(2027)
+    finally:
+        here.dispose()
+        there.dispose()
 
 
 # --- the deadline across Spring Festival 2027 -------------------------------------------------
 
-def _dispatch_before_spring_festival(factory: sessionmaker[Session]) -> int:
+@pytest.fixture
+def factory(runtime: Runtime) -> sessionmaker[Session]:
+    return runtime.sessionmaker
+
+
+@pytest.fixture
+def clock(runtime: Runtime) -> list[float]:
+    """The app's reading of the notices on a clock the test moves (no sleeping)."""
+    now = [0.0]
+    runtime.__dict__["holidays"] = HolidayCalendars(lambda: runtime.engine, clock=lambda: now[0])
+    return now
+
+
+def _dispatch_before_spring_festival(runtime: Runtime) -> int:
     """A case dispatched on Wednesday 3 February 2027, 09:00, with 30 working hours (four
     working days of 7.5 hours)."""
-    with factory() as s:
+    with runtime.session() as s:
         cat = s.get(CaseCategory, "E0101")
         assert cat is not None
         cat.time_limit_hours = 30
         system = system_actor("test")
         case = submit_report(s, system, ReportInput(category_code="E0101", lon=120.305,
                                                     lat=36.055, description="垃圾"),
-                             district_code=DISTRICT).case
-        transition(s, system, case, "register", at=bj(2027, 2, 3, 8, 50))
-        transition(s, system, case, "dispatch", department_code="urban", at=bj(2027, 2, 3, 9, 0))
-        s.commit()
+                             runtime=runtime).case
+        transition(s, system, case, "register", runtime=runtime, at=bj(2027, 2, 3, 8, 50))
+        transition(s, system, case, "dispatch", runtime=runtime, department_code="urban",
+                   at=bj(2027, 2, 3, 9, 0))
         return int(case.id)
 
 
@@ -179,12 +183,13 @@ def _due(factory: sessionmaker[Session], case_id: int) -> dt.datetime | None:
         return due
 
 
-def test_deadline_across_spring_festival_2027(settings: Settings, client: TestClient,
+def test_deadline_across_spring_festival_2027(settings: Settings, runtime: Runtime,
+                                              clock: list[float], client: TestClient,
                                               factory: sessionmaker[Session],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     keys = seed_store(factory)
     admin = {"X-API-Key": keys["admin"]}
-    case_id = _dispatch_before_spring_festival(factory)
+    case_id = _dispatch_before_spring_festival(runtime)
 
     # before the notice: Monday–Friday counted (Feb 3, 4, 5, 8, then half an hour on the 9th)
     # — wrong, and flagged on the case page, in the list, in JSON and in data health
@@ -204,6 +209,7 @@ def test_deadline_across_spring_festival_2027(settings: Settings, client: TestCl
     r = CliRunner().invoke(main, ["--lang", "en", "calendar", "load", str(NOTICE)])
     assert r.exit_code == 0, r.output
     assert "Recomputed the deadlines of 1 open cases." in r.output
+    clock[0] += CHECK_SECONDS  # the web app reads the notices again within seconds
 
     # after: Feb 3 and 4, the break (5–12) and the weekend, Feb 15 and 16, half an hour on 17
     assert _due(factory, case_id) == bj(2027, 2, 17, 9, 0)
@@ -216,7 +222,7 @@ def test_deadline_across_spring_festival_2027(settings: Settings, client: TestCl
     assert r.exit_code == 0 and "春节" in r.output and "2027-02-05 – 2027-02-12" in r.output
 
 
-def test_approval_times_across_spring_festival_2027(client: TestClient,
+def test_approval_times_across_spring_festival_2027(runtime: Runtime, client: TestClient,
                                                     factory: sessionmaker[Session]) -> None:
     keys = seed_store(factory)
     admin = {"X-API-Key": keys["admin"]}
@@ -230,7 +236,7 @@ def test_approval_times_across_spring_festival_2027(client: TestClient,
     assert stats["calendar_gaps"] == [2027]
     assert stats["by_year"][-1]["median_days"] == 9  # Feb 4 … 16 on Monday–Friday
     assert 'data-testid="calendar-gap-banner"' in client.get("/approvals", headers=admin).text
-    _load(factory)
+    _load(runtime)
     stats = client.get("/api/accountability/approvals/stats", headers=admin).json()
     assert stats["calendar_gaps"] == []
     assert stats["by_year"][-1]["median_days"] == 3  # Feb 4, 15, 16
@@ -251,14 +257,14 @@ def test_admin_page_loads_a_notice_from_the_form_and_from_a_file(
         "workdays": ""}, follow_redirects=False)
     assert r.status_code == 422 and 'data-testid="errors"' in r.text
     with factory() as s:
-        assert not holiday_calendar(s).knows(2027)
+        assert not read_calendar(s).knows(2027)
     r = client.post("/admin/calendar", headers=admin, data={
         "year": "2027", "title": "", "document": "",
         "holidays": "2027-01-01 元旦\n2027-02-05..2027-02-12 春节",
         "workdays": "2027-01-31 春节\n2027-02-20 春节"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/admin/calendar?year=2027&done=loaded"
     with factory() as s:
-        assert not holiday_calendar(s).is_workday(dt.date(2027, 2, 8))
+        assert not read_calendar(s).is_workday(dt.date(2027, 2, 8))
     # the same year again without "replace": refused with a message; with it, replaced
     files = {"file": ("2027.yaml", NOTICE.read_bytes(), "application/yaml")}
     r = client.post("/admin/calendar", headers=admin, files=files, data={"year": ""})

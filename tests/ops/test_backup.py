@@ -27,11 +27,12 @@ from citygrowth.governance.intake import ReportInput, save_photo, submit_report
 from citygrowth.governance.models import Case
 from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.index.service import compute_index
-from citygrowth.ingest.models import ObservationLoad
 from citygrowth.ingest.service import load_observations
+from citygrowth.observatory.models import ObservationLoad
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.ops.backup import BackupFailed, Manifest, backup, verify_backup
 from citygrowth.ops.restore import RestoreRefused, restore
+from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
 from tests.conftest import POSTGRES_URL
 from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_department, make_user
@@ -57,26 +58,25 @@ def seed(settings: Settings) -> str:
     """A district with loads, an index run, a case with a photo, a framework file; returns an
     API key of the district admin."""
     settings.ensure_dirs()
-    engine = make_engine(settings.resolved_database_url)
+    runtime = build_runtime(settings)
     system = system_actor("test")
-    with make_sessionmaker(engine)() as s:
+    with runtime.session() as s:
         make_areas(s)
         make_department(s, "urban", "城管局", "Urban")
-        ensure_taxonomy(s)
+        ensure_taxonomy(s, runtime)
         user, _ = make_user(s, "leader", ("district_admin", DISTRICT))
         key = str(new_api_key(s, user, "test"))
-        for year, base in (("2023", 10.0), ("2024", 12.0)):
-            load_observations(s, settings, system, _frame(year, base), source="test")
-            s.commit()
+    for year, base in (("2023", 10.0), ("2024", 12.0)):
+        with runtime.session() as s:
+            load_observations(s, runtime, system, _frame(year, base), source="test")
+    with runtime.session() as s:
         photo = save_photo(settings.data_dir, "image/png", PNG, 5)
         submit_report(s, system, ReportInput(category_code="E0101", lon=120.305, lat=36.055,
                                              description="seed", photos=[photo]),
-                      district_code=DISTRICT)
-        s.commit()
-    with make_sessionmaker(engine)() as s:
-        compute_index(s, settings, system, levels=("district", "street"))
-        s.commit()
-    engine.dispose()
+                      runtime=runtime)
+    with runtime.session() as s:
+        compute_index(s, runtime, system, levels=("district", "street"))
+    runtime.dispose()
     fw = settings.data_dir / "frameworks"
     fw.mkdir(exist_ok=True)
     shutil.copy(DEFAULT_FILE, fw / "default-0.9.yaml")
@@ -95,30 +95,27 @@ class Writer(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        engine = make_engine(self.settings.resolved_database_url)
-        factory = make_sessionmaker(engine)
+        runtime: Runtime = build_runtime(self.settings)
         system = system_actor("writer")
         try:
             i = 0
             while not self.stop.is_set():
                 i += 1
-                with factory() as s:
+                with runtime.session() as s:
                     submit_report(s, system, ReportInput(
                         category_code="E0101", lon=120.305, lat=36.055,
-                        description=f"writer {i}"), district_code=DISTRICT)
-                    s.commit()
+                        description=f"writer {i}"), runtime=runtime)
                 self.cases += 1
                 if i % 10 == 0:
-                    with factory() as s:
-                        load_observations(s, self.settings, system,
+                    with runtime.session() as s:
+                        load_observations(s, runtime, system,
                                           _frame(str(2022 - i // 10), 20.0 + i), source="w")
-                        s.commit()
                     self.loads += 1
                 time.sleep(0.002)
         except BaseException as exc:  # reported by the test
             self.error = exc
         finally:
-            engine.dispose()
+            runtime.dispose()
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.index.models import IndexRun
 from citygrowth.index.service import compute_index
 from citygrowth.ingest.service import load_observations
+from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import load_demo
 from tests.conftest import POSTGRES_URL, needs
@@ -104,16 +105,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     settings = Settings(data_dir=root / "var", database_url=url, env="test",
                         secret_key="walk-secret", scheduler_enabled=False)
     load_demo(settings)  # the demo district and its users
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as s:
+    runtime = build_runtime(settings)
+    with runtime.session() as s:
         streets = sorted(s.scalars(select(Area.code).where(Area.level == "street")))
-        for year, base in (("2023", 10.0), ("2024", 12.0)):
-            load_observations(s, settings, system_actor("walk"), _frame(streets, year, base),
+    for year, base in (("2023", 10.0), ("2024", 12.0)):
+        with runtime.session() as s:
+            load_observations(s, runtime, system_actor("walk"), _frame(streets, year, base),
                               dataset="finance", source="walk")
-            s.commit()
-        compute_index(s, settings, system_actor("walk"), levels=("street",))
-        s.commit()
-    engine.dispose()
+    with runtime.session() as s:
+        compute_index(s, runtime, system_actor("walk"), levels=("street",))
+    runtime.dispose()
     env = _env(settings)
     sched = _start(["scheduler"], env, root / "scheduler.log")
     try:

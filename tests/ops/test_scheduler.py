@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from citygrowth.accountability import plugin as accountability_plugin
 from citygrowth.analysis import plugin as analysis_plugin
-from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.db import make_engine
 from citygrowth.ops.models import SchedulerRun
 from citygrowth.plugins import ScheduledJob
+from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.scheduler import JobRunner, LeaderLock, plan_jobs
 from citygrowth.settings import Settings
 
@@ -30,10 +30,11 @@ def bj(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
 
 
 @pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
+def rt(db_url: str, tmp_path: Path) -> Iterator[Runtime]:
+    """A runtime on the store of ``db_url`` (SQLite and PostgreSQL)."""
+    runtime = build_runtime(_settings(tmp_path, db_url))
+    yield runtime
+    runtime.dispose()
 
 
 def _settings(tmp_path: Path, url: str, **kw: Any) -> Settings:
@@ -48,8 +49,8 @@ def _job(name: str, calls: list[dt.datetime] | None = None) -> ScheduledJob:
     real = next(j for j in jobs if j.name == name)
     record = calls if calls is not None else []
 
-    def count(**kw: Any) -> None:
-        record.append(kw["settings"].timezone)
+    def count(runtime: Runtime) -> None:
+        record.append(runtime.settings.timezone)
 
     return ScheduledJob(real.name, real.every_seconds, count, real.cron)
 
@@ -65,16 +66,14 @@ def test_briefings_on_the_first_and_reminders_at_eight(tmp_path: Path, sqlite_ur
         bj(2027, 3, 3, 8, 0)
 
 
-def test_a_clock_across_a_month_end_makes_one_briefing(
-        tmp_path: Path, db_url: str, factory: sessionmaker[Session]) -> None:
+def test_a_clock_across_a_month_end_makes_one_briefing(rt: Runtime) -> None:
     """Two schedulers (as two hosts would) tick every ten minutes from 30 January to
     2 February; the briefing job runs once, for 1 February 06:00 local. Then both are down
     across the next month end and the one that comes back first catches up, once."""
-    settings = _settings(tmp_path, db_url)
     calls: list[Any] = []
-    [plan] = plan_jobs([_job("analysis.monthly-briefings", calls)], settings)
-    a = JobRunner(factory, settings, None, host="host-a")
-    b = JobRunner(factory, settings, None, host="host-b")
+    [plan] = plan_jobs([_job("analysis.monthly-briefings", calls)], rt.settings)
+    a = JobRunner(rt, host="host-a")
+    b = JobRunner(rt, host="host-b")
     assert a.catch_up([plan], bj(2027, 1, 30, 12, 0)) == ["analysis.monthly-briefings"]
     assert len(calls) == 1  # the first start caught up with 1 January's briefing
     t = bj(2027, 1, 30, 12, 0)
@@ -84,7 +83,7 @@ def test_a_clock_across_a_month_end_makes_one_briefing(
             if runner.due(plan, t) is not None:
                 runner.fire(plan, t)
     assert len(calls) == 2
-    with factory() as s:
+    with rt.session() as s:
         runs = s.scalars(select(SchedulerRun).where(
             SchedulerRun.job == plan.name).order_by(SchedulerRun.fire_time)).all()
         assert [r.fire_time for r in runs] == [bj(2027, 1, 1, 6, 0), bj(2027, 2, 1, 6, 0)]
@@ -96,13 +95,12 @@ def test_a_clock_across_a_month_end_makes_one_briefing(
     assert len(calls) == 3
 
 
-def test_racing_schedulers_run_a_fire_time_once(tmp_path: Path, db_url: str,
-                                                factory: sessionmaker[Session]) -> None:
-    settings = _settings(tmp_path, db_url, scheduler_schedules={"x": "every 30s"})
+def test_racing_schedulers_run_a_fire_time_once(rt: Runtime) -> None:
+    settings = rt.settings.model_copy(update={"scheduler_schedules": {"x": "every 30s"}})
     calls: list[Any] = []
-    [plan] = plan_jobs([ScheduledJob("x", 999, lambda **kw: calls.append(1))], settings)
+    [plan] = plan_jobs([ScheduledJob("x", 999, lambda runtime: calls.append(1))], settings)
     now = dt.datetime(2027, 5, 1, 8, 0, 10, tzinfo=dt.UTC)
-    runners = [JobRunner(factory, settings, None, host=f"h{i}") for i in range(4)]
+    runners = [JobRunner(rt, host=f"h{i}") for i in range(4)]
     results: list[bool] = []
     threads = [threading.Thread(target=lambda r=r: results.append(r.fire(plan, now)))
                for r in runners]
@@ -116,21 +114,15 @@ def test_racing_schedulers_run_a_fire_time_once(tmp_path: Path, db_url: str,
     assert runners[0].fire(plan, now + dt.timedelta(seconds=30)) and calls == [1, 1]
 
 
-def test_a_failing_job_is_recorded_and_does_not_stop_the_scheduler(
-        tmp_path: Path, sqlite_url: str) -> None:
-    engine = make_engine(sqlite_url)
-    factory = make_sessionmaker(engine)
-    settings = _settings(tmp_path, sqlite_url)
-
-    def boom(**kw: Any) -> None:
+def test_a_failing_job_is_recorded_and_does_not_stop_the_scheduler(runtime: Runtime) -> None:
+    def boom(runtime: Runtime) -> None:
         raise RuntimeError("the gateway is down")
 
-    [plan] = plan_jobs([ScheduledJob("boom", 60, boom)], settings)
-    assert JobRunner(factory, settings, None).fire(plan, dt.datetime.now(dt.UTC))
-    with factory() as s:
+    [plan] = plan_jobs([ScheduledJob("boom", 60, boom)], runtime.settings)
+    assert JobRunner(runtime).fire(plan, dt.datetime.now(dt.UTC))
+    with runtime.session() as s:
         run = s.scalars(select(SchedulerRun)).one()
         assert run.status == "failed" and "the gateway is down" in run.message
-    engine.dispose()
 
 
 def test_one_leader_at_a_time(tmp_path: Path, db_url: str) -> None:
@@ -152,8 +144,8 @@ def test_schedule_settings(tmp_path: Path, sqlite_url: str) -> None:
     with pytest.raises(ValueError, match="every tuesday"):  # refused when the settings load
         _settings(tmp_path, sqlite_url, scheduler_schedules={"x": "every tuesday"})
     settings = _settings(tmp_path, sqlite_url, scheduler_schedules={"x": "off", "y": "every 2m"})
-    plans = plan_jobs([ScheduledJob("x", 60, lambda **kw: None),
-                       ScheduledJob("y", 60, lambda **kw: None)], settings)
+    plans = plan_jobs([ScheduledJob("x", 60, lambda runtime: None),
+                       ScheduledJob("y", 60, lambda runtime: None)], settings)
     assert [(p.name, p.interval) for p in plans] == [("y", 120.0)]
 
 

@@ -26,6 +26,7 @@ from citygrowth.governance import dispatch
 from citygrowth.governance.intake import ReportInput, submit_report
 from citygrowth.governance.models import Case
 from citygrowth.governance.taxonomy import ensure_taxonomy
+from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.factories import DISTRICT, make_department
 from tests.screens.conftest import PASSWORD, build_indexed
@@ -42,20 +43,19 @@ def build_district(root: Path, sqlite_template: Path) -> Settings:
     """The screens' indexed district plus a case, a dispatch rule, targets and projects, and a
     briefing: something behind every page."""
     settings = build_indexed(root, sqlite_template)
-    engine = make_engine(settings.resolved_database_url)
+    runtime = build_runtime(settings)
     system = system_actor("test")
-    with make_sessionmaker(engine)() as s:
+    with runtime.session() as s:
         for code in ("urban", "education", "housing", "science", "industry", "invest"):
             make_department(s, code, code, code)
-        ensure_taxonomy(s)
+        ensure_taxonomy(s, runtime)
         submit_report(s, system, ReportInput(category_code="E0101", lon=120.305, lat=36.055,
-                                             description="垃圾"), district_code=DISTRICT)
+                                             description="垃圾"), runtime=runtime)
         dispatch.add_rule(s, system, {"category_code": "E0101", "department_code": "urban",
                                       "priority": 5})
-        seed_demo(s, system, DISTRICT, dt.date(2026, 3, 1))
-        make_briefing(s, system, settings, DISTRICT, "2025-12", formats=("json",))
-        s.commit()
-    engine.dispose()
+        seed_demo(s, system, DISTRICT, dt.date(2026, 3, 1), runtime.tz)
+        make_briefing(s, system, runtime, DISTRICT, "2025-12", formats=("json",))
+    runtime.dispose()
     return settings
 
 
@@ -97,7 +97,8 @@ def page_routes(app: FastAPI) -> list[APIRoute]:
 
     walk(list(app.routes))
     return [r for r in out if not r.path.startswith(("/api", "/open311", "/sdmx", "/openapi"))
-            and r.path not in NOT_PAGES]
+            and r.path not in NOT_PAGES
+            and not r.path.endswith((".xlsx", ".csv", ".json", ".jsonld", ".pdf", ".docx"))]
 
 
 def route_regex(path: str) -> re.Pattern[str]:

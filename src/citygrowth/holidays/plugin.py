@@ -25,14 +25,14 @@ def citygrowth_permissions() -> dict[str, Sequence[str]]:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.holidays.routes import api, pages
+    from citygrowth.holidays.routes import api, pages  # lazy: imported when the hook is called
 
     return [api, pages]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.holidays.cli import calendar
+    from citygrowth.holidays.cli import calendar  # lazy: imported when the hook is called
 
     return [calendar]
 

@@ -15,15 +15,15 @@ if TYPE_CHECKING:
 
 @hookimpl
 def citygrowth_routers() -> Sequence[APIRouter]:
-    from citygrowth.ops.apidocs import router
+    from citygrowth.ops.apidocs import router  # lazy: imported when the hook is called
 
     return [router]
 
 
 @hookimpl
 def citygrowth_commands() -> Sequence[click.Command]:
-    from citygrowth.cli.backup import backup, restore
-    from citygrowth.cli.deploy import deploy
-    from citygrowth.cli.scheduler import scheduler
+    from citygrowth.cli.backup import backup, restore  # lazy: imported when the hook is called
+    from citygrowth.cli.deploy import deploy  # lazy: imported when the hook is called
+    from citygrowth.cli.scheduler import scheduler  # lazy: imported when the hook is called
 
     return [backup, restore, deploy, scheduler]
