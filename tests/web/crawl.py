@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pandas as pd
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -20,15 +21,17 @@ from sqlalchemy import select
 
 from citygrowth.accountability.demo import seed_demo
 from citygrowth.analysis.briefing.service import make_briefing
+from citygrowth.analysis.service import anomalies_for_load
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.governance import dispatch
 from citygrowth.governance.intake import ReportInput, submit_report
 from citygrowth.governance.models import Case
 from citygrowth.governance.taxonomy import ensure_taxonomy
+from citygrowth.ingest.service import load_observations
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, make_department
+from tests.factories import DISTRICT, STREET_B, make_department
 from tests.screens.conftest import PASSWORD, build_indexed
 
 #: attributes that hold a URL the browser (or htmx) requests
@@ -55,6 +58,12 @@ def build_district(root: Path, sqlite_template: Path) -> Settings:
                                       "priority": 5})
         seed_demo(s, system, DISTRICT, dt.date(2026, 3, 1), runtime.tz)
         make_briefing(s, system, runtime, DISTRICT, "2025-12", formats=("json",))
+    with runtime.session() as s:  # a load with an anomaly warning, for the review page
+        slip = pd.DataFrame([("SOC_VOLUNTEER_ORGS", STREET_B, "2026", 27.0 * 10000)],
+                            columns=["indicator", "area_code", "period", "value"])
+        load_id = load_observations(s, runtime, system, slip, source="test").load_id
+        s.commit()
+        assert anomalies_for_load(s, system, runtime, load_id)
     runtime.dispose()
     return settings
 
@@ -98,7 +107,8 @@ def page_routes(app: FastAPI) -> list[APIRoute]:
     walk(list(app.routes))
     return [r for r in out if not r.path.startswith(("/api", "/open311", "/sdmx", "/openapi"))
             and r.path not in NOT_PAGES
-            and not r.path.endswith((".xlsx", ".csv", ".json", ".jsonld", ".pdf", ".docx"))]
+            and not r.path.endswith((".xlsx", ".csv", ".json", ".jsonld", ".pdf", ".docx",
+                                     ".ico"))]
 
 
 def route_regex(path: str) -> re.Pattern[str]:

@@ -20,14 +20,19 @@ from tests.web.crawl import crawl, login, unreached
 
 PREFIX = "/citygrowth"
 STATIC = Path(__file__).resolve().parents[2] / "src" / "citygrowth" / "web" / "static"
-ROOT_JS = '(document.documentElement.dataset.root || "") + '
+ROOT_JS = '(document.documentElement.dataset.root || "")'
 JS_PATH = re.compile(r"""["'`]/[A-Za-z]""")
+# a variable holding the prefix: `var base = document.documentElement.dataset.root || "";`
+ROOT_VAR = re.compile(r"""(?:var|let|const)\s+(\w+)\s*=\s*document\.documentElement\.dataset"""
+                      r"""\.root\s*\|\|\s*["']{2}""")
 
 
 def bare_paths_in_script(text: str) -> list[str]:
-    """String literals starting with ``/`` not preceded by the mount prefix expression."""
+    """String literals starting with ``/`` not preceded by the mount prefix expression or a
+    variable holding it."""
+    prefixes = tuple(f"{p} + " for p in [ROOT_JS, *ROOT_VAR.findall(text)])
     return [text[max(0, m.start() - 40):m.end() + 30] for m in JS_PATH.finditer(text)
-            if not text[:m.start()].endswith(ROOT_JS)]
+            if not text[:m.start()].endswith(prefixes)]
 
 
 @pytest.fixture(scope="module")
