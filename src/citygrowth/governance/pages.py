@@ -22,7 +22,7 @@ from citygrowth.governance import charts
 from citygrowth.governance.delivery import inbox
 from citygrowth.governance.delivery.routes import delivery_dict
 from citygrowth.governance.delivery.service import list_deliveries, problem_counts
-from citygrowth.governance.display import local_text, remaining, root_path
+from citygrowth.governance.display import local_text, remaining
 from citygrowth.governance.evaluation import evaluate, recent_months
 from citygrowth.governance.intake import ReportInput, public_reporter, submit_report
 from citygrowth.governance.lifecycle import (
@@ -178,7 +178,7 @@ def case_act(request: Request, session: SessionDep, actor: UserDep, runtime: Run
              hours: Annotated[float | None, Form(gt=0, le=400)] = None) -> Response:
     act(session, actor, case_id, action, runtime=runtime, note=note,
         department_code=department_code or None, hours=hours)
-    return RedirectResponse(root_path(request) + f"/command/cases/{case_id}", status_code=303)
+    return redirect(request, f"/command/cases/{case_id}")
 
 
 @router.get("/command/evaluation", summary="Evaluation tables")
@@ -247,4 +247,4 @@ def track_reopen(request: Request, session: SessionDep, runtime: RuntimeDep, tok
                  note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "reopen", note=note, runtime=runtime)
-    return RedirectResponse(root_path(request) + f"/track/{token}", status_code=303)
+    return redirect(request, f"/track/{token}")
