@@ -108,7 +108,7 @@ def page_routes(app: FastAPI) -> list[APIRoute]:
     return [r for r in out if not r.path.startswith(("/api", "/open311", "/sdmx", "/openapi"))
             and r.path not in NOT_PAGES
             and not r.path.endswith((".xlsx", ".csv", ".json", ".jsonld", ".pdf", ".docx",
-                                     ".ico"))]
+                                     ".ico", ".js", ".webmanifest"))]
 
 
 def route_regex(path: str) -> re.Pattern[str]:
