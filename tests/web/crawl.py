@@ -7,6 +7,7 @@ refers to another host)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -17,6 +18,7 @@ import pandas as pd
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import select
 
 from citygrowth.accountability.demo import seed_demo
@@ -24,7 +26,7 @@ from citygrowth.analysis.briefing.service import make_briefing
 from citygrowth.analysis.service import anomalies_for_load
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
-from citygrowth.governance import dispatch
+from citygrowth.governance import dispatch, media
 from citygrowth.governance.intake import ReportInput, submit_report
 from citygrowth.governance.models import Case
 from citygrowth.governance.taxonomy import ensure_taxonomy
@@ -38,8 +40,9 @@ from tests.screens.conftest import PASSWORD, build_indexed
 URL_ATTRS = {"href", "src", "action", "hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete",
              "sse-connect", "data-map", "data-url", "formaction", "poster", "spec-url"}
 #: GET routes that are not HTML pages
-NOT_PAGES = {"/media/cases/{name}", "/data/templates/{dataset}.xlsx", "/catalog.jsonld",
-             "/dataset/{name}.jsonld", "/healthz"}
+NOT_PAGES = {"/media/cases/{name}", "/track/{token}/photos/{name}",
+             "/data/templates/{dataset}.xlsx", "/catalog.jsonld", "/dataset/{name}.jsonld",
+             "/healthz"}
 
 
 def build_district(root: Path, sqlite_template: Path) -> Settings:
@@ -52,8 +55,14 @@ def build_district(root: Path, sqlite_template: Path) -> Settings:
         for code in ("urban", "education", "housing", "science", "industry", "invest"):
             make_department(s, code, code, code)
         ensure_taxonomy(s, runtime)
+        jpeg = io.BytesIO()
+        Image.new("RGB", (64, 48), (90, 140, 60)).save(jpeg, "JPEG")
+        photo = media.store_photo(s, runtime.data_dir,
+                                  media.encode_photo(jpeg.getvalue(), media.Limits.of(settings)),
+                                  media.owner_of(system), runtime.now())
         submit_report(s, system, ReportInput(category_code="E0101", lon=120.305, lat=36.055,
-                                             description="垃圾"), runtime=runtime)
+                                             description="垃圾", photos=[media.ref_of(photo.id)]),
+                      runtime=runtime)
         dispatch.add_rule(s, system, {"category_code": "E0101", "department_code": "urban",
                                       "priority": 5})
         seed_demo(s, system, DISTRICT, dt.date(2026, 3, 1), runtime.tz)

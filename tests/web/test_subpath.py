@@ -64,6 +64,14 @@ def test_every_page_links_under_the_prefix(client: TestClient, district: Setting
         bad += [f"{page.url}: script {s!r}" for text in page.parsed.scripts
                 for s in bare_paths_in_script(text)]
     assert not bad, "\n".join(bad[:40])
+    # the case's photo, on the resident's tracking page and the officer's case page
+    photos = {value for p in pages for _, value in p.parsed.urls
+              if "/photos/" in value or "/media/cases/" in value}
+    assert any(v.startswith(PREFIX + "/track/") for v in photos), photos
+    assert any(v.startswith(PREFIX + "/media/cases/") for v in photos), photos
+    for value in photos:
+        r = client.get(value)
+        assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg", value
     missing = unreached(client.app, pages, PREFIX)  # type: ignore[arg-type]
     assert not missing, f"the crawl reached no page of {missing}"
     assert sum(1 for p in pages if p.html) > 30
