@@ -1,9 +1,11 @@
 """Backup and restore round trips on SQLite and PostgreSQL while a writer keeps adding cases
-and loading observations: the restore holds exactly what the snapshot's manifest counted, the
-restored Parquet store agrees with the restored loads, and a server starts on it."""
+(some with photos) and loading observations: the restore holds exactly what the snapshot's
+manifest counted, the restored Parquet store agrees with the restored loads, every restored
+photo row has its files (and no file lacks its row), and a server starts on it and serves them."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import threading
@@ -16,21 +18,24 @@ import httpx
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import system_actor
 from citygrowth.auth.identity import new_api_key
 from citygrowth.catalog.framework import DEFAULT_FILE
 from citygrowth.cli import main
 from citygrowth.db import make_engine, make_sessionmaker
-from citygrowth.governance.intake import ReportInput, save_photo, submit_report
-from citygrowth.governance.models import Case
+from citygrowth.governance import media
+from citygrowth.governance.intake import ReportInput, submit_report
+from citygrowth.governance.models import Case, CaseMedia
 from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.index.service import compute_index
 from citygrowth.ingest.service import load_observations
 from citygrowth.observatory.models import ObservationLoad
 from citygrowth.observatory.store import ObservationStore
-from citygrowth.ops.backup import BackupFailed, Manifest, backup, verify_backup
+from citygrowth.ops.backup import PHOTO_FOLDER, BackupFailed, Manifest, backup, verify_backup
 from citygrowth.ops.restore import RestoreRefused, restore
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
@@ -40,7 +45,16 @@ from tests.serve import serve_app
 
 INDICATORS = ("ECO_FIN_INSTITUTIONS", "IND_LISTED_COMPANIES", "APP_MUSEUMS",
               "SOC_VOLUNTEER_ORGS", "GOV_ILLEGAL_BUILDING_REMOVED")
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def _photo(runtime: Runtime, session: Session, colour: tuple[int, int, int]) -> str:
+    """A photo stored as the report form stores one (checked, re-encoded, recorded)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buf, "PNG")
+    encoded = media.encode_photo(buf.getvalue(), media.Limits.of(runtime.settings))
+    row = media.store_photo(session, runtime.data_dir, encoded,
+                            media.owner_of(system_actor("test")), runtime.now())
+    return media.ref_of(row.id)
 
 
 def _frame(year: str, base: float) -> pd.DataFrame:
@@ -70,7 +84,7 @@ def seed(settings: Settings) -> str:
         with runtime.session() as s:
             load_observations(s, runtime, system, _frame(year, base), source="test")
     with runtime.session() as s:
-        photo = save_photo(settings.data_dir, "image/png", PNG, 5)
+        photo = _photo(runtime, s, (200, 30, 30))
         submit_report(s, system, ReportInput(category_code="E0101", lon=120.305, lat=36.055,
                                              description="seed", photos=[photo]),
                       runtime=runtime)
@@ -102,9 +116,10 @@ class Writer(threading.Thread):
             while not self.stop.is_set():
                 i += 1
                 with runtime.session() as s:
+                    photos = [_photo(runtime, s, (i % 256, 90, 90))] if i % 5 == 0 else []
                     submit_report(s, system, ReportInput(
                         category_code="E0101", lon=120.305, lat=36.055,
-                        description=f"writer {i}"), runtime=runtime)
+                        description=f"writer {i}", photos=photos), runtime=runtime)
                 self.cases += 1
                 if i % 10 == 0:
                     with runtime.session() as s:
@@ -164,7 +179,9 @@ def test_round_trip_while_writing(db_url: str, target_url: str, tmp_path: Path) 
     assert "files" in waited and {"database", "files"} <= stages
     m = result.manifest
     assert m.summary["observations"] >= 2 and m.summary["results"] >= 3
-    assert m.summary["uploads"] == 1 and m.summary["frameworks"] == 1
+    # the seed's photo and the writer's photos before the snapshot: each with its thumbnail
+    assert m.summary["uploads"] >= 4 and m.summary["uploads"] == 2 * m.tables["case_media"]
+    assert m.summary["frameworks"] == 1
     assert not m.missing
 
     engine = make_engine(db_url)
@@ -182,7 +199,13 @@ def test_round_trip_while_writing(db_url: str, target_url: str, tmp_path: Path) 
         loads = list(s.scalars(select(ObservationLoad).where(
             ObservationLoad.status == "accepted")))
         paths = {ld.batch_path for ld in loads}
+        photo_ids = set(s.scalars(select(CaseMedia.id)))
     engine.dispose()
+    # every restored photo row has its photo and thumbnail, no photo lacks its row
+    names = {p.name for p in (target.data_dir / PHOTO_FOLDER).iterdir()}
+    assert names == {f"{i}.jpg" for i in photo_ids} | {f"{i}.thumb.jpg" for i in photo_ids}
+    assert len(photo_ids) == m.tables["case_media"]
+    assert target.data_dir / PHOTO_FOLDER == media.media_folder(target.data_dir)
     # every accepted load has its batch, no batch lacks its load, paths point at the new folder
     batches = sorted((target.data_dir / "observations" / "batches").glob("*.parquet"))
     assert {p.stem for p in batches} == {ld.load_id for ld in loads}
@@ -196,6 +219,8 @@ def test_round_trip_while_writing(db_url: str, target_url: str, tmp_path: Path) 
         assert r.status_code == 200, r.text
         r = httpx.get(f"{url}/api/index/results", headers={"X-API-Key": key})
         assert r.status_code == 200, r.text
+        r = httpx.get(f"{url}{media.ref_of(sorted(photo_ids)[0])}", headers={"X-API-Key": key})
+        assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg", r.text
 
 
 @pytest.fixture(scope="module")

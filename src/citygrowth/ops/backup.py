@@ -7,8 +7,9 @@ What a snapshot holds (``<dest>/citygrowth-<UTC time>/``):
 * ``files/`` — the data folder's files the database refers to: the Parquet batch of every
   accepted load (``observations/batches``), the results folder of every finished index run
   (``results/<framework>/<version>/<vintage>``), the files of every archived briefing
-  (``exports/briefings/...``), and every upload and published framework version
-  (``uploads/``, ``frameworks/``);
+  (``exports/briefings/...``), every case photo and its thumbnail the database records
+  (``media/cases/``), and every other upload and published framework version (``uploads/``,
+  ``frameworks/``);
 * ``manifest.json`` — row counts of every table, the Alembic revisions, and the size and
   SHA-256 of every file (the database archive included).
 
@@ -26,8 +27,9 @@ Every file the snapshot refers to already exists when the snapshot is taken, bec
 writer writes its file before committing its row: a load writes its Parquet batch (under
 ``pending/``, renamed into ``batches/`` right after the commit — the backup looks in both), an
 index run writes its results and its ``run.json`` marker before committing ``status=done``,
-uploads are written before the row naming them. Batches, uploads (named by their SHA-256) and
-published framework versions are never changed once written, so copying them after the
+uploads and case photos are written before the row naming them. Batches, uploads (named by
+their SHA-256), photos (named by their random id) and published framework versions are never
+changed once written, so copying them after the
 database snapshot copies what the snapshot refers to. Files written after the snapshot (a
 load committed a second later) are left out, so the restored store never shows observations
 or results the restored database does not know. A file that changes while it is copied (an
@@ -68,6 +70,8 @@ PREFIX = "citygrowth-"
 #: a file that keeps changing while it is copied is given up on after this many tries
 COPY_ATTEMPTS = 8
 CHUNK = 1024 * 1024
+#: where case photos are kept in the data folder (``governance.media.media_folder``)
+PHOTO_FOLDER = "media/cases"
 
 #: progress(stage, done, total): stage is "database", "files" or "verify"; done/total in
 #: bytes for files, steps otherwise
@@ -173,9 +177,11 @@ def _after(parts: tuple[str, ...], anchor: str, n: int) -> tuple[str, ...] | Non
 
 def referenced_files(conn: Connection) -> dict[str, list[str]]:
     """Data-folder paths (relative, "/"-separated) the database refers to, by kind: accepted
-    loads' batches, finished index runs' result folders, archived briefings' folders."""
+    loads' batches, finished index runs' result folders, archived briefings' folders, case
+    photos with their thumbnails (``governance.media``)."""
     tables = set(inspect(conn).get_table_names())
-    out: dict[str, list[str]] = {"observations": [], "results": [], "briefings": []}
+    out: dict[str, list[str]] = {"observations": [], "results": [], "briefings": [],
+                                 "photos": []}
     if "observation_loads" in tables:
         for (load_id,) in conn.execute(text(
                 "SELECT load_id FROM observation_loads WHERE status = 'accepted' "
@@ -193,6 +199,10 @@ def referenced_files(conn: Connection) -> dict[str, list[str]]:
             rest = _after(PurePath(folder).parts, "exports", 4)
             if rest is not None:
                 out["briefings"].append("/".join(("exports", *rest)))
+    if "case_media" in tables:
+        for (media_id,) in conn.execute(text("SELECT id FROM case_media ORDER BY id")):
+            out["photos"] += [f"{PHOTO_FOLDER}/{media_id}.jpg",
+                              f"{PHOTO_FOLDER}/{media_id}.thumb.jpg"]
     out["results"] = sorted(set(out["results"]))
     return out
 
@@ -288,6 +298,11 @@ def plan_files(settings: Settings, refs: dict[str, list[str]]) -> _Plan:
         plan.add_tree(data_dir, rel, "results")
     for rel in refs["briefings"]:
         plan.add_tree(data_dir, rel, "briefings")
+    for rel in refs.get("photos", []):
+        if (data_dir / rel).is_file():
+            plan.items.append((rel, "uploads", data_dir / rel))
+        else:
+            plan.missing.append(rel)
     plan.add_tree(data_dir, "uploads", "uploads")
     plan.add_tree(data_dir, "frameworks", "frameworks")
     return plan

@@ -38,7 +38,8 @@ from citygrowth.ops.backup import (
 from citygrowth.settings import Settings
 
 #: folders of the data folder a restore fills (and which must be empty before it)
-DATA_FOLDERS = ("observations/batches", "results", "exports", "uploads", "frameworks")
+DATA_FOLDERS = ("observations/batches", "results", "exports", "uploads", "media",
+                "frameworks")
 #: columns that store paths inside the data folder: moved to the new folder on restore
 PATH_COLUMNS = (("observation_loads", "batch_path"), ("index_runs", "results_path"),
                 ("analysis_briefings", "folder"))
