@@ -11,7 +11,15 @@ import pytest
 from click.testing import CliRunner
 
 from citygrowth.cli import main
-from citygrowth.ops.deploy import Layout, example_files, render_nginx, render_systemd
+from citygrowth.governance.pages import ACTION_PHOTOS
+from citygrowth.governance.resident import RESIDENT_PHOTOS
+from citygrowth.ops.deploy import (
+    PHOTOS_PER_FORM,
+    Layout,
+    example_files,
+    render_nginx,
+    render_systemd,
+)
 from citygrowth.settings import Settings
 from tests.conftest import needs
 
@@ -37,6 +45,10 @@ def test_upload_limit_and_prefix_follow_the_settings(tmp_path: Path) -> None:
     root = render_nginx(Settings.model_construct(data_dir=tmp_path), Layout())
     assert "location / {" in root and "location /api/events {" in root
     assert "client_max_body_size 201m;" in root
+    # a form with four photos of photo_max_mb may be larger than a data file upload
+    photos = Settings.model_construct(data_dir=tmp_path, max_upload_mb=20, photo_max_mb=25)
+    assert "client_max_body_size 101m;" in render_nginx(photos, Layout())
+    assert PHOTOS_PER_FORM == RESIDENT_PHOTOS == ACTION_PHOTOS
 
 
 def test_systemd_units(tmp_path: Path) -> None:
@@ -90,7 +102,7 @@ def test_cli_renders_with_the_settings_in_force(tmp_path: Path,
                                   "127.0.0.1:18080", "--out", str(out)])
     assert r.exit_code == 0, r.output
     site = out.read_text(encoding="utf-8")
-    assert "client_max_body_size 21m;" in site and "listen 127.0.0.1:18080;" in site
+    assert "client_max_body_size 41m;" in site and "listen 127.0.0.1:18080;" in site
     assert "ssl_certificate" not in site and "location /cg/static/ {" in site
     r = CliRunner().invoke(main, ["deploy", "systemd", "--out", str(tmp_path / "units")])
     assert r.exit_code == 0, r.output

@@ -20,6 +20,8 @@ UNITS = ("citygrowth-web.service", "citygrowth-scheduler.service", "citygrowth-b
          "citygrowth-backup.timer")
 #: room for the multipart form around an upload of ``max_upload_mb``
 FORM_OVERHEAD_MB = 1
+#: the most photos one page form sends (a resident's report, a step on the case page)
+PHOTOS_PER_FORM = 4
 
 HARDENING = """\
 NoNewPrivileges=yes
@@ -73,8 +75,10 @@ def _env() -> Environment:
 
 
 def upload_body_mb(settings: Settings) -> int:
-    """nginx's ``client_max_body_size`` for the upload setting."""
-    return settings.max_upload_mb + FORM_OVERHEAD_MB
+    """nginx's ``client_max_body_size``: the larger of a data file upload and a form with
+    its photos (``max_upload_mb``, ``PHOTOS_PER_FORM`` × ``photo_max_mb``), plus the form."""
+    return max(settings.max_upload_mb, PHOTOS_PER_FORM * settings.photo_max_mb) \
+        + FORM_OVERHEAD_MB
 
 
 def render_nginx(settings: Settings, layout: Layout = Layout(), note: str = "") -> str:
@@ -84,7 +88,8 @@ def render_nginx(settings: Settings, layout: Layout = Layout(), note: str = "") 
         prefix=settings.root_path.rstrip("/"), upstreams=upstreams, tls=layout.tls,
         tls_cert=layout.tls_cert, tls_key=layout.tls_key, server_name=layout.server_name,
         listen=layout.listen, max_upload_mb=settings.max_upload_mb,
-        body_mb=upload_body_mb(settings), static_dir=str(layout.static_dir).rstrip("/"),
+        body_mb=upload_body_mb(settings), photos_per_form=PHOTOS_PER_FORM,
+        static_dir=str(layout.static_dir).rstrip("/"),
         note=note)
 
 
