@@ -2,8 +2,10 @@
 renders) in front of ``citygrowth serve --workers 2``, a ``citygrowth scheduler`` process, on
 PostgreSQL; in Chromium, at ``/`` and below ``/citygrowth/``: log in, the home page, the big
 screen with its event stream open, an upload through the upload page, the big screen redrawn
-by the upload's event and by the index run the scheduler makes — all through nginx, with no
-request failing."""
+by the upload's event and by the index run the scheduler makes; and a resident on a phone,
+not logged in: from the home page to the report form, a category, a pin on the map, a photo,
+the tracking page with the photo, reports around and "my reports" — all through nginx, with
+no request failing."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from sqlalchemy import create_engine, func, select, text
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.index.models import IndexRun
 from citygrowth.index.service import compute_index
 from citygrowth.ingest.service import load_observations
@@ -34,6 +37,7 @@ from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import load_demo
 from tests.conftest import POSTGRES_URL, needs
+from tests.governance.test_browser_resident import PHONE, _jpeg, _tap_grid_cell
 from tests.ops.test_workers import JOBS_OFF, free_port
 
 NGINX = Path("/usr/sbin/nginx")
@@ -107,6 +111,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     load_demo(settings)  # the demo district and its users
     runtime = build_runtime(settings)
     with runtime.session() as s:
+        ensure_taxonomy(s, runtime)
+        s.commit()
         streets = sorted(s.scalars(select(Area.code).where(Area.level == "street")))
     for year, base in (("2023", 10.0), ("2024", 12.0)):
         with runtime.session() as s:
@@ -141,6 +147,9 @@ def site(request: pytest.FixtureRequest, world: World) -> Iterator[Site]:
     env = {**world.env, "CITYGROWTH_ROOT_PATH": mount}
     folder = world.root / f"nginx-{tag}"
     (folder / "logs").mkdir(parents=True)
+    # nginx's workers keep larger bodies, such as a resident's photos, in temporary files
+    # here; started as root they would run as nobody, who cannot enter pytest's folders
+    user = "user root;\n" if os.geteuid() == 0 else ""
     site_conf = folder / "site.conf"
     r = subprocess.run([sys.executable, "-m", "citygrowth.cli", "deploy", "nginx", "--no-tls",
                         "--listen", f"127.0.0.1:{nginx_port}", "--upstream",
@@ -149,7 +158,7 @@ def site(request: pytest.FixtureRequest, world: World) -> Iterator[Site]:
                        check=False)
     assert r.returncode == 0, r.stderr
     (folder / "nginx.conf").write_text(
-        f"pid {folder}/nginx.pid;\nerror_log {folder}/logs/error.log;\n"
+        f"{user}pid {folder}/nginx.pid;\nerror_log {folder}/logs/error.log;\n"
         f"events {{}}\nhttp {{\n  include /etc/nginx/mime.types;\n"
         f"  access_log {folder}/logs/access.log;\n  client_body_temp_path {folder};\n"
         f"  proxy_temp_path {folder};\n  include {site_conf};\n}}\n", encoding="utf-8")
@@ -238,3 +247,48 @@ def test_walk_through_nginx(site: Site, world: World, browser: Any) -> None:
     screen.screenshot(path=str(shots / f"screen-{tag}.png"))
     assert not failed, failed
     context.close()
+    _resident_walk(site, browser, shots / f"resident-{tag}")
+
+
+def _resident_walk(site: Site, browser: Any, shots: Path) -> None:
+    """A resident on a phone, not logged in, reports a broken street light with a pin and a
+    photo, follows it, and finds it among the reports around and under "my reports"."""
+    phone = browser.new_context(**PHONE)
+    failed: list[str] = []
+    phone.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
+    phone.on("response", lambda r: failed.append(f"{r.url} {r.status}")
+             if r.status >= 400 else None)
+    page = phone.new_page()
+    page.goto(f"{site.base}/")
+    with page.expect_navigation():
+        page.click("[data-testid=report-cta]")
+    assert page.url == f"{site.base}/report"
+    page.click("[data-testid=major-tiles] button:has-text('公用设施')")
+    page.click("[data-testid=cat-C0105]")
+    _tap_grid_cell(page, "370203005001001")
+    page.wait_for_function("() => document.getElementById('place').dataset.grid === "
+                           "'370203005001001'")
+    page.set_input_files("#photo-input", files=[_jpeg((200, 120, 40))])
+    page.wait_for_selector("[data-testid=photo-previews] img")
+    page.fill("#description", "路灯不亮")
+    page.screenshot(path=f"{shots}-report.png", full_page=True)
+    with page.expect_navigation():
+        page.click("[data-testid=send-report]")
+    assert page.url.startswith(f"{site.base}/track/"), (page.url, failed)
+    assert page.locator("[data-testid=confirmation]").is_visible()
+    token = page.inner_text("[data-testid=tracking-number]").strip()
+    # the photo, through nginx and under the mount, drawn
+    page.wait_for_function("() => [...document.querySelectorAll('main img')]"
+                           ".some(i => i.complete && i.naturalWidth > 0)")
+    srcs = page.eval_on_selector_all("main img", "els => els.map(e => e.src)")
+    assert any(src.startswith(f"{site.base}/track/{token}/photos/") for src in srcs), srcs
+    page.screenshot(path=f"{shots}-track.png", full_page=True)
+    page.goto(f"{site.base}/around")
+    page.wait_for_selector("[data-testid=around-map] canvas")
+    page.goto(f"{site.base}/my/reports")
+    with page.expect_navigation():
+        page.click(f"[data-testid=my-reports] a[href$='/track/{token}']")
+    assert page.url == f"{site.base}/track/{token}"
+    assert page.inner_text("[data-testid=track-status]").strip()
+    assert not failed, failed
+    phone.close()
