@@ -220,73 +220,79 @@ class JobRunner:
 
 class LeaderLock:
     """Held by the one process that schedules: a PostgreSQL advisory lock on a connection of
-    its own, or an exclusive ``flock`` of ``<data_dir>/scheduler.lock`` on SQLite."""
+    its own, or an exclusive ``flock`` of ``<data_dir>/scheduler.lock`` on SQLite. Safe to use
+    from several threads (the jobs' threads check it before each run): one connection is used
+    by one thread at a time."""
 
     def __init__(self, engine: Engine, data_dir: Path) -> None:
         self.engine = engine
         self.path = data_dir / "scheduler.lock"
         self._conn: Connection | None = None
         self._file: IO[str] | None = None
+        self._guard = threading.RLock()
 
     @property
     def held(self) -> bool:
         return self._conn is not None or self._file is not None
 
     def acquire(self) -> bool:
-        if self.held:
-            return True
-        if self.engine.dialect.name == "postgresql":
-            conn = self.engine.connect()
+        with self._guard:
+            if self.held:
+                return True
+            if self.engine.dialect.name == "postgresql":
+                conn = self.engine.connect()
+                try:
+                    got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                            {"k": LOCK_KEY}).scalar())
+                    conn.commit()
+                except Exception:
+                    conn.close()
+                    raise
+                if got:
+                    self._conn = conn
+                else:
+                    conn.close()
+                return got
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fh = self.path.open("a+", encoding="utf-8")
             try:
-                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                        {"k": LOCK_KEY}).scalar())
-                conn.commit()
-            except Exception:
-                conn.close()
-                raise
-            if got:
-                self._conn = conn
-            else:
-                conn.close()
-            return got
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = self.path.open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            return False
-        fh.seek(0)
-        fh.truncate()
-        fh.write(process_name() + "\n")
-        fh.flush()
-        self._file = fh
-        return True
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.close()
+                return False
+            fh.seek(0)
+            fh.truncate()
+            fh.write(process_name() + "\n")
+            fh.flush()
+            self._file = fh
+            return True
 
     def alive(self) -> bool:
         """Whether the lock is still ours (a PostgreSQL connection can be lost)."""
-        if self._conn is not None:
-            try:
-                self._conn.execute(text("SELECT 1"))
-                self._conn.commit()
-            except Exception:
-                self.release()
-                return False
-        return self.held
+        with self._guard:
+            if self._conn is not None:
+                try:
+                    self._conn.execute(text("SELECT 1"))
+                    self._conn.commit()
+                except Exception:
+                    self.release()
+                    return False
+            return self.held
 
     def release(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
-                self._conn.commit()
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
-        if self._file is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
+        with self._guard:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                    self._conn.commit()
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
+            if self._file is not None:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+                self._file.close()
+                self._file = None
 
 
 class Scheduler:

@@ -150,3 +150,33 @@ def test_schedule_settings(tmp_path: Path, sqlite_url: str) -> None:
 
 
 
+
+
+@pytest.mark.filterwarnings("error")
+def test_the_lock_checked_from_many_threads_stays_held(tmp_path: Path, db_url: str) -> None:
+    """Each job's thread checks the lock before it runs, the leader loop too: on PostgreSQL
+    that is one connection, used by one thread at a time, and the lock is never dropped."""
+    engine = make_engine(db_url)
+    lock = LeaderLock(engine, tmp_path)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            results.extend(lock.alive() for _ in range(40))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        assert lock.acquire()
+        threads = [threading.Thread(target=check) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors, errors
+        assert len(results) == 240 and all(results)
+        assert lock.held
+    finally:
+        lock.release()
+        engine.dispose()
