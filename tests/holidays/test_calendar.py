@@ -200,6 +200,9 @@ def test_deadline_across_spring_festival_2027(settings: Settings, runtime: Runti
     case_json = client.get(f"/api/cases/{case_id}", headers=admin).json()["case"]
     assert case_json["calendar_gaps"] == [2027]
     assert 'data-testid="calendar-gap"' in client.get("/command", headers=admin).text
+    with factory() as s:
+        token = s.get(Case, case_id).token  # type: ignore[union-attr]
+    assert 'data-testid="calendar-gap"' in client.get(f"/track/{token}").text  # the resident's
     health = client.get("/api/data/health", headers=admin).json()["calendar"]
     assert health["deadlines_reach"] == [2027] and not health["ok"]
 
@@ -215,6 +218,7 @@ def test_deadline_across_spring_festival_2027(settings: Settings, runtime: Runti
     assert _due(factory, case_id) == bj(2027, 2, 17, 9, 0)
     page = client.get(f"/command/cases/{case_id}", headers=admin)
     assert 'data-testid="calendar-gap"' not in page.text
+    assert 'data-testid="calendar-gap"' not in client.get(f"/track/{token}").text
     case_json = client.get(f"/api/cases/{case_id}", headers=admin).json()["case"]
     assert case_json["calendar_gaps"] == []
     assert client.get("/api/data/health", headers=admin).json()["calendar"]["ok"]

@@ -202,6 +202,9 @@ def track(request: Request, session: SessionDep, actor: ActorDep, runtime: Runti
           token: Token, sent: Annotated[bool, Query()] = False) -> Response:
     case = by_token(session, token)
     view = tracking.tracking_view(session, case, token, runtime.tz)
+    # a deadline reaching a year whose holiday notice is not loaded is flagged (holidays)
+    view["calendar_gaps"] = runtime.calendar.unknown_years(case.reported_at, case.due_at) \
+        if view["due_at"] and case.due_at else []
     staff_link = can(actor, "case.view", {"area_code": case.area_code,
                                           "department_code": case.department_code or "(none)"})
     return render_page(request, "governance/track.html", actor, {
