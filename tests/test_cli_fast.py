@@ -64,6 +64,10 @@ def test_help_in_the_readers_language(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CITYGROWTH_DEFAULT_LOCALE", "zh_CN")
     sub = runner.invoke(main, ["calendar", "load", "--help"]).output
     assert "如该年已载入通知，则替换。" in sub and "示例： citygrowth calendar load" in sub
+    # a run in English first (click caches the --help option) leaves the next in Chinese
+    runner.invoke(main, ["--lang", "en", "calendar", "--help"])
+    monkeypatch.delenv("CITYGROWTH_DEFAULT_LOCALE")
+    assert "显示此帮助并退出。" in runner.invoke(main, ["calendar", "--help"]).output
     bad = runner.invoke(main, ["no-such-command"])
     assert bad.exit_code == 2 and "没有命令 'no-such-command'" in bad.output
 

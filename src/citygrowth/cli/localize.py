@@ -88,6 +88,10 @@ def localize(cmd: click.Command, locale: str) -> click.Command:
     english = cmd.__dict__.setdefault(_ENGLISH, (cmd.help, cmd.short_help))
     cmd.help = translate_help(english[0], locale)
     cmd.short_help = translate_help(english[1], locale)
+    # click (>= 8.1.8) caches the --help option, its text in the language of the run that
+    # made it: let this run make it again in its own language
+    if getattr(cmd, "_help_option", None) is not None:
+        cmd._help_option = None
     for param in cmd.params:
         if isinstance(param, click.Option):
             help_en = param.__dict__.setdefault(_ENGLISH, param.help)
