@@ -20,6 +20,7 @@ from citygrowth.auth.refusals import RefusalLog
 from citygrowth.errors import ConfigurationError
 from citygrowth.logging_setup import get_logger, setup_logging
 from citygrowth.observatory.store import ObservationStore
+from citygrowth.ops.relay import OutboxReader
 from citygrowth.plugins import collect_list
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.scheduler import Scheduler
@@ -65,7 +66,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         description="City Growth Index, grid-governance command center and accountability "
         "for a district government. Every JSON error has the shape "
         '`{"ok": false, "error": "...", "code": "...", "errors": [...]}`.',
-        docs_url="/docs",
+        # /docs and /redoc are served from vendored assets by citygrowth.ops.apidocs
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
         telemetry=None if settings.telemetry else NO_TELEMETRY,
@@ -90,6 +93,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         session_cookie="citygrowth_session",
         max_age=settings.session_max_age_seconds,
         same_site="lax",
+        path=settings.root_path or "/",
         https_only=settings.env == "production",
     )
     # outermost: every answer, the 413 and the CSRF refusal included, gets the headers
@@ -125,19 +129,23 @@ def settle_startup_objects() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the in-process scheduler (when enabled) and, outside tests, warm the observation
-    store's in-memory view in the background so the first dashboard is fast; dispose of the
-    engine on shutdown."""
+    """Compete for the scheduler's lead (when enabled), relay other processes' events to this
+    one's event streams, and, outside tests, warm the observation store's in-memory view in
+    the background so the first dashboard is fast; on shutdown stop all of it and dispose of
+    the engine (after writing the events still queued for the outbox)."""
     runtime: Runtime = app.state.runtime
     scheduler = Scheduler(runtime) if runtime.settings.scheduler_enabled else None
     if scheduler:
         scheduler.start()
+    relay = OutboxReader(runtime.engine, runtime.bus, runtime.bus.origin)
+    relay.start()
     if runtime.settings.env != "test":
         settle_startup_objects()
         app.state.warmup = asyncio.create_task(asyncio.to_thread(_warm_store, runtime))
     try:
         yield
     finally:
+        await relay.stop()
         if scheduler:
-            await scheduler.stop()
-        runtime.dispose()
+            await asyncio.to_thread(scheduler.stop)
+        await asyncio.to_thread(runtime.dispose)

@@ -4,9 +4,10 @@
 ``citygrowth_event`` hook and to every subscriber queue (one per open SSE connection). Topics
 in use: ``observations.loaded``, ``index.computed``, ``case.changed``, ``target.changed``.
 
-One bus lives on each runtime (``runtime.bus``); services are given it, never reach a
-global. Across several web worker processes each has its own bus; deployments with more than
-one worker run one SSE worker or put a broker behind ``citygrowth_event`` (see
+One bus lives on each runtime (``runtime.bus``); services are given it, never reach a global.
+Each process has its own bus; the runtime's is a ``citygrowth.ops.relay.RelayBus``, which also
+writes every event to an outbox table that every web process reads, so an event stream sees
+the events of every worker, host, the scheduler and the command line (see
 docs/operating.md).
 """
 
@@ -50,6 +51,13 @@ class EventBus:
 
     def publish(self, topic: str, payload: dict[str, Any]) -> Event:
         event = Event(topic, payload)
+        self.deliver(event)
+        if self._on_publish is not None:
+            self._on_publish(topic, payload)
+        return event
+
+    def deliver(self, event: Event) -> None:
+        """Hand ``event`` to this process's subscribers (event streams) only."""
         with self._lock:
             self.recent = [*self.recent[-99:], event]
             subscribers = list(self._subscribers)
@@ -58,9 +66,6 @@ class EventBus:
                 loop.call_soon_threadsafe(_offer, queue, event)
             except RuntimeError:  # loop closed: the connection is gone
                 self.unsubscribe(queue)
-        if self._on_publish is not None:
-            self._on_publish(topic, payload)
-        return event
 
 
 def _offer(queue: asyncio.Queue[Event], event: Event) -> None:

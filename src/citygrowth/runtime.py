@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from citygrowth.auth.permissions import PermissionTable, build_permission_table
 from citygrowth.catalog.registry import FrameworkRegistry
 from citygrowth.db import make_engine, make_sessionmaker, transaction, utcnow
-from citygrowth.events import EventBus
 from citygrowth.governance.sla import WorkCalendar
+from citygrowth.holidays.store import HolidayCalendars
 from citygrowth.i18n import Translations
+from citygrowth.ops.relay import RelayBus
 from citygrowth.plugins import build_plugin_manager, collect_list
 from citygrowth.settings import CaseSettings, Settings
 
@@ -99,17 +100,33 @@ class Runtime:
         return Translations(tuple(Path(d) for d in dirs))
 
     @cached_property
-    def calendar(self) -> WorkCalendar:
-        """The working calendar of case deadlines (working periods, time zone, holidays)."""
-        return WorkCalendar.from_settings(self.cases.work_periods, self.settings.timezone)
+    def holidays(self) -> HolidayCalendars:
+        """The State Council holiday notices loaded into this runtime's store."""
+        return HolidayCalendars(lambda: self.engine)
 
     @cached_property
-    def bus(self) -> EventBus:
-        """The event bus; every event also reaches the plugins' ``citygrowth_event`` hook."""
+    def _work_periods(self) -> WorkCalendar:
+        return WorkCalendar.from_settings(self.cases.work_periods, self.settings.timezone)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working calendar of case deadlines and approval times: working periods, time
+        zone, and holidays — the loaded notices first, then chinese_calendar (its ``days``)."""
+        days = self.holidays.current()
+        base = self._work_periods
+        if base.days is not days:
+            base = base.with_days(days)
+            self.__dict__["_work_periods"] = base  # one per notices' version: its memo of days
+        return base
+
+    @cached_property
+    def bus(self) -> RelayBus:
+        """The event bus; every event also reaches the plugins' ``citygrowth_event`` hook, and
+        the event streams of the other processes on this store (through the outbox)."""
         def to_plugins(topic: str, payload: dict[str, object]) -> None:
             self.plugins.hook.citygrowth_event(runtime=self, topic=topic, payload=payload)
 
-        return EventBus(on_publish=to_plugins)
+        return RelayBus(lambda: self.engine, on_publish=to_plugins)
 
     @property
     def engine(self) -> Engine:
@@ -132,6 +149,9 @@ class Runtime:
             yield s
 
     def dispose(self) -> None:
+        """Write the events still queued for the outbox, then close the store's connections."""
+        if "bus" in self.__dict__:
+            self.bus.flush()
         if self._engine is not None:
             self._engine.dispose()
 

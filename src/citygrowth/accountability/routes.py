@@ -77,7 +77,7 @@ def overview_json(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> d
     rows = targets.list_targets(session, actor, today)
     return {"today": today.isoformat(), "counts": targets.status_counts(rows),
             "departments": depts, "chart": charts.status_by_department(depts),
-            "desk": overview.desk_counts(session, actor, today, tz),
+            "desk": overview.desk_counts(session, actor, today, tz, runtime.calendar.days),
             "changes": changes.recent(session, actor, tz)}
 
 
@@ -237,14 +237,15 @@ def resolve_problem(session: SessionDep, actor: UserDep, problem_id: Id,
 
 @router.get("/approvals", summary="Approval items with working days to approval")
 def list_approvals(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> dict[str, Any]:
-    cols, rows = tables.approval_table(session, actor, runtime.settings.timezone)
+    cols, rows = tables.approval_table(session, actor, runtime.settings.timezone,
+                                       runtime.calendar.days)
     return {"approvals": rows}
 
 
 @router.get("/approvals/stats", summary="Working days to approval by month and year")
 def approval_stats(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> dict[str, Any]:
     stats = approvals.approval_stats(session, actor, runtime.today(),
-                                     runtime.settings.timezone)
+                                     runtime.settings.timezone, runtime.calendar.days)
     return {**stats, "chart": charts.approval_trend(stats)}
 
 
@@ -253,7 +254,8 @@ def record_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                     body: ApprovalIn) -> dict[str, Any]:
     item = approvals.record_approval(session, actor, body)
     return {"id": item.id, "code": item.code,
-            "working_days": approvals.working_days(item, runtime.settings.timezone)}
+            "working_days": approvals.working_days(item, runtime.settings.timezone,
+                                                   runtime.calendar.days)}
 
 
 @router.post("/approvals/accept", status_code=201,
@@ -269,7 +271,7 @@ def accept_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
 def get_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                  item_id: Id) -> dict[str, Any]:
     return approvals.approval_detail(session, actor, item_id, runtime.today(),
-                                     runtime.tz)
+                                     runtime.tz, runtime.calendar.days)
 
 
 @router.post("/approvals/{item_id}/steps", status_code=201, summary="Add a handling step")
@@ -284,9 +286,10 @@ def approval_step(session: SessionDep, actor: UserDep, runtime: RuntimeDep, item
 def complete_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                       item_id: Id, body: CompleteIn) -> dict[str, Any]:
     tz = runtime.tz
-    item = approvals.complete_approval(session, actor, item_id, body, tz, utcnow())
+    days = runtime.calendar.days
+    item = approvals.complete_approval(session, actor, item_id, body, tz, utcnow(), days)
     return {"id": item.id, "status": item.status,
-            "working_days": approvals.working_days(item, runtime.settings.timezone)}
+            "working_days": approvals.working_days(item, runtime.settings.timezone, days)}
 
 
 # --- investment desk --------------------------------------------------------------------------
@@ -396,7 +399,7 @@ def update_request(session: SessionDep, actor: UserDep, request_id: Id,
 def export_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                kind: Kind) -> Response:
     cols, rows = tables.table(session, actor, kind, runtime.today(),
-                              runtime.settings.timezone)
+                              runtime.settings.timezone, runtime.calendar.days)
     return csv_response(columns(*cols), rows, kind, get_locale())
 
 
@@ -404,7 +407,7 @@ def export_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
 def export_xlsx(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                 kind: Kind) -> Response:
     cols, rows = tables.table(session, actor, kind, runtime.today(),
-                              runtime.settings.timezone)
+                              runtime.settings.timezone, runtime.calendar.days)
     return xlsx_response(columns(*cols), rows, kind, get_locale())
 
 

@@ -18,7 +18,7 @@ from citygrowth.catalog.datasets import get_dataset, list_datasets
 from citygrowth.errors import ValidationFailed
 from citygrowth.i18n import get_locale
 from citygrowth.ingest import history
-from citygrowth.ingest.readers import ReadLimits, check_upload
+from citygrowth.ingest.readers import ReadLimits, check_upload, readers
 from citygrowth.ingest.service import LoadResult, load_file, record_rejection
 from citygrowth.ingest.templates_xlsx import dataset_template
 from citygrowth.ingest.validate import LoadRejected
@@ -187,9 +187,11 @@ def template(dataset: str, session: SessionDep, runtime: RuntimeDep) -> Response
 
 @router.get("/data/upload", summary="Upload page", response_class=Response)
 def upload_page(request: Request, actor: UserDep, runtime: RuntimeDep) -> Response:
-    """Choose a dataset and a file; problems are listed with row and column."""
-    return render_page(request, "ingest/upload.html", actor,
-                       {"datasets": list_datasets(runtime.frameworks.load())})
+    """Choose a dataset and a file; problems are listed with row and column. The file types
+    offered are those of every reader, plugins' included."""
+    return render_page(request, "ingest/upload.html", actor, {
+        "datasets": list_datasets(runtime.frameworks.load()),
+        "extensions": sorted(readers(runtime))})
 
 
 @router.post("/data/upload", summary="Upload a file (form)", response_class=Response,

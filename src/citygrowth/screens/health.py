@@ -13,6 +13,7 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import departments_for, require
 from citygrowth.errors import fill
+from citygrowth.holidays.service import calendar_status
 from citygrowth.i18n import _, bilingual, translate
 from citygrowth.observatory.models import ObservationLoad
 from citygrowth.observatory.store import ObservationStore
@@ -55,7 +56,9 @@ def data_health(session: Session, actor: Actor, runtime: Runtime) -> dict[str, A
          {"name": _("Late"), "values": [d["stale"] for d in departments]}],
     )
     return {"ok": True, "indicators": rows, "departments": departments,
-            "late": [r for r in rows if r["stale"]], "failed_loads": failed, "option": option}
+            "late": [r for r in rows if r["stale"]], "failed_loads": failed, "option": option,
+            # the working-day calendar: years whose holidays are missing though they matter
+            "calendar": calendar_status(session, runtime)}
 
 
 def failed_loads(session: Session, depts: set[str] | None) -> list[dict[str, Any]]:

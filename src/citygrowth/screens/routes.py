@@ -31,6 +31,7 @@ from citygrowth.web import render
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.render import Format, frame_table
 from citygrowth.web.templating import export_time, render_page
+from citygrowth.web.urls import redirect, route_path
 
 pages = APIRouter(tags=["screens"], include_in_schema=True)
 api = APIRouter(tags=["screens"])
@@ -47,8 +48,9 @@ Fmt = Annotated[Format, Query()]
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    return RedirectResponse(f"/login?next={target}", status_code=303)
+    target = quote(route_path(request.scope)
+                   + (f"?{request.url.query}" if request.url.query else ""))
+    return redirect(request, f"/login?next={target}")
 
 
 def table_response(df: pd.DataFrame, fmt: Format, name: str) -> Response:
