@@ -116,6 +116,12 @@ class CheckedUpload:
             "SELECT DISTINCT i.code, a.code FROM j JOIN dim_ind i USING (ik) "
             "JOIN dim_area a USING (ak)").fetchall()]
 
+    def area_codes(self) -> list[str]:
+        """The distinct areas of the checked rows."""
+        return sorted(r[0] for r in self._con().execute(
+            "SELECT a.code FROM (SELECT DISTINCT ak FROM j) jj JOIN dim_area a USING (ak)"
+        ).fetchall())
+
     def period_range(self) -> tuple[str | None, str | None]:
         """The first and last period of the checked rows."""
         row = self._con().execute(
