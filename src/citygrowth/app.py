@@ -18,6 +18,7 @@ from citygrowth import __version__
 from citygrowth.auth.csrf import CSRFMiddleware
 from citygrowth.errors import ConfigurationError
 from citygrowth.logging_setup import get_logger, setup_logging
+from citygrowth.observatory.batches import recover_at_start
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.plugins import collect_list
 from citygrowth.runtime import Runtime, build_runtime
@@ -26,6 +27,7 @@ from citygrowth.settings import Settings
 from citygrowth.web.errors import install_error_handlers
 from citygrowth.web.middleware import LocaleMiddleware
 from citygrowth.web.static_files import PrecompressedStaticFiles
+from citygrowth.web.storage_errors import install_storage_handlers
 from citygrowth.web.templating import make_templates
 
 log = get_logger(__name__)
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         https_only=settings.env == "production",
     )
     install_error_handlers(app)
+    install_storage_handlers(app)  # a full or read-only store: 503, logged once
     static = Path(__file__).parent / "web" / "static"
     app.mount("/static", PrecompressedStaticFiles(directory=static), name="static")
     for router in routers:
@@ -114,10 +117,13 @@ def settle_startup_objects() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the in-process scheduler (when enabled) and, outside tests, warm the observation
+    """Repair what a crash left (``observatory.batches.recover_at_start``), start the
+    in-process scheduler (when enabled) and, outside tests, warm the observation
     store's in-memory view in the background so the first dashboard is fast; dispose of the
     engine on shutdown."""
     runtime: Runtime = app.state.runtime
+    # loads a crash left accepted but invisible are made visible; crash leftovers go
+    await asyncio.to_thread(recover_at_start, runtime)
     scheduler = Scheduler(runtime) if runtime.settings.scheduler_enabled else None
     if scheduler:
         scheduler.start()

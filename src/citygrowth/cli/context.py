@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from citygrowth.events import EventBus
 from citygrowth.i18n import get_locale, set_locale
+from citygrowth.observatory.batches import recover_at_start
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
 
@@ -20,6 +21,7 @@ from citygrowth.settings import Settings
 class CliContext:
     settings: Settings
     _runtime: Runtime | None = None
+    _recovered: bool = False
 
     @property
     def runtime(self) -> Runtime:
@@ -39,7 +41,11 @@ class CliContext:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed when the command's work succeeds, else rolled back."""
+        """A transaction: committed when the command's work succeeds, else rolled back. The
+        first one of a command repairs what a crash left (``batches.recover_at_start``)."""
+        if not self._recovered:
+            self._recovered = True
+            recover_at_start(self.runtime)
         with self.runtime.session() as s:
             yield s
 

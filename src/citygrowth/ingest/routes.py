@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from citygrowth import durable
 from citygrowth.auth.actor import Actor
 from citygrowth.catalog.datasets import get_dataset, list_datasets
 from citygrowth.errors import ValidationFailed
@@ -84,7 +84,7 @@ async def push(dataset: str, request: Request, session: SessionDep, runtime: Run
             if upload is None or isinstance(upload, str):
                 raise ValidationFailed("Send the data as a file in the field 'file'.",
                                        code="no_file")
-            with tempfile.TemporaryDirectory() as tmp:
+            with durable.scratch(runtime.settings) as tmp:  # under the data folder
                 path = await _upload_to_file(upload, runtime.settings, Path(tmp))
                 result = load_file(session, runtime, actor, path, dataset=dataset,
                                    source="push")
@@ -164,7 +164,7 @@ async def upload(request: Request, session: SessionDep, runtime: RuntimeDep,
     get_dataset(dataset, runtime.frameworks.load())
     ctx: dict[str, Any] = {}
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        with durable.scratch(runtime.settings) as tmp:  # under the data folder
             path = await _upload_to_file(upload_file, runtime.settings, Path(tmp))
             ctx["result"] = load_file(session, runtime, actor, path, dataset=dataset,
                                       source="upload")

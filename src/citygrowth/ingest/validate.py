@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from citygrowth import durable
 from citygrowth.areas.models import LEVELS
 from citygrowth.catalog import units
 from citygrowth.catalog.datasets import COLUMNS, Dataset
@@ -174,7 +175,7 @@ class CheckedUpload:
               FROM j JOIN w_ind i USING (ik) JOIN w_area a USING (ak) JOIN w_per p USING (pk)
             ) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)
         """, [load_id, vintage])
-        tmp.replace(path)
+        durable.replace(tmp, path)  # the bytes on the disk before the name
 
 
 def map_columns(names: list[str]) -> dict[str, str]:
