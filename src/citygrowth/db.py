@@ -94,8 +94,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, info: Mapping[str, Any] | None = None,
+                      ) -> sessionmaker[Session]:
+    """Sessions on ``engine``; each starts with a copy of ``info`` in ``session.info`` (the
+    runtime puts the audit key there)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
 
 
 #: ``session.info`` key: errors of work that had to follow a commit and failed (a batch that

@@ -89,6 +89,22 @@ class AuditEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AuditAnchor(Base):
+    """The audit chain's keyed anchor (one row): how many entries it has and its newest one,
+    signed with an HMAC under the audit key. Cutting entries off the end, or rewriting the
+    chain with its own hash function, leaves the anchor disagreeing — and only the key's
+    holder can sign a new one (``citygrowth audit verify``, ``auth/audit.py``)."""
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_count: Mapped[int] = mapped_column(Integer)
+    head_id: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class LoginAttempt(Base):
     """Failed logins, for the rate limit (shared by every web worker through the store)."""
 
@@ -99,4 +115,4 @@ class LoginAttempt(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
-__all__ = ["ApiKey", "AuditEntry", "Department", "LoginAttempt", "RoleGrant", "User"]
+__all__ = ["ApiKey", "AuditAnchor", "AuditEntry", "Department", "LoginAttempt", "RoleGrant", "User"]
