@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import AuditAnchor, AuditEntry
+from citygrowth.auth.permissions import require
 from citygrowth.db import utcnow
 from citygrowth.errors import Conflict
 from citygrowth.i18n import N_, translate
@@ -43,6 +44,8 @@ GENESIS = "0" * 64
 AUDIT_KEY = "citygrowth_audit_key"
 ANCHOR_ID = 1
 KEY_FILE = "audit.key"
+#: signing the anchor anew: no role has it, only the system actor (the operator's CLI)
+ANCHOR_PERMISSION = "audit.anchor"
 
 
 def anchor_key(settings: Settings) -> bytes:
@@ -226,6 +229,7 @@ def reanchor(session: Session, actor: Actor, key: bytes, reason: str) -> AnchorR
     """Sign the anchor anew for the chain as it is now (after an upgrade, or a change of the
     audit key) — an operator's act, itself written to the chain first. Refuses a chain whose
     links are broken: that damage must be looked into, not signed over."""
+    require(actor, ANCHOR_PERMISSION)
     links = verify(session, key=key)
     if not links.ok and not links.at_anchor:
         raise Conflict("The audit log is broken at entry {id} ({reason}); an anchor is not "

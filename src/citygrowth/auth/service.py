@@ -324,8 +324,8 @@ def audit_verify(session: Session, actor: Actor,
 
 
 def audit_anchor(session: Session, actor: Actor, key: bytes, reason: str) -> audit.AnchorResult:
-    """Sign the audit chain's anchor anew for the chain as it is (system actor only: whoever
-    runs it holds the key)."""
-    if not actor.is_system:
-        raise Forbidden("Only the server's operator can anchor the audit log.")
+    """Sign the audit chain's anchor anew for the chain as it is. ``audit.anchor`` is given to
+    no role: only the system actor (the server's operator, at the command line, who holds the
+    key) may."""
+    require(actor, audit.ANCHOR_PERMISSION)
     return audit.reanchor(session, actor, key, reason)
