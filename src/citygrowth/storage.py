@@ -57,8 +57,8 @@ class StorageUnavailable(CityGrowthError):
     code = "storage_unavailable"
     message = MESSAGES[UNREACHABLE]
 
-    def __init__(self, kind: str, detail: str = "", message: str | None = None,
-                 **params: Any) -> None:
+    def __init__(self, message: str | None = None, *, kind: str = UNREACHABLE,
+                 detail: str = "", **params: Any) -> None:
         super().__init__(message or MESSAGES.get(kind, MESSAGES[UNREACHABLE]), **params)
         self.kind = kind
         self.detail = detail
@@ -109,7 +109,7 @@ def storage_failure(exc: BaseException) -> StorageUnavailable | None:
     if isinstance(exc, StorageUnavailable):
         return exc
     kind = failure_kind(exc)
-    return None if kind is None else StorageUnavailable(kind, _first_line(exc))
+    return None if kind is None else StorageUnavailable(kind=kind, detail=_first_line(exc))
 
 
 def _first_line(exc: BaseException) -> str:

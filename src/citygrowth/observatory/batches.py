@@ -114,12 +114,11 @@ class BatchNotVisible(StorageUnavailable):
 
     def __init__(self, load_id: str, kind: str, detail: str) -> None:
         super().__init__(
-            kind, detail,
             N_("Load {load_id} was recorded, but its data could not be moved into the "
                "observation store (the server's storage failed). Do not send it again: it "
                "becomes visible by itself once the storage works again (at the latest at the "
                "next start of the server)."),
-            load_id=load_id)
+            kind=kind, detail=detail, load_id=load_id)
         self.retry_after = REPAIR_EVERY_SECONDS
 
 

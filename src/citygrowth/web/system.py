@@ -94,8 +94,7 @@ def healthz(session: SessionDep, runtime: RuntimeDep) -> Response:
     if not problems:
         return JSONResponse({"ok": True, "version": __version__, "store": store,
                              "data_dir": folder})
-    error = StorageUnavailable("unreachable", message=N_("The server is not healthy."),
-                               problems=problems)
+    error = StorageUnavailable("The server is not healthy.", problems=problems)
     body = error.to_dict(get_locale())
     return JSONResponse(body, status_code=503, headers={"Retry-After": "30"})
 
