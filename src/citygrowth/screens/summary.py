@@ -26,7 +26,7 @@ from citygrowth.analysis.keyfigures import (
 )
 from citygrowth.areas.tree import AreaTree
 from citygrowth.auth.actor import Actor
-from citygrowth.auth.permissions import can, require
+from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.catalog.framework import Framework, Indicator, Node
 from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.governance.lifecycle import REPORT_LABEL, TABLE
