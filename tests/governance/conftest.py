@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -36,6 +39,44 @@ def upload(web: Web, who: str, data: bytes | None = None) -> str:
                         files={"photo": ("p.png", data or image_bytes(), "image/png")})
     assert r.status_code == 201, r.text
     return str(r.json()["url"])
+
+
+@dataclass
+class Receiver:
+    """A department's system as a webhook receiver: what it was sent, and what it answers."""
+
+    url: str
+    bodies: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)  # answers to give, then 200
+
+
+@contextmanager
+def serve_webhook() -> Iterator[Receiver]:
+    """A real HTTP server on a loopback port, in a thread, keeping each POST's headers
+    (lower-cased) and body."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    rec = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hook")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            rec.bodies.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            status = rec.statuses.pop(0) if rec.statuses else 200
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"ok" if status == 200 else b"busy")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server.RequestHandlerClass = Handler
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 GRID_A = STREET_A + "001001"  # lon 120.30–120.31, lat 36.05–36.06

@@ -1,21 +1,30 @@
 """The closed loop in real Chromium, by clicks, a different login for each step:
 
-a resident on a phone (390×844) reports a broken street light with a photo and a pin on the
-district map → street staff register and dispatch it → the department's officer accepts and
-reports it handled with an after-photo → the grid worker verifies it on site with a note and
-a photo → street staff close it → the resident reads the reply and sees the photo in local
-time, rates it, and reopens another report that was closed.
+the district administrator gives the urban management bureau a webhook to its own system (a
+real HTTP server started by the test) on the delivery channels page → a resident on a phone
+(390×844) reports a broken street light with a photo and a pin on the district map → street
+staff register and dispatch it → the server's scheduler runs ``cases.deliver`` and the
+department's system receives the case as a JSON POST signed with HMAC-SHA256 (checked here
+with the secret the page showed) → the department's officer sees the unread count in the
+navigation, finds the case in the inbox, opens it (now read; both deliveries shown as sent),
+accepts it and reports it handled with an after-photo → the grid worker verifies it on site
+with a note and a photo → street staff close it → the resident reads the reply and sees the
+photo in local time, rates it, and reopens another report that was closed.
 
-(The department's inbox and webhook are the delivery work's own browser test; this walk stops
-at the case page.) Screenshots of the resident's report and tracking pages are kept in the
-server's screenshot folder.
+Screenshots of the resident's report, tracking and around pages, the officer's inbox and the
+case page with its deliveries are kept in the server's screenshot folder (printed).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import json
 import re
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -35,11 +44,13 @@ from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import DEMO_PLUGINS, DemoServer, load_demo, login_page
+from tests.governance.conftest import Receiver, serve_webhook
 from tests.serve import serve_app
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2, "locale": "zh-CN"}
 DESK = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
+CONTACT = "13800001234"
 LOCAL_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
 
 
@@ -82,12 +93,21 @@ def _gps_of(lon: float, lat: float) -> tuple[float, float]:
     return x, y
 
 
+@dataclass
+class Loop:
+    server: DemoServer
+    earlier: int  # the resident's earlier report, closed
+    gps: tuple[float, float]  # where the resident's phone is
+    receiver: Receiver  # the urban management bureau's own system
+
+
 @pytest.fixture(scope="module")
-def loop_server(tmp_path_factory: pytest.TempPathFactory
-                ) -> Iterator[tuple[DemoServer, int, tuple[float, float]]]:
+def loop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
+    """The demo district and users, an earlier report, and the server running its scheduler
+    (``cases.deliver`` every second, as production runs it every 30 s)."""
     root = tmp_path_factory.mktemp("resident-loop")
     settings = Settings(data_dir=root / "var", env="test", secret_key="resident-loop-secret",
-                        scheduler_enabled=False, log_level="WARNING")
+                        scheduler_enabled=True, delivery_every_seconds=1, log_level="WARNING")
     load_demo(settings, DEMO_PLUGINS)
     earlier = _earlier_report(settings)
     engine = make_engine(settings.resolved_database_url)
@@ -96,8 +116,8 @@ def loop_server(tmp_path_factory: pytest.TempPathFactory
     engine.dispose()
     shots = root / "screenshots"
     shots.mkdir()
-    with serve_app(settings) as url:
-        yield DemoServer(url, settings, shots), earlier, gps
+    with serve_webhook() as receiver, serve_app(settings) as url:
+        yield Loop(DemoServer(url, settings, shots), earlier, gps, receiver)
 
 
 def _jpeg(colour: tuple[int, int, int]) -> dict[str, Any]:
@@ -131,12 +151,72 @@ def _act(page: Any, action: str) -> None:
     assert page.locator("[data-testid=form-errors]").count() == 0, page.inner_text("main")
 
 
+def _add_webhook(page: Any, server: DemoServer, target: str) -> str:
+    """The district administrator gives the urban management bureau a webhook, by clicks from
+    the navigation; returns the signing secret the page shows once."""
+    login_page(page, server, "admin", "admin-demo-2026")
+    with page.expect_navigation():
+        page.click("nav >> text=案件配置")
+    with page.expect_navigation():
+        page.click("nav[aria-label=案件配置] >> text=推送渠道")
+    page.select_option("#department_code", "urban")
+    page.select_option("#channel", "webhook")
+    page.fill("#target", target)
+    with page.expect_navigation():
+        page.click("[data-testid=save-channel]")
+    row = page.inner_text("[data-testid=channel-urban-webhook]")
+    assert "城市管理局" in row and target in row and "Webhook 接口" in row, row
+    return page.inner_text("[data-testid=secret]").strip()
+
+
+def _received(receiver: Receiver, case_id: int, timeout: float = 30.0
+              ) -> list[tuple[dict[str, str], bytes]]:
+    """The POSTs the department's system received for the case, once there is one (the
+    server's scheduler sends them)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = [(h, b) for h, b in list(receiver.bodies)
+               if json.loads(b)["case"]["id"] == case_id]
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
+
+
+def _check_signed(headers: dict[str, str], body: bytes, secret: str) -> dict[str, Any]:
+    """What the department's system checks (as docs/governance.md shows): HMAC-SHA256 with
+    the secret over ``<timestamp>.<body>``, and a recent timestamp."""
+    stamp = headers["x-citygrowth-timestamp"]
+    mac = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256)
+    assert hmac.compare_digest("sha256=" + mac.hexdigest(), headers["x-citygrowth-signature"])
+    assert abs(time.time() - int(stamp)) <= 300
+    forged = hmac.new(b"not-the-secret", stamp.encode() + b"." + body, hashlib.sha256)
+    assert headers["x-citygrowth-signature"] != "sha256=" + forged.hexdigest()
+    assert headers["content-type"] == "application/json"
+    assert headers["x-citygrowth-event"] == "case.dispatched"
+    message: dict[str, Any] = json.loads(body)
+    assert headers["x-citygrowth-delivery"] == str(message["delivery_id"])
+    return message
+
+
+def _badge(page: Any) -> str:
+    """The unread count beside 收件箱 in the navigation ("" when there is none)."""
+    badge = page.locator("nav a:has-text('收件箱') [data-testid=nav-badge]")
+    return str(badge.inner_text()).strip() if badge.count() else ""
+
+
 @pytest.mark.browser
 @pytest.mark.xdist_group("browser")
-def test_resident_to_department_and_back_by_clicks(
-        loop_server: tuple[DemoServer, int, tuple[float, float]], browser: Any) -> None:
-    server, earlier, gps = loop_server
+def test_resident_to_department_and_back_by_clicks(loop_server: Loop, browser: Any) -> None:
+    server, earlier, gps = loop_server.server, loop_server.earlier, loop_server.gps
     grid = "370203005001001"  # grid1's cell: the demo grid worker verifies there
+    desk = browser.new_context(**DESK)
+
+    # 0. the district administrator connects the bureau's own system (a webhook)
+    admin = desk.new_page()
+    secret = _add_webhook(admin, server, loop_server.receiver.url)
+    assert len(secret) >= 32
+    admin.close()
+    desk.clear_cookies()
 
     # 1. a resident on a phone reports a broken street light with a photo and a pin
     phone = browser.new_context(**PHONE, geolocation={"longitude": gps[0], "latitude": gps[1]},
@@ -157,6 +237,7 @@ def test_resident_to_department_and_back_by_clicks(
     rpage.set_input_files("#photo-input", files=[_jpeg((200, 120, 40))])
     rpage.wait_for_selector("[data-testid=photo-previews] img")
     rpage.fill("#description", "小区门口路灯不亮，晚上很黑")
+    rpage.fill("#contact", CONTACT)
     rpage.screenshot(path=str(server.screenshots / "resident-report-phone.png"), full_page=True)
     with rpage.expect_navigation():
         rpage.click("[data-testid=send-report]")
@@ -166,7 +247,6 @@ def test_resident_to_department_and_back_by_clicks(
     assert rpage.inner_text("[data-testid=track-status]") == "已上报"
 
     # 2. street staff register and dispatch it to the urban management bureau
-    desk = browser.new_context(**DESK)
     spage = desk.new_page()
     login_page(spage, server, "street1", "street1-demo-2026")
     _open_case(spage, server, case_id)
@@ -176,17 +256,50 @@ def test_resident_to_department_and_back_by_clicks(
     _act(spage, "dispatch")
     assert spage.inner_text("[data-testid=case-department]") not in ("urban", "—", "")
 
-    # 3. the officer accepts it and reports it handled, with the after-photo
-    officer = browser.new_context(**DESK).new_page()
+    # 3. the bureau's own system receives it from the scheduler's cases.deliver, signed, once
+    got = _received(loop_server.receiver, case_id)
+    assert len(got) == 1, f"the webhook received {len(got)} POSTs for case {case_id}"
+    message = _check_signed(*got[0], secret)
+    assert message["department"]["code"] == "urban" and message["action"] == "dispatch"
+    assert message["case"]["description"] == "小区门口路灯不亮，晚上很黑"
+    assert message["case"]["reported_at"].endswith("+08:00")
+    assert CONTACT not in got[0][1].decode()  # the reporter's contact stays private
+
+    # 4. the officer sees it in the inbox (unread count in the navigation), opens it: read
+    officer_ctx = browser.new_context(**DESK)
+    officer = officer_ctx.new_page()
     login_page(officer, server, "urban", "urban-demo-2026")
-    _open_case(officer, server, case_id)
+    assert _badge(officer) == "2"  # the earlier report's dispatch, and this one
+    with officer.expect_navigation():
+        officer.click("nav >> text=收件箱")
+    row = officer.locator(f"[data-testid=inbox-{case_id}]")
+    assert "unread" in (row.get_attribute("class") or "") and "新" in row.inner_text()
+    assert "路灯" in row.inner_text() and "派遣" in row.inner_text()
+    assert LOCAL_TIME.search(row.inner_text())
+    officer.screenshot(path=str(server.screenshots / "officer-inbox.png"), full_page=True)
+    with officer.expect_navigation():
+        row.locator(f"a[href$='/command/cases/{case_id}']").click()
+    assert _badge(officer) == "1"  # opened: read at once
+    sends = officer.inner_text("[data-testid=case-deliveries]")
+    assert "系统内收件箱" in sends and "Webhook 接口" in sends and sends.count("已送达") == 2
+    officer.screenshot(path=str(server.screenshots / "officer-case-deliveries.png"),
+                       full_page=True)
+    with officer.expect_navigation():
+        officer.click("nav >> text=收件箱")
+    row = officer.locator(f"[data-testid=inbox-{case_id}]")
+    assert "unread" not in (row.get_attribute("class") or "") and "新" not in row.inner_text()
+    assert _badge(officer) == "1"
+
+    # 5. the officer accepts it and reports it handled, with the after-photo
+    with officer.expect_navigation():
+        row.locator(f"a[href$='/command/cases/{case_id}']").click()
     _act(officer, "accept")
     officer.fill("[data-testid=handle-note]", "已更换灯泡，恢复照明")
     officer.set_input_files("[data-testid=photo-handle]", files=[_jpeg((250, 240, 120))])
     _act(officer, "handle")
     assert officer.locator("[data-testid=evidence-handle] img").count() == 1
 
-    # 4. the grid worker verifies on site, with a note and a photo
+    # 6. the grid worker verifies on site, with a note and a photo
     worker = browser.new_context(**DESK).new_page()
     login_page(worker, server, "grid1", "grid1-demo-2026")
     _open_case(worker, server, case_id)
@@ -194,12 +307,12 @@ def test_resident_to_department_and_back_by_clicks(
     worker.set_input_files("[data-testid=photo-verify]", files=[_jpeg((20, 20, 60))])
     _act(worker, "verify")
 
-    # 5. street staff close it
+    # 7. street staff close it
     spage.reload()
     _act(spage, "close")
     assert spage.inner_text("[data-testid=case-status]").strip() == "已结案"
 
-    # 6. the resident reads the reply and sees the photo in local time, rates, reopens another
+    # 8. the resident reads the reply and sees the photo in local time, rates, reopens another
     with rpage.expect_navigation():
         rpage.click("nav >> text=我的上报")
     with rpage.expect_navigation():
@@ -248,5 +361,6 @@ def test_resident_to_department_and_back_by_clicks(
         assert (again.status, again.reopen_count) == ("registered", 1)
     engine.dispose()
     print(f"screenshots: {server.screenshots}")
-    for ctx in (phone, desk, officer.context, worker.context):
+    assert len(_received(loop_server.receiver, case_id, timeout=0)) == 1  # sent once
+    for ctx in (phone, desk, officer_ctx, worker.context):
         ctx.close()

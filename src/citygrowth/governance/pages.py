@@ -155,7 +155,8 @@ def _case_page(request: Request, session: Session, actor: Actor, runtime: Runtim
     of report, 处置反馈, 核查, 返工), the actions open to the viewer, deliveries, history."""
     case = get_case(session, actor, case_id)
     now, tz = runtime.now(), runtime.tz
-    inbox.mark_read(session, actor, case.id, now)
+    if inbox.mark_read(session, actor, case.id, now):
+        inbox.note_unread(request, session, actor)  # the badge of this page counts it read
     row = case_rows(session, [case], now, tz, runtime.calendar)[0]
     found = events_of(session, case)
     who, depts = actor_names(session, found), department_names(session)

@@ -91,7 +91,8 @@ def inbox_page(request: Request, session: SessionDep, actor: UserDep, settings: 
                unread: Annotated[bool, Query()] = False) -> Response:
     rows = _inbox_rows(session, actor, ZoneInfo(settings.timezone), unread)
     return render_page(request, "governance/inbox.html", actor, {
-        "rows": rows, "unread": unread, "unread_count": inbox.unread_count(session, actor)})
+        "rows": rows, "unread": unread,
+        "unread_count": inbox.note_unread(request, session, actor)})
 
 
 @router.get("/api/cases/inbox", summary="The department's inbox (JSON twin of /command/inbox)")
