@@ -114,6 +114,12 @@ class World:
     ids: dict[str, dict[str, list[int | str]]] = field(default_factory=dict)  # side → kind → ids
     user_ids: dict[str, int] = field(default_factory=dict)
     key_ids: dict[str, int] = field(default_factory=dict)
+    refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # marker → (kind, object id)
+
+    def bind(self, kind: str, ref: int | str, *texts: str) -> None:
+        """Record that the markers ``texts`` are in the object ``ref`` of ``kind``."""
+        for t in texts:
+            self.refs[t] = (kind, str(ref))
 
     def foreign(self, caller: str | None, table: PermissionTable) -> list[Marker]:
         actor = self.actors.get(caller) if caller else None
@@ -178,6 +184,7 @@ def _seed_side(s: Session, runtime: Runtime, world: World, side: str) -> None:
         if case_dept is not None:
             transition(s, system, case, "dispatch", runtime=runtime, publish=False,
                        department_code=case_dept)
+        world.bind("case", case.id, marker)
         ids.setdefault("case", []).append(case.id)
         ids.setdefault("token", []).append(case.token)
     # accountability: a target, a project with a problem, an approval, an enterprise's lead
@@ -185,30 +192,37 @@ def _seed_side(s: Session, runtime: Runtime, world: World, side: str) -> None:
         code=f"T-{side}", name_zh=_mark("target", side, None, world, street),
         department_code=dept, area_code=street, target_value=10,
         start_date=dt.date(today.year, 1, 1), deadline=dt.date(today.year + 1, 12, 31)))
+    world.bind("target", target.id, target.name_zh)
     ids["target"] = [target.id]
     project = create_project(s, system, ProjectIn(
         code=f"P-{side}", name_zh=_mark("project", side, None, world, street),
         department_code=dept, area_code=street, total_wan=100, start_year=today.year,
         end_year=today.year + 1))
+    world.bind("project", project.id, project.name_zh)
     ids["project"] = [project.id]
     problem = raise_problem(s, system, project.id, ProblemIn(
         description=_mark("project", side, None, world, street), owner_department_code=dept,
         deadline=today + dt.timedelta(days=30)))
+    world.bind("problem", problem.id, problem.description)
     ids["problem"] = [problem.id]
     approval = record_approval(s, system, ApprovalIn(
         code=f"A-{side}", name_zh=_mark("approval", side, None, world, street),
         department_code=dept, area_code=street,
         submitted_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=3)))
+    world.bind("approval", approval.id, approval.name_zh)
     ids["approval"] = [approval.id]
     enterprise = create_enterprise(s, system, EnterpriseIn(
         name_zh=_mark("lead", side, None, world, street), area_code=street))
     lead = create_lead(s, system, LeadIn(
         enterprise_id=enterprise.id, title_zh=_mark("lead", side, None, world, street),
         department_code=dept, area_code=street))
+    world.bind("enterprise", enterprise.id, enterprise.name_zh)
+    world.bind("lead", lead.id, lead.title_zh)
     ids["lead"] = [lead.id]
     # a help task in the street's grid cell
     task = create_task(s, system, GRID[side], _mark("task", side, None, world, GRID[side]),
                        description=_mark("task", side, None, world, GRID[side]))
+    world.bind("task", task.id, task.title, task.description)
     ids["task"] = [task.id]
     # a load of the street's department, with a warning on it
     indicator = {"urban": "GOV_CASES_DUE", "market": "IND_NEW_ENTITIES"}[dept]
@@ -216,6 +230,7 @@ def _seed_side(s: Session, runtime: Runtime, world: World, side: str) -> None:
                            "period": "2025-06", "value": 3.0}])
     load = load_observations(s, runtime, system, frame, source="upload",
                              file_name=_mark("load", side, dept, world, None) + ".csv")
+    world.bind("load", load.load_id, world.markers[-1].text)
     ids["load"] = [load.load_id]
     warning = AnomalyRecord(load_id=load.load_id, key=f"w-{side}", kind="jump",
                             indicator=indicator, area_code=street + "001", period="2025-06",
@@ -224,4 +239,5 @@ def _seed_side(s: Session, runtime: Runtime, world: World, side: str) -> None:
                             note=_mark("warning", side, dept, world, street + "001"))
     s.add(warning)
     s.flush()
+    world.bind("warning", warning.id, warning.note or "")
     ids["warning"] = [warning.id]
