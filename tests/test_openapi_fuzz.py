@@ -23,11 +23,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 
 from citygrowth.app import create_app
-from citygrowth.auth import service as auth
-from citygrowth.auth.actor import system_actor
-from citygrowth.db import make_engine, make_sessionmaker, upgrade
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, make_areas, make_user
+from tests.security.world import WORLD_SECRET, build_world
 
 ERROR_KEYS = {"ok", "error", "code", "errors"}
 MAX_EXAMPLES = int(os.environ.get("CITYGROWTH_FUZZ_EXAMPLES", "6"))  # valid and invalid together
@@ -39,29 +36,21 @@ FOREIGN_FORMAT = "x-error-format"
 
 
 # The app is made when the module is collected (schemathesis reads its schema then); its
-# temporary store is migrated and seeded by ``fuzz_store`` before the first case runs.
+# temporary store is migrated and seeded by ``fuzz_key`` before the first case runs — the
+# attack tests' world (two streets and departments with objects of every kind), so that
+# generated ids 1 and 2 reach real cases, targets, projects, approvals, leads and loads.
 _ROOT = Path(tempfile.mkdtemp(prefix="citygrowth-fuzz-"))
 atexit.register(shutil.rmtree, _ROOT, True)
 _URL = f"sqlite:///{_ROOT / 'citygrowth.db'}"
 APP = create_app(Settings(data_dir=_ROOT / "var", database_url=_URL, env="test",
-                          secret_key="fuzz-secret", scheduler_enabled=False, log_level="ERROR"))
+                          secret_key=WORLD_SECRET, scheduler_enabled=False, log_level="ERROR"))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @pytest.fixture(scope="module")
 def fuzz_key() -> str:
     """Migrate and seed the fuzzed app's store; the district administrator's API key."""
-    upgrade(_URL)
-    engine = make_engine(_URL)
-    with make_sessionmaker(engine)() as s:
-        make_areas(s)
-        make_user(s, "cmd", ("street_commander", STREET_A))
-        auth.create_user(s, system_actor(), "fuzz-admin",
-                         [auth.GrantInput("district_admin", DISTRICT)])
-        key = auth.create_api_key(s, system_actor(), "fuzz-admin", "fuzz")
-        s.commit()
-    engine.dispose()
-    return key
+    return build_world(_ROOT).keys["admin"]
 
 
 def check_error_shape(case: Any, response: Any) -> None:

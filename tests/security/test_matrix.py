@@ -34,14 +34,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, MetaData, Table, Text, cast, create_engine, select
+from sqlalchemy import Engine, MetaData, Table, Text, cast, create_engine, select, text
 
 from citygrowth.app import create_app
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import PermissionTable, can
 from citygrowth.settings import Settings
 from tests.factories import DISTRICT
-from tests.security.world import CALLERS, GRID, SIDES, World, build_world
+from tests.security.world import CALLERS, GRID, SIDES, WORLD_SECRET, World, build_world
 
 # the callers of the matrix: one of each kind on street A / the urban department (street B and
 # the market department hold the objects foreign to them; the world is symmetric)
@@ -110,7 +110,7 @@ def operations(app: FastAPI) -> list[Operation]:
     out = []
     for route in walk(list(app.routes)):
         if isinstance(route, APIRoute):
-            for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
                 spec = paths.get(route.path, {}).get(method.lower(), {})
                 out.append(Operation(method, route.path, route, spec))
     return out
@@ -427,7 +427,7 @@ def run_matrix(world: World, root: Path, name: str) -> Findings:
     shutil.copytree(Path(world.url.removeprefix("sqlite:///")).parent, copy)
     url = f"sqlite:///{copy / 'citygrowth.db'}"
     settings = Settings(data_dir=copy / "var", database_url=url, env="test",
-                        secret_key="world-secret", scheduler_enabled=False, log_level="ERROR")
+                        secret_key=WORLD_SECRET, scheduler_enabled=False, log_level="ERROR")
     app = create_app(settings)
     table = app.state.runtime.permissions
     actor = world.actors.get(name)
@@ -506,3 +506,36 @@ def test_public_routes_exist(tmp_path: Path) -> None:
     missing = (set(PUBLIC_READS) | set(PUBLIC_WRITES) | set(ELSEWHERE)) - labels
     assert not missing, missing
 
+
+
+def test_the_detectors_catch_a_foreign_change_and_a_foreign_row(world: World,
+                                                                tmp_path: Path) -> None:
+    """What the matrix compares does catch a changed foreign object and a row written in
+    another street (so a matrix without findings means something)."""
+    shutil.copytree(Path(world.url.removeprefix("sqlite:///")).parent, tmp_path / "store")
+    store = Store(f"sqlite:///{tmp_path / 'store' / 'citygrowth.db'}")
+    case_b = str(world.ids["B"]["case"][0])
+    before = store.snapshot({"case": [case_b], "user": [str(world.user_ids["cmd_b"])]})
+    assert store.moved() and not store.moved()
+    with store.engine.begin() as c:
+        c.execute(text("UPDATE case_events SET note = 'x' WHERE case_id = :i"), {"i": case_b})
+        c.execute(text("UPDATE cases SET address = 'WR0001x' WHERE id = :i"), {"i": case_b})
+    assert store.moved()
+    after = store.snapshot({"case": [case_b], "user": [str(world.user_ids["cmd_b"])]})
+    assert {k for k in before if before[k] != after[k]} == {
+        f"case:{case_b}", f"case:{case_b}:case_events.case_id"}
+    (mark, row), = store.marked_rows()
+    assert mark == "WR0001x" and row["table"] == "cases"
+    assert not covered(world.actors["cmd_a"], row) and covered(world.actors["cmd_b"], row)
+    assert not covered(world.actors["urban"], row) or row["department_code"] == "urban"
+    assert covered(world.actors["admin"], row) and not covered(None, row)
+    store.close()
+    assert "MKA" in answer_text(_zip({"x.xml": "<c>MKA</c>"}))
+
+
+def _zip(members: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in members.items():
+            z.writestr(name, body)
+    return out.getvalue()

@@ -50,6 +50,7 @@ from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_depar
 
 SIDES = {"A": (STREET_A, "urban", (120.305, 36.055)), "B": (STREET_B, "market", (120.345, 36.055))}
 OTHER = {"A": "B", "B": "A"}
+WORLD_SECRET = "world-secret"  # noqa: S105 - a test store's key
 GRID = {"A": STREET_A + "001001", "B": STREET_B + "001001"}
 DEPTS = ("urban", "housing", "ecology", "market", "civil")
 # the kinds of object, with the permission that reads them and whether their department
@@ -138,7 +139,7 @@ def build_world(root: Path) -> World:
     url = f"sqlite:///{root / 'citygrowth.db'}"
     upgrade(url)
     settings = Settings(data_dir=root / "var", database_url=url, env="test",
-                        secret_key="world-secret", scheduler_enabled=False, log_level="ERROR")
+                        secret_key=WORLD_SECRET, scheduler_enabled=False, log_level="ERROR")
     runtime = build_runtime(settings)
     world = World(url, settings, {}, {}, [])
     try:
