@@ -18,6 +18,7 @@ its path parameter (add it to ``PATH_VALUES``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -385,24 +386,32 @@ class Store:
         self.engine.dispose()
 
     def snapshot(self, refs: dict[str, list[str]]) -> dict[str, Any]:
-        """Each foreign object's row and the rows of every table referring to it."""
+        """Each foreign object's row and the rows of every table referring to it (plain SQL
+        on the watching connection: it runs after every committing request)."""
         out: dict[str, Any] = {}
-        with self.engine.connect() as c:
-            for kind, ids in refs.items():
-                table_name, column = TABLES[kind]
-                table = self.meta.tables[table_name]
+        for kind, ids in refs.items():
+            for label, sql in self._queries(kind):
                 for ref in ids:
-                    row = c.execute(select(table).where(table.c[column] == ref)).mappings().first()
-                    out[f"{kind}:{ref}"] = _clean(row)
-                    if row is None:
-                        continue
-                    for child in self.children(table):
-                        for fk in child.foreign_keys:
-                            if fk.column.table.name == table_name:
-                                rows = c.execute(select(child).where(
-                                    fk.parent == row[fk.column.name])).mappings().all()
-                                out[f"{kind}:{ref}:{child.name}.{fk.parent.name}"] = sorted(
-                                    repr(_clean(r)) for r in rows)
+                    cursor = self.watch.execute(sql, (ref,))
+                    names = [d[0] for d in cursor.description]
+                    out[f"{kind}:{ref}{label}"] = sorted(
+                        repr(sorted((k, v) for k, v in zip(names, row, strict=True)
+                                    if k not in VOLATILE)) for row in cursor)
+        return out
+
+    @functools.cache  # noqa: B019 - one store per test, its tables fixed
+    def _queries(self, kind: str) -> list[tuple[str, str]]:
+        """(label, SQL with one parameter: the object's id) for the object's row and the
+        rows of every table with a foreign key to its table."""
+        name, column = TABLES[kind]
+        out = [("", f'SELECT * FROM "{name}" WHERE "{column}" = ?')]
+        for child in self.children(self.meta.tables[name]):
+            for fk in child.foreign_keys:
+                if fk.column.table.name == name:
+                    out.append((f":{child.name}.{fk.parent.name}",
+                                f'SELECT * FROM "{child.name}" WHERE "{fk.parent.name}" IN '
+                                f'(SELECT "{fk.column.name}" FROM "{name}" '
+                                f'WHERE "{column}" = ?)'))
         return out
 
     def outside(self, actor: Actor | None, refs: dict[str, tuple[str, str]]
@@ -437,10 +446,6 @@ class Store:
                         if found:
                             out.append((found.group(0), {"table": table.name, **row}))
         return out
-
-
-def _clean(row: Any) -> Any:
-    return None if row is None else {k: v for k, v in dict(row).items() if k not in VOLATILE}
 
 
 def covered(actor: Actor | None, row: dict[str, Any]) -> bool:
@@ -580,6 +585,7 @@ def test_the_detectors_catch_a_foreign_change_and_a_foreign_row(world: World,
     after = store.snapshot({"case": [case_b], "user": [str(world.user_ids["cmd_b"])]})
     assert {k for k in before if before[k] != after[k]} == {
         f"case:{case_b}", f"case:{case_b}:case_events.case_id"}
+    assert len(before[f"user:{world.user_ids['cmd_b']}:api_keys.user_id"]) == 1
     (mark, row), = store.marked_rows()
     assert mark == "WR0001x" and row["table"] == "cases"
     assert not covered(world.actors["cmd_a"], row) and covered(world.actors["cmd_b"], row)
