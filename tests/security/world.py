@@ -136,6 +136,7 @@ def _mark(kind: str, side: str, dept: str | None, world: World, area: str | None
 def build_world(root: Path) -> World:
     """Migrate a SQLite store under ``root`` and seed it (all through the services, as the
     system actor)."""
+    root.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{root / 'citygrowth.db'}"
     upgrade(url)
     settings = Settings(data_dir=root / "var", database_url=url, env="test",
