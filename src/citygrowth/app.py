@@ -19,6 +19,7 @@ from citygrowth.auth.csrf import CSRFMiddleware
 from citygrowth.auth.refusals import RefusalLog
 from citygrowth.errors import ConfigurationError
 from citygrowth.logging_setup import get_logger, setup_logging
+from citygrowth.observatory.batches import recover_at_start
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.ops.relay import OutboxReader
 from citygrowth.plugins import collect_list
@@ -30,6 +31,7 @@ from citygrowth.web.limits import BodyLimitMiddleware
 from citygrowth.web.middleware import LocaleMiddleware
 from citygrowth.web.security import SecurityHeadersMiddleware
 from citygrowth.web.static_files import PrecompressedStaticFiles
+from citygrowth.web.storage_errors import install_storage_handlers
 from citygrowth.web.templating import make_templates
 
 log = get_logger(__name__)
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(SecurityHeadersMiddleware,
                        hsts_seconds=settings.hsts_seconds if settings.env == "production" else 0)
     install_error_handlers(app)
+    install_storage_handlers(app)  # a full or read-only store: 503, logged once
     static = Path(__file__).parent / "web" / "static"
     app.mount("/static", PrecompressedStaticFiles(directory=static), name="static")
     for router in routers:
@@ -129,11 +132,14 @@ def settle_startup_objects() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Compete for the scheduler's lead (when enabled), relay other processes' events to this
-    one's event streams, and, outside tests, warm the observation store's in-memory view in
-    the background so the first dashboard is fast; on shutdown stop all of it and dispose of
-    the engine (after writing the events still queued for the outbox)."""
+    """Repair what a crash left (``observatory.batches.recover_at_start``), compete for the
+    scheduler's lead (when enabled), relay other processes' events to this one's event
+    streams, and, outside tests, warm the observation store's in-memory view in the background
+    so the first dashboard is fast; on shutdown stop all of it and dispose of the engine (after
+    writing the events still queued for the outbox)."""
     runtime: Runtime = app.state.runtime
+    # loads a crash left accepted but invisible are made visible; crash leftovers go
+    await asyncio.to_thread(recover_at_start, runtime)
     scheduler = Scheduler(runtime) if runtime.settings.scheduler_enabled else None
     if scheduler:
         scheduler.start()

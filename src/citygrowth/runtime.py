@@ -25,6 +25,7 @@ import pluggy
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from citygrowth.auth.audit import AUDIT_KEY, anchor_key
 from citygrowth.auth.permissions import PermissionTable, build_permission_table
 from citygrowth.catalog.registry import FrameworkRegistry
 from citygrowth.db import make_engine, make_sessionmaker, transaction, utcnow
@@ -139,7 +140,9 @@ class Runtime:
     @property
     def sessionmaker(self) -> sessionmaker[Session]:
         if self._sessionmaker is None:
-            self._sessionmaker = make_sessionmaker(self.engine)
+            # every session can sign the audit chain's anchor (``auth/audit.py``)
+            self._sessionmaker = make_sessionmaker(
+                self.engine, {AUDIT_KEY: anchor_key(self.settings)})
         return self._sessionmaker
 
     @contextmanager

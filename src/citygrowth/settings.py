@@ -41,6 +41,14 @@ class Settings(BaseSettings):
         description="Secret for signing session cookies and CSRF tokens. Required in production "
         "(`env=production`); in development a random key is made per process.",
     )
+    audit_key: str = Field(
+        default="",
+        description="Secret with which the audit chain's head and length are signed (an "
+        "HMAC), so that removing its newest entries or rewriting it is caught by `citygrowth "
+        "audit verify`. Empty: `secret_key`; when that is empty too (development), a key kept "
+        "in `<data_dir>/audit.key`, made on first use. Set it apart from `secret_key` to rotate "
+        "either on its own; after changing it run `citygrowth audit anchor`.",
+    )
     env: Literal["development", "production", "test"] = Field(
         default="development",
         description="Deployment mode. `production` requires `secret_key` and sets secure cookies.",

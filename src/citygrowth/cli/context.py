@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 class CliContext:
     settings: Settings
     _runtime: Runtime | None = None
+    _recovered: bool = False
 
     @property
     def runtime(self) -> Runtime:
@@ -56,7 +57,14 @@ class CliContext:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed when the command's work succeeds, else rolled back."""
+        """A transaction: committed when the command's work succeeds, else rolled back. The
+        first one of a command repairs what a crash left (``batches.recover_at_start``)."""
+        if not self._recovered:
+            self._recovered = True
+            from citygrowth.observatory.batches import (  # lazy: keeps citygrowth --help fast
+                recover_at_start,
+            )
+            recover_at_start(self.runtime)
         with self.runtime.session() as s:
             yield s
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from citygrowth import durable
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require
 from citygrowth.catalog.datasets import get_dataset, list_datasets
@@ -122,7 +122,7 @@ async def push(dataset: str, request: Request, session: SessionDep, runtime: Run
     streamed to disk (at most ``max_upload_mb``) and loaded in a worker thread."""
     require(actor, "data.load", get_dataset(dataset, runtime.frameworks.load()))
     limit = runtime.settings.max_upload_mb * 2**20
-    with tempfile.TemporaryDirectory() as tmp:
+    with durable.scratch(runtime.settings) as tmp:  # under the data folder, cleaned at start-up
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             form = await request.form(max_files=1, max_fields=10)
             upload = form.get("file")
@@ -209,7 +209,7 @@ async def upload(request: Request, session: SessionDep, runtime: RuntimeDep,
     get_dataset(dataset, runtime.frameworks.load())
     ctx: dict[str, Any] = {}
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        with durable.scratch(runtime.settings) as tmp:  # under the data folder
             path = await _save_upload(upload_file, Path(tmp),
                                       runtime.settings.max_upload_mb * 2**20)
             ctx["result"] = await run_in_threadpool(
