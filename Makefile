@@ -48,6 +48,8 @@ bench: install-test
 
 docs: install
 	$(BIN)/citygrowth settings docs > docs/settings.md
+	$(BIN)/citygrowth deploy examples deploy
+	$(BIN)/python -c 'import sys; from citygrowth.cli.index import render_index; sys.stdout.write(render_index())' > src/citygrowth/cli/commands.json
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.ingest", "bench.index", "bench.intake", "bench.screens", "bench.anomaly")
+BENCHMARKS = ("bench.ingest", "bench.index", "bench.intake", "bench.screens", "bench.anomaly",
+              "bench.cli")
 
 
 def main() -> int:

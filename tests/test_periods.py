@@ -40,6 +40,21 @@ def test_bad_periods_are_refused_with_a_clear_message(bad: str) -> None:
     assert "不是有效的期间" in info.value.render_message("zh_CN")
 
 
+@pytest.mark.parametrize("far", ["9999-12", "9999", "0001-01", "1899-Q4", "2201-W01",
+                                 "0001-01-01"])
+def test_periods_beyond_the_years_any_series_holds_are_refused(far: str) -> None:
+    """Found by fuzzing ``/api/observations?end=9999-12``: the month after 9999-12 cannot be
+    a date, and the query answered 500. Such years are refused when read, with a clear
+    message; the first and last allowed years have a next and a previous period."""
+    with pytest.raises(ValidationFailed) as info:
+        Period.parse(far)
+    assert info.value.code == "bad_period"
+    assert "1900 to 2200" in info.value.render_message("en")
+    assert "超出了 1900 至 2200 年的范围" in info.value.render_message("zh_CN")
+    assert str(Period.parse("2200-12").next()) == "2201-01"
+    assert str(Period.parse("1900-Q1").prev()) == "1899-Q4"
+
+
 def test_shift_crosses_year_boundaries() -> None:
     assert str(Period.parse("2024-11").shift(3)) == "2025-02"
     assert str(Period.parse("2024-Q1").shift(-1)) == "2023-Q4"

@@ -174,19 +174,67 @@ def test_example_case_category_enters_the_taxonomy(example_runtime: Runtime,
     assert cat is not None and cat.name_zh == "共享单车乱停放" and cat.parent_code == "E05"
 
 
-def test_example_reader_and_dispatch_channel(example_runtime: Runtime, tmp_path: Path) -> None:
-    import duckdb
-
-    from citygrowth.ingest.readers import readers
-
-    tsv = tmp_path / "x.tsv"
-    tsv.write_text("area\tvalue\n370203001\t5\n", encoding="utf-8")
-    rel = readers(example_runtime)[".tsv"](duckdb.connect(), tsv)
-    assert rel.fetchall() == [("370203001", "5")]
+def test_example_dispatch_channel(example_runtime: Runtime) -> None:
     channels: dict[str, Any] = {}
     for c in example_runtime.plugins.hook.citygrowth_dispatch_channels(runtime=example_runtime):
         channels.update(c or {})
     assert channels["example-log"](object())["delivered"] is True
+
+
+TSV = "indicator\tarea_code\tperiod\tvalue\nECO_GDP\t370203\t2024-Q1\t174.02\n"
+
+
+def test_example_reader_loads_a_tsv_with_the_cli(example_settings: Settings,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    """``citygrowth data load x.tsv`` through the example's reader (citygrowth_data_readers),
+    as an administrator runs it: the plugin named in the setting, nothing called directly."""
+    from citygrowth.cli import main
+    from citygrowth.observatory.store import ObservationStore
+
+    for key, value in (("PLUGINS", f'["{MODULE}"]'), ("DATA_DIR", str(example_settings.data_dir)),
+                       ("DATABASE_URL", example_settings.resolved_database_url),
+                       ("ENV", "test"), ("SECRET_KEY", "test-secret")):
+        monkeypatch.setenv(f"CITYGROWTH_{key}", value)
+    good = tmp_path / "gdp.tsv"
+    good.write_text(TSV, encoding="utf-8")
+    runner = CliRunner()
+    r = runner.invoke(main, ["--lang", "en", "data", "load", str(good), "--dataset", "stats"])
+    assert r.exit_code == 0, r.output
+    assert "Loaded 1 rows as L" in r.output
+    rows = ObservationStore(example_settings).query(indicators=["ECO_GDP"])
+    assert rows["value"].tolist() == [174.02]
+    # a mistake is named by the row people see (the header is row 1) and the column
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(TSV + "NOPE\t370203\t2024-Q1\t1\n", encoding="utf-8")
+    r = runner.invoke(main, ["--lang", "en", "data", "load", str(bad), "--dataset", "stats"])
+    assert r.exit_code == 1 and "row=3, field=indicator" in r.output, r.output
+    assert "Traceback" not in r.output
+    broken = tmp_path / "broken.tsv"
+    broken.write_bytes(b"\xff\xfe\x00 not text")
+    r = runner.invoke(main, ["data", "load", str(broken), "--dataset", "stats"])
+    assert r.exit_code == 1 and "broken.tsv" in r.output and "Traceback" not in r.output
+
+
+def test_example_reader_on_the_upload_page(example_settings: Settings,
+                                           example_client: TestClient) -> None:
+    engine = make_engine(example_settings.resolved_database_url)
+    with make_sessionmaker(engine)() as s:
+        make_user(s, "admin", ("district_admin", DISTRICT))
+        s.commit()
+    engine.dispose()
+    token = login(example_client, "admin", "secret-pass-1")
+    page = example_client.get("/data/upload").text
+    assert 'accept=".csv,.json,.tsv,.txt,.xlsx"' in page and "TSV" in page
+    r = example_client.post("/data/upload", headers={"HX-Request": "true"},
+                            data={"dataset": "stats", "csrf_token": token},
+                            files={"file": ("gdp.tsv", TSV.encode(), "text/tab-separated-values")})
+    assert r.status_code == 200 and 'data-testid="upload-ok"' in r.text, r.text
+    r = example_client.post("/data/upload", headers={"HX-Request": "true"},
+                            data={"dataset": "stats", "csrf_token": token},
+                            files={"file": ("bad.tsv", (TSV + "NOPE\t370203\t2024-Q1\t1\n")
+                                            .encode(), "text/tab-separated-values")})
+    assert 'data-testid="upload-error"' in r.text and "<td>3</td>" in r.text
 
 
 # --- the hooks the example does not use, through small inline plugins ----------------------------

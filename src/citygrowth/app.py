@@ -19,7 +19,9 @@ from citygrowth.auth.csrf import CSRFMiddleware
 from citygrowth.auth.refusals import RefusalLog
 from citygrowth.errors import ConfigurationError
 from citygrowth.logging_setup import get_logger, setup_logging
+from citygrowth.observatory.batches import recover_at_start
 from citygrowth.observatory.store import ObservationStore
+from citygrowth.ops.relay import OutboxReader
 from citygrowth.plugins import collect_list
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.scheduler import Scheduler
@@ -30,6 +32,7 @@ from citygrowth.web.middleware import LocaleMiddleware
 from citygrowth.web.openapi import install_openapi
 from citygrowth.web.security import SecurityHeadersMiddleware
 from citygrowth.web.static_files import PrecompressedStaticFiles
+from citygrowth.web.storage_errors import install_storage_handlers
 from citygrowth.web.templating import make_templates
 
 log = get_logger(__name__)
@@ -67,7 +70,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         "for a district government. Every JSON error has the shape "
         '`{"ok": false, "error": "...", "code": "...", "errors": [...]}`; every JSON list '
         'the shape `{"ok": true, "items": [...], "next": "...", "total": n}` (docs/api.md).',
-        docs_url="/docs",
+        # /docs and /redoc are served from vendored assets by citygrowth.ops.apidocs
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
         telemetry=None if settings.telemetry else NO_TELEMETRY,
@@ -92,12 +97,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         session_cookie="citygrowth_session",
         max_age=settings.session_max_age_seconds,
         same_site="lax",
+        path=settings.root_path or "/",
         https_only=settings.env == "production",
     )
     # outermost: every answer, the 413 and the CSRF refusal included, gets the headers
     app.add_middleware(SecurityHeadersMiddleware,
                        hsts_seconds=settings.hsts_seconds if settings.env == "production" else 0)
     install_error_handlers(app)
+    install_storage_handlers(app)  # a full or read-only store: 503, logged once
     static = Path(__file__).parent / "web" / "static"
     app.mount("/static", PrecompressedStaticFiles(directory=static), name="static")
     for router in routers:
@@ -128,19 +135,26 @@ def settle_startup_objects() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the in-process scheduler (when enabled) and, outside tests, warm the observation
-    store's in-memory view in the background so the first dashboard is fast; dispose of the
-    engine on shutdown."""
+    """Repair what a crash left (``observatory.batches.recover_at_start``), compete for the
+    scheduler's lead (when enabled), relay other processes' events to this one's event
+    streams, and, outside tests, warm the observation store's in-memory view in the background
+    so the first dashboard is fast; on shutdown stop all of it and dispose of the engine (after
+    writing the events still queued for the outbox)."""
     runtime: Runtime = app.state.runtime
+    # loads a crash left accepted but invisible are made visible; crash leftovers go
+    await asyncio.to_thread(recover_at_start, runtime)
     scheduler = Scheduler(runtime) if runtime.settings.scheduler_enabled else None
     if scheduler:
         scheduler.start()
+    relay = OutboxReader(runtime.engine, runtime.bus, runtime.bus.origin)
+    relay.start()
     if runtime.settings.env != "test":
         settle_startup_objects()
         app.state.warmup = asyncio.create_task(asyncio.to_thread(_warm_store, runtime))
     try:
         yield
     finally:
+        await relay.stop()
         if scheduler:
-            await scheduler.stop()
-        runtime.dispose()
+            await asyncio.to_thread(scheduler.stop)
+        await asyncio.to_thread(runtime.dispose)

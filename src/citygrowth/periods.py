@@ -17,6 +17,9 @@ from citygrowth.errors import ValidationFailed
 
 Freq = Literal["A", "Q", "M", "W", "D"]
 FREQ_ORDER: dict[str, int] = {"D": 0, "W": 1, "M": 2, "Q": 3, "A": 4}
+# the years a period may lie in: wide enough for any statistical series, narrow enough that
+# every period has a next and a previous one (``date`` stops at the year 9999)
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 FREQ_NAMES = {"A": "annual", "Q": "quarterly", "M": "monthly", "W": "weekly", "D": "daily"}
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -44,6 +47,10 @@ class Period:
             m = pattern.match(s)
             if not m:
                 continue
+            if not FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
+                raise ValidationFailed("'{text}' lies outside the years {first} to {last}.",
+                                       code="bad_period", text=s, first=FIRST_YEAR,
+                                       last=LAST_YEAR)
             try:
                 return cls._from_match(freq, m.groups())
             except ValueError:

@@ -45,6 +45,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "citygrowth.accountability.plugin",
     "citygrowth.exchange.plugin",
     "citygrowth.screens.plugin",
+    "citygrowth.holidays.plugin",
+    "citygrowth.ops.plugin",
 )
 
 
@@ -73,12 +75,14 @@ class DemoStep:
 
 @dataclass(frozen=True)
 class ScheduledJob:
-    """A job the scheduler runs every ``every_seconds`` (also a CLI command); ``run`` gets the
-    runtime."""
+    """A job the scheduler runs every ``every_seconds``, or at the times of ``cron`` (five
+    fields, the district's time zone) when given; ``run`` gets the runtime. Also reachable as
+    a CLI command."""
 
     name: str
     every_seconds: int
     run: Callable[[Runtime], object]
+    cron: str | None = None
 
 
 @dataclass(frozen=True)

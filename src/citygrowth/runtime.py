@@ -25,12 +25,14 @@ import pluggy
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from citygrowth.auth.audit import AUDIT_KEY, anchor_key
 from citygrowth.auth.permissions import PermissionTable, build_permission_table
 from citygrowth.catalog.registry import FrameworkRegistry
 from citygrowth.db import make_engine, make_sessionmaker, transaction, utcnow
-from citygrowth.events import EventBus
 from citygrowth.governance.sla import WorkCalendar
+from citygrowth.holidays.store import HolidayCalendars
 from citygrowth.i18n import Translations
+from citygrowth.ops.relay import RelayBus
 from citygrowth.plugins import build_plugin_manager, collect_list
 from citygrowth.settings import CaseSettings, Settings
 
@@ -99,17 +101,33 @@ class Runtime:
         return Translations(tuple(Path(d) for d in dirs))
 
     @cached_property
-    def calendar(self) -> WorkCalendar:
-        """The working calendar of case deadlines (working periods, time zone, holidays)."""
-        return WorkCalendar.from_settings(self.cases.work_periods, self.settings.timezone)
+    def holidays(self) -> HolidayCalendars:
+        """The State Council holiday notices loaded into this runtime's store."""
+        return HolidayCalendars(lambda: self.engine)
 
     @cached_property
-    def bus(self) -> EventBus:
-        """The event bus; every event also reaches the plugins' ``citygrowth_event`` hook."""
+    def _work_periods(self) -> WorkCalendar:
+        return WorkCalendar.from_settings(self.cases.work_periods, self.settings.timezone)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working calendar of case deadlines and approval times: working periods, time
+        zone, and holidays — the loaded notices first, then chinese_calendar (its ``days``)."""
+        days = self.holidays.current()
+        base = self._work_periods
+        if base.days is not days:
+            base = base.with_days(days)
+            self.__dict__["_work_periods"] = base  # one per notices' version: its memo of days
+        return base
+
+    @cached_property
+    def bus(self) -> RelayBus:
+        """The event bus; every event also reaches the plugins' ``citygrowth_event`` hook, and
+        the event streams of the other processes on this store (through the outbox)."""
         def to_plugins(topic: str, payload: dict[str, object]) -> None:
             self.plugins.hook.citygrowth_event(runtime=self, topic=topic, payload=payload)
 
-        return EventBus(on_publish=to_plugins)
+        return RelayBus(lambda: self.engine, on_publish=to_plugins)
 
     @property
     def engine(self) -> Engine:
@@ -122,7 +140,9 @@ class Runtime:
     @property
     def sessionmaker(self) -> sessionmaker[Session]:
         if self._sessionmaker is None:
-            self._sessionmaker = make_sessionmaker(self.engine)
+            # every session can sign the audit chain's anchor (``auth/audit.py``)
+            self._sessionmaker = make_sessionmaker(
+                self.engine, {AUDIT_KEY: anchor_key(self.settings)})
         return self._sessionmaker
 
     @contextmanager
@@ -132,6 +152,9 @@ class Runtime:
             yield s
 
     def dispose(self) -> None:
+        """Write the events still queued for the outbox, then close the store's connections."""
+        if "bus" in self.__dict__:
+            self.bus.flush()
         if self._engine is not None:
             self._engine.dispose()
 

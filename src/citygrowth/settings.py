@@ -7,12 +7,15 @@ Values come from the environment with the ``CITYGROWTH_`` prefix, or from a ``.e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SCHEDULE_EVERY = re.compile(r"^every\s+\d+\s*[smhd]$")
 
 
 class Settings(BaseSettings):
@@ -37,6 +40,14 @@ class Settings(BaseSettings):
         default="",
         description="Secret for signing session cookies and CSRF tokens. Required in production "
         "(`env=production`); in development a random key is made per process.",
+    )
+    audit_key: str = Field(
+        default="",
+        description="Secret with which the audit chain's head and length are signed (an "
+        "HMAC), so that removing its newest entries or rewriting it is caught by `citygrowth "
+        "audit verify`. Empty: `secret_key`; when that is empty too (development), a key kept "
+        "in `<data_dir>/audit.key`, made on first use. Set it apart from `secret_key` to rotate "
+        "either on its own; after changing it run `citygrowth audit anchor`.",
     )
     env: Literal["development", "production", "test"] = Field(
         default="development",
@@ -158,8 +169,23 @@ class Settings(BaseSettings):
     )
     scheduler_enabled: bool = Field(
         default=True,
-        description="Run scheduled jobs (escalating overdue cases, reminders, briefings) inside "
-        "the web process. Turn off when the same CLI commands run under cron.",
+        description="Let the web processes run the scheduled jobs (escalating overdue cases, "
+        "reminders, briefings, index runs): one of them at a time holds the scheduler's lead, "
+        "so each job runs once however many workers serve. Turn off where `citygrowth "
+        "scheduler` runs as a service of its own (the systemd units do).",
+    )
+    scheduler_schedules: dict[str, str] = Field(
+        default_factory=dict,
+        description="Times of scheduled jobs by name, overriding the built-in ones: a cron "
+        "expression in `timezone`, `every 30s` (s, m, h, d), or `off` to run a job only by "
+        "hand. JSON in the environment, e.g. "
+        "`{\"analysis.monthly-briefings\": \"0 7 1 * *\"}`. `citygrowth scheduler --list` "
+        "shows every job and its time.",
+    )
+    shutdown_timeout_seconds: int = Field(
+        default=3, ge=1, le=60,
+        description="On SIGTERM `citygrowth serve` lets requests finish for this long, then "
+        "closes what is still open (event streams never finish by themselves).",
     )
     telemetry: bool = Field(
         default=False,
@@ -169,6 +195,19 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `citygrowth serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `citygrowth serve` binds to.")
+    root_path: str = Field(
+        default="", pattern=r"^(/[A-Za-z0-9._~-]+)*$",
+        description="Mount prefix when a reverse proxy serves the application below a sub-path, "
+        "e.g. `/citygrowth` (no trailing slash; empty at `/`). `citygrowth serve` passes it to "
+        "uvicorn as `--root-path`; the proxy strips the prefix before passing requests on "
+        "(see docs/operating.md).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated addresses of reverse proxies whose `X-Forwarded-For` and "
+        "`X-Forwarded-Proto` headers `citygrowth serve` trusts (uvicorn's "
+        "`--forwarded-allow-ips`); `*` trusts every peer.",
+    )
     plugins: list[str] = Field(
         default_factory=list,
         description="Extra plugin modules to load by dotted name, in addition to installed "
@@ -286,6 +325,16 @@ class Settings(BaseSettings):
         description="The test endpoint listed in Open311 discovery beside production; empty: the "
         "built-in test endpoint `/open311/test/v2` (validates requests, stores nothing).",
     )
+
+    @field_validator("scheduler_schedules")
+    @classmethod
+    def _schedules(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not (SCHEDULE_EVERY.match(text.strip()) or len(text.split()) == 5
+                    or text.strip() == "off"):
+                raise ValueError(f"{name}: {text!r} is not 'every 30s' (s, m, h, d), a "
+                                 "5-field cron expression or 'off'")
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -120,7 +120,8 @@ def test_anomalies_of_an_accepted_load_are_kept_and_decided(
     assert [(r.kind, r.period) for r in rows] == [("jump", "2026-11")]
     from citygrowth.analysis.service import decide_anomaly
 
-    done = decide_anomaly(sqlite_session, SYS, rows[0].id, "returned", "please check")
+    done = decide_anomaly(sqlite_session, SYS, rows[0].id, "returned", "please check",
+                          framework=runtime.frameworks.load())
     assert done.decision == "returned" and done.decided_by == "test"
 
 

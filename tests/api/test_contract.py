@@ -189,10 +189,10 @@ def test_every_answer_is_documented(site: Site, client: TestClient, method: str,
     assert not problems, "\n".join(problems)
 
 
-# Statuses no request of a well-behaved test can produce: a crash, a body over the size
-# limit (its own test elsewhere), a conflict that needs a second identical write, a redirect
-# of a form completed with a CSRF token.
-HARD_TO_PRODUCE = {"500", "413", "409", "429", "303"}
+# Statuses no request of a well-behaved test can produce: a crash, a store that cannot be
+# written, a body over the size limit (its own test elsewhere), a conflict that needs a second
+# identical write, a redirect of a form completed with a CSRF token.
+HARD_TO_PRODUCE = {"500", "503", "413", "409", "429", "303"}
 
 
 def test_documented_statuses_are_produced() -> None:

@@ -37,7 +37,7 @@ def run(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # ty
 def test_every_command_has_help_with_an_example() -> None:
     runner = CliRunner()
     for cmd in ("import", "export", "list", "locate"):
-        result = runner.invoke(main, ["areas", cmd, "--help"])
+        result = runner.invoke(main, ["--lang", "en", "areas", cmd, "--help"])
         assert result.exit_code == 0 and "Example: citygrowth areas" in result.output
 
 

@@ -1,4 +1,5 @@
-"""The hash-chained audit log: intact chains verify; edited or deleted rows are named."""
+"""The hash-chained audit log: intact chains verify; edited or deleted rows are named. (Cutting
+entries off the end and rewriting the chain: ``tests/security/test_audit_chain.py``.)"""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from citygrowth.auth import audit
 from citygrowth.auth.actor import system_actor
 from citygrowth.cli import main
 from citygrowth.db import make_engine, make_sessionmaker
+from citygrowth.settings import Settings
+
+KEY = b"k" * 32
 
 
-def _three_entries(session: Session) -> list[int]:
+def _three_entries(session: Session, key: bytes = KEY) -> list[int]:
+    session.info[audit.AUDIT_KEY] = key  # what the runtime's sessions carry
     actor = system_actor("test")
     ids = [audit.record(session, actor, "case.create", f"case:{i}", {"n": i}).id
            for i in range(3)]
@@ -52,10 +57,15 @@ def test_deleted_row_is_detected(session: Session) -> None:
     assert result.checked == 1
 
 
+def _cli_settings(tmp_path: Path, sqlite_url: str) -> Settings:
+    return Settings(database_url=sqlite_url, data_dir=tmp_path)
+
+
 def test_cli_verify_exits_1_naming_the_entry(tmp_path: Path, sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
-    with make_sessionmaker(engine)() as s:
-        ids = _three_entries(s)
+    key = audit.anchor_key(_cli_settings(tmp_path, sqlite_url))
+    with make_sessionmaker(engine, {audit.AUDIT_KEY: key})() as s:
+        ids = _three_entries(s, key)
         s.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE id = :id"),
                   {"id": ids[0]})
         s.commit()
@@ -68,8 +78,9 @@ def test_cli_verify_exits_1_naming_the_entry(tmp_path: Path, sqlite_url: str) ->
 
 def test_cli_verify_and_tail_on_an_intact_log(tmp_path: Path, sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
+    key = audit.anchor_key(_cli_settings(tmp_path, sqlite_url))  # the key file's
     with make_sessionmaker(engine)() as s:
-        _three_entries(s)
+        _three_entries(s, key)
     engine.dispose()
     env = {"CITYGROWTH_DATABASE_URL": sqlite_url, "CITYGROWTH_DATA_DIR": str(tmp_path)}
     ok = CliRunner().invoke(main, ["--lang", "en", "audit", "verify"], env=env)

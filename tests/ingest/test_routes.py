@@ -120,3 +120,15 @@ def test_push_odd_json_is_a_clean_422(client: TestClient, keys: dict[str, str]) 
     r = client.post("/api/ingest/urban", content=b"{oops", headers={
         "X-API-Key": keys["urban"], "Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["code"] == "bad_json"
+
+
+@pytest.mark.parametrize("query", [{"end": "9999-12"}, {"start": "0001-01"}, {"end": "9999"}])
+def test_periods_beyond_any_series_are_a_clear_422(client: TestClient, keys: dict[str, str],
+                                                   query: dict[str, str]) -> None:
+    """A far period in a query answered 500 (the month after 9999-12 is no date)."""
+    for path in ("/api/observations", "/api/observations.csv"):
+        r = client.get(path, params=query, headers={"X-API-Key": keys["urban"],
+                                                    "Accept-Language": "en"})
+        assert r.status_code == 422, r.text
+        assert r.json()["code"] == "bad_period"
+        assert "outside the years 1900 to 2200" in r.json()["error"]

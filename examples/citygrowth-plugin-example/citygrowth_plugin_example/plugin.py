@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -14,6 +15,7 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.cli.context import CliContext, pass_ctx
 from citygrowth.i18n import N_
+from citygrowth.ingest.readers import Read, unreadable
 from citygrowth.logging_setup import get_logger
 from citygrowth.plugins import CaseCategorySpec, NavItem, hookimpl
 from citygrowth.web.deps import ActorDep, UserDep
@@ -69,9 +71,21 @@ def notices_command(cx: CliContext) -> None:
         click.echo(f"{n['area_code']}  {n['text_zh']}")
 
 
-def read_tsv(con: Any, path: Path) -> Any:
-    """A data reader for tab-separated files (DuckDB reads them like CSV)."""
-    return con.read_csv(str(path), sep="\t", header=True, all_varchar=True)
+def read_tsv(con: duckdb.DuckDBPyConnection, path: Path) -> Read:
+    """A data reader for tab-separated files with a header row (UTF-8): what core expects of
+    every reader, a ``Read`` — the file's columns as a DuckDB relation, all text, and the row
+    number people see for the first record (2: the header is row 1). A file DuckDB cannot
+    read becomes the clean error ``unreadable`` makes, naming the file."""
+    try:
+        path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise unreadable(path, "not UTF-8 text") from None
+    try:
+        relation = con.read_csv(str(path), sep="\t", header=True, all_varchar=True,
+                                quotechar="", auto_detect=True)
+    except duckdb.Error as exc:
+        raise unreadable(path, str(exc).splitlines()[0][:300]) from None
+    return Read(relation, 2)
 
 
 def dispatch_to_log(case: Any, **details: Any) -> dict[str, Any]:

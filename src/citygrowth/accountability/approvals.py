@@ -28,7 +28,7 @@ from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.errors import Conflict, Problem
 from citygrowth.i18n import N_, bilingual
-from citygrowth.workdays import local_date, working_days_between
+from citygrowth.workdays import STATUTORY, HolidayCalendar, local_date
 
 
 def _aware(name: str, value: dt.datetime | None) -> list[Problem]:
@@ -76,11 +76,23 @@ def record_approval(session: Session, actor: Actor, data: ApprovalIn) -> Approva
     return item
 
 
-def working_days(item: ApprovalItem, tz: str) -> int | None:
-    """Working days from submission to approval (None while pending)."""
+def working_days(item: ApprovalItem, tz: str, calendar: HolidayCalendar = STATUTORY) -> int | None:
+    """Working days from submission to approval (None while pending), on ``calendar`` (the
+    installation's holiday calendar: ``runtime.calendar.days``)."""
     if item.approved_at is None:
         return None
-    return working_days_between(local_date(item.submitted_at, tz), local_date(item.approved_at, tz))
+    return calendar.working_days_between(local_date(item.submitted_at, tz),
+                                     local_date(item.approved_at, tz))
+
+
+def calendar_gaps(item: ApprovalItem, tz: str | ZoneInfo, calendar: HolidayCalendar,
+                  today: dt.date | None = None) -> list[int]:
+    """Years from submission to approval (or ``today``) whose holidays are not known: the
+    working days there were counted Monday–Friday."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    start = item.submitted_at.astimezone(zone).date()
+    end = item.approved_at.astimezone(zone).date() if item.approved_at else (today or start)
+    return calendar.unknown_years(start, end)
 
 
 def visible_approvals(session: Session, actor: Actor, status: str | None = None,
@@ -100,14 +112,15 @@ def visible_approvals(session: Session, actor: Actor, status: str | None = None,
     return items
 
 
-def approval_row(item: ApprovalItem, tz: str) -> dict[str, Any]:
+def approval_row(item: ApprovalItem, tz: str,
+                 calendar: HolidayCalendar = STATUTORY) -> dict[str, Any]:
     return {
         "id": item.id, "code": item.code, "name": bilingual(item.name_zh, item.name_en),
         "kind": item.kind, "kind_name": label(APPROVAL_KIND_NAMES, item.kind),
         "department_code": item.department_code, "area_code": item.area_code,
         "submitted_on": local_date(item.submitted_at, tz).isoformat(),
         "approved_on": local_date(item.approved_at, tz).isoformat() if item.approved_at else None,
-        "working_days": working_days(item, tz), "limit_days": item.limit_days,
+        "working_days": working_days(item, tz, calendar), "limit_days": item.limit_days,
         "status": item.status, "steps": len(item.steps),
     }
 
@@ -119,38 +132,43 @@ def _summary(days: list[int]) -> dict[str, Any]:
 
 
 def approval_stats(session: Session, actor: Actor, today: dt.date,
-                   tz: str) -> dict[str, Any]:
+                   tz: str, calendar: HolidayCalendar = STATUTORY) -> dict[str, Any]:
     """Working days to approval per month and per year, this year's count, overdue items."""
     by_month: dict[str, list[int]] = defaultdict(list)
     by_year: dict[int, list[int]] = defaultdict(list)
     items = visible_approvals(session, actor)
+    gaps: set[int] = set()
     for item in items:
-        days = working_days(item, tz)
-        if days is None or item.approved_at is None or item.status != "approved":
+        gaps.update(calendar_gaps(item, tz, calendar, today))
+        n = working_days(item, tz, calendar)
+        if n is None or item.approved_at is None or item.status != "approved":
             continue
         on = local_date(item.approved_at, tz)
-        by_month[f"{on.year:04d}-{on.month:02d}"].append(days)
-        by_year[on.year].append(days)
+        by_month[f"{on.year:04d}-{on.month:02d}"].append(n)
+        by_year[on.year].append(n)
     return {
         "by_month": [{"period": k, **_summary(v)} for k, v in sorted(by_month.items())],
         "by_year": [{"year": k, **_summary(v)} for k, v in sorted(by_year.items())],
         "this_year": {"year": today.year, **_summary(by_year.get(today.year, []))},
         "pending": sum(1 for i in items if i.status == "pending"),
-        "overdue": overdue_items(items, today, tz),
+        "overdue": overdue_items(items, today, tz, calendar),
+        # years whose holidays are not known, reached by an approval time shown here
+        "calendar_gaps": sorted(gaps),
     }
 
 
 def overdue_items(items: list[ApprovalItem], today: dt.date,
-                  tz: str) -> list[dict[str, Any]]:
+                  tz: str, calendar: HolidayCalendar = STATUTORY) -> list[dict[str, Any]]:
     """Pending items whose working days since submission exceed their time limit."""
     out = []
     for item in items:
         if item.status != "pending":
             continue
-        elapsed = working_days_between(local_date(item.submitted_at, tz), today)
+        elapsed = calendar.working_days_between(local_date(item.submitted_at, tz), today)
         if elapsed > item.limit_days:
-            row = approval_row(item, tz)
+            row = approval_row(item, tz, calendar)
             row["elapsed_days"] = elapsed
+            row["calendar_gaps"] = calendar_gaps(item, tz, calendar, today)
             out.append(row)
     return out
 
@@ -245,7 +263,8 @@ def add_step(session: Session, actor: Actor, item_id: int, data: StepIn, tz: Zon
 
 
 def complete_approval(session: Session, actor: Actor, item_id: int, data: CompleteIn,
-                      tz: ZoneInfo, now: dt.datetime) -> ApprovalItem:
+                      tz: ZoneInfo, now: dt.datetime,
+                      calendar: HolidayCalendar = STATUTORY) -> ApprovalItem:
     """办结: the item is approved or not; the working days from 受理 are fixed."""
     item = _pending(session, actor, item_id)
     done = _local_moment(data.completed_at, tz)
@@ -262,7 +281,8 @@ def complete_approval(session: Session, actor: Actor, item_id: int, data: Comple
                                    name_en=COMPLETE_STEP[1], department_code=item.department_code,
                                    started_at=done, finished_at=done))
     session.flush()
-    days = working_days_between(item.submitted_at.astimezone(tz).date(), done.astimezone(tz).date())
+    days = calendar.working_days_between(item.submitted_at.astimezone(tz).date(),
+                                         done.astimezone(tz).date())
     record(session, actor, "approval.complete", f"approval:{item.code}",
            {"outcome": data.outcome, "working_days": days})
     note(session, actor, "approval.completed", "approval", item, item.department_code,
@@ -271,7 +291,7 @@ def complete_approval(session: Session, actor: Actor, item_id: int, data: Comple
 
 
 def approval_detail(session: Session, actor: Actor, item_id: int, today: dt.date,
-                    tz: ZoneInfo) -> dict[str, Any]:
+                    tz: ZoneInfo, calendar: HolidayCalendar = STATUTORY) -> dict[str, Any]:
     """One approval item with its steps and working days (so far, while pending)."""
     require(actor, "accountability.view", None)
     item = get_or_404(session, ApprovalItem, item_id, N_("Approval item"))
@@ -279,7 +299,7 @@ def approval_detail(session: Session, actor: Actor, item_id: int, today: dt.date
     names = department_names(session)
     start = item.submitted_at.astimezone(tz).date()
     end = item.approved_at.astimezone(tz).date() if item.approved_at else today
-    days = working_days_between(start, end)
+    days = calendar.working_days_between(start, end)
     project = session.get(Project, item.project_id) if item.project_id else None
     return {
         "id": item.id, "code": item.code, "name": bilingual(item.name_zh, item.name_en),
@@ -293,6 +313,7 @@ def approval_detail(session: Session, actor: Actor, item_id: int, today: dt.date
         if item.approved_at else None,
         "working_days": days, "limit_days": item.limit_days,
         "overdue": days > item.limit_days, "note": item.note,
+        "calendar_gaps": calendar.unknown_years(start, end),
         "project": {"id": project.id, "name": bilingual(project.name_zh, project.name_en)}
         if project else None,
         "steps": [{"seq": s.seq, "name": bilingual(s.name_zh, s.name_en),
@@ -305,12 +326,13 @@ def approval_detail(session: Session, actor: Actor, item_id: int, today: dt.date
 
 
 def pending_items(session: Session, actor: Actor, today: dt.date,
-                  tz: ZoneInfo) -> list[dict[str, Any]]:
+                  tz: ZoneInfo, calendar: HolidayCalendar = STATUTORY) -> list[dict[str, Any]]:
     """Items being handled, oldest first, with working days so far against their limit."""
     names = department_names(session)
     out = []
     for item in visible_approvals(session, actor, status="pending"):
-        days = working_days_between(item.submitted_at.astimezone(tz).date(), today)
+        start = item.submitted_at.astimezone(tz).date()
+        days = calendar.working_days_between(start, today)
         out.append({"id": item.id, "code": item.code,
                     "name": bilingual(item.name_zh, item.name_en),
                     "kind_name": label(APPROVAL_KIND_NAMES, item.kind),
@@ -318,12 +340,13 @@ def pending_items(session: Session, actor: Actor, today: dt.date,
                     "accepted_at": item.submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                     "working_days": days, "limit_days": item.limit_days,
                     "overdue": days > item.limit_days,
+                    "calendar_gaps": calendar.unknown_years(start, today),
                     "can_record": can(actor, "approval.record", item)})
     return out
 
 
-def recent_items(session: Session, actor: Actor, tz: ZoneInfo,
-                 limit: int = 10) -> list[dict[str, Any]]:
+def recent_items(session: Session, actor: Actor, tz: ZoneInfo, limit: int = 10,
+                 calendar: HolidayCalendar = STATUTORY) -> list[dict[str, Any]]:
     """The items decided last, newest first."""
     names = department_names(session)
     recent = session.scalars(select(ApprovalItem.approved_at).where(
@@ -338,8 +361,8 @@ def recent_items(session: Session, actor: Actor, tz: ZoneInfo,
              "status_name": label(APPROVAL_STATUS_NAMES, i.status),
              "completed_at": i.approved_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
              if i.approved_at else "",
-             "working_days": working_days_between(i.submitted_at.astimezone(tz).date(),
-                                                  i.approved_at.astimezone(tz).date())
+             "working_days": calendar.working_days_between(
+                 i.submitted_at.astimezone(tz).date(), i.approved_at.astimezone(tz).date())
              if i.approved_at else None} for i in done[:limit]]
 
 

@@ -97,7 +97,7 @@ def export(cx: CliContext, kind: str, output: Path) -> None:
     today = cx.runtime.today()
     with cx.session() as session:
         cols, rows = tables.table(session, system_actor("cli"), kind, today,
-                                  cx.settings.timezone)
+                                  cx.settings.timezone, cx.runtime.calendar.days)
         if output.suffix.lower() == ".csv":
             output.write_text(csv_text(columns(*cols), rows), encoding="utf-8")
         else:

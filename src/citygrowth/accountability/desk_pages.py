@@ -107,10 +107,11 @@ def _approvals(request: Request, session: Session, actor: Actor, runtime: Runtim
                partial: str | None = None) -> Response:
     tz = runtime.tz
     today = runtime.today()
-    stats = approvals.approval_stats(session, actor, today, runtime.settings.timezone)
+    days = runtime.calendar.days
+    stats = approvals.approval_stats(session, actor, today, runtime.settings.timezone, days)
     ctx = {"stats": stats, "trend_chart": charts.approval_trend(stats),
-           "pending": approvals.pending_items(session, actor, today, tz),
-           "decided": approvals.recent_items(session, actor, tz),
+           "pending": approvals.pending_items(session, actor, today, tz, days),
+           "decided": approvals.recent_items(session, actor, tz, calendar=days),
            "can_accept": can(actor, "approval.record"),
            "departments": own_departments(session, actor, "approval.record"),
            "areas": area_choices(session, runtime.settings.district_code),
@@ -149,7 +150,8 @@ def accept(request: Request, session: SessionDep, actor: UserDep, runtime: Runti
 def _item(request: Request, session: Session, actor: Actor, runtime: Runtime, item_id: int,
           forms: dict[str, FormState] | None = None, partial: str | None = None) -> Response:
     tz = runtime.tz
-    item = approvals.approval_detail(session, actor, item_id, runtime.today(), tz)
+    item = approvals.approval_detail(session, actor, item_id, runtime.today(), tz,
+                                     runtime.calendar.days)
     ctx = {"a": item, "departments": department_choices(session), "now": _local_now(runtime),
            "outcomes": [(k, label(APPROVAL_STATUS_NAMES, k)) for k in ("approved", "refused")],
            "saved_text": "" if forms else saved_text(request, SAVED)}
@@ -194,7 +196,7 @@ def complete(request: Request, session: SessionDep, actor: UserDep, runtime: Run
     return _item_post(request, session, actor, runtime, item_id, "complete", values,
                       lambda: approvals.complete_approval(session, actor, item_id,
                                                           parse(CompleteIn, values), tz,
-                                                          utcnow()))
+                                                          utcnow(), runtime.calendar.days))
 
 
 # --- investment desk --------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from citygrowth.auth.permissions import require
 from citygrowth.ingest.service import load_observations
 from citygrowth.periods import Period
 from citygrowth.runtime import Runtime
-from citygrowth.workdays import local_date
+from citygrowth.workdays import STATUTORY, HolidayCalendar, local_date
 
 INDICATORS = ("GOV_APPROVAL_DAYS", "GOV_TARGETS_ON_TRACK", "ECO_KEY_PROJECT_INVEST",
               "IND_INVEST_LEADS_LANDED")
@@ -50,10 +50,11 @@ def _areas(code: str, district: str) -> list[str]:
     return [district, code[:9]] if len(code) >= 9 else [district]
 
 
-def approval_days_rows(session: Session, district: str, tz: str) -> list[dict[str, Any]]:
+def approval_days_rows(session: Session, district: str, tz: str,
+                       calendar: HolidayCalendar = STATUTORY) -> list[dict[str, Any]]:
     sums: dict[tuple[str, str], list[int]] = defaultdict(list)
     for item in session.scalars(select(ApprovalItem).where(ApprovalItem.approved_at.is_not(None))):
-        days = working_days(item, tz)
+        days = working_days(item, tz, calendar)
         if days is None or item.approved_at is None or item.status != "approved":
             continue
         month = _month(local_date(item.approved_at, tz))
@@ -112,10 +113,11 @@ def leads_landed_rows(session: Session, district: str, today: dt.date) -> list[d
              "value": float(v)} for (a, m), v in sorted(counts.items())]
 
 
-def build_measures(session: Session, district: str, today: dt.date,
-                   tz: str) -> pd.DataFrame:
-    """Every accountability measure as a frame ``indicator, area_code, period, value``."""
-    rows = (approval_days_rows(session, district, tz)
+def build_measures(session: Session, district: str, today: dt.date, tz: str,
+                   calendar: HolidayCalendar = STATUTORY) -> pd.DataFrame:
+    """Every accountability measure as a frame ``indicator, area_code, period, value``
+    (working days on ``calendar``: ``runtime.calendar.days``)."""
+    rows = (approval_days_rows(session, district, tz, calendar)
             + targets_on_track_rows(session, district, today)
             + project_invest_rows(session, district, today)
             + leads_landed_rows(session, district, today))
@@ -133,7 +135,7 @@ def publish_measures(session: Session, runtime: Runtime, actor: Actor,
     """Compute the measures and load them into the observation store; rows per indicator."""
     require(actor, "accountability.publish", None)
     frame = build_measures(session, runtime.settings.district_code, today,
-                           runtime.settings.timezone)
+                           runtime.settings.timezone, runtime.calendar.days)
     if not frame.empty:
         # computed from records the actor may not load by hand: the system loads them
         load_observations(session, runtime, system_actor(f"accountability:{actor.username}"),

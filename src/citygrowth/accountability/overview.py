@@ -12,15 +12,17 @@ from sqlalchemy.orm import Session
 from citygrowth.accountability import approvals, investment, projects
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import can
+from citygrowth.workdays import STATUTORY, HolidayCalendar
 
 
-def desk_counts(session: Session, actor: Actor, today: dt.date, tz: ZoneInfo) -> dict[str, Any]:
+def desk_counts(session: Session, actor: Actor, today: dt.date, tz: ZoneInfo,
+                calendar: HolidayCalendar = STATUTORY) -> dict[str, Any]:
     """Projects (under construction, late milestones, open problems, investment reported this
     month), approvals (being handled, over the limit, completed this month) and — for readers
     of the investment desk — hand-overs waiting and service requests open or overdue."""
     month = f"{today.year:04d}-{today.month:02d}"
     visible = projects.visible_projects(session, actor)
-    pending = approvals.pending_items(session, actor, today, tz)
+    pending = approvals.pending_items(session, actor, today, tz, calendar)
     first = dt.datetime(today.year, today.month, 1, tzinfo=tz)
     done_this_month = [i for i in approvals.visible_approvals(session, actor,
                                                               decided_since=first)

@@ -51,7 +51,7 @@ def leadership(request: Request, session: SessionDep, actor: UserDep,
                    counts=targets.status_counts(rows),
                    milestones=targets.upcoming_milestones(session, actor, today),
                    dept_chart=charts.status_by_department(depts),
-                   desk=overview.desk_counts(session, actor, today, tz),
+                   desk=overview.desk_counts(session, actor, today, tz, runtime.calendar.days),
                    feed=changes.recent(session, actor, tz))
 
 

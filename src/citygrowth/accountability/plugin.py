@@ -80,5 +80,5 @@ def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
         ScheduledJob(name="accountability.publish-measures", every_seconds=6 * 3600,
                      run=publish_job),
         ScheduledJob(name="accountability.reminders", every_seconds=24 * 3600,
-                     run=reminders_job),
+                     run=reminders_job, cron="0 8 * * *"),  # 08:00 local
     ]

@@ -120,7 +120,7 @@ def overview_json(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> d
     rows = targets.list_targets(session, actor, today)
     return {"today": today.isoformat(), "counts": targets.status_counts(rows),
             "departments": depts, "chart": charts.status_by_department(depts),
-            "desk": overview.desk_counts(session, actor, today, tz),
+            "desk": overview.desk_counts(session, actor, today, tz, runtime.calendar.days),
             "changes": changes.recent(session, actor, tz)}
 
 
@@ -306,7 +306,8 @@ def resolve_problem(session: SessionDep, actor: UserDep, problem_id: Id,
             response_model=Page[ApprovalOut])
 def list_approvals(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                    page: Annotated[PageRequest, paging(200, 1000)]) -> dict[str, Any]:
-    cols, rows = tables.approval_table(session, actor, runtime.settings.timezone)
+    cols, rows = tables.approval_table(session, actor, runtime.settings.timezone,
+                                       runtime.calendar.days)
     return page.slice(rows)
 
 
@@ -314,7 +315,7 @@ def list_approvals(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
         response_model=ApprovalStatsOut)
 def approval_stats(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> dict[str, Any]:
     stats = approvals.approval_stats(session, actor, runtime.today(),
-                                     runtime.settings.timezone)
+                                     runtime.settings.timezone, runtime.calendar.days)
     return {**stats, "chart": charts.approval_trend(stats)}
 
 
@@ -324,7 +325,8 @@ def record_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                     body: ApprovalIn) -> dict[str, Any]:
     item = approvals.record_approval(session, actor, body)
     return {"id": item.id, "code": item.code,
-            "working_days": approvals.working_days(item, runtime.settings.timezone)}
+            "working_days": approvals.working_days(item, runtime.settings.timezone,
+                                                   runtime.calendar.days)}
 
 
 @router.post("/approvals/accept", status_code=201,
@@ -342,7 +344,7 @@ def accept_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
 def get_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                  item_id: Id) -> dict[str, Any]:
     return approvals.approval_detail(session, actor, item_id, runtime.today(),
-                                     runtime.tz)
+                                     runtime.tz, runtime.calendar.days)
 
 
 @router.post("/approvals/{item_id}/steps", status_code=201, summary="Add a handling step",
@@ -359,9 +361,10 @@ def approval_step(session: SessionDep, actor: UserDep, runtime: RuntimeDep, item
 def complete_approval(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                       item_id: Id, body: CompleteIn) -> dict[str, Any]:
     tz = runtime.tz
-    item = approvals.complete_approval(session, actor, item_id, body, tz, utcnow())
+    days = runtime.calendar.days
+    item = approvals.complete_approval(session, actor, item_id, body, tz, utcnow(), days)
     return {"id": item.id, "status": item.status,
-            "working_days": approvals.working_days(item, runtime.settings.timezone)}
+            "working_days": approvals.working_days(item, runtime.settings.timezone, days)}
 
 
 # --- investment desk --------------------------------------------------------------------------
@@ -489,7 +492,7 @@ def update_request(session: SessionDep, actor: UserDep, request_id: Id,
 def export_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                kind: Kind) -> Response:
     cols, rows = tables.table(session, actor, kind, runtime.today(),
-                              runtime.settings.timezone)
+                              runtime.settings.timezone, runtime.calendar.days)
     return csv_response(columns(*cols), rows, kind, get_locale())
 
 
@@ -498,7 +501,7 @@ def export_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
 def export_xlsx(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                 kind: Kind) -> Response:
     cols, rows = tables.table(session, actor, kind, runtime.today(),
-                              runtime.settings.timezone)
+                              runtime.settings.timezone, runtime.calendar.days)
     return xlsx_response(columns(*cols), rows, kind, get_locale())
 
 

@@ -19,6 +19,7 @@ from citygrowth.accountability.status import target_status
 from citygrowth.accountability.targets import visible_targets
 from citygrowth.auth.actor import Actor
 from citygrowth.errors import NotFound
+from citygrowth.workdays import STATUTORY, HolidayCalendar
 
 KINDS = ("targets", "projects", "approvals", "leads")
 
@@ -60,11 +61,12 @@ def project_table(session: Session, actor: Actor) -> tuple[list[str], list[dict[
     return cols, rows
 
 
-def approval_table(session: Session, actor: Actor, tz: str) -> tuple[list[str],
-                                                                     list[dict[str, Any]]]:
+def approval_table(session: Session, actor: Actor, tz: str,
+                   calendar: HolidayCalendar = STATUTORY) -> tuple[list[str],
+                                                                   list[dict[str, Any]]]:
     cols = ["code", "name", "kind", "department_code", "area_code", "submitted_on",
             "approved_on", "working_days", "limit_days", "status", "steps"]
-    return cols, [approval_row(i, tz) for i in visible_approvals(session, actor)]
+    return cols, [approval_row(i, tz, calendar) for i in visible_approvals(session, actor)]
 
 
 def lead_table(session: Session, actor: Actor) -> tuple[list[str], list[dict[str, Any]]]:
@@ -74,14 +76,14 @@ def lead_table(session: Session, actor: Actor) -> tuple[list[str], list[dict[str
     return cols, list_leads(session, actor)
 
 
-def table(session: Session, actor: Actor, kind: str, today: dt.date,
-          tz: str) -> tuple[list[str], list[dict[str, Any]]]:
+def table(session: Session, actor: Actor, kind: str, today: dt.date, tz: str,
+          calendar: HolidayCalendar = STATUTORY) -> tuple[list[str], list[dict[str, Any]]]:
     if kind == "targets":
         return target_table(session, actor, today)
     if kind == "projects":
         return project_table(session, actor)
     if kind == "approvals":
-        return approval_table(session, actor, tz)
+        return approval_table(session, actor, tz, calendar)
     if kind == "leads":
         return lead_table(session, actor)
     raise NotFound("Unknown table '{kind}'.", kind=kind)

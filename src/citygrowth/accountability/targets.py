@@ -149,7 +149,7 @@ def _acting_department(actor: Actor, target: Target) -> str | None:
 def _publish(bus: EventBus | None, target: Target, kind: str, **extra: Any) -> None:
     if bus is not None:
         bus.publish("target.changed", {"kind": kind, "target_id": target.id,
-                                       "code": target.code,
+                                       "code": target.code, "area_code": target.area_code,
                                        "department_code": target.department_code, **extra})
 
 
@@ -261,7 +261,7 @@ def upcoming_milestones(session: Session, actor: Actor, today: dt.date,
                 "days_left": (m.due_date - today).days, "overdue": m.due_date < today,
                 "planned_value": m.planned_value, "department_code": t.department_code,
                 "department": names.get(t.department_code, t.department_code),
-                "co_owners": t.co_owner_codes,
+                "co_owners": t.co_owner_codes, "area_code": t.area_code,
             })
     return sorted(out, key=lambda r: (r["due_date"], r["target_code"]))
 
@@ -278,6 +278,7 @@ def send_reminders(session: Session, actor: Actor, today: dt.date, bus: EventBus
             bus.publish("target.changed", {
                 "kind": "milestone.reminder", "target_id": m["target_id"],
                 "code": m["target_code"], "milestone_id": m["milestone_id"],
+                "area_code": m["area_code"], "department_code": m["department_code"],
                 "due_date": m["due_date"], "overdue": m["overdue"],
                 "departments": [m["department_code"], *m["co_owners"]]})
     return by_dept

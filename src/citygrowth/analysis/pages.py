@@ -134,7 +134,8 @@ def _names(session: Session, fw: Framework,
 
 
 def warning_rows(session: Session, actor: Actor, records: list[AnomalyRecord],
-                 tz: ZoneInfo, fw: Framework) -> list[dict[str, Any]]:
+                 tz: ZoneInfo, fw: Framework,
+                 load: ObservationLoad | None = None) -> list[dict[str, Any]]:
     indicators, areas = _names(session, fw, records)
     out = []
     for r in records:
@@ -148,7 +149,8 @@ def warning_rows(session: Session, actor: Actor, records: list[AnomalyRecord],
             "period": _period_words(r.period), "value": r.value, "expected": r.expected,
             "text": w.render(get_locale()), "decision": r.decision, "note": r.note,
             "decided_by": r.decided_by or "", "decided_at": _local(r.decided_at, tz),
-            "can_decide": can(actor, "analysis.decide", r.area_code)})
+            "can_decide": can(actor, "analysis.decide",
+                              service.warning_resource(r, load, fw))})
     return out
 
 
@@ -181,7 +183,7 @@ def _period_words(period: str) -> str:
 def anomaly_loads(request: Request, session: SessionDep, actor: UserDep,
                   runtime: RuntimeDep) -> Response:
     tz = runtime.tz
-    rows = service.loads_with_warnings(session, actor)
+    rows = service.loads_with_warnings(session, actor, runtime.frameworks.load())
     for r in rows:
         r["created_at"] = _local(r["load"].created_at, tz) if r["load"] else ""
     return render_page(request, "analysis/anomalies.html", actor, {"rows": rows})
@@ -193,7 +195,7 @@ def anomaly_review(request: Request, session: SessionDep, actor: UserDep,
     tz = runtime.tz
     records = service.anomalies_for_load(session, actor, runtime, load_id)
     load = session.scalar(select(ObservationLoad).where(ObservationLoad.load_id == load_id))
-    rows = warning_rows(session, actor, records, tz, runtime.frameworks.load())
+    rows = warning_rows(session, actor, records, tz, runtime.frameworks.load(), load)
     return render_page(request, "analysis/anomaly_review.html", actor, {
         "load_id": load_id, "load": load, "loaded_at": _local(load.created_at, tz) if load
         else "", "rows": rows,
@@ -202,13 +204,14 @@ def anomaly_review(request: Request, session: SessionDep, actor: UserDep,
 
 @router.post("/anomalies/{load_id}/{anomaly_id}", summary="Accept or send back a warned "
              "value from the review page")
-def anomaly_decide(request: Request, session: SessionDep, actor: UserDep, load_id: LoadId,
-                   anomaly_id: Id,
+def anomaly_decide(request: Request, session: SessionDep, actor: UserDep,
+                   runtime: RuntimeDep, load_id: LoadId, anomaly_id: Id,
                    decision: Annotated[Literal["accepted", "returned"], Form()],
                    note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     rec = session.get(AnomalyRecord, anomaly_id)
     if rec is not None and rec.load_id != load_id:
         raise NotFound("No anomaly warning with id {id}.", id=anomaly_id)
-    service.decide_anomaly(session, actor, anomaly_id, decision, note)
+    service.decide_anomaly(session, actor, anomaly_id, decision, note,
+                           framework=runtime.frameworks.load())
     return RedirectResponse(f"{_root(request)}/anomalies/{load_id}#w{anomaly_id}",
                             status_code=303)

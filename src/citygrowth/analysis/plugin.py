@@ -55,10 +55,11 @@ def citygrowth_nav_items() -> Sequence[NavItem]:
 def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
     from citygrowth.analysis.jobs import monthly_briefings, warm_forecasts  # lazy: see module doc
 
-    # Checked daily; a month's briefings are made once (existing ones are kept).
+    # On the 1st at 06:00 (caught up if the scheduler was down); a month's briefings are made
+    # once (existing ones are kept).
     return [
         ScheduledJob(name="analysis.monthly-briefings", every_seconds=24 * 3600,
-                     run=monthly_briefings),
+                     run=monthly_briefings, cron="0 6 1 * *"),
         ScheduledJob(name="analysis.warm-forecasts", every_seconds=12 * 3600,
                      run=warm_forecasts),
     ]

@@ -106,10 +106,10 @@ def anomalies(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
 
 @router.post("/anomalies/{anomaly_id}/decision", summary="Accept or send back a warned value",
              response_model=AnomalyOut)
-def decide(session: SessionDep, actor: UserDep, anomaly_id: Id,
+def decide(session: SessionDep, actor: UserDep, runtime: RuntimeDep, anomaly_id: Id,
            body: DecisionIn) -> dict[str, Any]:
     return anomaly_json(service.decide_anomaly(session, actor, anomaly_id, body.decision,
-                                               body.note))
+                                               body.note, framework=runtime.frameworks.load()))
 
 
 @router.get("/odds", summary="Probability of reaching a target by its deadline",

@@ -23,7 +23,8 @@ from citygrowth.analysis.series import to_series
 from citygrowth.areas.models import Area, level_of
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.audit import record
-from citygrowth.auth.permissions import require, scope_prefixes
+from citygrowth.auth.permissions import can, require
+from citygrowth.catalog.framework import Framework
 from citygrowth.db import utcnow
 from citygrowth.errors import CityGrowthError, NotFound, ValidationFailed
 from citygrowth.index.service import read_results
@@ -178,15 +179,45 @@ def record_warnings(session: Session, actor: Actor, load_id: str,
     return out
 
 
+#: the department of a warning whose load and indicator name none (no officer's to decide)
+NO_DEPARTMENT = "(none)"
+
+
+def load_department(load: ObservationLoad | None, indicator: str, fw: Framework) -> str:
+    """The department a warning belongs to: its load's (the department that loaded it), else —
+    a load of several departments' indicators — its indicator's."""
+    if load is not None and load.department_code:
+        return load.department_code
+    ind = fw.indicator_map().get(indicator)
+    return ind.department if ind is not None else NO_DEPARTMENT
+
+
+def warning_resource(rec: AnomalyRecord, load: ObservationLoad | None,
+                     fw: Framework) -> dict[str, str]:
+    """What ``require`` scopes a warning on: its area and its load's department, so that an
+    officer sees and decides only their own department's loads within their areas."""
+    return {"area_code": rec.area_code,
+            "department_code": load_department(load, rec.indicator, fw)}
+
+
+def _load_of(session: Session, load_id: str) -> ObservationLoad | None:
+    return session.scalar(select(ObservationLoad).where(ObservationLoad.load_id == load_id))
+
+
 def anomalies_for_load(session: Session, actor: Actor, runtime: Runtime,
                        load_id: str) -> list[AnomalyRecord]:
-    """The warnings of a load: those recorded at load time, else checked now (and kept)."""
+    """The warnings of a load the actor may see: those recorded at load time, else checked now
+    (and kept) — a load of a department the actor does not serve is not found."""
     require(actor, "analysis.view")
-    rows = _visible(session, actor, load_id)
+    fw = runtime.frameworks.load()
+    load = _load_of(session, load_id)
+    if load is not None and load.department_code and not can(
+            actor, "analysis.view", {"department_code": load.department_code}):
+        raise NotFound("No load with id {load_id}.", load_id=load_id)
+    rows = _visible(session, actor, load, load_id, fw)
     if rows:
         return rows
 
-    load = session.scalar(select(ObservationLoad).where(ObservationLoad.load_id == load_id))
     if load is None:
         raise NotFound("No load with id {load_id}.", load_id=load_id)
     frame = ObservationStore(runtime.settings).query(indicators=list(load.indicators or []))
@@ -195,41 +226,46 @@ def anomalies_for_load(session: Session, actor: Actor, runtime: Runtime,
     warnings = check_load_frame(session, runtime, frame, as_of=before)
 
     record_warnings(session, system_actor("analysis"), load_id, warnings)
-    return _visible(session, actor, load_id)
+    return _visible(session, actor, load, load_id, fw)
 
 
-def _visible(session: Session, actor: Actor, load_id: str) -> list[AnomalyRecord]:
+def _visible(session: Session, actor: Actor, load: ObservationLoad | None, load_id: str,
+             fw: Framework) -> list[AnomalyRecord]:
     rows = session.scalars(select(AnomalyRecord).where(AnomalyRecord.load_id == load_id)
                            .order_by(AnomalyRecord.id)).all()
-    prefixes = scope_prefixes(actor, "analysis.view")
-    return [r for r in rows if prefixes is None
-            or any(r.area_code.startswith(p) for p in prefixes)]
+    return [r for r in rows if can(actor, "analysis.view", warning_resource(r, load, fw))]
 
 
-def loads_with_warnings(session: Session, actor: Actor, limit: int = 200
+def loads_with_warnings(session: Session, actor: Actor, fw: Framework, limit: int = 200
                         ) -> list[dict[str, Any]]:
     """The loads whose values were warned about, newest first, with how many warnings are
-    pending, accepted and sent back — counting only warnings within the actor's areas."""
+    pending, accepted and sent back — counting only the warnings the actor may see (within
+    their areas and, for officers, of their department's loads)."""
     require(actor, "analysis.view")
-    prefixes = scope_prefixes(actor, "analysis.view")
+    records = session.execute(select(AnomalyRecord.load_id, AnomalyRecord.decision,
+                                     AnomalyRecord.area_code, AnomalyRecord.indicator)).all()
+    ids = sorted({r.load_id for r in records})
+    loads = {x.load_id: x for x in session.scalars(select(ObservationLoad).where(
+        ObservationLoad.load_id.in_(ids)))} if ids else {}
     counts: dict[str, dict[str, int]] = {}
-    for load_id, decision, area in session.execute(select(
-            AnomalyRecord.load_id, AnomalyRecord.decision, AnomalyRecord.area_code)):
-        if prefixes is None or any(area.startswith(p) for p in prefixes):
+    for load_id, decision, area, indicator in records:
+        resource = {"area_code": area,
+                    "department_code": load_department(loads.get(load_id), indicator, fw)}
+        if can(actor, "analysis.view", resource):
             c = counts.setdefault(load_id, {"pending": 0, "accepted": 0, "returned": 0})
             c[decision] = c.get(decision, 0) + 1
-    loads = {x.load_id: x for x in session.scalars(select(ObservationLoad).where(
-        ObservationLoad.load_id.in_(list(counts))))} if counts else {}
     newest_first = sorted(counts, key=lambda k: (loads[k].created_at if k in loads else utcnow(),
                                                  k), reverse=True)
     return [{"load_id": k, **counts[k], "load": loads.get(k)} for k in newest_first[:limit]]
 
 
 def decide_anomaly(session: Session, actor: Actor, anomaly_id: int, decision: str,
-                   note: str = "") -> AnomalyRecord:
-    """Accept a warned value, or send it back to the department."""
+                   note: str = "", *, framework: Framework) -> AnomalyRecord:
+    """Accept a warned value, or send it back to the department — only within the actor's
+    areas and, for an officer, on their own department's load."""
     rec = session.get(AnomalyRecord, anomaly_id)
-    require(actor, "analysis.decide", rec.area_code if rec else None)
+    resource = warning_resource(rec, _load_of(session, rec.load_id), framework) if rec else None
+    require(actor, "analysis.decide", resource)
     if rec is None:
         raise NotFound("No anomaly warning with id {id}.", id=anomaly_id)
     if decision not in ("accepted", "returned"):

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from citygrowth.auth import service as svc
 from citygrowth.auth.actor import ROLES, system_actor
+from citygrowth.auth.audit import anchor_key
 from citygrowth.cli.context import CliContext, pass_ctx
 from citygrowth.i18n import _, translate
 
@@ -246,21 +247,58 @@ def audit_group() -> None:
     """
 
 
-@audit_group.command("verify")
-@pass_ctx
-def audit_verify(cx: CliContext) -> None:
-    """Check the hash chain; exit 1 and name the first edited, deleted or inserted entry.
+def _expected(value: str | None) -> tuple[int, str] | None:
+    if not value:
+        return None
+    count, _sep, head = value.partition(":")
+    if not count.isdigit() or len(head) != 64:
+        raise click.BadParameter(_("Give COUNT:HEAD as printed by an earlier verify."),
+                                 param_hint="--expect")
+    return int(count), head.lower()
 
-    Example: citygrowth audit verify
+
+@audit_group.command("verify")
+@click.option("--expect", metavar="COUNT:HEAD",
+              help="The count and head printed by an earlier verify (kept elsewhere): entry "
+                   "number COUNT must still have the hash HEAD.")
+@pass_ctx
+def audit_verify(cx: CliContext, expect: str | None) -> None:
+    """Check the hash chain and its signed anchor; exit 1 and name the first edited, deleted
+    or inserted entry, or the chain's end when entries were cut off it or it was rewritten.
+    On success it prints COUNT:HEAD: keep that line somewhere else to check against later.
+
+    Example: citygrowth audit verify --expect 1520:3f9c…
     """
     with cx.session() as session:
-        result = svc.audit_verify(session, CLI_ACTOR)
+        result = svc.audit_verify(session, CLI_ACTOR, _expected(expect))
     if result.ok:
         click.echo(_("Audit log intact: {n} entries checked.").format(n=result.checked))
+        if result.head_hash:
+            click.echo(f"{result.checked}:{result.head_hash}")
         return
     click.echo(_("Audit log broken at entry {id}: {reason}.").format(
         id=result.first_bad_id, reason=translate(result.reason)), err=True)
     sys.exit(1)
+
+
+@audit_group.command("anchor")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def audit_anchor(cx: CliContext, reason: str, yes: bool) -> None:
+    """Sign the audit log's anchor for the log as it is now: once after upgrading to a
+    version with anchors, and after changing the audit key. Refused while the chain's links
+    are broken. The act itself is written to the audit log.
+
+    Example: citygrowth audit anchor --reason "upgrade to 0.9"
+    """
+    if not yes:
+        click.confirm(_("This accepts the audit log as it is now as complete. Continue?"),
+                      abort=True)
+    with cx.session() as session:
+        result = svc.audit_anchor(session, CLI_ACTOR, anchor_key(cx.settings), reason)
+    click.echo(_("Audit log anchored: {n} entries.").format(n=result.count))
+    click.echo(f"{result.count}:{result.head_hash}")
 
 
 @audit_group.command("tail")

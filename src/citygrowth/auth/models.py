@@ -92,6 +92,22 @@ class AuditEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class AuditAnchor(Base):
+    """The audit chain's keyed anchor (one row): how many entries it has and its newest one,
+    signed with an HMAC under the audit key. Cutting entries off the end, or rewriting the
+    chain with its own hash function, leaves the anchor disagreeing — and only the key's
+    holder can sign a new one (``citygrowth audit verify``, ``auth/audit.py``)."""
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_count: Mapped[int] = mapped_column(Integer)
+    head_id: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class LoginFailures(Base):
     """Failed logins counted per window, for the rate limits (shared by every web worker
     through the store): one row per user name and address (``n:``), per address (``a:``) and
@@ -105,4 +121,5 @@ class LoginFailures(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-__all__ = ["ApiKey", "AuditEntry", "Department", "LoginFailures", "RoleGrant", "User"]
+__all__ = ["ApiKey", "AuditAnchor", "AuditEntry", "Department", "LoginFailures", "RoleGrant",
+           "User"]

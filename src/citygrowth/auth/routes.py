@@ -6,7 +6,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from citygrowth.auth import service as svc
@@ -37,6 +37,7 @@ from citygrowth.web.errors import render_error, wants_html
 from citygrowth.web.openapi import ERROR_TEXT, REDIRECT
 from citygrowth.web.paging import Page, PageRequest, paging
 from citygrowth.web.templating import render_page
+from citygrowth.web.urls import redirect
 
 pages = APIRouter(tags=["auth"])
 api = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -106,7 +107,7 @@ async def login_submit(
     assert user.user_id is not None and user.session_version is not None
     start_session(request.session, user.user_id, user.session_version)
     rotate_csrf_token(request)
-    return RedirectResponse(next_path, status_code=303)
+    return redirect(request, next_path)
 
 
 @pages.post("/logout", summary="Log out", response_class=HTMLResponse, status_code=303,
@@ -117,7 +118,7 @@ def logout(request: Request, session: SessionDep, actor: ActorDep) -> Response:
     if not actor.is_anonymous and actor.api_key_id is None:
         svc.end_own_sessions(session, actor)
     request.session.clear()
-    return RedirectResponse("/", status_code=303)
+    return redirect(request, "/")
 
 
 @pages.get("/account", summary="Your account: change your password",

@@ -276,7 +276,17 @@ def audit_tail(session: Session, actor: Actor, limit: int = 20,
     return list(session.scalars(q if before is None else q.where(AuditEntry.id < before)))
 
 
-def audit_verify(session: Session, actor: Actor) -> audit.VerifyResult:
-    """Walk the hash chain; the result names the first edited, deleted or inserted entry."""
+def audit_verify(session: Session, actor: Actor,
+                 expect: tuple[int, str] | None = None) -> audit.VerifyResult:
+    """Walk the hash chain and hold its end against the signed anchor; the result names the
+    first edited, deleted or inserted entry, or what is wrong at the chain's end."""
     require(actor, "audit.read")
-    return audit.verify(session)
+    return audit.verify(session, expect=expect)
+
+
+def audit_anchor(session: Session, actor: Actor, key: bytes, reason: str) -> audit.AnchorResult:
+    """Sign the audit chain's anchor anew for the chain as it is. ``audit.anchor`` is given to
+    no role: only the system actor (the server's operator, at the command line, who holds the
+    key) may."""
+    require(actor, audit.ANCHOR_PERMISSION)
+    return audit.reanchor(session, actor, key, reason)

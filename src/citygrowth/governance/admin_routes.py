@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from citygrowth.i18n import bilingual
 from citygrowth.web.deps import ActorDep, SessionDep, UserDep
 from citygrowth.web.paging import Page, PageRequest, paging
 from citygrowth.web.templating import render_page
+from citygrowth.web.urls import redirect, route_path
 
 api = APIRouter(tags=["case administration"])
 pages = APIRouter(tags=["case administration"], default_response_class=HTMLResponse)
@@ -134,8 +135,9 @@ def api_rule_delete(session: SessionDep, actor: UserDep, rule_id: RuleId) -> dic
 def _gate(request: Request, actor: Actor) -> Response | None:
     """Anonymous visitors go to the login page; others need the permission (403 otherwise)."""
     if actor.is_anonymous:
-        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        target = quote(route_path(request.scope)
+                   + (f"?{request.url.query}" if request.url.query else ""))
+        return redirect(request, f"/login?next={target}")
     require(actor, admin.PERMISSION, None)
     return None
 
@@ -197,7 +199,7 @@ def category_create(request: Request, session: SessionDep, actor: UserDep,
         admin.create_category(session, actor, values)
     except ValidationFailed as err:
         return _category_form(request, session, actor, mode="new", values=values, err=err)
-    return RedirectResponse("/admin/cases/categories", status_code=303)
+    return redirect(request, "/admin/cases/categories")
 
 
 @pages.get("/admin/cases/categories/{code}/edit", summary="Form: edit a case category")
@@ -225,15 +227,15 @@ def category_update(request: Request, session: SessionDep, actor: UserDep, code:
         cat = admin.get_any_category(session, actor, code)
         return _category_form(request, session, actor, mode="edit", values=values,
                               category=cat, err=err)
-    return RedirectResponse("/admin/cases/categories", status_code=303)
+    return redirect(request, "/admin/cases/categories")
 
 
 @pages.post("/admin/cases/categories/{code}/active",
             summary="Deactivate or reactivate a case category (form)")
-def category_active(session: SessionDep, actor: UserDep, code: CatCode,
+def category_active(request: Request, session: SessionDep, actor: UserDep, code: CatCode,
                     active: Annotated[str, Form(pattern=r"^[01]$")]) -> Response:
     admin.set_category_active(session, actor, code, active == "1")
-    return RedirectResponse(f"/admin/cases/categories#cat-{code}", status_code=303)
+    return redirect(request, f"/admin/cases/categories#cat-{code}")
 
 
 def _rule_form(request: Request, session: Session, actor: Actor, *, values: dict[str, Any],
@@ -279,7 +281,7 @@ def rule_create(request: Request, session: SessionDep, actor: UserDep,
         dispatch.add_rule(session, actor, values)
     except ValidationFailed as err:
         return _rule_form(request, session, actor, values=values, err=err)
-    return RedirectResponse("/admin/cases/rules", status_code=303)
+    return redirect(request, "/admin/cases/rules")
 
 
 @pages.get("/admin/cases/rules/{rule_id}/edit", summary="Form: change a dispatch rule")
@@ -304,10 +306,10 @@ def rule_update(request: Request, session: SessionDep, actor: UserDep, rule_id: 
     except ValidationFailed as err:
         rule = dispatch.get_rule(session, actor, rule_id)
         return _rule_form(request, session, actor, values=values, rule=rule, err=err)
-    return RedirectResponse("/admin/cases/rules", status_code=303)
+    return redirect(request, "/admin/cases/rules")
 
 
 @pages.post("/admin/cases/rules/{rule_id}/delete", summary="Delete a dispatch rule (form)")
-def rule_delete(session: SessionDep, actor: UserDep, rule_id: RuleId) -> Response:
+def rule_delete(request: Request, session: SessionDep, actor: UserDep, rule_id: RuleId) -> Response:
     dispatch.delete_rule(session, actor, rule_id)
-    return RedirectResponse("/admin/cases/rules", status_code=303)
+    return redirect(request, "/admin/cases/rules")

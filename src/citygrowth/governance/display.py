@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from citygrowth.governance.sla import WorkCalendar
 from citygrowth.i18n import translate
+from citygrowth.web.urls import root_of
 
 
 def local_text(value: dt.datetime | None, tz: ZoneInfo, seconds: bool = False) -> str:
@@ -39,6 +40,6 @@ def remaining(due: dt.datetime | None, now: dt.datetime, calendar: WorkCalendar)
 
 def root_path(request: Request) -> str:
     """The prefix the app is mounted under (``/citygrowth``; empty at the root), for redirects."""
-    return str(request.scope.get("root_path", ""))
+    return root_of(request.scope)
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +26,7 @@ from citygrowth.governance.admin import parse_number
 from citygrowth.governance.delivery import inbox
 from citygrowth.governance.delivery.routes import delivery_dict
 from citygrowth.governance.delivery.service import list_deliveries, problem_counts
-from citygrowth.governance.display import local_text, remaining, root_path
+from citygrowth.governance.display import local_text, remaining
 from citygrowth.governance.evaluation import evaluate, recent_months
 from citygrowth.governance.forms import errors_by_field
 from citygrowth.governance.icons import SPRITE, category_icon
@@ -60,6 +60,7 @@ from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.limits import photo_route
 from citygrowth.web.openapi import form_body
 from citygrowth.web.templating import render_page
+from citygrowth.web.urls import redirect
 
 router = APIRouter(tags=["command center"], default_response_class=HTMLResponse)
 Queue = Annotated[str | None, Query(pattern=r"^(open|overdue|warning|supervised|pending)$")]
@@ -80,7 +81,7 @@ def case_rows(session: Session, cases: Sequence[Case], now: dt.datetime, tz: Zon
     depts = department_names(session)
     rows = []
     for c in cases:
-        row = case_dict(session, c, now)
+        row = case_dict(session, c, now, tz=tz, calendar=calendar)
         row["reported_local"] = local_text(c.reported_at, tz)
         row["due_local"] = local_text(c.due_at, tz)
         row["remaining"] = remaining(c.due_at, now, calendar) if c.status in RUNNING else ""
@@ -248,7 +249,7 @@ async def case_act(request: Request, session: SessionDep, actor: UserDep, runtim
             raise
         return await run_in_threadpool(_refused, request, session, actor, runtime, case_id,
                                        err, fields.get("action"))
-    return RedirectResponse(root_path(request) + f"/command/cases/{case_id}", status_code=303)
+    return redirect(request, f"/command/cases/{case_id}")
 
 
 def _refused(request: Request, session: Session, actor: Actor, runtime: Runtime, case_id: int,

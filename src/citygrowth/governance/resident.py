@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +42,7 @@ from citygrowth.web.limits import photo_route
 from citygrowth.web.openapi import form_body
 from citygrowth.web.paging import PageRequest, paging
 from citygrowth.web.templating import render_page
+from citygrowth.web.urls import redirect
 
 router = APIRouter(tags=["residents"], default_response_class=HTMLResponse)
 Token = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -49,10 +50,6 @@ StreetQ = Annotated[str | None, Query(pattern=r"^\d{9}$")]
 RESIDENT_PHOTOS = 4
 REMEMBERED = 20  # tracking codes a browser keeps for "my reports"
 SESSION_KEY = "reports"
-
-
-def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", ""))
 
 
 # --- the form ------------------------------------------------------------------------------
@@ -204,7 +201,7 @@ async def report_submit(request: Request, session: SessionDep, actor: ActorDep,
     except CityGrowthError as err:
         return await run_in_threadpool(_refused, request, session, actor, runtime, values, err)
     remember(request, case.token)
-    return RedirectResponse(f"{_root(request)}/track/{case.token}?sent=1", status_code=303)
+    return redirect(request, f"/track/{case.token}?sent=1")
 
 
 # --- tracking ------------------------------------------------------------------------------
@@ -214,7 +211,7 @@ def track_lookup(request: Request, actor: ActorDep,
                  code: Annotated[str | None, Query(max_length=64)] = None) -> Response:
     token = (code or "").strip().rsplit("/", 1)[-1]
     if token and 8 <= len(token) <= 32 and token.replace("-", "").replace("_", "").isalnum():
-        return RedirectResponse(f"{_root(request)}/track/{token}", status_code=303)
+        return redirect(request, f"/track/{token}")
     return render_page(request, "governance/track_lookup.html", actor, {
         "code": code or "", "not_found": bool(code)}, status_code=422 if code else 200)
 
@@ -224,6 +221,9 @@ def track(request: Request, session: SessionDep, actor: ActorDep, runtime: Runti
           token: Token, sent: Annotated[bool, Query()] = False) -> Response:
     case = by_token(session, token)
     view = tracking.tracking_view(session, case, token, runtime.tz)
+    # a deadline reaching a year whose holiday notice is not loaded is flagged (holidays)
+    view["calendar_gaps"] = runtime.calendar.unknown_years(case.reported_at, case.due_at) \
+        if view["due_at"] and case.due_at else []
     staff_link = can(actor, "case.view", {"area_code": case.area_code,
                                           "department_code": case.department_code or "(none)"})
     return render_page(request, "governance/track.html", actor, {
@@ -251,7 +251,7 @@ def track_rate(request: Request, session: SessionDep, runtime: RuntimeDep, token
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "rate", rating=rating, note=note,
                runtime=runtime)
-    return RedirectResponse(f"{_root(request)}/track/{token}#rating", status_code=303)
+    return redirect(request, f"/track/{token}#rating")
 
 
 @router.post("/track/{token}/reopen", summary="Reopen a closed case")
@@ -259,7 +259,7 @@ def track_reopen(request: Request, session: SessionDep, runtime: RuntimeDep, tok
                  note: Annotated[Text, Form(max_length=2000)] = "") -> Response:
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "reopen", note=note, runtime=runtime)
-    return RedirectResponse(f"{_root(request)}/track/{token}", status_code=303)
+    return redirect(request, f"/track/{token}")
 
 
 # --- my reports, reports around --------------------------------------------------------------

@@ -264,7 +264,8 @@ def api_case(runtime: RuntimeDep, session: SessionDep, actor: UserDep,
     """The case and its history; times in the district's zone, ISO 8601 with the offset."""
     case = get_case(session, actor, case_id)
     tz = runtime.tz
-    return {"ok": True, "case": case_dict(session, case, actor=actor, tz=tz),
+    return {"ok": True, "case": case_dict(session, case, actor=actor, tz=tz,
+                                          calendar=runtime.calendar),
             "events": [event_dict(e, tz) for e in events_of(session, case)]}
 
 

@@ -30,6 +30,7 @@ from citygrowth.governance.lifecycle import (
     transition,
 )
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent, CaseMedia
+from citygrowth.governance.sla import WorkCalendar
 from citygrowth.i18n import N_, bilingual, translate
 from citygrowth.keyset import keyset
 from citygrowth.runtime import Runtime
@@ -267,9 +268,12 @@ def _name(row: Any) -> str | None:
 
 
 def case_dict(session: Session, case: Case, now: dt.datetime | None = None,
-              actor: Actor | None = None, tz: ZoneInfo = UTC) -> dict[str, Any]:
+              actor: Actor | None = None, tz: ZoneInfo = UTC,
+              calendar: WorkCalendar | None = None) -> dict[str, Any]:
     """A case for pages, the JSON API and CSV: codes with their names in the reader's
-    language, times as ISO 8601 in ``tz`` (the district's zone) with their offset."""
+    language, times as ISO 8601 in ``tz`` (the district's zone) with their offset. With
+    ``calendar``, also ``calendar_gaps``: the years its deadline reaches whose holidays are
+    not known (counted Monday–Friday)."""
     now = now or utcnow()
     cat = session.get(CaseCategory, case.category_code)
     area = session.get(Area, case.area_code)
@@ -295,6 +299,9 @@ def case_dict(session: Session, case: Case, now: dt.datetime | None = None,
         "overdue": is_overdue(case, now), "warning": is_warning(case, now),
         "illustrative": case.illustrative,
     }
+    if calendar is not None:
+        out["calendar_gaps"] = calendar.unknown_years(case.reported_at, case.due_at) \
+            if case.due_at is not None else []
     if actor is not None:
         out["actions"] = [t.action for t in actions_for(actor, case)]
     return out

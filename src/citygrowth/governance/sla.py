@@ -1,19 +1,21 @@
 """The working-time calendar of case deadlines: working hours on working days.
 
-Which days are working days comes from the statutory calendar in :mod:`citygrowth.workdays`
-(holidays off, make-up working days on). Within a working day only the working periods count
-(default 08:30–12:00 and 13:30–17:30 local time).
+Which days are working days comes from the installation's holiday calendar
+(:class:`citygrowth.workdays.HolidayCalendar`: the State Council notices loaded into the store,
+then the chinese_calendar package; holidays off, make-up working days on); ``runtime.calendar``
+is built with it. Within a working day only the working periods count (default 08:30–12:00
+and 13:30–17:30 local time). A deadline reaching a year whose holidays are not known is counted
+on Monday–Friday and flagged (:meth:`WorkCalendar.unknown_years`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from citygrowth.errors import ValidationFailed
-from citygrowth.workdays import is_workday
+from citygrowth.workdays import STATUTORY, HolidayCalendar
 
 Period = tuple[dt.time, dt.time]
 
@@ -39,18 +41,41 @@ def parse_periods(text: str) -> tuple[Period, ...]:
 class WorkCalendar:
     periods: tuple[Period, ...]
     tz: ZoneInfo
+    days: HolidayCalendar = STATUTORY
+    _spans: dict[dt.date, tuple[tuple[dt.datetime, dt.datetime], ...]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
-    def from_settings(cls, periods: str, timezone: str) -> WorkCalendar:
+    def from_settings(cls, periods: str, timezone: str,
+                      days: HolidayCalendar = STATUTORY) -> WorkCalendar:
         """The calendar of ``Settings.cases_work_periods`` in ``Settings.timezone``."""
-        return cls(parse_periods(periods), ZoneInfo(timezone))
+        return cls(parse_periods(periods), ZoneInfo(timezone), days)
+
+    def with_days(self, days: HolidayCalendar) -> WorkCalendar:
+        """The same working periods on another holiday calendar."""
+        return WorkCalendar(self.periods, self.tz, days)
+
+    def unknown_years(self, start: dt.datetime, end: dt.datetime) -> list[int]:
+        """Years (local time) from ``start`` to ``end`` whose holidays are not known: a
+        deadline reaching one counts Monday–Friday as working days and must be flagged."""
+        return self.days.unknown_years(start.astimezone(self.tz).date(),
+                                       end.astimezone(self.tz).date())
 
     @property
     def hours_per_day(self) -> float:
         return sum(_seconds(a, b) for a, b in self.periods) / 3600
 
     def _day_spans(self, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
-        return _spans(self.periods, self.tz, day)
+        """The working periods of ``day`` as aware datetimes (none on a day off)."""
+        spans = self._spans.get(day)
+        if spans is None:
+            spans = () if not self.days.is_workday(day) else tuple(
+                (dt.datetime.combine(day, a, self.tz), dt.datetime.combine(day, b, self.tz))
+                for a, b in self.periods)
+            if len(self._spans) > 20000:  # a bound on the per-calendar memo
+                self._spans.clear()
+            self._spans[day] = spans
+        return spans
 
     def working_hours_between(self, start: dt.datetime, end: dt.datetime) -> float:
         """Working hours elapsed from ``start`` to ``end`` (0 when end ≤ start)."""
@@ -96,7 +121,7 @@ class WorkCalendar:
         counted = 0
         while counted < days:
             day += dt.timedelta(days=1)
-            if is_workday(day):
+            if self.days.is_workday(day):
                 counted += 1
         end = dt.datetime.combine(day, self.periods[-1][1], self.tz)
         return end.astimezone(dt.UTC)
@@ -104,16 +129,6 @@ class WorkCalendar:
     def next_working_moment(self, moment: dt.datetime) -> dt.datetime:
         """``moment`` itself when inside working time, else the start of the next period."""
         return self.add_working_hours(moment, 0.0)
-
-
-@lru_cache(maxsize=16384)
-def _spans(periods: tuple[Period, ...], tz: ZoneInfo,
-           day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
-    """The working periods of ``day`` as aware datetimes (none on a day off)."""
-    if not is_workday(day):
-        return ()
-    return tuple((dt.datetime.combine(day, a, tz), dt.datetime.combine(day, b, tz))
-                 for a, b in periods)
 
 
 def _seconds(a: dt.time, b: dt.time) -> float:

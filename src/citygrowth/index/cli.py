@@ -11,6 +11,7 @@ import click
 
 from citygrowth.auth.actor import system_actor
 from citygrowth.cli.context import CliContext, pass_ctx
+from citygrowth.cli.progress import count_bar
 from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.i18n import _
 from citygrowth.index.audit import audit
@@ -118,7 +119,9 @@ def compute(cx: CliContext, framework: str) -> None:
     Example: citygrowth index compute --framework default
     """
     with cx.session() as s:
-        run_ = compute_index(s, cx.runtime, system_actor("cli"), framework)
+        with count_bar(_("Computing the index by area level")) as report:
+            run_ = compute_index(s, cx.runtime, system_actor("cli"), framework,
+                                 progress=report)
         click.echo(_("Index run {id}: vintage {vintage}, levels {levels}, {rows} rows.").format(
             id=run_.id, vintage=run_.vintage, levels=", ".join(json.loads(run_.levels)) or "-",
             rows=run_.rows))
@@ -183,12 +186,13 @@ def uncertainty_cmd(cx: CliContext, framework: str, data: str | None, groups: st
         specs.append({"name": "weights", "kind": "weights", "noise": weights_noise})
     if not specs:
         raise ValidationFailed("Name at least one factor or --weights-noise.")
-    if sobol:
-        table, params = sensitivity(coin, specs, n=n, seed=seed)
-        hit, runs = int((params["zeros_decide"] > 0).sum()), len(params)
-    else:
-        result = uncertainty(coin, specs, n=n, seed=seed)
-        table, hit, runs = result.summary, result.zero_replications, n
+    with count_bar(_("Sobol runs") if sobol else _("Monte Carlo replications")) as report:
+        if sobol:
+            table, params = sensitivity(coin, specs, n=n, seed=seed, progress=report)
+            hit, runs = int((params["zeros_decide"] > 0).sum()), len(params)
+        else:
+            result = uncertainty(coin, specs, n=n, seed=seed, progress=report)
+            table, hit, runs = result.summary, result.zero_replications, n
     click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if hit:
         click.echo(_("Warning: in {hit} of {n} replications a zero under a geometric or "

@@ -87,20 +87,26 @@ class Uncertainty:
 
 
 def uncertainty(coin: Coin, factors: Sequence[Mapping[str, Any]], n: int = 100,
-                seed: int = 1, base: Mapping[str, Any] | None = None) -> Uncertainty:
+                seed: int = 1, base: Mapping[str, Any] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Uncertainty:
     """Monte Carlo: ``n`` replications with factors drawn uniformly (on top of the settings
     changes ``base``, e.g. a remedy for zeros); per unit and period the nominal rank, the
     median rank, the 5–95 % interval and ``zero_share``, the share of replications in which
-    a zero under a geometric or harmonic mean set or pulled down its index."""
+    a zero under a geometric or harmonic mean set or pulled down its index.
+    ``progress(done, n)`` is told after each replication."""
     rng = np.random.default_rng(seed)
     u = rng.random((n, len(factors)))
     rank_rows, params, hits = [], [], []
-    for row in u:
+    for i, row in enumerate(u, start=1):
+        if progress is not None:
+            progress(i - 1, n)
         changes, p = factor_changes(coin, factors, row)
         s, hit = _replicate(coin, deep_merge(base or {}, changes))
         rank_rows.append(s.groupby(level=1).rank(ascending=False, method="min"))
         hits.append(hit.reindex(s.index, fill_value=False))
         params.append({**p, "zeros_decide": int(hit.sum())})
+    if progress is not None:
+        progress(n, n)
     ranks = pd.DataFrame(rank_rows).reset_index(drop=True)
     nominal = coin.ranks()[coin.spec.root]
     summary = pd.DataFrame({
@@ -167,21 +173,27 @@ def sobol_indices(fn: Callable[[np.ndarray], np.ndarray], k: int, n: int = 1024,
 
 
 def sensitivity(coin: Coin, factors: Sequence[Mapping[str, Any]], n: int = 64, seed: int = 1,
-                n_boot: int = 200, base: Mapping[str, Any] | None = None
+                n_boot: int = 200, base: Mapping[str, Any] | None = None,
+                progress: Callable[[int, int], None] | None = None
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sobol indices of the units' index ranks with respect to each factor (variance-weighted
     over units and periods), on top of the settings changes ``base``. Returns (indices
     table, parameters of every replication with ``zeros_decide``: the unit-periods whose
-    index a zero under a geometric or harmonic mean set or pulled down)."""
+    index a zero under a geometric or harmonic mean set or pulled down).
+    ``progress(done, total)`` is told after each of the N(k + 2) runs."""
     params: list[dict[str, Any]] = []
 
     def fn(points: np.ndarray) -> np.ndarray:
         out = []
-        for row in points:
+        for i, row in enumerate(points, start=1):
+            if progress is not None:
+                progress(i - 1, len(points))
             changes, p = factor_changes(coin, factors, row)
             s, hit = _replicate(coin, deep_merge(base or {}, changes))
             params.append({**p, "zeros_decide": int(hit.sum())})
             out.append(s.groupby(level=1).rank(ascending=False, method="min").to_numpy())
+        if progress is not None:
+            progress(len(points), len(points))
         return np.array(out)
 
     sob = sobol_indices(fn, len(factors), n, seed, n_boot)

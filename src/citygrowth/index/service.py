@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +159,11 @@ def compute_level(spec: IndexSpec, obs: pd.DataFrame) -> tuple[Coin, pd.DataFram
 
 
 def compute_index(session: Session, runtime: Runtime, actor: Actor,
-                  framework: str = "default", levels: tuple[str, ...] = LEVELS) -> IndexRun:
+                  framework: str = "default", levels: tuple[str, ...] = LEVELS,
+                  progress: Callable[[int, int], None] | None = None) -> IndexRun:
     """Compute the index of ``framework`` per area level and period from the observation
-    store; store the results; publish ``index.computed`` on the runtime's bus."""
+    store; store the results; publish ``index.computed`` on the runtime's bus.
+    ``progress(done, total)`` is told after each area level."""
     require(actor, "index.compute")
     settings = runtime.settings
     fw = runtime.frameworks.load(framework)
@@ -178,11 +181,12 @@ def compute_index(session: Session, runtime: Runtime, actor: Actor,
     warnings: dict[str, list[dict[str, Any]]] = {}
     rows = 0
     rules = {i.code: i.rollup.rule for i in fw.indicators}
-    for level in levels:
-        if level not in LEVELS:
-            continue  # the district has no peers to be ranked against; derived below
+    steps = [lv for lv in levels if lv in LEVELS]  # the district: derived below, no peers
+    for step, level in enumerate(steps, start=1):
         built = compute_level(level_spec(spec, rules),
                               _observations(settings, fw, spec, level))
+        if progress is not None:
+            progress(step, len(steps))
         if built is None:
             continue
         coin, long = built

@@ -99,13 +99,29 @@ def loads(cx: CliContext, status: str | None, limit: int) -> None:
 @data.command("repair")
 @pass_ctx
 def repair(cx: CliContext) -> None:
-    """Finish batches left pending by a crash between commit and rename.
+    """Finish loads left invisible by a crash or a storage failure between commit and rename,
+    and remove crash leftovers (the app and every command also do it when they start).
 
     Example: citygrowth data repair
     """
-    from citygrowth.observatory.batches import repair_pending  # lazy: keeps citygrowth --help fast
+    from citygrowth.observatory.batches import recover  # lazy: keeps citygrowth --help fast
 
-    with cx.session() as session:
-        promoted, removed = repair_pending(session, cx.settings)
+    with cx.runtime.session() as session:  # not cx.session(): that would repair first
+        out = recover(session, cx.settings)
     click.echo(_("{promoted} batches made visible, {removed} abandoned batches removed.")
-               .format(promoted=promoted, removed=removed))
+               .format(promoted=out.promoted, removed=out.removed))
+    if out.in_flight:
+        click.echo(_("{n} pending files of loads still in progress were left alone.")
+                   .format(n=out.in_flight))
+    if out.scratch:
+        click.echo(_("{n} temporary files of stopped processes removed.").format(n=out.scratch))
+    for load in out.invisible:
+        message = (_("Load {load_id} ({file}) is accepted but its data could not be moved into "
+                     "the store yet: check that the data folder can be written, then run this "
+                     "again.") if load["state"] == "pending" else
+                   _("Load {load_id} ({file}) is accepted but its data file is missing: load "
+                     "the file again."))
+        click.echo(message.format(load_id=load["load_id"], file=load["file_name"] or "—"),
+                   err=True)
+    if out.invisible:
+        raise SystemExit(1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
@@ -12,13 +11,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from citygrowth import durable
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require
 from citygrowth.catalog.datasets import get_dataset, list_datasets
 from citygrowth.errors import ValidationFailed
 from citygrowth.i18n import get_locale
 from citygrowth.ingest import history
-from citygrowth.ingest.readers import ReadLimits, check_upload
+from citygrowth.ingest.readers import ReadLimits, check_upload, readers
 from citygrowth.ingest.schemas import DatasetOut, LoadOut, LoadRecordOut
 from citygrowth.ingest.service import LoadResult, load_file, record_rejection
 from citygrowth.ingest.templates_xlsx import dataset_template
@@ -125,7 +125,7 @@ async def push(dataset: str, request: Request, session: SessionDep, runtime: Run
     streamed to disk (at most ``max_upload_mb``) and loaded in a worker thread."""
     require(actor, "data.load", get_dataset(dataset, runtime.frameworks.load()))
     limit = runtime.settings.max_upload_mb * 2**20
-    with tempfile.TemporaryDirectory() as tmp:
+    with durable.scratch(runtime.settings) as tmp:  # under the data folder, cleaned at start-up
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             form = await request.form(max_files=1, max_fields=10)
             upload = form.get("file")
@@ -199,9 +199,11 @@ def template(dataset: str, session: SessionDep, runtime: RuntimeDep) -> Response
 
 @router.get("/data/upload", summary="Upload page", response_class=HTMLResponse)
 def upload_page(request: Request, actor: UserDep, runtime: RuntimeDep) -> Response:
-    """Choose a dataset and a file; problems are listed with row and column."""
-    return render_page(request, "ingest/upload.html", actor,
-                       {"datasets": list_datasets(runtime.frameworks.load())})
+    """Choose a dataset and a file; problems are listed with row and column. The file types
+    offered are those of every reader, plugins' included."""
+    return render_page(request, "ingest/upload.html", actor, {
+        "datasets": list_datasets(runtime.frameworks.load()),
+        "extensions": sorted(readers(runtime))})
 
 
 @router.post("/data/upload", summary="Upload a file (form)", response_class=HTMLResponse,
@@ -220,7 +222,7 @@ async def upload(request: Request, session: SessionDep, runtime: RuntimeDep,
     get_dataset(dataset, runtime.frameworks.load())
     ctx: dict[str, Any] = {}
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        with durable.scratch(runtime.settings) as tmp:  # under the data folder
             path = await _save_upload(upload_file, Path(tmp),
                                       runtime.settings.max_upload_mb * 2**20)
             ctx["result"] = await run_in_threadpool(

@@ -254,7 +254,9 @@ def _load(job: Job) -> LoadResult:
                             illustrative=job.illustrative, dataset=dataset)
     result.extra["warnings"] = collect_list(job.runtime.plugins.hook.citygrowth_load_accepted(
         runtime=job.runtime, session=job.session, load=accepted))
-    payload = {**result.as_dict(), "source": job.source, "file_name": job.file}
+    # the load's department and areas scope who may read the event (``events.TOPICS``)
+    payload = {**result.as_dict(), "source": job.source, "file_name": job.file,
+               "department_code": department, "area_codes": checked.area_codes()}
     batches.add_pending(job.session, batches.PendingBatch(job.settings, load_id,
                                                           job.runtime.bus, payload))
     record(job.session, job.actor, "data.load", load_id,

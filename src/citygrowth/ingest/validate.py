@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from citygrowth import durable
 from citygrowth.areas.models import LEVELS
 from citygrowth.catalog import units
 from citygrowth.catalog.datasets import COLUMNS, Dataset
@@ -116,6 +117,12 @@ class CheckedUpload:
             "SELECT DISTINCT i.code, a.code FROM j JOIN dim_ind i USING (ik) "
             "JOIN dim_area a USING (ak)").fetchall()]
 
+    def area_codes(self) -> list[str]:
+        """The distinct areas of the checked rows."""
+        return sorted(r[0] for r in self._con().execute(
+            "SELECT a.code FROM (SELECT DISTINCT ak FROM j) jj JOIN dim_area a USING (ak)"
+        ).fetchall())
+
     def period_range(self) -> tuple[str | None, str | None]:
         """The first and last period of the checked rows."""
         row = self._con().execute(
@@ -168,7 +175,7 @@ class CheckedUpload:
               FROM j JOIN w_ind i USING (ik) JOIN w_area a USING (ak) JOIN w_per p USING (pk)
             ) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)
         """, [load_id, vintage])
-        tmp.replace(path)
+        durable.replace(tmp, path)  # the bytes on the disk before the name
 
 
 def map_columns(names: list[str]) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from citygrowth.plugins import hookimpl
+from citygrowth.plugins import ScheduledJob, hookimpl
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -20,3 +20,15 @@ def citygrowth_routers() -> Sequence[APIRouter]:
     from citygrowth.observatory.routes import router  # lazy: see module doc
 
     return [router]
+
+
+@hookimpl
+def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
+    from citygrowth.observatory.batches import (  # lazy: see module doc
+        REPAIR_EVERY_SECONDS,
+        repair_job,
+    )
+
+    # accepted loads a storage failure left invisible become visible without a restart
+    return [ScheduledJob(name="observatory.repair", every_seconds=REPAIR_EVERY_SECONDS,
+                         run=repair_job)]

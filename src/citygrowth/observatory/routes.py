@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pandas as pd
@@ -14,8 +15,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from citygrowth.auth.actor import Actor
-from citygrowth.auth.permissions import require, scope_prefixes
-from citygrowth.events import Event
+from citygrowth.auth.permissions import can, require, scope_prefixes
+from citygrowth.errors import Forbidden, Unauthenticated
+from citygrowth.events import Event, TopicScope, visible_payload
 from citygrowth.i18n import get_locale
 from citygrowth.observatory.rows import observation, page_key
 from citygrowth.observatory.schemas import FreshnessPage, ObservationOut, RollupRowOut
@@ -29,6 +31,9 @@ from citygrowth.web.paging import Page, PageRequest, paging
 from citygrowth.web.render import CSV_TYPE, columns, disposition
 
 router = APIRouter(tags=["observatory"])
+#: how long one event stream lasts before the browser reconnects (and is checked anew)
+STREAM_SECONDS = 120.0
+RECONNECT_MS = 1000
 
 CODE = r"^[A-Za-z0-9_]{1,60}$"
 Indicators = Annotated[list[str] | None, Query(
@@ -166,38 +171,85 @@ def freshness(session: SessionDep, runtime: RuntimeDep, actor: ActorDep,
     return page.slice(rows, stale=sum(r["stale"] for r in rows))
 
 
-def sse_message(event: Event) -> str:
-    data = json.dumps({"topic": event.topic, "at": event.at, "payload": event.payload},
+def sse_message(event: Event, payload: dict[str, Any]) -> str:
+    data = json.dumps({"topic": event.topic, "at": event.at, "payload": payload},
                       ensure_ascii=False, default=str)
-    return f"event: {event.topic}\ndata: {data}\n\n"
+    return f"id: {event.id}\nevent: {event.topic}\ndata: {data}\n\n"
 
 
-async def event_stream(request: Request, topics: set[str] | None,
-                       heartbeat: float = 15.0) -> AsyncIterator[str]:
+@dataclass(frozen=True)
+class Subscriber:
+    """One open stream: who reads it, which topics, and what each event is cut to."""
+
+    actor: Actor
+    topics: frozenset[str] | None
+    scopes: Mapping[str, TopicScope]
+    district_code: str
+
+    def message(self, event: Event) -> str | None:
+        if self.topics is not None and event.topic not in self.topics:
+            return None
+        payload = visible_payload(self.actor, event.topic, event.payload, self.scopes,
+                                  self.district_code)
+        return None if payload is None else sse_message(event, payload)
+
+
+async def event_stream(request: Request, subscriber: Subscriber, last_id: int | None,
+                       heartbeat: float = 15.0, lifetime: float = STREAM_SECONDS,
+                       ) -> AsyncIterator[str]:
+    """The subscriber's events until the client leaves or ``lifetime`` has passed (the browser
+    then reconnects, and the reader's rights are checked anew; ``Last-Event-ID`` replays what
+    it missed meanwhile)."""
     bus = runtime_of(request).bus
     queue = bus.subscribe()
+    deadline = asyncio.get_running_loop().time() + lifetime
     try:
-        yield ": connected\n\n"
+        yield f"retry: {RECONNECT_MS}\n: connected\n\n"
+        for event in bus.since(last_id) if last_id is not None else ():
+            if (message := subscriber.message(event)) is not None:
+                yield message
         while not await request.is_disconnected():
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
             try:
-                event = await asyncio.wait_for(queue.get(), timeout=heartbeat)
+                event = await asyncio.wait_for(queue.get(), timeout=min(heartbeat, left))
             except TimeoutError:
                 yield ": keep-alive\n\n"
                 continue
-            if topics is None or event.topic in topics:
-                yield sse_message(event)
+            if (message := subscriber.message(event)) is not None:
+                yield message
     finally:
         bus.unsubscribe(queue)
 
 
+def _last_event_id(request: Request) -> int | None:
+    raw = request.headers.get("last-event-id", "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
 @router.get("/api/events", include_in_schema=False)
-def events(request: Request, actor: ActorDep,
-           topic: Annotated[list[str] | None, Query()] = None) -> StreamingResponse:
-    """Server-sent events: every event published on the app's bus (``observations.loaded``,
-    ``case.changed``, ``index.computed``, ``target.changed`` …); ``?topic=`` filters.
-    Needs ``data.view``."""
-    require(actor, "data.view")
+def events(request: Request, actor: ActorDep, runtime: RuntimeDep,
+           topic: Annotated[list[str] | None, Query(max_length=50)] = None,
+           ) -> StreamingResponse:
+    """Server-sent events of the app's bus (``observations.loaded``, ``case.changed``,
+    ``index.computed``, ``target.changed``, ``framework.published`` …); ``?topic=`` filters.
+
+    Each event reaches only the readers its topic's scope admits (``events.TOPICS``): a
+    street's staff their street's cases, a department officer their department's cases and
+    loads, and so on; an event about several areas is cut to the reader's. The stream ends
+    after a few minutes and the browser reconnects (``Last-Event-ID`` replays the recent
+    events it missed), so a reader whose rights changed stops receiving."""
+    bus = runtime.bus
+    wanted = set(topic) if topic else set(bus.topics)
+    if not any(can(actor, bus.topics[t].permission) for t in wanted if t in bus.topics):
+        if actor.is_anonymous:
+            raise Unauthenticated()
+        raise Forbidden("There are no events here you may follow.", code="no_events")
+    subscriber = Subscriber(actor, frozenset(topic) if topic else None, dict(bus.topics),
+                            runtime.settings.district_code)
     return StreamingResponse(
-        event_stream(request, set(topic) if topic else None), media_type="text/event-stream",
+        event_stream(request, subscriber, _last_event_id(request)),
+        media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -13,7 +13,9 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import departments_for, require
 from citygrowth.errors import fill
+from citygrowth.holidays.service import calendar_status
 from citygrowth.i18n import _, bilingual, translate
+from citygrowth.observatory.batches import invisible_loads
 from citygrowth.observatory.models import ObservationLoad
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.runtime import Runtime
@@ -49,13 +51,31 @@ def data_health(session: Session, actor: Actor, runtime: Runtime) -> dict[str, A
     departments = [{"department": k, "name": names.get(k, k), **v,
                     "fresh": v["indicators"] - v["stale"]} for k, v in sorted(by_dept.items())]
     failed = failed_loads(session, depts)
+    invisible = not_visible_loads(session, runtime, depts)
     option = charts.bars(
         [d["name"] for d in departments],
         [{"name": _("Up to date"), "values": [d["fresh"] for d in departments]},
          {"name": _("Late"), "values": [d["stale"] for d in departments]}],
     )
     return {"ok": True, "indicators": rows, "departments": departments,
-            "late": [r for r in rows if r["stale"]], "failed_loads": failed, "option": option}
+            "late": [r for r in rows if r["stale"]], "failed_loads": failed,
+            "invisible_loads": invisible, "option": option,
+            # the working-day calendar: years whose holidays are missing though they matter
+            "calendar": calendar_status(session, runtime)}
+
+
+def not_visible_loads(session: Session, runtime: Runtime,
+                      depts: set[str] | None) -> list[dict[str, Any]]:
+    """Accepted loads whose data queries do not see yet (a crash or a storage failure between
+    the commit and the move into the store): listed until the repair has run."""
+    out = []
+    for r in invisible_loads(session, runtime.settings):
+        if depts is not None and r["department"] not in depts:
+            continue
+        out.append({**r, "created_at": runtime.local(r["created_at"]).strftime("%Y-%m-%d %H:%M"),
+                    "state_text": _("Waiting to be moved into the store") if r["state"] ==
+                    "pending" else _("Data file missing: load the file again")})
+    return out
 
 
 def failed_loads(session: Session, depts: set[str] | None) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from citygrowth.accountability.models import Target
@@ -120,11 +120,16 @@ def drivers(src: ScreenSources, level: str, code: str, prev: str | None, last: s
     return out
 
 
-def targets_of(session: Session, code: str, today: dt.date) -> list[dict[str, Any]]:
-    """The area's targets with their status from the one target status."""
+def targets_of(session: Session, actor: Actor, code: str, today: dt.date
+               ) -> list[dict[str, Any]]:
+    """The area's targets with their status from the one target status — those the viewer may
+    read (a street's staff see another street's profile without its targets)."""
+    prefixes = scope_prefixes(actor, "accountability.view")
+    conds = [Target.area_code == code]
+    if prefixes is not None:
+        conds.append(or_(false(), *[Target.area_code.startswith(p) for p in prefixes]))
     out = []
-    for t in session.scalars(select(Target).where(Target.area_code == code).order_by(
-            Target.deadline)):
+    for t in session.scalars(select(Target).where(*conds).order_by(Target.deadline)):
         st = target_status(t, today)
         out.append({"id": t.id, "name": bilingual(t.name_zh, t.name_en),
                     "deadline": t.deadline.isoformat(), "status": st.status,
@@ -188,7 +193,7 @@ def area_profile(session: Session, actor: Actor, src: ScreenSources, code: str
                     for a in axes],
         "rank": rank_block(src, level, code, last, key, interval=False),
         **expl,
-        "targets": targets_of(session, code, src.today()),
+        "targets": targets_of(session, actor, code, src.today()),
         "cases": cases_of(session, actor, code),
         "options": {
             "trend": charts.trend(periods, series),

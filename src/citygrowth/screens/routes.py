@@ -45,6 +45,7 @@ from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.openapi import CSV_TYPE, NOTHING_YET, XLSX_TYPE, media
 from citygrowth.web.render import Format, frame_table
 from citygrowth.web.templating import export_time, render_page
+from citygrowth.web.urls import redirect, route_path
 
 TABLE_FILES = media(CSV_TYPE, XLSX_TYPE, description="With format=csv or xlsx: the table "
                                                      "behind the chart")
@@ -64,8 +65,9 @@ Fmt = Annotated[Format, Query()]
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    return RedirectResponse(f"/login?next={target}", status_code=303)
+    target = quote(route_path(request.scope)
+                   + (f"?{request.url.query}" if request.url.query else ""))
+    return redirect(request, f"/login?next={target}")
 
 
 def table_response(df: pd.DataFrame, fmt: Format, name: str) -> Response:

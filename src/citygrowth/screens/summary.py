@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citygrowth.accountability.targets import indicator_statuses, list_targets
@@ -32,6 +31,7 @@ from citygrowth.catalog.framework import Framework, Indicator, Node
 from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.governance.lifecycle import REPORT_LABEL, TABLE
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
+from citygrowth.governance.service import scoped_query
 from citygrowth.i18n import _, bilingual, get_locale
 from citygrowth.index.service import read_results
 from citygrowth.observatory.batches import signature
@@ -223,17 +223,19 @@ def with_linked_status(figures: list[dict[str, Any]], linked: dict[str, dict[str
 
 def case_feed(session: Session, actor: Actor, parent: str, tree: AreaTree, tz: ZoneInfo
               ) -> list[dict[str, Any]]:
-    """The latest case events in the viewer's scope, newest first; overdue cases flagged."""
-    prefixes = scope_prefixes(actor, "screens.view")
-    q = (select(CaseEvent, Case, CaseCategory)
+    """The latest events of the cases the viewer may see — scoped as the case lists are: their
+    areas and, for department officers, their departments' cases — newest first; overdue
+    cases flagged."""
+    if not can(actor, "case.view"):
+        return []
+    q = (scoped_query(actor, "case.view")
+         .with_only_columns(CaseEvent, Case, CaseCategory).select_from(CaseEvent)
          .join(Case, Case.id == CaseEvent.case_id)
          .join(CaseCategory, CaseCategory.code == Case.category_code)
-         .where(Case.area_code.startswith(parent))
-         .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(FEED_LIMIT * 3))
+         .where(Case.area_code.startswith(parent, autoescape=True))
+         .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(FEED_LIMIT))
     out: list[dict[str, Any]] = []
     for ev, case, cat in session.execute(q):
-        if prefixes is not None and not any(case.area_code.startswith(p) for p in prefixes):
-            continue
         street = case.area_code[:9]
         local = ev.at.astimezone(tz).strftime("%m-%d %H:%M")
         overdue = bool(case.due_at and case.closed_at is None and case.due_at < ev.at)
@@ -242,8 +244,6 @@ def case_feed(session: Session, actor: Actor, parent: str, tree: AreaTree, tz: Z
             category=bilingual(cat.name_zh, cat.name_en), action=_action_label(ev.action))
         out.append({"case_id": case.id, "at": ev.at.isoformat(), "text": text,
                     "alert": overdue or ev.action in ("escalate", "supervise")})
-        if len(out) >= FEED_LIMIT:
-            break
     return out
 
 

@@ -54,7 +54,8 @@ def api_key_from_headers(request: Request) -> str | None:
     return None
 
 
-def get_actor(request: Request, session: Annotated[Session, Depends(get_db)]) -> Actor:
+def get_actor(request: Request,
+              session: Annotated[Session, Depends(get_db, scope="function")]) -> Actor:
     cached = getattr(request.state, "actor", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -92,7 +93,10 @@ def get_user(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
 
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-SessionDep = Annotated[Session, Depends(get_db)]
+# scope "function": the session commits when the route function returns, before the answer is
+# sent — a commit that fails (a full or read-only store) is answered as the error it is, never
+# with a 200 for work that was not kept
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 UserDep = Annotated[Actor, Depends(get_user)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -24,6 +24,7 @@ from citygrowth.inputs import input_message
 from citygrowth.logging_setup import get_logger
 from citygrowth.web.body import BodyTooLarge
 from citygrowth.web.deps import session_actor
+from citygrowth.web.urls import route_path
 
 log = get_logger(__name__)
 
@@ -43,7 +44,7 @@ HTTP_MESSAGES = {
 
 def wants_html(request: Request) -> bool:
     """Browsers asking for a page get HTML; API clients (and /api, /open311 …) get JSON."""
-    path = request.url.path
+    path = route_path(request.scope)
     if path.startswith(("/api", "/open311", "/sdmx", "/openapi")) or path.endswith(".json"):
         return False
     accept = request.headers.get("accept", "")

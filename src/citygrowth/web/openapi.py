@@ -93,6 +93,8 @@ ERROR_TEXT: dict[str, str] = {
     "422": "The input is not valid; ``errors`` names each problem's field (and file, row).",
     "429": "Too many attempts; wait for Retry-After seconds.",
     "500": "Something went wrong on the server; it has been logged.",
+    "503": "The store cannot be written just now (a full disk, a read-only or unreachable "
+           "database); nothing was saved. Retry after Retry-After seconds.",
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
@@ -246,7 +248,7 @@ def _is_page(route: RouteContext) -> bool:
 def _error_statuses(op: dict[str, Any], method: str, auth: str, page: bool) -> list[str]:
     params = op.get("parameters", [])
     write = method in WRITE_METHODS
-    statuses = ["500"]
+    statuses = ["500", "503"]
     if op.pop("x-reads-body", False):
         statuses.append("415")
     if page and (write or auth == "optional"):
@@ -288,14 +290,15 @@ def _complete_operation(op: dict[str, Any], method: str, route: RouteContext) ->
     else:  # another standard's protocol: the statuses its route declares
         if "422" not in declared:
             responses.pop("422", None)
-        wanted = {"500"}
+        wanted = {"500", "503"}
     wanted |= {s for s in responses if s[:1] in "45"}
     for status in sorted(s for s in wanted if s != "303"):
         entry = responses.setdefault(status, {})
         text = entry.get("description")
         entry["description"] = ERROR_TEXT.get(status, "Error") if text in (
             None, "", "Validation Error") else text
-        own = fmt if status != "500" else None  # a crash is answered in the one shape
+        # a crash and a storage failure are answered in the one shape
+        own = fmt if status not in ("500", "503") else None
         content = entry.setdefault("content", {})
         shape = _error_content(own, page)
         if own is None or not content:

@@ -9,9 +9,22 @@ from pydantic import BaseModel, Field
 from citygrowth.web.openapi import Chart
 
 
+class StoreHealthOut(BaseModel):
+    backend: str = Field(description="sqlite or postgresql")
+    reachable: bool
+    writable: bool
+
+
+class FolderHealthOut(BaseModel):
+    writable: bool
+    free_mb: int | None = Field(description="Free space in the data folder, in MiB")
+
+
 class HealthOut(BaseModel):
     ok: Literal[True] = True
     version: str
+    store: StoreHealthOut
+    data_dir: FolderHealthOut
 
 
 class DistrictOut(BaseModel):

@@ -7,8 +7,8 @@
   to this site (and ``data:``, which the patrol form turns into a photo upload); no plugins, no
   ``<base>`` elsewhere, forms post only here, and ``frame-ancestors 'none'``: no other site may
   frame a page (so no case-action form can be clicked through a disguise).
-  The API documentation pages (``/docs``, ``/redoc``) are FastAPI's own and load Swagger UI and
-  ReDoc from their CDN with an inline script: they get a policy that allows exactly that.
+  The API documentation pages (``/docs``, ``/redoc``, served offline by ``ops.apidocs``) set
+  their own policy, as strict but with the ``worker-src`` ReDoc needs.
 * ``X-Frame-Options: DENY`` (for browsers without CSP level 2), ``X-Content-Type-Options:
   nosniff``, ``Referrer-Policy: same-origin``, ``Cross-Origin-Opener-Policy: same-origin``,
   ``Permissions-Policy`` (position and camera for this site only, for the patrol and report
@@ -32,13 +32,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; font-src 'self'; connect-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net "
-            "https://fonts.googleapis.com; "
-            "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: "
-            "https://fastapi.tiangolo.com https://cdn.redoc.ly; worker-src 'self' blob:; "
-            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
-DOCS_PATHS = ("/docs", "/redoc")
 #: paths whose answers show personal data to whoever may see them (cases and their reporters,
 #: trackers, photos, users, the audit log, Open311 requests)
 PERSONAL_PATHS = ("/command", "/api/cases", "/cases", "/track", "/media", "/m/", "/my/",
@@ -65,9 +58,8 @@ class SecurityHeadersMiddleware:
     def headers_for(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         path: str = scope["path"][len(scope.get("root_path", "")):] \
             if scope["path"].startswith(scope.get("root_path", "")) else scope["path"]
-        docs = path.startswith(DOCS_PATHS)
         out = [
-            (b"content-security-policy", (DOCS_CSP if docs else CSP).encode()),
+            (b"content-security-policy", CSP.encode()),
             (b"x-frame-options", b"DENY"),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"same-origin"),

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from sqlalchemy import select
+from starlette.requests import Request
 
 from citygrowth import __version__
 from citygrowth.areas.models import Area
@@ -27,6 +27,7 @@ from citygrowth.auth.permissions import can
 from citygrowth.i18n import bilingual, get_locale, gettext, ngettext
 from citygrowth.plugins import NavItem, collect_list
 from citygrowth.runtime import Runtime
+from citygrowth.web.urls import root_of
 
 
 def template_dirs(runtime: Runtime) -> list[str]:
@@ -50,12 +51,28 @@ def make_templates(runtime: Runtime) -> Jinja2Templates:
     env.globals.update(
         get_locale=get_locale, bilingual=bilingual, version=__version__,
         nav_items=_nav(runtime),
-        csrf_for=_csrf_for, can=_can, nav_badge=_nav_badge,
+        csrf_for=_csrf_for, can=_can, nav_badge=_nav_badge, root="",
         tz=runtime.settings.timezone,
     )
     env.filters.update(localtime=localtime, localdate=localdate, department=department_name,
-                       area=area_name)
-    return Jinja2Templates(env=env)
+                       area=area_name, rooted=_rooted)
+    return Jinja2Templates(env=env, context_processors=[root_context])
+
+
+def root_context(request: Request) -> dict[str, Any]:
+    """Every template's ``root``: the mount prefix ("" at ``/``, e.g. ``/citygrowth``).
+    Templates write links as ``{{ root }}/path`` (HELPERS.md, "URL convention")."""
+    return {"root": root_of(request.scope)}
+
+
+@pass_context
+def _rooted(ctx: Context, url: str | None) -> str:
+    """A stored same-site path (``/media/...``) under the mount prefix; other URLs as given."""
+    if not url:
+        return ""
+    if url.startswith("/") and not url.startswith("//"):
+        return str(ctx.get("root", "")) + url
+    return url
 
 
 def _can(actor: Actor | None, permission: str, resource: Any = None) -> bool:

@@ -42,7 +42,7 @@
     return out;
   }
   function post(url, data) {
-    return fetch(root + url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    return fetch(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify(data) });
   }
   function cell(tr, text, cls) {
@@ -109,7 +109,7 @@
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    post("/api/workbench/preview", body()).then(function (r) { return r.json(); }).then(function (d) {
+    post(root + "/api/workbench/preview", body()).then(function (r) { return r.json(); }).then(function (d) {
       window.cgWorkbench.last = d;
       var summary = document.getElementById("wb-summary");
       if (d.ok === false) { summary.textContent = errorText(d); showWarning(null); return; }
@@ -127,7 +127,7 @@
   document.getElementById("wb-export").addEventListener("submit", function (e) {
     e.preventDefault();
     var v = document.getElementById("wb-version").value;
-    post("/api/workbench/export?version=" + encodeURIComponent(v), body()).then(function (r) {
+    post(root + "/api/workbench/export?version=" + encodeURIComponent(v), body()).then(function (r) {
       if (!r.ok) { return r.json().then(function (d) { alert(errorText(d)); }); }
       return r.blob().then(function (b) {
         var a = document.createElement("a"); a.href = URL.createObjectURL(b); a.download = "framework-" + v + ".yaml"; a.click();
@@ -141,7 +141,7 @@
       if (!window.confirm(T.confirm.replace("{version}", v))) { return; }
       var out = document.getElementById("wb-publish-result");
       pub.disabled = true;
-      post("/api/workbench/publish?version=" + encodeURIComponent(v), body()).then(function (r) { return r.json(); }).then(function (d) {
+      post(root + "/api/workbench/publish?version=" + encodeURIComponent(v), body()).then(function (r) { return r.json(); }).then(function (d) {
         pub.disabled = false;
         out.textContent = d.ok === false ? errorText(d) : d.message;
       });

@@ -1,0 +1,1 @@
+"""Operating citygrowth: deployment files (nginx, systemd), backup and restore."""
