@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     spark_master: str = Field(
         default="local[2]", description="Spark master URL used when `query_backend=pyspark`."
     )
+    index_engine: Literal["ibis", "coin"] = Field(
+        default="ibis",
+        description="How the server computes the index: `ibis` runs roll-ups, imputation, "
+        "normalisation, aggregation and ranks on the query backend (DuckDB, or Spark with "
+        "`query_backend=pyspark`), falling back to the in-memory coin for settings it lacks "
+        "(logged; see docs/index-engine.md); `coin` always uses the coin.",
+    )
     scheduler_enabled: bool = Field(
         default=True,
         description="Run scheduled jobs (escalating overdue cases, reminders, briefings) inside "
