@@ -81,7 +81,7 @@ def field_photo(runtime: Runtime, photo: UploadFile | None) -> list[str]:
     data = photo.file.read(limit + 1)  # bounded before reading it all
     if len(data) > limit:
         raise ValidationFailed(problems=[Problem("The upload is too large.", field="photo")])
-    return [save_photo(runtime.settings.data_dir, photo.content_type or "", data,
+    return [save_photo(runtime.settings.store_dir, photo.content_type or "", data,
                        runtime.settings.max_upload_mb)]
 
 

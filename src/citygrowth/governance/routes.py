@@ -127,7 +127,7 @@ async def api_photo(session: SessionDep, actor: UserDep, settings: SettingsDep,
                     photo: Annotated[UploadFile, File()]) -> dict[str, Any]:
     require(actor, "case.report", None)
     data = await photo.read(settings.max_upload_mb * 1024 * 1024 + 1)
-    url = save_photo(settings.data_dir, photo.content_type or "", data, settings.max_upload_mb)
+    url = save_photo(settings.store_dir, photo.content_type or "", data, settings.max_upload_mb)
     return {"ok": True, "url": url}
 
 
@@ -135,7 +135,7 @@ async def api_photo(session: SessionDep, actor: UserDep, settings: SettingsDep,
 def media(settings: SettingsDep, name: str) -> FileResponse:
     if not name.replace(".", "").isalnum() or name.count(".") != 1:
         raise NotFound()
-    path = FsPath(settings.data_dir) / "uploads" / "cases" / name
+    path = FsPath(settings.store_dir) / "uploads" / "cases" / name
     if not path.is_file():
         raise NotFound()
     return FileResponse(path)

@@ -244,11 +244,12 @@ def unsupported(spec: IndexSpec) -> str | None:
 
 
 def level_panel(store: ObservationStore, fw: Framework, codes: list[str],
-                level: str) -> ir.Table:
+                level: str, populations: pd.DataFrame | None = None) -> ir.Table:
     """``unit, period, indicator, value``: each of ``codes`` rolled up from its finest level
     to ``level`` by its own rule (as :meth:`ObservationStore.rollup`, one pass per rule
     rather than one query per indicator) and made annual (as
-    :func:`citygrowth.index.service.annualise`)."""
+    :func:`citygrowth.index.service.annualise`). ``populations`` (``pop_code,
+    population``) weighs population-weighted means; read from the store when not given."""
     t = store.table()
     inds = {c: fw.indicator(c) for c in codes}
     width = CODE_LENGTH[level]
@@ -279,7 +280,7 @@ def level_panel(store: ObservationStore, fw: Framework, codes: list[str],
     weighted = [c for c, i in inds.items() if i.rollup.rule == "population_weighted_mean"]
     if weighted:
         s = source(weighted, {c: inds[c].finest_level for c in weighted})
-        pops = memtable(area_populations(store))
+        pops = memtable(area_populations(store) if populations is None else populations)
         j = s.join(pops, s.area_code == pops.pop_code).filter(lambda r: r.population > 0)
         g = j.group_by([j.indicator, j.parent, j.period]).aggregate(
             wv=(j.value * j.population).sum(), w=j.population.sum())

@@ -11,7 +11,7 @@
   which the big screen's event stream hears.
 * **One at a time.** One thread per runtime; across processes and hosts the recompute
   lock (:class:`RecomputeLock`: a PostgreSQL advisory lock, or an exclusive ``flock`` of
-  ``<data_dir>/index-recompute.lock`` on SQLite, which serves one host). A process that
+  ``<store_dir>/index-recompute.lock`` on SQLite, which serves one host). A process that
   waited for the lock finds the newest vintage already computed and does nothing.
 * **Safety net.** The scheduled job ``index.recompute`` (every ``RECOMPUTE_SECONDS``) runs
   the same :func:`refresh` when the store has a vintage the last run has not seen, catching
@@ -46,7 +46,7 @@ from citygrowth.observatory.models import ObservationLoad
 from citygrowth.runtime import Runtime
 
 RECOMPUTE_SECONDS = 30
-DEBOUNCE_SECONDS = 0.15
+DEBOUNCE_SECONDS = 0.05
 LOCK_WAIT_SECONDS = 600.0
 LOCK_KEY = 7_372_032  # the PostgreSQL advisory lock of index recomputes
 TOPICS = ("observations.loaded", "framework.published")
@@ -56,11 +56,11 @@ log = get_logger(__name__)
 class RecomputeLock:
     """Held while one process recomputes the index: a PostgreSQL advisory lock on a
     connection of its own (the server frees it if the process dies), or an exclusive
-    ``flock`` of ``<data_dir>/index-recompute.lock`` (SQLite: one host)."""
+    ``flock`` of ``<store_dir>/index-recompute.lock`` (SQLite: one host)."""
 
     def __init__(self, engine: Engine, data_dir: Path) -> None:
         self.engine = engine
-        self.path = data_dir / "index-recompute.lock"
+        self.path = data_dir / "index-recompute.lock"  # the shared folder (store_dir)
 
     @contextlib.contextmanager
     def held(self, wait: float = LOCK_WAIT_SECONDS) -> Iterator[bool]:
@@ -140,7 +140,7 @@ def refresh(runtime: Runtime, framework: str = "default",
     under the recompute lock; levels whose indicators no new load touched take the last
     run's results over (a new version is computed whole). The new run, or None when there
     was nothing to do (or another process held the lock past ``wait``)."""
-    lock = RecomputeLock(runtime.engine, runtime.settings.data_dir)
+    lock = RecomputeLock(runtime.engine, runtime.settings.store_dir)
     with lock.held(wait) as got:
         if not got:
             log.warning("index recompute lock busy", waited=wait)

@@ -51,7 +51,7 @@ READABLE_LEVELS = ("district", *LEVELS)  # the district is derived from its stre
 
 def results_root(settings: Settings, spec: IndexSpec) -> Path:
     """Where the runs of one framework version are kept."""
-    return settings.data_dir / "results" / _safe(spec.code) / _safe(spec.version)
+    return settings.store_dir / "results" / _safe(spec.code) / _safe(spec.version)
 
 
 def _safe(text: str) -> str:
@@ -142,12 +142,13 @@ def level_spec(spec: IndexSpec, rules: dict[str, str]) -> IndexSpec:
     return spec.with_settings({"normalise": {"overrides": summed}})
 
 
-def derive_district(session: Session, streets: pd.DataFrame) -> pd.DataFrame:
+def derive_district(session: Session, streets: pd.DataFrame,
+                    tree: AreaTree | None = None) -> pd.DataFrame:
     """Scores of each district from its streets' scores, weighted by the streets' populations
     (equal weights where a population is unknown). The engine ranks areas against their peers,
     and a district has none; arithmetic aggregation being linear, this equals the index of the
     district's population-weighted normalised values when the index uses arithmetic means."""
-    tree = AreaTree.load(session)
+    tree = tree or AreaTree.load(session)
     df = streets.dropna(subset=["value"]).copy()
     if df.empty:
         return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
@@ -190,15 +191,15 @@ class LevelResult:
 
 
 def compute_level_from_store(store: ObservationStore, fw: Framework, spec: IndexSpec,
-                             level: str, codes: list[str], engine: str = "ibis"
-                             ) -> LevelResult | None:
+                             level: str, codes: list[str], engine: str = "ibis",
+                             populations: pd.DataFrame | None = None) -> LevelResult | None:
     """One level from the store: the panel rolled up and made annual on the store's engine
     (:func:`ibis_ops.level_panel`), then imputed, normalised, aggregated and ranked there too
     (:func:`ibis_ops.index_expr`) — or by the coin when ``engine`` is ``coin`` or the spec
     needs what the expressions lack (:func:`ibis_ops.unsupported`, logged)."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    panel = store.execute(ibis_ops.level_panel(store, fw, codes, level))
+    panel = store.execute(ibis_ops.level_panel(store, fw, codes, level, populations))
     seconds["panel"] = time.perf_counter() - t
     panel = panel[panel["value"].notna()]
     if panel.empty:
@@ -284,6 +285,9 @@ def compute_index(session: Session, runtime: Runtime, actor: Actor,
     rules = {i.code: i.rollup.rule for i in fw.indicators}
     store = ObservationStore(settings)
     present = set(store.summary()["indicator"])
+    tree = AreaTree.load(session)
+    populations = pd.DataFrame({"pop_code": list(tree.population),
+                                "population": [float(p or 0) for p in tree.population.values()]})
     for level in levels:
         if level not in LEVELS:
             continue  # the district has no peers to be ranked against; derived below
@@ -299,7 +303,7 @@ def compute_index(session: Session, runtime: Runtime, actor: Actor,
             rows += int(pq.ParquetFile(folder / f"{level}.parquet").metadata.num_rows)
             continue
         result = compute_level_from_store(store, fw, level_spec(spec, rules), level, codes,
-                                          settings.index_engine)
+                                          settings.index_engine, populations)
         if result is None:
             continue
         if result.warnings:
@@ -313,7 +317,7 @@ def compute_index(session: Session, runtime: Runtime, actor: Actor,
         done.append(level)
         rows += len(result.results)
     if "street" in done:
-        district = derive_district(session, pd.read_parquet(folder / "street.parquet"))
+        district = derive_district(session, pd.read_parquet(folder / "street.parquet"), tree)
         district.to_parquet(folder / "district.parquet", index=False)
         done.insert(0, "district")
         rows += len(district)
