@@ -1,0 +1,202 @@
+"""City-scale benchmark: every screen API, the command-center queues and the Open311 list at
+p95 against ``/healthz`` in the same run, on SQLite and PostgreSQL; the index recomputed on
+DuckDB and on Spark, both times printed.
+
+The city comes from :mod:`bench.citygen` (ten districts; ``--full``: 10M cases and 36M
+observations, else a small city). A uvicorn server in its own process serves it per store;
+this process calls each API after a warm-up, ``--calls`` times, and prints p50/p95 with the
+ratio to ``/healthz`` (what any request costs through the same stack). Goal: p95 ≤ 50 ms.
+The index is recomputed in a child process per engine (``index_engine=ibis``) with
+``query_backend`` duckdb and pyspark (Spark local mode, all cores).
+
+    python -m bench.city [--full] [--city DIR] [--calls 50] [--postgres URL] [--no-spark]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import citygen
+from bench.child import measure
+
+PORT = 8769
+PG = "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"
+
+
+def endpoints(street: str) -> dict[str, tuple[str, str]]:
+    """label → (user, path): the district administrator for the screens, the city user
+    (every district) for the command center and Open311."""
+    return {
+        "/healthz (baseline)": ("admin", "/healthz"),
+        "/api/screen/summary": ("admin", "/api/screen/summary"),
+        "/api/explore/series": ("admin", f"/api/explore/series?indicator=ECO_GDP&areas={street}"),
+        "/api/explore/map (grid)": ("admin", "/api/explore/map?indicator="
+                                             "GOV_CASE_CLOSURE_RATE&level=grid"),
+        f"/api/profile/{street}": ("admin", f"/api/profile/{street}"),
+        "/api/data/health": ("admin", "/api/data/health"),
+        "/api/workbench": ("admin", "/api/workbench"),
+        "/api/cases/queues (district)": ("admin", "/api/cases/queues"),
+        "/api/cases/queues (city)": ("city", "/api/cases/queues"),
+        "/api/cases?queue=open (city)": ("city", "/api/cases?queue=open&limit=50"),
+        "/api/cases?queue=overdue (city)": ("city", "/api/cases?queue=overdue&limit=50"),
+        "/api/cases (city, newest)": ("city", "/api/cases?limit=50"),
+        "/open311/v2/requests.json": ("", "/open311/v2/requests.json"),
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def serve(settings_env: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **settings_env, "CITYGROWTH_ENV": "test",
+           "CITYGROWTH_SECRET_KEY": "bench", "CITYGROWTH_SCHEDULER_ENABLED": "false",
+           "CITYGROWTH_LOG_LEVEL": "WARNING"}
+    return subprocess.Popen([sys.executable, "-m", "uvicorn", "citygrowth.app:create_app",
+                             "--factory", "--host", "127.0.0.1", "--port", str(PORT),
+                             "--log-level", "warning"], env=env)
+
+
+def latencies(env: dict[str, str], keys: dict[str, str], street: str, calls: int,
+              label: str) -> list[tuple[str, float, float]]:
+    server = serve(env)
+    out: list[tuple[str, float, float]] = []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=300) as client:
+            deadline = time.monotonic() + 300
+            while True:
+                try:
+                    client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+            print(f"-- {label}: p50 / p95 of {calls} calls after a warm-up", flush=True)
+            base = 0.0
+            for name, (user, path) in endpoints(street).items():
+                headers = {"X-API-Key": keys[user]} if user else {}
+                t = time.perf_counter()
+                first = client.get(path, headers=headers)
+                cold = (time.perf_counter() - t) * 1000
+                if first.status_code != 200:
+                    print(f"{name:34s} HTTP {first.status_code}: {first.text[:200]}")
+                    continue
+                times = []
+                for _ in range(calls):
+                    t = time.perf_counter()
+                    client.get(path, headers=headers).raise_for_status()
+                    times.append((time.perf_counter() - t) * 1000)
+                p95 = percentile(times, 0.95)
+                base = base or p95
+                verdict = "" if "baseline" in name else ("  ok" if p95 <= 50 else
+                                                         "  over 50 ms")
+                print(f"{name:34s} p50 {statistics.median(times):7.1f} ms  p95 {p95:7.1f} ms"
+                      f"  ({p95 / base:5.1f}× baseline, first call {cold:6.0f} ms){verdict}",
+                      flush=True)
+                out.append((name, statistics.median(times), p95))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return out
+
+
+def recompute(root: str, database_url: str, backend: str) -> dict[str, Any]:
+    """Compute the index twice in this (fresh) process: the first run includes loading the
+    store (DuckDB's in-memory view, or Spark's start-up), the second is the steady state."""
+    from citygrowth.auth.actor import system_actor  # lazy: runs in the child process
+    from citygrowth.index.service import compute_index  # lazy: runs in the child process
+    from citygrowth.runtime import build_runtime  # lazy: runs in the child process
+    from citygrowth.settings import Settings  # lazy: runs in the child process
+
+    settings = Settings(data_dir=Path(root) / "var", database_url=database_url, env="test",
+                        secret_key="bench", scheduler_enabled=False, query_backend=backend,
+                        spark_master=f"local[{os.cpu_count() or 2}]", log_level="WARNING",
+                        district_code=citygen.HOME)
+    runtime = build_runtime(settings)
+    times = []
+    for _ in range(2):
+        t = time.perf_counter()
+        with runtime.session() as s:
+            run = compute_index(s, runtime, system_actor("bench"))
+            s.rollback()  # leave the store as it was
+        times.append(time.perf_counter() - t)
+    info = json.loads((Path(run.results_path) / "run.json").read_text("utf-8"))
+    return {"first": times[0], "second": times[1], "rows": run.rows,
+            "levels": info.get("levels_detail", {})}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--full", action="store_true", help="10M cases, 36M observations")
+    ap.add_argument("--city", type=Path, default=None,
+                    help="a folder where `python -m bench.citygen` built the city (reused)")
+    ap.add_argument("--calls", type=int, default=50)
+    ap.add_argument("--postgres", default=PG, help="PostgreSQL server ('' to skip)")
+    ap.add_argument("--no-spark", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="the small city, 20 calls")
+    args = ap.parse_args(argv)
+    calls = 20 if args.quick else args.calls
+    tmp: Path | None = None
+    root = args.city
+    if root is None:
+        tmp = root = Path(tempfile.mkdtemp(prefix="cg-bench-city-"))
+        scale = citygen.FULL if args.full else citygen.SMALL
+        print(f"building the city ({scale.cases:,} cases, {scale.observations:,} "
+              f"observations, {scale.cells:,} grid cells) …", flush=True)
+        gen = ["--full"] if args.full else []
+        if args.postgres:
+            gen += ["--postgres", args.postgres]
+        citygen.main([str(root), *gen])
+    keys = json.loads((root / "keys.json").read_text("utf-8"))
+    street = f"{citygen.HOME}001"
+    stores = {"SQLite": ("", keys["sqlite"])}
+    if (root / "postgres.url").exists() and "postgres" in keys:
+        stores["PostgreSQL"] = ((root / "postgres.url").read_text("utf-8"), keys["postgres"])
+    try:
+        for label, (url, k) in stores.items():
+            env = {"CITYGROWTH_DATA_DIR": str(root / "var"),
+                   "CITYGROWTH_DISTRICT_CODE": citygen.HOME}
+            if url:
+                env["CITYGROWTH_DATABASE_URL"] = url
+            latencies(env, {**k, "": ""}, street, calls, label)
+        print("-- index recompute (a fresh process per engine; the first run loads the "
+              "store)", flush=True)
+        engines = ["duckdb"] + ([] if args.no_spark else ["pyspark"])
+        done = {}
+        for backend in engines:
+            r = measure(recompute, str(root), "", backend)
+            done[backend] = r
+            levels = ", ".join(f"{lv} {d['engine']} {sum(d['seconds'].values()):.1f} s"
+                               for lv, d in r["levels"].items())
+            print(f"{backend:8s} first {r['first']:7.1f} s  second {r['second']:7.1f} s  "
+                  f"({r['rows']:,} result rows; {levels}; peak {r['peak_mib']:,.0f} MiB)",
+                  flush=True)
+        if len(done) == 2:
+            print(f"DuckDB vs Spark (second run): {done['duckdb']['second']:.1f} s vs "
+                  f"{done['pyspark']['second']:.1f} s", flush=True)
+        load = os.getloadavg()
+        print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} "
+              "cores", flush=True)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
