@@ -28,6 +28,9 @@ ALLOWED_WITHOUT_CHECK = {
     "citygrowth.accountability.changes.note",
     # the actor's own registration as a helper: nobody reads another's through it
     "citygrowth.governance.helpers.helper_of",
+    # a reporter's own cases: found by their user id or by the tracking codes their browser
+    # holds (the code is the credential, as on the tracking page)
+    "citygrowth.governance.tracking.my_reports",
 }
 
 

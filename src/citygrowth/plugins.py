@@ -105,6 +105,7 @@ class CaseCategorySpec:
     department_code: str | None = None
     time_limit_hours: float | None = None
     attributes: Sequence[dict[str, Any]] = field(default_factory=tuple)
+    after_photo_required: bool = False  # 处置反馈 must carry a photo of the result
 
 
 class HookSpecs:

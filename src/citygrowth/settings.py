@@ -82,7 +82,20 @@ class Settings(BaseSettings):
         default=8 * 3600, ge=60, description="How long a web login lasts without activity."
     )
     max_upload_mb: int = Field(
-        default=200, ge=1, description="Largest accepted upload (data files, photos), in MiB."
+        default=200, ge=1,
+        description="Largest accepted data file upload, in MiB (photos: `photo_max_mb`).",
+    )
+    photo_max_mb: int = Field(
+        default=10, ge=1, le=100,
+        description="Largest case photo accepted (JPEG, PNG or WebP; HEIC where the server "
+        "can read it), in MiB. The size is checked before the upload is read; a larger one is "
+        "refused with 413.",
+    )
+    photo_max_side: int = Field(
+        default=2048, ge=320, le=8192,
+        description="Every case photo is re-encoded as JPEG without its metadata (EXIF, GPS "
+        "position) and scaled down to at most this many pixels on its longer side; a "
+        "thumbnail is made beside it.",
     )
     query_backend: Literal["duckdb", "pyspark"] = Field(
         default="duckdb",

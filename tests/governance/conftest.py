@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor, Grant, system_actor
@@ -16,7 +21,63 @@ from citygrowth.governance.models import Case
 from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
+from tests.browser import browser  # noqa: F401  (the Chromium fixture for browser tests)
 from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_department
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (64, 48), mode: str = "RGB",
+                **save: Any) -> bytes:
+    """A small real image (Pillow-made) for the photo tests."""
+    buf = io.BytesIO()
+    Image.new(mode, size, (200, 60, 30) if mode == "RGB" else None).save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+def upload(web: Web, who: str, data: bytes | None = None) -> str:
+    """Upload a photo as ``who`` through the API; its reference (``/media/cases/<id>.jpg``)."""
+    r = web.client.post("/api/cases/photos", headers=web.h(who),
+                        files={"photo": ("p.png", data or image_bytes(), "image/png")})
+    assert r.status_code == 201, r.text
+    return str(r.json()["url"])
+
+
+@dataclass
+class Receiver:
+    """A department's system as a webhook receiver: what it was sent, and what it answers."""
+
+    url: str
+    bodies: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)  # answers to give, then 200
+
+
+@contextmanager
+def serve_webhook() -> Iterator[Receiver]:
+    """A real HTTP server on a loopback port, in a thread, keeping each POST's headers
+    (lower-cased) and body."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    rec = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hook")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            rec.bodies.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            status = rec.statuses.pop(0) if rec.statuses else 200
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"ok" if status == 200 else b"busy")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server.RequestHandlerClass = Handler
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
+
 
 GRID_A = STREET_A + "001001"  # lon 120.30–120.31, lat 36.05–36.06
 GRID_B = STREET_B + "001001"  # lon 120.34–120.35, lat 36.05–36.06

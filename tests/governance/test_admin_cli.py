@@ -45,20 +45,26 @@ def test_categories_from_the_command_line(env: dict[str, str]) -> None:
             "--name-en", "Goods on the pavement", "--department", "urban", "--hours", "24")
     assert r.exit_code == 0 and "Category E0105 added." in r.output, r.output
     listing = run(env, "categories", "list").output
-    assert "  E0105\tevent\t占道堆物\tGoods on the pavement\turban\t24\tactive" in listing
+    assert "  E0105\tevent\t占道堆物\tGoods on the pavement\turban\t24\t-\tactive" in listing
 
-    r = run(env, "categories", "set", "E0105", "--hours", "48", "--department", "")
+    r = run(env, "categories", "set", "E0105", "--hours", "48", "--department", "",
+            "--after-photo")
     assert r.exit_code == 0, r.output
     with _session(env) as s:
         cat = s.get(CaseCategory, "E0105")
         assert cat is not None
-        assert (cat.name_zh, cat.name_en, cat.department_code, cat.time_limit_hours) == (
-            "占道堆物", "Goods on the pavement", None, 48.0)
+        assert (cat.name_zh, cat.name_en, cat.department_code, cat.time_limit_hours,
+                cat.after_photo_required) == ("占道堆物", "Goods on the pavement", None, 48.0,
+                                              True)
+    assert run(env, "categories", "set", "E0105", "--no-after-photo").exit_code == 0
+    with _session(env) as s:
+        cat = s.get(CaseCategory, "E0105")
+        assert cat is not None and not cat.after_photo_required and cat.time_limit_hours == 48
 
     r = run(env, "categories", "deactivate", "E01", lang="zh_CN")
     assert r.exit_code == 0 and "已停用类别 E01" in r.output
     assert "E0105" not in run(env, "categories", "list").output
-    assert "E0105\tevent\t占道堆物\tGoods on the pavement\t-\t48\tdeactivated" in \
+    assert "E0105\tevent\t占道堆物\tGoods on the pavement\t-\t48\t-\tdeactivated" in \
         run(env, "categories", "list", "--all").output
     with _session(env) as s, pytest.raises(ValidationFailed) as err:  # intake refuses it
         submit_report(s, system_actor("test"), ReportInput(
@@ -75,8 +81,8 @@ def test_categories_from_the_command_line(env: dict[str, str]) -> None:
         assert made.case.area_code == GRID_A
         actions = [e.action for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == ["case_category.create", "case_category.update",
-                       "case_category.deactivate", "case_category.reactivate",
-                       "case_category.reactivate"]
+                       "case_category.update", "case_category.deactivate",
+                       "case_category.reactivate", "case_category.reactivate"]
 
 
 @pytest.mark.parametrize(("lang", "words"), [("en", "digits"), ("zh_CN", "两位数字")])

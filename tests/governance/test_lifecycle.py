@@ -20,7 +20,7 @@ from tests.governance.conftest import RUNTIME, World
 NOTE = {"note": "原因"}
 PATHS: dict[str, list[tuple[str, str, dict[str, object]]]] = {
     "closed loop": [("register", "cmd_a", {}), ("dispatch", "cmd_a", {}),
-                    ("accept", "urban", {}), ("handle", "urban", {"photos": ["/p/after.jpg"]}),
+                    ("accept", "urban", {}), ("handle", "urban", NOTE),
                     ("verify", "worker_a", {}), ("close", "cmd_a", {}),
                     ("rate", "resident", {"rating": 4}), ("reopen", "resident", NOTE)],
     "cancel": [("cancel", "cmd_a", NOTE)],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from tests.governance.conftest import POS_A, Web
+from tests.governance.conftest import POS_A, Web, upload
 
 DATA = Path(__file__).parent.parent / "data" / "governance"
 BASE = "/open311/v2"
@@ -21,7 +21,7 @@ def _form(web: Web, **extra: str) -> dict[str, str]:
     form = {"api_key": web.keys["machine"], "jurisdiction_id": "370203", "service_code": "E0101",
             "lat": str(POS_A[1]), "long": str(POS_A[0]), "address_string": "测试路 1 号",
             "email": "reporter@example.org", "device_id": "dev-1", "account_id": "acc-9",
-            "description": "路边垃圾未清运", "media_url": "https://example.org/p.jpg",
+            "description": "路边垃圾未清运",
             "attribute[description]": "两袋", "attribute[fixmystreet_id]": "42"}
     form.update(extra)
     return form
@@ -48,14 +48,15 @@ def test_discovery_and_services(web: Web) -> None:
 
 def test_round_trip_json(web: Web) -> None:
     c = web.client
-    r = c.post(f"{BASE}/requests.json", data=_form(web))
+    photo = "http://testserver" + upload(web, "machine")  # media_url: our own uploads only
+    r = c.post(f"{BASE}/requests.json", data=_form(web, media_url=photo))
     assert r.status_code == 201, r.text
     body = r.json()
     rid = body[0]["service_request_id"]
     assert body[0]["account_id"] == "acc-9"
     one = c.get(f"{BASE}/requests/{rid}.json", headers=web.h("machine")).json()
     assert one[0]["status"] == "open" and one[0]["service_code"] == "E0101"
-    assert one[0]["lat"] == POS_A[1] and one[0]["media_url"] == "https://example.org/p.jpg"
+    assert one[0]["lat"] == POS_A[1] and one[0]["media_url"] == photo
     assert one[0]["requested_datetime"].endswith("+08:00")
     listed = c.get(f"{BASE}/requests.json?service_code=E0101&status=open").json()
     assert rid in [x["service_request_id"] for x in listed]
@@ -110,6 +111,8 @@ def test_spec_errors(web: Web) -> None:
         (_form(web, lat="abc"), 400),
         (_form(web, lat="", long="", address_string=""), 400),
         (_form(web, lat="10.0", long="10.0"), 400),  # outside the district
+        (_form(web, media_url="https://example.org/track.gif"), 400),  # not our photo
+        (_form(web, media_url="javascript:alert(1)"), 400),
     ]
     for form, status in cases:
         r = c.post(f"{BASE}/requests.xml", data=form)

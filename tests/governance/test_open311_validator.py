@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from citygrowth.app import create_app
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.governance.models import Case
-from tests.governance.conftest import POS_A, POS_B, Web, seed_store
+from tests.governance.conftest import POS_A, POS_B, Web, seed_store, upload
 from tests.serve import serve_app
 
 BASE = "/open311/v2"
@@ -123,7 +123,7 @@ def _report(web: Web, who: str, pos: tuple[float, float], text: str) -> str:
     r = web.client.post("/api/cases", headers=web.h(who),
                         json={"category_code": "E0101", "lat": pos[1], "lon": pos[0],
                               "description": text, "address": "测试路 1 号",
-                              "photos": ["/media/cases/" + "a" * 32 + ".jpg"]})
+                              "photos": [upload(web, who)]})  # the platform's own photo
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from citygrowth.auth.actor import system_actor
-from citygrowth.governance.intake import save_photo
+from citygrowth.governance import media
 from citygrowth.index import jobs
 from citygrowth.index.service import read_results
 from citygrowth.ingest.service import load_observations
@@ -69,8 +69,11 @@ def test_two_hosts_share_observations_results_and_uploads(
     assert jobs.refresh(b) is not None and jobs.refresh(a) is None
     assert (tmp_path / "shared" / "index-recompute.lock").exists()
     # an upload kept by a is served from b's folder
-    url = save_photo(a.settings.store_dir, "image/png", PNG, 1)
-    assert (b.settings.store_dir / "uploads" / "cases" / url.rsplit("/", 1)[1]).exists()
+    with a.session() as s:
+        photo = media.encode_photo(PNG, media.Limits.of(a.settings), "p.png")
+        ref = media.ref_of(media.store_photo(s, a.settings.store_dir, photo, "user:1").id)
+    found = media.file_for(b.settings.store_dir, ref.rsplit("/", 1)[1])
+    assert found is not None and found[1].is_relative_to(tmp_path / "shared")
     assert batches.observations_dir(a.settings) == batches.observations_dir(b.settings)
 
 

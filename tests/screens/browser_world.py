@@ -28,7 +28,7 @@ from citygrowth.accountability.targets import apply_target
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import system_actor
 from citygrowth.db import make_engine, make_sessionmaker
-from citygrowth.runtime import Runtime
+from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import DemoServer, load_demo
 from tests.serve import serve_app
@@ -79,15 +79,15 @@ def _period(code: str, year: str) -> str:
     return {"A": year, "Q": f"{year}Q4", "M": f"{year}-12"}[freq]
 
 
-def build_world(runtime: Runtime) -> tuple[list[dict[str, str]], str]:
+def build_world(settings: Settings) -> tuple[list[dict[str, str]], str]:
     """Load the world into ``settings``' data folder; returns the streets and an API key of
     the statistics department's officer (for pushing new data)."""
-    settings = runtime.settings
     from citygrowth.auth import service as auth_svc
     from citygrowth.index.service import compute_index
     from citygrowth.ingest.service import load_observations
 
     load_demo(settings)
+    runtime = build_runtime(settings)
     actor = system_actor("test")
     engine = make_engine(settings.resolved_database_url)
     with make_sessionmaker(engine)() as s:
@@ -120,6 +120,7 @@ def build_world(runtime: Runtime) -> tuple[list[dict[str, str]], str]:
         compute_index(s, runtime, actor, levels=("street", "community"))
         s.commit()
     engine.dispose()
+    runtime.dispose()
     return info, key
 
 

@@ -31,7 +31,7 @@ def indexed_demo(tmp_path_factory: pytest.TempPathFactory,
     settings = Settings(data_dir=root / "var", database_url=f"sqlite:///{root / 'citygrowth.db'}",
                         env="test", secret_key="workbench-browser-secret",
                         scheduler_enabled=False, log_level="WARNING")
-    load_demo(settings, (*DEMO_PLUGINS, "citygrowth.observatory.plugin",
+    load_demo(settings, (*DEMO_PLUGINS, "citygrowth.ingest.plugin",
                          "citygrowth.index.plugin"))
     shots = root / "screenshots"
     shots.mkdir()

@@ -58,6 +58,19 @@ def test_street_commander_cannot_open_another_streets_screen(client: TestClient,
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
 
 
+def test_street_staff_see_their_own_streets_screen(client: TestClient,
+                                                   indexed: Settings) -> None:
+    """docs/screens.md: street command-center staff see the big screen, of their street."""
+    login(client, "streeta")
+    page = client.get("/screen")
+    assert page.status_code == 200
+    assert f'data-district="{STREET_A}"' in page.text and 'data-level="community"' in page.text
+    d = client.get("/api/screen/summary").json()  # no parent: the viewer's own street
+    assert d["parent"] == STREET_A and d["level"] == "community"
+    assert all(i["code"].startswith(STREET_A) for i in d["map_items"])
+    assert client.get(f"/api/screen/summary?level=street&parent={DISTRICT}").status_code == 403
+
+
 def test_resident_has_no_big_screen(client: TestClient, indexed: Settings) -> None:
     login(client, "resident")
     assert client.get("/api/screen/summary").status_code == 403

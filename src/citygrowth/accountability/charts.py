@@ -30,7 +30,7 @@ def target_progress(detail: dict[str, Any]) -> dict[str, Any]:
         "tooltip": {"trigger": "axis"}, "legend": {},
         "xAxis": {"type": "time"}, "yAxis": {"type": "value", "name": detail["unit"]},
         "series": [
-            {"name": _("Reported"), "type": "line", "data": reports, "symbolSize": 6},
+            {"name": _("Reported value"), "type": "line", "data": reports, "symbolSize": 6},
             {"name": _("Plan"), "type": "line", "data": plan,
              "lineStyle": {"type": "dashed"}, "symbol": "none"},
             {"name": _("Milestones"), "type": "scatter", "data": miles, "symbol": "diamond",

@@ -33,7 +33,7 @@ from citygrowth.i18n import N_
 PERMISSION = "case.taxonomy"
 MAJOR_CODE = re.compile(r"^[CE]\d{2}$")
 MAX_HOURS = 1000.0
-EDITABLE = ("name_zh", "name_en", "department_code", "time_limit_hours")
+EDITABLE = ("name_zh", "name_en", "department_code", "time_limit_hours", "after_photo_required")
 
 
 @dataclass
@@ -48,7 +48,8 @@ def category_dict(cat: CaseCategory) -> dict[str, Any]:
     return {"code": cat.code, "kind": cat.kind, "parent_code": cat.parent_code,
             "name_zh": cat.name_zh, "name_en": cat.name_en,
             "department_code": cat.department_code, "time_limit_hours": cat.time_limit_hours,
-            "attributes": list(cat.attributes or []), "active": bool(cat.active)}
+            "attributes": list(cat.attributes or []),
+            "after_photo_required": bool(cat.after_photo_required), "active": bool(cat.active)}
 
 
 def category_tree(session: Session, actor: Actor) -> list[CategoryNode]:
@@ -121,6 +122,22 @@ def check_department(session: Session, code: str, name: str, problems: list[Prob
     return dept.code
 
 
+TRUE_WORDS = frozenset({"1", "true", "on", "yes"})
+FALSE_WORDS = frozenset({"", "0", "false", "off", "no"})
+
+
+def parse_flag(value: Any, name: str, problems: list[Problem]) -> bool:
+    """A yes/no from JSON (true/false), a form checkbox ("on" or absent) or the CLI."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    problems.append(Problem(N_("Answer yes or no (true or false)."), field=name,
+                            value=str(value)[:40]))
+    return False
+
+
 def _common(session: Session, data: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
     name_zh, name_en = _text(data, "name_zh"), _text(data, "name_en")
     if not name_zh:
@@ -135,6 +152,8 @@ def _common(session: Session, data: dict[str, Any], problems: list[Problem]) -> 
                                             "department_code", problems),
         "time_limit_hours": parse_number(data.get("time_limit_hours"), "time_limit_hours",
                                          problems, low=0, high=MAX_HOURS, low_open=True),
+        "after_photo_required": parse_flag(data.get("after_photo_required"),
+                                           "after_photo_required", problems),
     }
 
 
@@ -183,7 +202,8 @@ def create_category(session: Session, actor: Actor, data: dict[str, Any]) -> Cas
 
 def update_category(session: Session, actor: Actor, code: str,
                     data: dict[str, Any]) -> CaseCategory:
-    """Edit a category's names, default department and time limit (code and parent stay)."""
+    """Edit a category's names, default department, time limit and whether 处置反馈 needs a
+    photo of the result (code and parent stay)."""
     cat = get_any_category(session, actor, code)
     problems: list[Problem] = []
     for key in ("code", "parent_code"):

@@ -18,6 +18,7 @@ from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import require
 from citygrowth.errors import ValidationFailed
 from citygrowth.governance import admin, dispatch
+from citygrowth.governance.forms import errors_by_field
 from citygrowth.governance.models import CaseCategory, DispatchRule
 from citygrowth.governance.schemas import CategoryEditIn, CategoryIn, RuleIn
 from citygrowth.i18n import bilingual
@@ -117,21 +118,6 @@ def _gate(request: Request, actor: Actor) -> Response | None:
     return None
 
 
-def _errors(err: ValidationFailed) -> tuple[dict[str, list[str]], list[str]]:
-    """Rendered problems by field (shown next to it) and those without a field."""
-    by_field: dict[str, list[str]] = {}
-    other: list[str] = []
-    for p in err.problems:
-        msg = p.render()["message"]
-        if p.field:
-            by_field.setdefault(p.field, []).append(msg)
-        else:
-            other.append(msg)
-    if not err.problems:
-        other.append(err.render_message())
-    return by_field, other
-
-
 def _choices(session: Session) -> dict[str, Any]:
     depts = session.scalars(select(Department).where(Department.active.is_(True))
                             .order_by(Department.code))
@@ -142,7 +128,7 @@ def _category_form(request: Request, session: Session, actor: Actor, *, mode: st
                    values: dict[str, Any], category: CaseCategory | None = None,
                    parent: CaseCategory | None = None, err: ValidationFailed | None = None
                    ) -> Response:
-    errors, other = _errors(err) if err else ({}, [])
+    errors, other = errors_by_field(err) if err else ({}, [])
     majors = session.scalars(select(CaseCategory).where(
         CaseCategory.parent_code.is_(None), CaseCategory.active.is_(True))
         .order_by(CaseCategory.code))
@@ -180,10 +166,11 @@ def category_new(request: Request, session: SessionDep, actor: ActorDep,
 def category_create(request: Request, session: SessionDep, actor: UserDep,
                     code: Text = "", parent_code: Text = "", name_zh: Text = "",
                     name_en: Text = "", department_code: Text = "",
-                    time_limit_hours: Text = "") -> Response:
+                    time_limit_hours: Text = "", after_photo_required: Text = "") -> Response:
     values = _form_values(code=code, parent_code=parent_code, name_zh=name_zh,
                           name_en=name_en, department_code=department_code,
-                          time_limit_hours=time_limit_hours)
+                          time_limit_hours=time_limit_hours,
+                          after_photo_required=after_photo_required)
     try:
         admin.create_category(session, actor, values)
     except ValidationFailed as err:
@@ -206,9 +193,10 @@ def category_edit(request: Request, session: SessionDep, actor: ActorDep,
 @pages.post("/admin/cases/categories/{code}/edit", summary="Edit a case category (form)")
 def category_update(request: Request, session: SessionDep, actor: UserDep, code: CatCode,
                     name_zh: Text = "", name_en: Text = "", department_code: Text = "",
-                    time_limit_hours: Text = "") -> Response:
+                    time_limit_hours: Text = "", after_photo_required: Text = "") -> Response:
     values = _form_values(name_zh=name_zh, name_en=name_en, department_code=department_code,
-                          time_limit_hours=time_limit_hours)
+                          time_limit_hours=time_limit_hours,
+                          after_photo_required=after_photo_required)
     try:
         admin.update_category(session, actor, code, values)
     except ValidationFailed as err:
@@ -229,7 +217,7 @@ def category_active(session: SessionDep, actor: UserDep, code: CatCode,
 def _rule_form(request: Request, session: Session, actor: Actor, *, values: dict[str, Any],
                rule: DispatchRule | None = None, err: ValidationFailed | None = None
                ) -> Response:
-    errors, other = _errors(err) if err else ({}, [])
+    errors, other = errors_by_field(err) if err else ({}, [])
     cats = session.scalars(select(CaseCategory).order_by(CaseCategory.code))
     return render_page(request, "governance/admin_rule_form.html", actor, {
         "values": values, "rule": rule, "errors": errors, "other_errors": other,

@@ -40,8 +40,9 @@ def open_status_option(counts: dict[str, int]) -> dict[str, Any]:
                                   "itemStyle": {"color": STATUS_COLOURS[k]}} for k in keys]}]}
 
 
-def ontime_trend_option(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """On-time closure rate per month (one line per row code)."""
+def ontime_trend_option(rows: Sequence[dict[str, Any]],
+                        names: dict[str, str] | None = None) -> dict[str, Any]:
+    """On-time closure rate per month (one line per row code, named by ``names``)."""
     months = sorted({r["month"] for r in rows})
     by_code: dict[str, dict[str, Any]] = {}
     for r in rows:
@@ -50,6 +51,6 @@ def ontime_trend_option(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "xAxis": {"type": "category", "data": months},
             "yAxis": {"type": "value", "min": 0, "max": 1,
                       "name": translate("On-time closure rate")},
-            "series": [{"type": "line", "name": code,
+            "series": [{"type": "line", "name": (names or {}).get(code, code),
                         "data": [vals.get(m) for m in months]}
                        for code, vals in sorted(by_code.items())]}

@@ -81,6 +81,21 @@ def evaluate_cmd(cx: CliContext, months: tuple[str, ...], no_store: bool) -> Non
             click.echo(_("{n} observations written.").format(n=n))
 
 
+@cases.command("media-cleanup")
+@pass_ctx
+def media_cleanup_cmd(cx: CliContext) -> None:
+    """Remove photos uploaded but never used on a case within a day, and stray photo files
+    (also a scheduled job, hourly).
+
+    Example: citygrowth cases media-cleanup
+    """
+    from citygrowth.governance.media import remove_orphans  # lazy: keeps citygrowth --help fast
+
+    with cx.session() as s:
+        n = remove_orphans(s, cx.runtime.settings.store_dir, cx.runtime.now())
+    click.echo(_("{n} unused photos removed.").format(n=n))
+
+
 @cases.command("queues")
 @click.option("--area", default=None, help="Area-code prefix (a street), default: all.")
 @pass_ctx
@@ -102,7 +117,8 @@ def queues_cmd(cx: CliContext, area: str | None) -> None:
 OPTION_OF = {"code": "CODE", "parent_code": "--parent", "name_zh": "--name-zh",
              "name_en": "--name-en", "department_code": "--department",
              "time_limit_hours": "--hours", "category_code": "--category",
-             "area_prefix": "--area", "priority": "--priority", "note": "--note"}
+             "area_prefix": "--area", "priority": "--priority", "note": "--note",
+             "after_photo_required": "--after-photo"}
 
 
 def _options_named() -> AbstractContextManager[None]:
@@ -140,9 +156,10 @@ def categories_list(cx: CliContext, show_all: bool) -> None:
                     continue
                 indent = "  " if cat.parent_code else ""
                 state = _("active") if cat.active else _("deactivated")
+                photo = _("after-photo") if cat.after_photo_required else "-"
                 click.echo(f"{indent}{cat.code}\t{cat.kind}\t{cat.name_zh}\t{cat.name_en or '-'}"
                            f"\t{cat.department_code or '-'}\t{_hours(cat.time_limit_hours)}"
-                           f"\t{state}")
+                           f"\t{photo}\t{state}")
 
 
 @categories.command("add")
@@ -153,9 +170,11 @@ def categories_list(cx: CliContext, show_all: bool) -> None:
 @click.option("--department", default="", help="Default handling department's code.")
 @click.option("--hours", default="", help="Handling limit in working hours (0 < h ≤ 1000); "
               "none: the 大类's.")
+@click.option("--after-photo/--no-after-photo", default=False,
+              help="处置反馈 must carry a photo of the result (default: no).")
 @pass_ctx
 def categories_add(cx: CliContext, code: str, parent: str, name_zh: str, name_en: str,
-                   department: str, hours: str) -> None:
+                   department: str, hours: str, after_photo: bool) -> None:
     """Add a 大类 (code C or E and two digits) or a 小类 (its 大类's code and two digits).
 
     Example: citygrowth cases categories add E0105 --parent E01 --name-zh 占道堆物 --hours 24
@@ -165,7 +184,8 @@ def categories_add(cx: CliContext, code: str, parent: str, name_zh: str, name_en
     with cx.session() as s, _options_named():
         cat = create_category(s, system_actor("cli"), {
             "code": code, "parent_code": parent, "name_zh": name_zh, "name_en": name_en,
-            "department_code": department, "time_limit_hours": hours})
+            "department_code": department, "time_limit_hours": hours,
+            "after_photo_required": after_photo})
         click.echo(_("Category {code} added.").format(code=cat.code))
 
 
@@ -175,12 +195,15 @@ def categories_add(cx: CliContext, code: str, parent: str, name_zh: str, name_en
 @click.option("--name-en", default=None, help="English name.")
 @click.option("--department", default=None, help="Default handling department ('' clears).")
 @click.option("--hours", default=None, help="Handling limit in working hours ('' clears).")
+@click.option("--after-photo/--no-after-photo", default=None,
+              help="Whether 处置反馈 must carry a photo of the result.")
 @pass_ctx
 def categories_set(cx: CliContext, code: str, name_zh: str | None, name_en: str | None,
-                   department: str | None, hours: str | None) -> None:
-    """Change a category's names, default department or time limit; what is not given stays.
+                   department: str | None, hours: str | None, after_photo: bool | None) -> None:
+    """Change a category's names, default department, time limit or after-photo requirement;
+    what is not given stays.
 
-    Example: citygrowth cases categories set E0101 --department urban --hours 48
+    Example: citygrowth cases categories set E0101 --department urban --hours 48 --after-photo
     """
     from citygrowth.governance.admin import (  # lazy: keeps citygrowth --help fast
         EDITABLE,
@@ -193,7 +216,7 @@ def categories_set(cx: CliContext, code: str, name_zh: str | None, name_en: str 
         cat = get_any_category(s, actor, code.upper())
         data = {k: getattr(cat, k) for k in EDITABLE}
         given = {"name_zh": name_zh, "name_en": name_en, "department_code": department,
-                 "time_limit_hours": hours}
+                 "time_limit_hours": hours, "after_photo_required": after_photo}
         data.update({k: v for k, v in given.items() if v is not None})
         data = {k: "" if v is None else v for k, v in data.items()}
         update_category(s, actor, cat.code, data)

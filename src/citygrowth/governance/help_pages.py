@@ -20,9 +20,9 @@ from citygrowth.auth.models import User
 from citygrowth.auth.permissions import can, scope_prefixes
 from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.governance import helpers
-from citygrowth.governance.admin_routes import _errors
 from citygrowth.governance.display import excel_safe, local_text, root_path
 from citygrowth.governance.evaluation import month_bounds, parse_month, recent_months
+from citygrowth.governance.forms import errors_by_field
 from citygrowth.governance.models import Case, Helper, HelpTask
 from citygrowth.governance.schemas import HelperIn, HelpTaskIn, HoursIn
 from citygrowth.i18n import N_, bilingual, translate
@@ -109,7 +109,7 @@ def _grids(session: Session, actor: Actor) -> list[tuple[str, str]]:
 
 def _task_form(request: Request, session: Session, actor: Actor, values: dict[str, Any],
                err: ValidationFailed | None = None) -> Response:
-    errors, other = _errors(err) if err else ({}, [])
+    errors, other = errors_by_field(err) if err else ({}, [])
     case = session.get(Case, values["case_id"]) if values.get("case_id") else None
     return render_page(request, "governance/help_task_form.html", actor, {
         "values": values, "errors": errors, "other_errors": other, "case": case,
@@ -146,7 +146,7 @@ def help_create(request: Request, session: SessionDep, actor: UserDep, area_code
 
 def _helpers_page(request: Request, session: Session, actor: Actor, values: dict[str, Any],
                   err: ValidationFailed | None = None) -> Response:
-    errors, other = _errors(err) if err else ({}, [])
+    errors, other = errors_by_field(err) if err else ({}, [])
     rows = helpers.list_helpers(session, actor)
     names = _names(session, {h.area_code for h in rows})
     logins = {u.id: u.username for u in session.scalars(

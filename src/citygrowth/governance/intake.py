@@ -15,8 +15,7 @@ import hashlib
 import math
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -28,12 +27,12 @@ from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor, Grant
 from citygrowth.auth.permissions import require
 from citygrowth.errors import Problem, ValidationFailed
+from citygrowth.governance import media
 from citygrowth.governance.lifecycle import OPEN, case_changed, report_event
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
 from citygrowth.runtime import Runtime
 
 SOURCES = ("patrol", "resident", "open311", "api", "hotline")
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
 
 @dataclass
@@ -128,9 +127,26 @@ def check_report(session: Session, inp: ReportInput,
     if inp.idempotency_key is not None and not 8 <= len(inp.idempotency_key) <= 64:
         problems.append(Problem("An idempotency key has 8 to 64 characters.",
                                 field="idempotency_key", value=inp.idempotency_key))
+    problems += photo_problems(inp.photos)
     if problems or cat is None:
         raise ValidationFailed(problems=problems)
     return cat
+
+
+def photo_problems(refs: list[str]) -> list[Problem]:
+    """What is wrong with a report's photo references (only this platform's own uploads)."""
+    try:
+        media.media_ids(refs)
+    except ValidationFailed as exc:
+        return exc.problems
+    return []
+
+
+def report_photos(session: Session, reporter: str, inp: ReportInput) -> list[str]:
+    """The report's photos, normalised, once checked to be the reporter's (``media.owner_of``)
+    unused uploads — checked after the retry lookup: a retry names photos its first try
+    already used."""
+    return media.check_usable(session, inp.photos, reporter) if inp.photos else []
 
 
 def scoped_key(actor: Actor, key: str | None) -> str | None:
@@ -208,12 +224,15 @@ def submit_report(session: Session, actor: Actor, inp: ReportInput, *, runtime: 
     existing = find_existing(session, key, fp, since)
     if existing is not None:
         return IntakeResult(existing, False)
+    inp = replace(inp, photos=report_photos(session, media.owner_of(actor), inp))
+    row["photos"] = list(inp.photos)
     case = Case(**row)
     try:
         with session.begin_nested():
             session.add(case)
             session.flush()
             session.add(CaseEvent(**first_event_row(case.id, actor, inp, now)))
+            media.attach(session, case.id, inp.photos, "report")
             session.flush()
     except IntegrityError:  # the same key raced in from a parallel retry
         again = find_existing(session, key, None, since)
@@ -254,21 +273,3 @@ def nearby(session: Session, lat: float, lon: float, category_code: str | None,
     found.sort(key=lambda x: x[1])
     return found[:limit]
 
-
-# --- photos ----------------------------------------------------------------------------------
-
-def save_photo(data_dir: Path, content_type: str, data: bytes, max_mb: int) -> str:
-    """Keep an uploaded photo; returns its URL path (``/media/cases/<name>``)."""
-    ext = PHOTO_TYPES.get(content_type.split(";")[0].strip().lower())
-    if ext is None:
-        raise ValidationFailed(problems=[Problem(
-            "A photo must be a JPEG, PNG or WebP image.", field="photo", value=content_type)])
-    if len(data) > max_mb * 1024 * 1024:
-        raise ValidationFailed(problems=[Problem("The upload is too large.", field="photo")])
-    if not data:
-        raise ValidationFailed(problems=[Problem("The photo is empty.", field="photo")])
-    folder = data_dir / "uploads" / "cases"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = hashlib.sha256(data).hexdigest()[:32] + ext
-    (folder / name).write_bytes(data)
-    return f"/media/cases/{name}"

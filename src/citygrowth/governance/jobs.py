@@ -5,6 +5,7 @@ from __future__ import annotations
 from citygrowth.auth.actor import system_actor
 from citygrowth.governance.delivery.service import RunResult, channels, deliver_due
 from citygrowth.governance.evaluation import recent_months, write_evaluation
+from citygrowth.governance.media import remove_orphans
 from citygrowth.governance.service import escalate_overdue
 from citygrowth.logging_setup import get_logger
 from citygrowth.runtime import Runtime
@@ -36,3 +37,13 @@ def deliver_job(runtime: Runtime) -> RunResult:
         log.info("case deliveries", sent=result.sent, retrying=result.retrying,
                  failed=result.failed)
     return result
+
+
+def media_cleanup_job(runtime: Runtime) -> int:
+    """Remove photos uploaded but never attached to a case within a day, and stray files
+    (``citygrowth cases media-cleanup``)."""
+    with runtime.session() as session:
+        n = remove_orphans(session, runtime.settings.store_dir, runtime.now())
+    if n:
+        log.info("unused case photos removed", count=n)
+    return n

@@ -25,6 +25,7 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can, require
 from citygrowth.errors import Conflict, Problem, ValidationFailed
+from citygrowth.governance import media
 from citygrowth.governance.delivery.outbox import enqueue
 from citygrowth.governance.dispatch import route
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
@@ -99,6 +100,10 @@ TABLE: dict[str, Transition] = {t.action: t for t in (
     _t("rate", ["closed"], None, "case.rate", N_("Rate satisfaction")),
 )}
 REPORT_LABEL = N_("Report")
+#: The steps a reporter sees on the tracking page (and whose photos they may see): the report
+#: and every action that moves the case; notes of supervision, escalation, extensions stay
+#: inside.
+PUBLIC_ACTIONS = frozenset({"report", *(t.action for t in TABLE.values() if t.target)})
 
 
 def allowed_actions(case: Case) -> list[Transition]:
@@ -155,6 +160,7 @@ def transition(session: Session, actor: Actor, case: Case, action: str, *, runti
                  hours=hours, rating=rating, level=level)
     if t.needs_note and not inp.note:
         raise ValidationFailed(problems=[Problem("A note (reason) is required.", field="note")])
+    inp.photos = evidence(session, media.owner_of(actor), case, action, inp.photos)
     when = at or runtime.now()
     detail = _apply(session, case, t, inp, when, runtime.cases.default_time_limit_hours)
     from_status = case.status
@@ -226,6 +232,29 @@ def _apply(session: Session, case: Case, t: Transition, inp: Inputs,
         case.satisfaction = inp.rating
         detail = {"rating": inp.rating}
     return detail
+
+
+def after_photo_required(session: Session, category_code: str) -> bool:
+    """Whether the category (or its 大类) asks for a photo of the result with 处置反馈."""
+    cat = session.get(CaseCategory, category_code)
+    while cat is not None:
+        if cat.after_photo_required:
+            return True
+        cat = session.get(CaseCategory, cat.parent_code) if cat.parent_code else None
+    return False
+
+
+def evidence(session: Session, owner: str, case: Case, action: str,
+             photos: Sequence[str]) -> list[str]:
+    """The action's photos, checked (this platform's uploads, the owner's — the acting
+    ``media.owner_of`` — unused) and attached to the case at this stage; 处置反馈 without the
+    photo its category asks for is refused. ``transition`` calls it after its check."""
+    if action == "handle" and not photos and after_photo_required(session, case.category_code):
+        raise ValidationFailed(problems=[Problem(
+            "This category needs a photo of the result with the feedback.", field="photos")])
+    if not photos:
+        return []
+    return media.claim(session, photos, owner=owner, case_id=case.id, stage=action)
 
 
 def _check_department(session: Session, code: str | None) -> None:

@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from citygrowth import __version__
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import can, require, scope_prefixes
-from citygrowth.errors import Problem, ValidationFailed
+from citygrowth.governance import media
 from citygrowth.governance.display import local_text, root_path
-from citygrowth.governance.intake import save_photo
 from citygrowth.governance.lifecycle import actions_for
 from citygrowth.governance.pages import case_rows
 from citygrowth.governance.service import CaseFilter, act, list_cases
@@ -73,16 +73,18 @@ def tasks(request: Request, session: SessionDep, actor: UserDep,
         "can_report": can(actor, "case.report")})
 
 
-def field_photo(runtime: Runtime, photo: UploadFile | None) -> list[str]:
-    """The camera's photo of a step in the field, stored as case photos are (none: [])."""
+def field_photo(session: Session, runtime: Runtime, actor: Actor,
+                photo: UploadFile | None) -> list[str]:
+    """The camera's photo of a step in the field, checked, re-encoded and stored by the media
+    module as every case photo is (none: [])."""
     if photo is None or not photo.filename:
         return []
-    limit = runtime.settings.max_upload_mb * 1024 * 1024
-    data = photo.file.read(limit + 1)  # bounded before reading it all
-    if len(data) > limit:
-        raise ValidationFailed(problems=[Problem("The upload is too large.", field="photo")])
-    return [save_photo(runtime.settings.store_dir, photo.content_type or "", data,
-                       runtime.settings.max_upload_mb)]
+    limits = media.Limits.of(runtime.settings)
+    data = photo.file.read(limits.max_bytes + 1)  # encode_photo refuses more than the limit
+    row = media.store_photo(session, runtime.settings.store_dir,
+                            media.encode_photo(data, limits, photo.filename[:80]),
+                            media.owner_of(actor), runtime.now())
+    return [media.ref_of(row.id)]
 
 
 @router.post("/m/tasks/{case_id}/act", summary="Act on a case in the field (photo, note)")
@@ -92,7 +94,7 @@ def task_act(request: Request, session: SessionDep, actor: UserDep,
              note: Annotated[str, Form(max_length=2000)] = "",
              photo: Annotated[UploadFile | None, File()] = None) -> Response:
     act(session, actor, case_id, action, runtime=runtime, note=note,
-        photos=field_photo(runtime, photo))
+        photos=field_photo(session, runtime, actor, photo))
     return RedirectResponse(root_path(request) + "/m/tasks", status_code=303)
 
 

@@ -43,6 +43,8 @@ class CaseCategory(Base):
     time_limit_hours: Mapped[float | None] = mapped_column(Float)
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the department's 处置反馈 must carry a photo of the result (here or on the 大类)
+    after_photo_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Component(Base):
@@ -137,6 +139,26 @@ class CaseEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class CaseMedia(Base):
+    """A photo kept for a case: re-encoded JPEG (and thumbnail) under the data folder, named
+    by its random ``id``. Uploaded first (``case_id`` empty, only its ``owner`` may use it),
+    then attached to a case at one ``stage`` of its loop (``report``, ``handle``, ``verify``
+    …); served only to readers allowed to see that case (``governance.media``)."""
+
+    __tablename__ = "case_media"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                                index=True)
+    stage: Mapped[str] = mapped_column(String(30), default="")
+    owner: Mapped[str] = mapped_column(String(80))
+    content_type: Mapped[str] = mapped_column(String(40), default="image/jpeg")
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class Helper(Base):
     """A party member (党员) or volunteer (志愿者) registered in a grid cell."""
 
@@ -177,6 +199,6 @@ class HelpTask(Base):
 
 
 __all__ = [
-    "KINDS", "Case", "CaseCategory", "CaseEvent", "Component", "DispatchRule", "HelpTask",
-    "Helper",
+    "KINDS", "Case", "CaseCategory", "CaseEvent", "CaseMedia", "Component", "DispatchRule",
+    "HelpTask", "Helper",
 ]

@@ -9,49 +9,53 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can, require, scope_prefixes
-from citygrowth.governance import charts
+from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
+from citygrowth.governance import charts, media
+from citygrowth.governance.admin import parse_number
 from citygrowth.governance.delivery import inbox
 from citygrowth.governance.delivery.routes import delivery_dict
 from citygrowth.governance.delivery.service import list_deliveries, problem_counts
 from citygrowth.governance.display import local_text, remaining, root_path
 from citygrowth.governance.evaluation import evaluate, recent_months
-from citygrowth.governance.intake import ReportInput, public_reporter, submit_report
+from citygrowth.governance.forms import errors_by_field
+from citygrowth.governance.icons import SPRITE, category_icon
 from citygrowth.governance.lifecycle import (
     OPEN,
     RUNNING,
     STATUSES,
-    TABLE,
     actions_for,
+    after_photo_required,
     case_resource,
-    transition,
 )
 from citygrowth.governance.models import Case
 from citygrowth.governance.service import (
     CaseFilter,
     act,
-    by_token,
+    actor_names,
     case_dict,
+    department_names,
     event_dict,
     events_of,
     get_case,
     list_cases,
     queue_counts,
-    tracking_actor,
 )
 from citygrowth.governance.sla import WorkCalendar
-from citygrowth.governance.taxonomy import leaf_categories
+from citygrowth.governance.tracking import staff_photos
 from citygrowth.i18n import N_, bilingual, translate
 from citygrowth.runtime import Runtime
-from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
+from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["command center"], include_in_schema=True)
@@ -80,10 +84,6 @@ def case_rows(session: Session, cases: Sequence[Case], now: dt.datetime, tz: Zon
         row["department"] = depts.get(c.department_code or "", c.department_code or "")
         rows.append(row)
     return rows
-
-
-def department_names(session: Session) -> dict[str, str]:
-    return {d.code: bilingual(d.name_zh, d.name_en) for d in session.scalars(select(Department))}
 
 
 def _center(request: Request, session: Session, actor: Actor, runtime: Runtime, title: str,
@@ -144,40 +144,104 @@ def department_center(request: Request, session: SessionDep, actor: UserDep,
                    status)
 
 
-@router.get("/command/cases/{case_id}", summary="One case")
-def case_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-              case_id: CaseId) -> Response:
+PHOTO_ACTIONS = frozenset({"handle", "verify", "rework"})
+ACTION_PHOTOS = 4
+
+
+def _case_page(request: Request, session: Session, actor: Actor, runtime: Runtime,
+               case_id: int, err: CityGrowthError | None = None,
+               action: str | None = None) -> Response:
+    """The case: facts by name in local time, the evidence of every step (photos and notes
+    of report, 处置反馈, 核查, 返工), the actions open to the viewer, deliveries, history."""
     case = get_case(session, actor, case_id)
     now, tz = runtime.now(), runtime.tz
-    inbox.mark_read(session, actor, case.id, now)
+    if inbox.mark_read(session, actor, case.id, now):
+        inbox.note_unread(request, session, actor)  # the badge of this page counts it read
     row = case_rows(session, [case], now, tz, runtime.calendar)[0]
-    events = [{**event_dict(e), "at_local": local_text(e.at, tz, seconds=True)}
-              for e in events_of(session, case)]
+    found = events_of(session, case)
+    who, depts = actor_names(session, found), department_names(session)
+    events = [{**event_dict(e, tz, depts), "at_local": local_text(e.at, tz, seconds=True),
+               "pictures": staff_photos(e.photos or []), "who": who.get(e.seq, e.actor)}
+              for e in found]
+    errors, other = errors_by_field(err) if err else ({}, [])
     return render_page(request, "governance/case.html", actor, {
         "case": {**row, "actions": [t.action for t in actions_for(actor, case)]},
         "events": events, "actions": actions_for(actor, case),
-        "departments": _departments(session),
+        "departments": _departments(session), "sprite": SPRITE,
+        "cat_icon": category_icon(case.category_code, row["major_code"]),
+        "contact": case.reporter_contact, "photo_actions": PHOTO_ACTIONS,
+        "after_photo": after_photo_required(session, case.category_code),
+        "max_photos": ACTION_PHOTOS, "errors": errors, "other_errors": other,
+        "failed_action": action, "evidence": [e for e in events if e["pictures"]],
         "deliveries": [delivery_dict(session, d, tz) for d in list_deliveries(
             session, actor, case_id=case.id)],
         "can_retry": can(actor, "case.dispatch", case_resource(case)),
-        "can_help": can(actor, "help.manage", case.area_code)})
+        "can_help": can(actor, "help.manage", case.area_code)},
+        status_code=err.status if err else 200)
 
 
-def _departments(session: Any) -> list[Any]:
+@router.get("/command/cases/{case_id}", summary="One case")
+def case_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+              case_id: CaseId) -> Response:
+    return _case_page(request, session, actor, runtime, case_id)
+
+
+def _departments(session: Session) -> list[Department]:
     return list(session.scalars(select(Department).where(Department.active.is_(True))
                                 .order_by(Department.code)))
 
 
+def _act(session: Session, runtime: Runtime, actor: Actor, case_id: int,
+         fields: dict[str, Any], photos: list[media.Encoded]) -> None:
+    owner = media.owner_of(actor)
+    refs = [media.ref_of(media.store_photo(session, runtime.settings.store_dir, p, owner,
+                                           runtime.now()).id) for p in photos]
+    act(session, actor, case_id, fields["action"], runtime=runtime, note=fields["note"],
+        department_code=fields["department_code"] or None, hours=fields["hours"], photos=refs)
+    session.commit()
+
+
+def _action_fields(form: FormData) -> dict[str, Any]:
+    hours = media.form_text(form, "hours", 20).strip()
+    return {"action": media.form_text(form, "action", 30).strip(),
+            "note": media.form_text(form, "note", 2000),
+            "department_code": media.form_text(form, "department_code", 40).strip(),
+            "hours": extension_hours(hours)}
+
+
+def extension_hours(text: str) -> float | None:
+    """The extension's hours from a form (0 < h ≤ 400), or the field's problem."""
+    problems: list[Problem] = []
+    value = parse_number(text, "hours", problems, low=0, high=400, low_open=True)
+    if problems:
+        raise ValidationFailed(problems=problems)
+    return value
+
+
 @router.post("/command/cases/{case_id}/act", summary="Apply an action from the case page")
-def case_act(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-             case_id: CaseId,
-             action: Annotated[str, Form(max_length=30)],
-             note: Annotated[str, Form(max_length=2000)] = "",
-             department_code: Annotated[str, Form(max_length=40)] = "",
-             hours: Annotated[float | None, Form(gt=0, le=400)] = None) -> Response:
-    act(session, actor, case_id, action, runtime=runtime, note=note,
-        department_code=department_code or None, hours=hours)
+async def case_act(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                   case_id: CaseId) -> Response:
+    """The case page's forms: an action with its note, department or hours, and — for
+    处置反馈, 核查 and 返工 — up to four photos (multipart, bounded before reading). A refused
+    action shows the case page again with the problem next to its form (422)."""
+    fields: dict[str, Any] = {}
+    try:
+        form, photos = await media.photo_form(request, media.Limits.of(runtime.settings),
+                                              ACTION_PHOTOS)
+        fields = _action_fields(form)
+        await run_in_threadpool(_act, session, runtime, actor, case_id, fields, photos)
+    except CityGrowthError as err:
+        if err.status in (401, 404):
+            raise
+        return await run_in_threadpool(_refused, request, session, actor, runtime, case_id,
+                                       err, fields.get("action"))
     return RedirectResponse(root_path(request) + f"/command/cases/{case_id}", status_code=303)
+
+
+def _refused(request: Request, session: Session, actor: Actor, runtime: Runtime, case_id: int,
+             err: CityGrowthError, action: str | None) -> Response:
+    session.rollback()
+    return _case_page(request, session, actor, runtime, case_id, err, action)
 
 
 @router.get("/command/evaluation", summary="Evaluation tables")
@@ -187,63 +251,11 @@ def evaluation_page(request: Request, session: SessionDep, actor: UserDep, runti
     months = [month] if month else recent_months(runtime)
     df = evaluate(session, actor, months, runtime.calendar)
     rows = df.astype(object).where(df.notna(), None).to_dict("records")
+    names = {a.code: bilingual(a.name_zh, a.name_en) for a in session.scalars(
+        select(Area).where(Area.code.in_({r["code"] for r in rows})))}
+    names.update(department_names(session))
     return render_page(request, "governance/evaluation.html", actor, {
-        "rows": rows, "months": months, "month": month or "",
+        "rows": rows, "months": months, "month": month or "", "names": names,
         "levels": ("district", "street", "grid", "department"),
-        "trend": charts.ontime_trend_option([r for r in rows if r["level"] == "street"])})
-
-
-# --- residents -------------------------------------------------------------------------------
-
-@router.get("/report", summary="Resident report form")
-def report_form(request: Request, session: SessionDep, actor: ActorDep) -> Response:
-    return render_page(request, "governance/report.html", actor, {
-        "categories": leaf_categories(session), "problems": []})
-
-
-@router.post("/report", summary="Submit a resident report")
-def report_submit(request: Request, session: SessionDep, actor: ActorDep,
-                  runtime: RuntimeDep,
-                  category_code: Annotated[str, Form(max_length=20)],
-                  description: Annotated[str, Form(max_length=4000)] = "",
-                  address: Annotated[str, Form(max_length=300)] = "",
-                  lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
-                  lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
-                  contact: Annotated[str, Form(max_length=200)] = "",
-                  idempotency_key: Annotated[str | None, Form(min_length=8, max_length=64)]
-                  = None) -> Response:
-    reporter = actor if can(actor, "case.report") else \
-        public_reporter(runtime.settings.district_code)
-    inp = ReportInput(category_code=category_code, lat=lat, lon=lon, description=description,
-                      address=address, contact=contact, source="resident",
-                      idempotency_key=idempotency_key)
-    result = submit_report(session, reporter, inp, runtime=runtime)
-    session.commit()
-    return RedirectResponse(f"/track/{result.case.token}", status_code=303)
-
-
-@router.get("/track/{token}", summary="Resident tracking page")
-def track(request: Request, session: SessionDep, actor: ActorDep, token: Token) -> Response:
-    case = by_token(session, token)
-    public = {"report", *[a for a, t in TABLE.items() if t.target]}
-    return render_page(request, "governance/track.html", actor, {
-        "case": case_dict(session, case), "token": token,
-        "events": [event_dict(e) for e in events_of(session, case) if e.action in public]})
-
-
-@router.post("/track/{token}/rate", summary="Rate a closed case")
-def track_rate(session: SessionDep, runtime: RuntimeDep, token: Token,
-               rating: Annotated[int, Form(ge=1, le=5)],
-               note: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    case = by_token(session, token)
-    transition(session, tracking_actor(case), case, "rate", rating=rating, note=note,
-               runtime=runtime)
-    return RedirectResponse(f"/track/{token}", status_code=303)
-
-
-@router.post("/track/{token}/reopen", summary="Reopen a closed case")
-def track_reopen(session: SessionDep, runtime: RuntimeDep, token: Token,
-                 note: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    case = by_token(session, token)
-    transition(session, tracking_actor(case), case, "reopen", note=note, runtime=runtime)
-    return RedirectResponse(f"/track/{token}", status_code=303)
+        "trend": charts.ontime_trend_option([r for r in rows if r["level"] == "street"],
+                                            names)})

@@ -36,11 +36,12 @@ def citygrowth_routers() -> Sequence[Any]:
         test_router as open311_test,  # lazy: see module doc
     )
     from citygrowth.governance.pages import router as pages  # lazy: see module doc
+    from citygrowth.governance.resident import router as resident  # lazy: see module doc
     from citygrowth.governance.routes import router as api  # lazy: see module doc
 
     # delivery first: its /api/cases/inbox and /api/cases/deliveries precede /api/cases/{id}
-    return [delivery, api, open311, open311_test, pages, admin_api, admin_pages, help_pages,
-            mobile]
+    return [delivery, api, open311, open311_test, pages, resident, admin_api, admin_pages,
+            help_pages, mobile]
 
 
 @hookimpl
@@ -52,7 +53,10 @@ def citygrowth_commands() -> Sequence[Any]:
 
 @hookimpl
 def citygrowth_nav_items() -> Sequence[NavItem]:
-    return [NavItem("Command center", "/command", "case.view", 40),
+    return [NavItem("Report a problem", "/report", None, 5),
+            NavItem("Reports around", "/around", None, 6),
+            NavItem("My reports", "/my/reports", "case.report", 7),
+            NavItem("Command center", "/command", "case.view", 40),
             NavItem("Inbox", "/command/inbox", "case.handle", 41, badge=inbox.badge),
             NavItem("Field tasks", "/m/tasks", "case.handle", 46),
             NavItem("Patrol", "/m/patrol", "case.verify", 45),
@@ -74,13 +78,15 @@ def citygrowth_scheduled_jobs(runtime: Runtime) -> Sequence[ScheduledJob]:
         deliver_job,
         escalate_job,
         evaluate_job,
+        media_cleanup_job,
     )
 
     cs = runtime.cases
     return [ScheduledJob("cases.escalate", cs.escalate_every_seconds, escalate_job),
             ScheduledJob("cases.evaluate", cs.evaluate_every_seconds, evaluate_job),
             ScheduledJob("cases.deliver", runtime.settings.delivery_every_seconds,
-                         deliver_job)]
+                         deliver_job),
+            ScheduledJob("cases.media_cleanup", 3600, media_cleanup_job)]
 
 
 @hookimpl

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, File, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from citygrowth.auth.actor import Actor
-from citygrowth.auth.permissions import require
-from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.auth.permissions import can, require
+from citygrowth.errors import NotFound, Problem, ValidationFailed
+from citygrowth.governance import media
 from citygrowth.governance.evaluation import evaluate, recent_months
-from citygrowth.governance.intake import nearby, save_photo
+from citygrowth.governance.intake import nearby
 from citygrowth.governance.intake_http import credentials, report
 from citygrowth.governance.lifecycle import STATUSES
+from citygrowth.governance.models import CaseMedia
 from citygrowth.governance.schemas import ActionIn, ReportIn
 from citygrowth.governance.service import (
     CaseFilter,
@@ -28,12 +30,14 @@ from citygrowth.governance.service import (
     events_of,
     get_case,
     list_cases,
+    photo_readable,
     queue_counts,
 )
 from citygrowth.governance.taxonomy import leaf_categories
 from citygrowth.i18n import bilingual, translate
 from citygrowth.runtime import Runtime
-from citygrowth.web.deps import RuntimeDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.templating import export_time
 
 router = APIRouter(tags=["cases"])
 Status = Annotated[list[str] | None, Query(max_length=20)]
@@ -52,22 +56,25 @@ def _filter(status: list[str] | None, category: str | None, area: str | None,
 
 
 @router.get("/api/cases", summary="Cases the caller may see")
-def api_cases(session: SessionDep, actor: UserDep, status: Status = None,
+def api_cases(runtime: RuntimeDep, session: SessionDep, actor: UserDep, status: Status = None,
               category: Code = None, area: Code = None, department: Code = None,
               queue: Queue = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
               offset: Annotated[int, Query(ge=0, le=10**7)] = 0) -> dict[str, Any]:
     f = _filter(status, category, area, department, queue, limit, offset)
     cases, total = list_cases(session, actor, f)
-    return {"ok": True, "total": total, "cases": [case_dict(session, c) for c in cases]}
+    tz = runtime.tz
+    return {"ok": True, "total": total, "cases": [case_dict(session, c, tz=tz) for c in cases]}
 
 
+TIME_COLUMNS = ("reported_at", "due_at", "closed_at")
 CSV_COLUMNS = ["id", "status", "category_code", "category", "area_code", "department_code",
                "source", "reported_at", "due_at", "closed_at", "overdue", "supervised",
                "escalation_level", "rework_count", "satisfaction", "address"]
 
 
 @router.get("/api/cases.csv", summary="Cases the caller may see, as CSV")
-def api_cases_csv(session: SessionDep, actor: UserDep, status: Status = None,
+def api_cases_csv(runtime: RuntimeDep, session: SessionDep, actor: UserDep,
+                  status: Status = None,
                   category: Code = None, area: Code = None, department: Code = None,
                   queue: Queue = None) -> Response:
     f = _filter(status, category, area, department, queue, 1000, 0)
@@ -75,8 +82,10 @@ def api_cases_csv(session: SessionDep, actor: UserDep, status: Status = None,
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     w.writeheader()
+    tz = runtime.tz
     for c in cases:
-        w.writerow(case_dict(session, c))
+        row = case_dict(session, c, tz=tz)
+        w.writerow({**row, **{k: export_time(row[k], tz) for k in TIME_COLUMNS}})
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
 
 
@@ -100,10 +109,11 @@ def api_nearby(session: SessionDep, runtime: RuntimeDep,
                lon: Annotated[float, Query(ge=-180, le=180)], category: Code = None,
                radius: Annotated[float | None, Query(gt=0, le=2000)] = None) -> dict[str, Any]:
     found = nearby(session, lat, lon, category, radius or runtime.cases.nearby_metres)
+    tz = runtime.tz
     return {"ok": True, "cases": [
         {"id": c.id, "category_code": c.category_code, "status": c.status,
          "status_label": translate(STATUSES[c.status]), "distance_m": round(d, 1),
-         "reported_at": c.reported_at.isoformat()} for c, d in found]}
+         "reported_at": c.reported_at.astimezone(tz).isoformat()} for c, d in found]}
 
 
 @router.post("/api/cases", summary="Report a case (idempotent with Idempotency-Key)",
@@ -122,23 +132,58 @@ async def api_report(request: Request, body: ReportIn,
     return await report(request.app, key, uid, body, idempotency_key)
 
 
-@router.post("/api/cases/photos", summary="Upload a case photo")
-async def api_photo(session: SessionDep, actor: UserDep, settings: SettingsDep,
-                    photo: Annotated[UploadFile, File()]) -> dict[str, Any]:
-    require(actor, "case.report", None)
-    data = await photo.read(settings.max_upload_mb * 1024 * 1024 + 1)
-    url = save_photo(settings.store_dir, photo.content_type or "", data, settings.max_upload_mb)
-    return {"ok": True, "url": url}
+PHOTO_PERMISSIONS = ("case.report", "case.handle", "case.verify", "case.rework")
+PHOTO_BODY = {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["photo"], "properties": {
+        "photo": {"type": "string", "format": "binary"}}}},
+    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+    "image/png": {"schema": {"type": "string", "format": "binary"}},
+    "image/webp": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+def _store(runtime: Runtime, photo: media.Encoded, owner: str) -> dict[str, Any]:
+    with runtime.session() as s:
+        row = media.store_photo(s, runtime.settings.store_dir, photo, owner, runtime.now())
+        ref = media.ref_of(row.id)
+        return {"ok": True, "url": ref, "thumbnail": media.thumb_ref(ref), "width": row.width,
+                "height": row.height}
+
+
+@router.post("/api/cases/photos", summary="Upload a case photo", status_code=201,
+             openapi_extra={"requestBody": PHOTO_BODY})
+async def api_photo(request: Request, actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """One photo (multipart field ``photo``, or the image itself as the body), at most
+    ``photo_max_mb`` MiB. It is checked by its bytes (JPEG, PNG, WebP), re-encoded without its
+    metadata (EXIF, GPS) and kept under a random name; the answer's ``url`` is what a report
+    (``photos``) or an action (``photos``) then names. Only its uploader can use it, once."""
+    if not any(can(actor, p) for p in PHOTO_PERMISSIONS):
+        require(actor, "case.report")
+    limits = media.Limits.of(runtime.settings)
+    body = await media.read_limited(request, limits.max_bytes + 64 * 1024, limits)
+    if request.headers.get("content-type", "").startswith("image/"):
+        name, data = "photo", body
+    else:
+        form = await media.parse_form(request.headers, body, max_files=1, max_fields=4)
+        files = await media.form_photos(form, "photo", 1)
+        if not files:
+            raise ValidationFailed(problems=[Problem("The photo is empty.", field="photo")])
+        name, data = files[0]
+    if not data:
+        raise ValidationFailed(problems=[Problem("The photo is empty.", field="photo")])
+    photo = await run_in_threadpool(media.encode_photo, data, limits, name)
+    return await run_in_threadpool(_store, runtime, photo, media.owner_of(actor))
 
 
 @router.get("/media/cases/{name}", summary="A case photo", include_in_schema=False)
-def media(settings: SettingsDep, name: str) -> FileResponse:
-    if not name.replace(".", "").isalnum() or name.count(".") != 1:
+def media_file(session: SessionDep, actor: ActorDep, settings: SettingsDep,
+               name: Annotated[str, Path(max_length=60)]) -> FileResponse:
+    """A stored photo (``<id>.jpg``) or its thumbnail (``<id>.thumb.jpg``), for those who may
+    see its case (``service.photo_readable``); anyone else gets 404."""
+    found = media.file_for(settings.store_dir, name)
+    row = session.get(CaseMedia, found[0]) if found else None
+    if found is None or row is None or not photo_readable(session, actor, row):
         raise NotFound()
-    path = FsPath(settings.store_dir) / "uploads" / "cases" / name
-    if not path.is_file():
-        raise NotFound()
-    return FileResponse(path)
+    return media.photo_response(found[1])
 
 
 @router.get("/api/cases/evaluation", summary="Evaluation per department, street, grid, month")
@@ -167,11 +212,13 @@ def _evaluation(session: Session, actor: Actor, runtime: Runtime, month: list[st
 
 
 @router.get("/api/cases/{case_id}", summary="One case with its history")
-def api_case(session: SessionDep, actor: UserDep,
+def api_case(runtime: RuntimeDep, session: SessionDep, actor: UserDep,
              case_id: Annotated[int, Path(ge=1, le=2**31)]) -> dict[str, Any]:
+    """The case and its history; times in the district's zone, ISO 8601 with the offset."""
     case = get_case(session, actor, case_id)
-    return {"ok": True, "case": case_dict(session, case, actor=actor),
-            "events": [event_dict(e) for e in events_of(session, case)]}
+    tz = runtime.tz
+    return {"ok": True, "case": case_dict(session, case, actor=actor, tz=tz),
+            "events": [event_dict(e, tz) for e in events_of(session, case)]}
 
 
 @router.post("/api/cases/{case_id}/actions/{action}", summary="Apply a lifecycle action")
@@ -179,4 +226,4 @@ def api_act(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
             case_id: Annotated[int, Path(ge=1, le=2**31)],
             action: Annotated[str, Path(max_length=30)], body: ActionIn) -> dict[str, Any]:
     case = act(session, actor, case_id, action, runtime=runtime, **body.model_dump())
-    return {"ok": True, "case": case_dict(session, case, actor=actor)}
+    return {"ok": True, "case": case_dict(session, case, actor=actor, tz=runtime.tz)}

@@ -76,6 +76,9 @@ class CategoryEditIn(BaseModel):
     time_limit_hours: float | None = Field(default=None,
                                            description="Handling limit in working hours, "
                                                        "0 < h ≤ 1000; none: the 大类's")
+    after_photo_required: bool = Field(
+        default=False, description="处置反馈 must carry a photo of the result (a 大类's "
+                                   "requirement holds for all its 小类)")
 
 
 class CategoryIn(CategoryEditIn):

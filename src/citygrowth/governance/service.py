@@ -6,17 +6,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor, Grant
+from citygrowth.auth.models import Department, User
 from citygrowth.auth.permissions import can, departments_for, require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.governance import media
 from citygrowth.governance.lifecycle import (
     OPEN,
+    PUBLIC_ACTIONS,
     RUNNING,
     STATUSES,
     TABLE,
@@ -24,9 +28,11 @@ from citygrowth.governance.lifecycle import (
     case_resource,
     transition,
 )
-from citygrowth.governance.models import Case, CaseCategory, CaseEvent
-from citygrowth.i18n import bilingual, translate
+from citygrowth.governance.models import Case, CaseCategory, CaseEvent, CaseMedia
+from citygrowth.i18n import N_, bilingual, translate
 from citygrowth.runtime import Runtime
+
+UTC = ZoneInfo("UTC")
 
 
 @dataclass
@@ -154,6 +160,28 @@ def tracking_actor(case: Case) -> Actor:
                  grants=(Grant("resident", case.area_code),))
 
 
+# --- photos --------------------------------------------------------------------------------
+
+def photo_readable(session: Session, actor: Actor, row: CaseMedia) -> bool:
+    """Who may see a stored photo: its uploader while unused; once on a case, whoever may see
+    the case — and its reporter (logged in) the photos of the steps they are shown."""
+    if row.case_id is None:
+        return not actor.is_anonymous and row.owner == media.owner_of(actor)
+    case = session.get(Case, row.case_id)
+    if case is None:
+        return False
+    if can(actor, "case.view", case_resource(case)):
+        return True
+    return (actor.user_id is not None and case.reporter_user_id == actor.user_id
+            and row.stage in PUBLIC_ACTIONS)
+
+
+def tracked_photo(session: Session, case: Case, media_id: str) -> bool:
+    """Whether the holder of the case's tracking code may see this photo."""
+    row = session.get(CaseMedia, media_id)
+    return row is not None and row.case_id == case.id and row.stage in PUBLIC_ACTIONS
+
+
 # --- escalation ------------------------------------------------------------------------------
 
 def escalate_overdue(session: Session, actor: Actor, runtime: Runtime,
@@ -178,24 +206,51 @@ def escalate_overdue(session: Session, actor: Actor, runtime: Runtime,
 
 # --- presentation ----------------------------------------------------------------------------
 
+SOURCE_LABELS: dict[str, str] = {
+    "patrol": N_("Grid patrol"), "resident": N_("Resident report"), "open311": N_("Open311"),
+    "api": N_("Connected system"), "hotline": N_("Hotline or staff"),
+}
+
+
+def source_label(source: str) -> str:
+    return translate(SOURCE_LABELS.get(source, source))
+
+
+def status_label(status: str | None) -> str:
+    """A case state in the reader's language (``reported`` → 已上报)."""
+    return translate(STATUSES[status]) if status in STATUSES else ""
+
+
+def _name(row: Any) -> str | None:
+    return bilingual(row.name_zh, row.name_en) if row is not None else None
+
+
 def case_dict(session: Session, case: Case, now: dt.datetime | None = None,
-              actor: Actor | None = None) -> dict[str, Any]:
+              actor: Actor | None = None, tz: ZoneInfo = UTC) -> dict[str, Any]:
+    """A case for pages, the JSON API and CSV: codes with their names in the reader's
+    language, times as ISO 8601 in ``tz`` (the district's zone) with their offset."""
     now = now or utcnow()
     cat = session.get(CaseCategory, case.category_code)
     area = session.get(Area, case.area_code)
+    street = session.get(Area, case.area_code[:9])
+    community = session.get(Area, case.area_code[:12]) if len(case.area_code) > 12 else None
+    dept = session.get(Department, case.department_code) if case.department_code else None
     out = {
-        "id": case.id, "status": case.status, "status_label": translate(STATUSES[case.status]),
-        "category_code": case.category_code,
-        "category": bilingual(cat.name_zh, cat.name_en) if cat else case.category_code,
+        "id": case.id, "status": case.status, "status_label": status_label(case.status),
+        "category_code": case.category_code, "category": _name(cat) or case.category_code,
+        "major_code": cat.parent_code if cat else None,
         "kind": case.kind, "area_code": case.area_code, "street_code": case.area_code[:9],
-        "area": bilingual(area.name_zh, area.name_en) if area else case.area_code,
-        "department_code": case.department_code, "source": case.source,
+        "area": _name(area) or case.area_code, "street": _name(street),
+        "community": _name(community),
+        "department_code": case.department_code, "department": _name(dept),
+        "source": case.source, "source_label": source_label(case.source),
         "description": case.description, "address": case.address, "lat": case.lat,
-        "lon": case.lon, "photos": case.photos, "reported_at": _iso(case.reported_at),
-        "updated_at": _iso(case.updated_at), "due_at": _iso(case.due_at),
-        "closed_at": _iso(case.closed_at), "pending": case.pending,
+        "lon": case.lon, "photos": case.photos, "reported_at": _iso(case.reported_at, tz),
+        "updated_at": _iso(case.updated_at, tz), "due_at": _iso(case.due_at, tz),
+        "closed_at": _iso(case.closed_at, tz), "pending": case.pending,
         "supervised": case.supervised, "escalation_level": case.escalation_level,
-        "rework_count": case.rework_count, "satisfaction": case.satisfaction,
+        "rework_count": case.rework_count, "reopen_count": case.reopen_count,
+        "satisfaction": case.satisfaction,
         "overdue": is_overdue(case, now), "warning": is_warning(case, now),
         "illustrative": case.illustrative,
     }
@@ -204,12 +259,42 @@ def case_dict(session: Session, case: Case, now: dt.datetime | None = None,
     return out
 
 
-def event_dict(e: CaseEvent) -> dict[str, Any]:
+def event_dict(e: CaseEvent, tz: ZoneInfo = UTC,
+               departments: dict[str, str] | None = None) -> dict[str, Any]:
+    """One step of a case's history, its states and department named (``departments``: code
+    → name in the reader's language)."""
     t = TABLE.get(e.action)
-    return {"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "action": e.action,
+    dept = (e.detail or {}).get("department_code")
+    return {"seq": e.seq, "at": _iso(e.at, tz), "actor": e.actor, "action": e.action,
             "action_label": translate(t.label) if t else translate("Report"),
-            "from": e.from_status, "to": e.to_status, "note": e.note, "photos": e.photos,
+            "from": e.from_status, "to": e.to_status, "from_label": status_label(e.from_status),
+            "to_label": status_label(e.to_status), "note": e.note, "photos": e.photos,
+            "department": (departments or {}).get(dept, dept) if dept else None,
             "detail": e.detail}
+
+
+def department_names(session: Session) -> dict[str, str]:
+    """Every department's name in the reader's language, by code."""
+    return {d.code: bilingual(d.name_zh, d.name_en) for d in session.scalars(select(Department))}
+
+
+def actor_names(session: Session, events: list[CaseEvent]) -> dict[int, str]:
+    """Who took each step (by ``seq``), as people read it: the user's display name; the
+    public, the reporter (tracking code) or the system for steps without a user."""
+    ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+    users = {u.id: u.display_name or u.username for u in session.scalars(
+        select(User).where(User.id.in_(ids)))} if ids else {}
+    out = {}
+    for e in events:
+        if e.actor_user_id in users:
+            out[e.seq] = users[e.actor_user_id]
+        elif e.actor == "public":
+            out[e.seq] = translate("Resident (not logged in)")
+        elif e.actor.startswith("resident:"):
+            out[e.seq] = translate("The reporter")
+        else:
+            out[e.seq] = translate("System")
+    return out
 
 
 def is_overdue(case: Case, now: dt.datetime) -> bool:
@@ -221,5 +306,5 @@ def is_warning(case: Case, now: dt.datetime) -> bool:
             and case.warn_at <= now <= case.due_at)
 
 
-def _iso(v: dt.datetime | None) -> str | None:
-    return v.isoformat() if v else None
+def _iso(v: dt.datetime | None, tz: ZoneInfo = UTC) -> str | None:
+    return v.astimezone(tz).isoformat() if v else None

@@ -31,17 +31,18 @@ class Cat:
     en: str
     dept: str | None = None
     hours: float | None = None
+    after_photo: bool = False
 
 
 _DESC = {"code": "description", "datatype": "text", "required": False,
          "description": "Extra detail", "order": 1, "variable": True}
 
 MAJORS: tuple[Cat, ...] = (
-    Cat("C01", "公用设施", "Public utilities", "urban", 16),
-    Cat("C02", "道路交通", "Roads and traffic", "urban", 16),
-    Cat("C03", "市容环境", "City appearance", "urban", 16),
-    Cat("C04", "园林绿化", "Parks and greenery", "ecology", 24),
-    Cat("C05", "房屋土地", "Buildings and land", "housing", 32),
+    Cat("C01", "公用设施", "Public utilities", "urban", 16, True),
+    Cat("C02", "道路交通", "Roads and traffic", "urban", 16, True),
+    Cat("C03", "市容环境", "City appearance", "urban", 16, True),
+    Cat("C04", "园林绿化", "Parks and greenery", "ecology", 24, True),
+    Cat("C05", "房屋土地", "Buildings and land", "housing", 32, True),
     Cat("E01", "市容环境", "City appearance", "urban", 8),
     Cat("E02", "宣传广告", "Advertising", "urban", 16),
     Cat("E03", "施工管理", "Construction", "housing", 16),
@@ -86,9 +87,11 @@ MINORS: tuple[Cat, ...] = (
 
 
 def default_categories() -> list[CaseCategorySpec]:
-    """The built-in taxonomy as specs (大类 first, then 小类)."""
+    """The built-in taxonomy as specs (大类 first, then 小类). Every component 大类 asks for a
+    photo of the result with 处置反馈 (a repaired cover, light or bench is seen, not told)."""
     out = [CaseCategorySpec(code=c.code, kind=_kind(c.code), name_zh=c.zh, name_en=c.en,
-                            department_code=c.dept, time_limit_hours=c.hours) for c in MAJORS]
+                            department_code=c.dept, time_limit_hours=c.hours,
+                            after_photo_required=c.after_photo) for c in MAJORS]
     out += [CaseCategorySpec(code=c.code, kind=_kind(c.code), name_zh=c.zh, name_en=c.en,
                              parent_code=c.code[:3], department_code=c.dept,
                              time_limit_hours=c.hours, attributes=(_DESC,)) for c in MINORS]
@@ -117,7 +120,7 @@ def ensure_taxonomy(session: Session, runtime: Runtime) -> int:
             name_en=spec.name_en,
             department_code=spec.department_code if spec.department_code in depts else None,
             time_limit_hours=spec.time_limit_hours, attributes=list(spec.attributes),
-            active=True))
+            after_photo_required=spec.after_photo_required, active=True))
         have.add(spec.code)
         added += 1
     session.flush()

@@ -23,7 +23,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -39,6 +39,7 @@ from citygrowth.auth.permissions import require
 from citygrowth.db import SQLiteInsert
 from citygrowth.errors import CityGrowthError, Unauthenticated
 from citygrowth.events import EventBus
+from citygrowth.governance import media
 from citygrowth.governance.intake import (
     Locator,
     ReportInput,
@@ -47,6 +48,7 @@ from citygrowth.governance.intake import (
     first_event_row,
     locate,
     new_case_row,
+    report_photos,
     reported,
     scoped_key,
     submit_report,
@@ -352,6 +354,13 @@ class IntakeWriter:
         if existing is not None:
             self._answer(item, existing)
             return None
+        if inp.photos:  # the reporter's own unused uploads, in their short form
+            try:
+                item.inp = replace(inp, photos=report_photos(s, media.owner_of(actor), inp))
+            except CityGrowthError as exc:
+                self._answer(item, exc)
+                return None
+            row["photos"] = list(item.inp.photos)
         return row
 
     def _insert(self, s: Session, rows: list[tuple[_Item, dict[str, Any]]],
@@ -374,6 +383,9 @@ class IntakeWriter:
                                new)
             ids = [r[0] for r in res]
             conn.execute(insert(events), self._events(ids, rows, now))
+        for cid, (_, r) in zip(ids, rows, strict=True):
+            if r["photos"]:
+                media.attach(s, cid, r["photos"], "report")
         return [Ack(cid, r["token"], r["area_code"], True)
                 for cid, (_, r) in zip(ids, rows, strict=True)]
 

@@ -24,7 +24,7 @@ from citygrowth.observatory.routes import frame_csv
 from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
-from citygrowth.web.templating import render_page
+from citygrowth.web.templating import export_time, render_page
 
 router = APIRouter(tags=["ingest"])
 PUSH_BODY = {
@@ -121,11 +121,14 @@ def loads(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
 
 
 @router.get("/api/ingest/loads.csv", summary="Load history as CSV", response_class=Response)
-def loads_csv(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
-              dataset: LoadsDataset = None, limit: LoadsLimit = 1000) -> Response:
-    """The load history as CSV (problems counted, not listed)."""
+def loads_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+              status: LoadsStatus = None, dataset: LoadsDataset = None,
+              limit: LoadsLimit = 1000) -> Response:
+    """The load history as CSV (problems counted, not listed); times in the district's zone."""
     rows = history.list_loads(session, actor, status=status, dataset=dataset, limit=limit)
-    df = pd.DataFrame([{k: v for k, v in r.items() if k != "problems"} for r in rows],
+    tz = runtime.tz
+    df = pd.DataFrame([{k: export_time(v, tz) if k in ("created_at", "vintage") else v
+                        for k, v in r.items() if k != "problems"} for r in rows],
                       columns=history.CSV_COLUMNS)
     return frame_csv(df, "loads")
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import departments_for, require
-from citygrowth.i18n import _, bilingual
+from citygrowth.errors import fill
+from citygrowth.i18n import _, bilingual, translate
 from citygrowth.observatory.models import ObservationLoad
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.runtime import Runtime
@@ -69,8 +70,15 @@ def failed_loads(session: Session, depts: set[str] | None) -> list[dict[str, Any
                     "dataset": load.dataset, "department": load.department_code,
                     "file_name": load.file_name, "actor": load.actor,
                     "problem_count": load.problem_count,
-                    "first_problem": first.get("message", "")})
+                    "first_problem": _problem_text(first)})
     return out
+
+
+def _problem_text(stored: dict[str, Any]) -> str:
+    """A stored problem (msgid and params) as the reader reads it, in their language."""
+    if not stored.get("message"):
+        return ""
+    return fill(translate(str(stored["message"])), dict(stored.get("params") or {}))
 
 
 def indicators_table(data: dict[str, Any]) -> pd.DataFrame:

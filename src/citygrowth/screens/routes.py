@@ -26,16 +26,18 @@ from citygrowth.screens import workbench as wb
 from citygrowth.screens.health import data_health, indicators_table
 from citygrowth.screens.profile import area_profile, rank_interval, run_key
 from citygrowth.screens.sources import sources
-from citygrowth.screens.summary import screen_summary
+from citygrowth.screens.summary import NEXT_LEVEL, screen_home, screen_summary
 from citygrowth.screens.workbench import WorkbenchChanges
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
-from citygrowth.web.templating import render_page
+from citygrowth.web.templating import export_time, render_page
 
 pages = APIRouter(tags=["screens"], include_in_schema=True)
 api = APIRouter(tags=["screens"])
 
 Code = Annotated[str, Query(pattern=r"^\d{6}(\d{3}){0,3}$", description="Area code")]
 Level = Annotated[str, Query(pattern="^(street|community|grid)$")]
+LevelOpt = Annotated[str | None, Query(pattern="^(street|community|grid)$",
+                                       description="default: the level below the parent")]
 IndicatorCode = Annotated[str, Query(pattern=r"^[A-Za-z0-9_]{1,60}$")]
 # optional ones: ``| None`` inside ``Annotated`` (see index/routes.py)
 CodeOpt = Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,3}$", description="Area code")]
@@ -71,14 +73,14 @@ def screen_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
     """The 1920×1080 command screen; it draws from ``/api/screen/summary``."""
     if actor.is_anonymous:
         return login_redirect(request)
-    require(actor, "screens.view", runtime.settings.district_code)
+    district = screen_home(actor, runtime.settings.district_code)
     src = sources(request.app.state, session, runtime)
-    district = runtime.settings.district_code
     strings = {"no_data": _("No data yet"), "error": _("Error"),
                "progress": _("done {actual}% · plan {planned}%"),
                "counts": _("{red} off track · {amber} at risk · {green} on track · as of {date}")}
     return render_page(request, "screens/screen.html", actor, {
         "district": district, "strings": strings, "timezone": runtime.settings.timezone,
+        "level": NEXT_LEVEL.get(src.tree.level.get(district, "district"), "street"),
         "district_name": explore.area_name(src.tree, district) if district in src.tree
         else district,
     })
@@ -87,15 +89,17 @@ def screen_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
 @api.get("/api/screen/summary", summary="Everything the big screen shows")
 def screen_summary_api(
     request: Request, actor: UserDep, runtime: RuntimeDep, session: SessionDep,
-    level: Level = "street", parent: CodeOpt = None,
+    level: LevelOpt = None, parent: CodeOpt = None,
     metric: IndicatorOpt = None,
 ) -> dict[str, Any]:
     """Map values and ranking of the areas one level below ``parent``, the parent's index and
     pillars over time, key figures against targets and the live case feed, with the ECharts
     options built from them."""
     src = sources(request.app.state, session, runtime)
-    return screen_summary(session, actor, src, level=level,
-                          parent=parent or runtime.settings.district_code, metric=metric)
+    parent = parent or screen_home(actor, runtime.settings.district_code)
+    below = NEXT_LEVEL.get(src.tree.level.get(parent, "district"), "street")
+    return screen_summary(session, actor, src, level=level or below, parent=parent,
+                          metric=metric)
 
 
 # --- explorer -------------------------------------------------------------------------------
@@ -186,7 +190,10 @@ def health_api(actor: UserDep, runtime: RuntimeDep, session: SessionDep,
                format: Fmt = "json") -> Any:
     data = data_health(session, actor, runtime)
     if format != "json":
-        return table_response(indicators_table(data), format, "data-health")
+        table = indicators_table(data)
+        tz = runtime.tz
+        table["last_load_at"] = table["last_load_at"].map(lambda v: export_time(v, tz))
+        return table_response(table, format, "data-health")
     return data
 
 

@@ -253,10 +253,23 @@ def _action_label(action: str) -> str:
     return _(label)
 
 
+def screen_home(actor: Actor, district: str) -> str:
+    """The area a viewer's big screen shows: the district for those who see it all, else the
+    one street (or smaller area) their grants cover — street staff see their own street."""
+    if can(actor, "screens.view", district):
+        return district
+    prefixes = [p for p in scope_prefixes(actor, "screens.view") or [] if p.startswith(district)]
+    if len(prefixes) == 1:
+        return prefixes[0]
+    require(actor, "screens.view", district)  # several streets or none: refused as before
+    return district
+
+
 def screen_summary(session: Session, actor: Actor, src: ScreenSources, *, level: str,
                    parent: str, metric: str | None = None) -> dict[str, Any]:
     """Everything the big screen shows for areas at ``level`` under ``parent``."""
     require(actor, "screens.view", parent)
+    home = screen_home(actor, src.settings.district_code)
     if parent not in src.tree:
         raise NotFound("No area with code {area}.", area=parent)
     if NEXT_LEVEL.get(src.tree.level[parent]) != level:
@@ -269,17 +282,16 @@ def screen_summary(session: Session, actor: Actor, src: ScreenSources, *, level:
     mr = src.memo("map", (metric, level, parent, today),
                   lambda: map_and_ranking(src, metric, level, parent, today))
     prof = src.memo("profile", (parent, today), lambda: parent_profile(src, parent, today))
-    district = src.settings.district_code
-    figures = dict(src.memo("figures", (district, today),
-                            lambda: figures_panel(src, district, today)))
-    projects = projects_figure(session, district, today)  # the register changes any time
+    figures = dict(src.memo("figures", (home, today),
+                            lambda: figures_panel(src, home, today)))
+    projects = projects_figure(session, home, today)  # the register changes any time
     if projects is not None:
         figures["key_figures"] = [*figures["key_figures"], projects.to_dict(get_locale())]
-    linked = indicator_statuses(session, actor, district, today)
+    linked = indicator_statuses(session, actor, home, today)
     for part in ("key_figures", "cases"):
         figures[part] = with_linked_status(figures[part], linked)
     return assemble(src, node, level, parent, mr, prof) | figures | {
-        **targets_panel(session, actor, district, today),
+        **targets_panel(session, actor, home, today),
         "feed": case_feed(session, actor, parent, src.tree, src.tz),
     }
 

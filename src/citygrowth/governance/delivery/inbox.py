@@ -74,9 +74,20 @@ def mark_read(session: Session, actor: Actor, case_id: int, now: dt.datetime) ->
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def note_unread(request: Request, session: Session, actor: Actor) -> int:
+    """The unread count as the request's own session sees it — with the items this request
+    marked read, not yet committed — kept for the navigation's badge of the same page."""
+    count = unread_count(session, actor)
+    request.state.inbox_unread = count
+    return count
+
+
 def badge(request: Request, actor: Actor) -> int | None:
     """The unread count beside the inbox in the navigation (officers of a department)."""
     if not actor.department_codes or not can(actor, PERMISSION):
         return None
+    noted: int | None = getattr(request.state, "inbox_unread", None)
+    if noted is not None:
+        return noted or None
     with runtime_of(request).sessionmaker() as session:
         return unread_count(session, actor) or None

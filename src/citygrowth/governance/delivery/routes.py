@@ -18,11 +18,12 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can
 from citygrowth.errors import ValidationFailed
-from citygrowth.governance.admin_routes import _choices, _errors, _gate
+from citygrowth.governance.admin_routes import _choices, _gate
 from citygrowth.governance.delivery import admin, inbox, service
 from citygrowth.governance.delivery.message import name_of
 from citygrowth.governance.delivery.models import STATES, CaseDelivery
 from citygrowth.governance.display import excel_safe, local_text, root_path
+from citygrowth.governance.forms import errors_by_field
 from citygrowth.governance.lifecycle import STATUSES, TABLE
 from citygrowth.governance.models import Case
 from citygrowth.governance.service import case_dict
@@ -90,7 +91,8 @@ def inbox_page(request: Request, session: SessionDep, actor: UserDep, settings: 
                unread: Annotated[bool, Query()] = False) -> Response:
     rows = _inbox_rows(session, actor, ZoneInfo(settings.timezone), unread)
     return render_page(request, "governance/inbox.html", actor, {
-        "rows": rows, "unread": unread, "unread_count": inbox.unread_count(session, actor)})
+        "rows": rows, "unread": unread,
+        "unread_count": inbox.note_unread(request, session, actor)})
 
 
 @router.get("/api/cases/inbox", summary="The department's inbox (JSON twin of /command/inbox)")
@@ -207,7 +209,7 @@ def api_channel_remove(session: SessionDep, actor: UserDep, department: Dept,
 def _channels_page(request: Request, session: Session, actor: Actor, *,
                    values: dict[str, Any] | None = None, err: ValidationFailed | None = None,
                    secret: tuple[str, str, str] | None = None) -> Response:
-    errors, other = _errors(err) if err else ({}, [])
+    errors, other = errors_by_field(err) if err else ({}, [])
     return render_page(request, "governance/admin_channels.html", actor, {
         "channels": admin.list_channels(session, actor), "installed": _installed(request),
         "labels": CHANNEL_LABELS, "values": values or {}, "errors": errors,

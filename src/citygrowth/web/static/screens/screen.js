@@ -6,7 +6,7 @@
   var root = document.getElementById("screen");
   var T = JSON.parse(document.getElementById("i18n").textContent);
   var district = root.dataset.district;
-  var state = { level: "street", parent: district, metric: "", stack: [] };
+  var state = { level: root.dataset.level || "street", parent: district, metric: "", stack: [] };
   var charts = {
     map: echarts.init(document.getElementById("map"), null, { renderer: "canvas" }),
     radar: echarts.init(document.getElementById("radar")),
