@@ -2,14 +2,16 @@
 p95 against ``/healthz`` in the same run, on SQLite and PostgreSQL; the index recomputed on
 DuckDB and on Spark, both times printed.
 
-The city comes from :mod:`bench.citygen` (ten districts; ``--full``: 10M cases and 36M
-observations, else a small city). A uvicorn server in its own process serves it per store;
+The city comes from :mod:`bench.citygen` (ten districts, 5,000 grid cells; by default 10M
+cases and 36M observations, ``--cases``/``--observations`` for another size, ``--quick`` for a
+small city of two districts). A uvicorn server in its own process serves it per store;
 this process calls each API after a warm-up, ``--calls`` times, and prints p50/p95 with the
 ratio to ``/healthz`` (what any request costs through the same stack). Goal: p95 ≤ 50 ms.
 The index is recomputed in a child process per engine (``index_engine=ibis``) with
 ``query_backend`` duckdb and pyspark (Spark local mode, all cores).
 
-    python -m bench.city [--full] [--city DIR] [--calls 50] [--postgres URL] [--no-spark]
+    python -m bench.city [--cases N] [--observations N] [--quick] [--city DIR] [--calls 50]
+                         [--postgres URL] [--no-spark]
 """
 
 from __future__ import annotations
@@ -142,26 +144,33 @@ def recompute(root: str, database_url: str, backend: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--full", action="store_true", help="10M cases, 36M observations")
+    citygen.size_arguments(ap)
     ap.add_argument("--city", type=Path, default=None,
                     help="a folder where `python -m bench.citygen` built the city (reused)")
     ap.add_argument("--calls", type=int, default=50)
     ap.add_argument("--postgres", default=PG, help="PostgreSQL server ('' to skip)")
     ap.add_argument("--no-spark", action="store_true")
-    ap.add_argument("--quick", action="store_true", help="the small city, 20 calls")
     args = ap.parse_args(argv)
     calls = 20 if args.quick else args.calls
     tmp: Path | None = None
     root = args.city
     if root is None:
         tmp = root = Path(tempfile.mkdtemp(prefix="cg-bench-city-"))
-        scale = citygen.FULL if args.full else citygen.SMALL
+        scale = citygen.scale_of(args)
         print(f"building the city ({scale.cases:,} cases, {scale.observations:,} "
               f"observations, {scale.cells:,} grid cells) …", flush=True)
-        gen = ["--full"] if args.full else []
+        gen = ["--quick"] if args.quick else []
+        if args.districts is not None:
+            gen += ["--districts", str(args.districts)]
+        if args.cases is not None:
+            gen += ["--cases", str(args.cases)]
+        if args.observations is not None:
+            gen += ["--observations", str(args.observations)]
         if args.postgres:
             gen += ["--postgres", args.postgres]
+        t = time.perf_counter()
         citygen.main([str(root), *gen])
+        print(f"city built in {time.perf_counter() - t:.0f} s", flush=True)
     keys = json.loads((root / "keys.json").read_text("utf-8"))
     street = f"{citygen.HOME}001"
     stores = {"SQLite": ("", keys["sqlite"])}

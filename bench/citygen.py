@@ -1,11 +1,12 @@
 """A city of ten districts for the city-scale benchmark (``bench.city``): areas, users, cases
 and observations, written in bulk.
 
-Full size (``--full``): 10 districts × 10 streets × 10 communities × 5 grid cells (5,000
+Full size (the default): 10 districts × 10 streets × 10 communities × 5 grid cells (5,000
 cells), 10,000,000 cases over three years and 36,000,000 stored observations (every
 default indicator at every level from 2019, about 5.5 million in the current view, the rest
-earlier vintages of the same cells: the departments' revisions). The default scale is a
-small city for quick runs.
+earlier vintages of the same cells: the departments' revisions). ``--cases`` and
+``--observations`` set a smaller (or larger) city on the same 5,000 cells; ``--quick`` is a
+small city (two districts) for quick runs. The index is computed once on each store.
 
 Speed: cases are generated as numpy columns, 250,000 at a time, and written with one
 ``executemany`` per chunk on SQLite (a dedicated connection with ``synchronous=OFF`` and a
@@ -15,7 +16,7 @@ load path (``ingest.service.load_observations``: validation, Parquet batch, ledg
 per department and revision. Reference data (areas, departments, the case taxonomy, users and
 API keys) are small and made through the services.
 
-    python -m bench.citygen DIR [--full] [--postgres URL]
+    python -m bench.citygen DIR [--cases N] [--observations N] [--quick] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ from citygrowth.auth.identity import new_api_key
 from citygrowth.auth.models import Department, RoleGrant, User
 from citygrowth.db import make_engine, upgrade
 from citygrowth.governance.lifecycle import OPEN
-from citygrowth.governance.models import Case, CaseCategory
+from citygrowth.governance.models import CaseCategory
 from citygrowth.governance.taxonomy import ensure_taxonomy
+from citygrowth.index import jobs
 from citygrowth.ingest.service import load_observations
 from citygrowth.observatory.demo import LAST_DAY, generate
 from citygrowth.runtime import Runtime, build_runtime
@@ -522,25 +524,60 @@ def fresh_postgres(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+def index_once(settings: Settings, say: Any = print) -> None:
+    """The index computed once on the store (what a district's server shows)."""
+    runtime = build_runtime(settings)
+    try:
+        t = time.perf_counter()
+        run = jobs.refresh(runtime)
+        say(f"  index computed ({run.rows if run else 0:,} result rows): "
+            f"{time.perf_counter() - t:.1f} s")
+    finally:
+        runtime.dispose()
+
+
+def scale_of(args: argparse.Namespace) -> Scale:
+    base = SMALL if args.quick else FULL
+    return Scale(args.districts or base.districts, base.streets, base.communities, base.grids,
+                 args.cases if args.cases is not None else base.cases,
+                 args.observations if args.observations is not None else base.observations)
+
+
+def size_arguments(ap: argparse.ArgumentParser) -> None:
+    """The city's size, shared by this generator and ``bench.city``."""
+    ap.add_argument("--quick", action="store_true",
+                    help="a small city (2 districts, 160 grid cells, 200,000 cases)")
+    ap.add_argument("--districts", type=int, default=None, choices=range(2, 11),
+                    metavar="2-10", help=f"how many districts (default {FULL.districts}, "
+                    f"{FULL.cells // FULL.districts:,} grid cells each)")
+    ap.add_argument("--cases", type=int, default=None,
+                    help=f"how many cases (default {FULL.cases:,}; --quick {SMALL.cases:,})")
+    ap.add_argument("--observations", type=int, default=None,
+                    help=f"how many stored observations (default {FULL.observations:,}; at "
+                    "least the current view, every indicator at every level)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("root", type=Path)
-    ap.add_argument("--full", action="store_true", help="the full city (10M cases)")
+    size_arguments(ap)
     ap.add_argument("--postgres", default="", help="also build the PostgreSQL store "
                     "(server URL; a database cg_city is made afresh)")
     args = ap.parse_args(argv)
-    scale = FULL if args.full else SMALL
+    scale = scale_of(args)
     args.root.mkdir(parents=True, exist_ok=True)
+    say = lambda s: print(s, flush=True)  # noqa: E731
     print(f"SQLite city under {args.root}", flush=True)
-    city = build(args.root, scale, say=lambda s: print(s, flush=True))
+    city = build(args.root, scale, say=say)
+    index_once(city.settings, say)
     keys = {"sqlite": city.keys}
     if args.postgres:
         pg = fresh_postgres(args.postgres, "cg_city")
         print("PostgreSQL city (shares the observation batches)", flush=True)
-        keys["postgres"] = build(args.root, scale, pg, observations=False,
-                                 say=lambda s: print(s, flush=True)).keys
+        keys["postgres"] = build(args.root, scale, pg, observations=False, say=say).keys
         copy_ledger(city.settings, settings_for(args.root, pg))
+        index_once(settings_for(args.root, pg), say)
         (args.root / "postgres.url").write_text(pg, "utf-8")
     (args.root / "keys.json").write_text(json.dumps(keys), "utf-8")
     return 0
