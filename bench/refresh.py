@@ -43,7 +43,7 @@ PORT = 8767
 
 def build_demo(data: Path) -> None:
     env = {**os.environ, "CITYGROWTH_DATA_DIR": str(data), "CITYGROWTH_LOG_LEVEL": "WARNING"}
-    cli = [sys.executable, "-m", "citygrowth.cli"]
+    cli = [sys.executable, "-c", "from citygrowth.cli import main; main()"]
     for args in (["init"], ["demo"]):
         subprocess.run([*cli, *args], env=env, check=True, stdout=subprocess.DEVNULL)
 

@@ -4,11 +4,13 @@ frameworks, read by the engines' own Parquet readers (DuckDB's, Spark's)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from PIL import Image
 
 from citygrowth.auth.actor import system_actor
 from citygrowth.governance import media
@@ -21,8 +23,11 @@ from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
 from tests.factories import STREET_A, STREET_B, make_areas
 
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5b9d8a40000000049454e44ae426082")
+
+def png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 40, 40)).save(buf, "PNG")
+    return buf.getvalue()
 
 
 def hosts(tmp_path: Path, sqlite_url: str) -> tuple[Runtime, Runtime]:
@@ -70,7 +75,7 @@ def test_two_hosts_share_observations_results_and_uploads(
     assert (tmp_path / "shared" / "index-recompute.lock").exists()
     # an upload kept by a is served from b's folder
     with a.session() as s:
-        photo = media.encode_photo(PNG, media.Limits.of(a.settings), "p.png")
+        photo = media.encode_photo(png(), media.Limits.of(a.settings), "p.png")
         ref = media.ref_of(media.store_photo(s, a.settings.store_dir, photo, "user:1").id)
     found = media.file_for(b.settings.store_dir, ref.rsplit("/", 1)[1])
     assert found is not None and found[1].is_relative_to(tmp_path / "shared")
