@@ -22,7 +22,8 @@ serves ``create_app`` with uvicorn on a loopback port in a child process (``test
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,16 +71,27 @@ def load_demo(settings: Settings, plugins: tuple[str, ...] = DEMO_PLUGINS) -> No
     runtime.dispose()
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    root = tmp_path_factory.mktemp("demo-server")
-    settings = Settings(data_dir=root / "var", env="test", secret_key="browser-test-secret",
+@contextmanager
+def serve_demo(root: Path, secret: str = "browser-test-secret",
+               prepare: Callable[[Settings], object] | None = None) -> Iterator[DemoServer]:
+    """The demo areas and users in ``root``, then ``prepare(settings)`` (more data, keys …),
+    served in a child process. For a folder whose tests change the store, so that they do not
+    share ``demo_server``."""
+    settings = Settings(data_dir=root / "var", env="test", secret_key=secret,
                         scheduler_enabled=False, log_level="WARNING")
     load_demo(settings)
+    if prepare is not None:
+        prepare(settings)
     shots = root / "screenshots"
     shots.mkdir()
     with serve_app(settings) as url:
         yield DemoServer(url, settings, shots)
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    with serve_demo(tmp_path_factory.mktemp("demo-server")) as server:
+        yield server
 
 
 # One Chromium per test process, whichever folder's ``browser`` fixture asks first: a second

@@ -33,6 +33,8 @@ from citygrowth.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_VAR = "CITYGROWTH_TEST_SERVE_SETTINGS"
+#: the child process serving each base URL (tests that watch its memory read it here)
+SERVERS: dict[str, subprocess.Popen[bytes]] = {}
 
 
 @contextmanager
@@ -52,8 +54,10 @@ def serve_app(settings: Settings, *, lifespan: str = "on", log_level: str = "war
         sock.close()  # the child holds the listening socket now
         try:
             _wait_ready(proc, url, log, start_timeout)
+            SERVERS[url] = proc
             yield url
         finally:
+            SERVERS.pop(url, None)
             proc.terminate()
             try:
                 proc.wait(timeout=15)

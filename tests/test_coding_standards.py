@@ -28,6 +28,8 @@ ALLOWED_WITHOUT_CHECK = {
     "citygrowth.accountability.changes.note",
     # the actor's own registration as a helper: nobody reads another's through it
     "citygrowth.governance.helpers.helper_of",
+    # logging out: ends only the acting user's own sessions (anyone may log themselves out)
+    "citygrowth.auth.service.end_own_sessions",
     # a reporter's own cases: found by their user id or by the tracking codes their browser
     # holds (the code is the credential, as on the tracking page)
     "citygrowth.governance.tracking.my_reports",

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from citygrowth import __version__
 from citygrowth.auth.csrf import CSRFMiddleware
+from citygrowth.auth.refusals import RefusalLog
 from citygrowth.errors import ConfigurationError
 from citygrowth.logging_setup import get_logger, setup_logging
 from citygrowth.observatory.store import ObservationStore
@@ -24,7 +25,9 @@ from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.scheduler import Scheduler
 from citygrowth.settings import Settings
 from citygrowth.web.errors import install_error_handlers
+from citygrowth.web.limits import BodyLimitMiddleware
 from citygrowth.web.middleware import LocaleMiddleware
+from citygrowth.web.security import SecurityHeadersMiddleware
 from citygrowth.web.static_files import PrecompressedStaticFiles
 from citygrowth.web.templating import make_templates
 
@@ -69,11 +72,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     app.state.templates = make_templates(runtime)
+    app.state.refusals = RefusalLog(runtime.sessionmaker, settings.audit_refusals_per_minute)
 
     routers = collect_list(pm.hook.citygrowth_routers(runtime=runtime))
     # declared fast paths (one hot route each) wrap the whole middleware stack
     app.fast_paths = tuple(collect_list(pm.hook.citygrowth_fast_paths(runtime=runtime)))
-    app.add_middleware(CSRFMiddleware)  # needs the session and the locale
+    app.add_middleware(CSRFMiddleware, max_form=settings.max_body_kb * 1024)  # session, locale
+    # bodies bounded before anything reads them (the 413 in the caller's language)
+    app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body_kb * 1024,
+                       max_upload=settings.max_upload_mb * 2**20,
+                       max_photo=settings.photo_max_mb * 2**20)
     app.add_middleware(LocaleMiddleware, translations=runtime.translations,
                        default_locale=settings.default_locale)
     app.add_middleware(
@@ -84,6 +92,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         same_site="lax",
         https_only=settings.env == "production",
     )
+    # outermost: every answer, the 413 and the CSRF refusal included, gets the headers
+    app.add_middleware(SecurityHeadersMiddleware,
+                       hsts_seconds=settings.hsts_seconds if settings.env == "production" else 0)
     install_error_handlers(app)
     static = Path(__file__).parent / "web" / "static"
     app.mount("/static", PrecompressedStaticFiles(directory=static), name="static")

@@ -75,21 +75,79 @@ class Settings(BaseSettings):
         description="Failed logins allowed per user name and client address within "
         "`login_window_seconds` before further attempts are refused.",
     )
+    login_address_max_attempts: int = Field(
+        default=30, ge=1,
+        description="Failed logins allowed per client address (whatever the user names) within "
+        "`login_window_seconds`; from half of it on, each attempt waits longer (up to "
+        "`login_max_delay_seconds`), and once it is used up the address is refused until the "
+        "window has passed.",
+    )
+    login_global_max_attempts: int = Field(
+        default=1000, ge=1,
+        description="Failed logins allowed from all addresses together within "
+        "`login_window_seconds` (password spraying from many addresses); growing delay from "
+        "half of it on, refusal once it is used up.",
+    )
+    login_max_delay_seconds: float = Field(
+        default=10.0, ge=0, le=60,
+        description="Longest delay added to a login attempt while a failure budget is being "
+        "used up.",
+    )
     login_window_seconds: int = Field(
-        default=300, ge=1, description="Window of the login rate limit, in seconds."
+        default=300, ge=1, description="Window of the login rate limits, in seconds."
     )
     session_max_age_seconds: int = Field(
         default=8 * 3600, ge=60, description="How long a web login lasts without activity."
     )
+    session_absolute_seconds: int = Field(
+        default=12 * 3600, ge=60,
+        description="How long a web login lasts at most, active or not; then the user logs in "
+        "again.",
+    )
+    max_body_kb: int = Field(
+        default=1024, ge=1,
+        description="Largest request body of every route that is not an upload (JSON, forms), "
+        "in KiB. Larger bodies are refused with 413 before they are read.",
+    )
     max_upload_mb: int = Field(
         default=200, ge=1,
-        description="Largest accepted data file upload, in MiB (photos: `photo_max_mb`).",
+        description="Largest request body of upload routes (data files, workbooks, evidence), "
+        "in MiB. Larger bodies are refused with 413 before they are read (photos: "
+        "`photo_max_mb`).",
+    )
+    max_uncompressed_mb: int = Field(
+        default=200, ge=1,
+        description="Largest uncompressed size of an uploaded workbook (an .xlsx is a zip "
+        "archive), declared and actual, in MiB.",
+    )
+    max_compression_ratio: int = Field(
+        default=100, ge=1,
+        description="Largest ratio of uncompressed to compressed size of an uploaded workbook "
+        "(a zip bomb has thousands).",
+    )
+    max_upload_rows: int = Field(
+        default=10_000_000, ge=1, description="Most data rows an uploaded file may have."
+    )
+    max_upload_columns: int = Field(
+        default=200, ge=1, description="Most columns an uploaded file may have."
+    )
+    audit_refusals_per_minute: int = Field(
+        default=60, ge=0,
+        description="Refused write requests (401, 403) written to the audit log per minute and "
+        "web process, at most 10 of them per client address; the rest are counted in the next "
+        "entry. 0 turns the logging of refusals off.",
+    )
+    hsts_seconds: int = Field(
+        default=31_536_000, ge=0,
+        description="`max-age` of the Strict-Transport-Security header sent in production "
+        "(`env=production`); 0 sends none.",
     )
     photo_max_mb: int = Field(
         default=10, ge=1, le=100,
         description="Largest case photo accepted (JPEG, PNG or WebP; HEIC where the server "
-        "can read it), in MiB. The size is checked before the upload is read; a larger one is "
-        "refused with 413.",
+        "can read it), in MiB. A form or request with photos may be at most this size per photo "
+        "it takes (plus 256 KiB for its other fields); a larger body is refused with 413 before "
+        "it is read, and so is every larger photo within it.",
     )
     photo_max_side: int = Field(
         default=2048, ge=320, le=8192,

@@ -59,7 +59,7 @@ def test_export_writes_excel_and_csv(cx: CliContext, tmp_path: Path) -> None:
     assert sum(r[7] for r in ws.iter_rows(min_row=2, values_only=True)) == pytest.approx(1530)
     csv = tmp_path / "approvals.csv"
     assert run(cx, "export", "approvals", "-o", str(csv))[0] == 0
-    assert csv.read_text(encoding="utf-8").startswith("code,name,kind")
+    assert csv.read_text(encoding="utf-8").startswith("\ufeff代码,名称,类型")
 
 
 def test_reminders_list_upcoming_milestones_per_department(cx: CliContext) -> None:

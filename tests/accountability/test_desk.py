@@ -89,10 +89,10 @@ def test_errors_come_back_next_to_their_fields_in_the_readers_language(
     assert 'aria-invalid="true"' in r.text
     # htmx: only the form comes back, in English when asked
     r = client.post(f"/projects/{p.id}/investments?lang=en", headers=keys["science"] | HTMX,
-                    data={"period": "2999-01", "completed_wan": "12"})
+                    data={"period": "2099-01", "completed_wan": "12"})
     assert r.status_code == 422 and "<html" not in r.text
     assert r.text.lstrip().startswith('<form id="form-investment"')
-    assert "The month 2999-01 has not begun yet." in r.text
+    assert "The month 2099-01 has not begun yet." in r.text
     r = client.post(f"/projects/{p.id}/stage", headers=keys["science"] | HTMX,
                     data={"stage": "planning", "note": ""})
     # (English still: the language chosen is remembered)
@@ -294,7 +294,7 @@ def test_excel_updates_template_and_all_or_nothing_import(client: TestClient, ke
     month = _today(settings).strftime("%Y-%m")
     bad = _workbook({
         "investment": [["project_code", "period", "completed_wan"], [p.code, month, 800],
-                       ["KP-999", month, 5], [p.code, "2999-01", 7]],
+                       ["KP-999", month, 5], [p.code, "2099-01", 7]],
         "stage": [["project_code", "stage"], [p.code, "finished"]],
     })
     r = client.post("/projects/updates", headers=keys["science"],
@@ -302,7 +302,7 @@ def test_excel_updates_template_and_all_or_nothing_import(client: TestClient, ke
     assert r.status_code == 422
     text = re.sub(r"\s+", " ", r.text)
     assert "updates.xlsx › investment" in text and "KP-999" in text
-    assert "2999-01 尚未开始" in text and "updates.xlsx › stage" in text
+    assert "2099-01 尚未开始" in text and "updates.xlsx › stage" in text
     detail = client.get(f"/api/accountability/projects/{p.id}", headers=keys["science"]).json()
     assert all(i["completed_wan"] != 800 or i["period"] != month
                for i in detail["investments"])  # the good row was not kept either

@@ -16,6 +16,7 @@ from citygrowth.accountability.models import Project, Target
 from citygrowth.auth.actor import system_actor
 from citygrowth.errors import ValidationFailed
 from citygrowth.i18n import locale_context
+from citygrowth.web.render import columns, xlsx_bytes
 from tests.accountability.conftest import school_target, setup_district
 
 HEADER = ["code", "name_zh", "name_en", "department", "co_owners", "area_code", "unit_zh",
@@ -115,22 +116,27 @@ def test_projects_import_all_or_nothing(sqlite_session: Session) -> None:
     assert sqlite_session.scalar(select(Project.total_wan)) == 125_000
 
 
+def _export(session: Session) -> bytes:
+    """The targets workbook as ``/api/accountability/export/targets.xlsx`` gives it."""
+    cols, rows = tables.table(session, system_actor(), "targets", dt.date(2026, 6, 1),
+                              "Asia/Shanghai")
+    return xlsx_bytes(columns(*cols), rows, "targets")
+
+
 def test_export_round_trips_through_import(sqlite_session: Session) -> None:
     setup_district(sqlite_session)
     excel.import_targets(sqlite_session, system_actor(), workbook(GOOD), "t.xlsx")
-    body = tables.export_xlsx(sqlite_session, system_actor(), "targets", dt.date(2026, 6, 1),
-                              "Asia/Shanghai")
+    body = _export(sqlite_session)
     ws = load_workbook(io.BytesIO(body)).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:3] == ("code", "name_zh", "name_en") and rows[1][0] == "T-PARK"
+    assert rows[0][:3] == ("代码", "中文名称", "英文名称") and rows[1][0] == "T-PARK"
     assert excel.import_targets(sqlite_session, system_actor(), body, "t.xlsx").updated == 1
 
 
 def test_reimport_keeps_milestones_the_sheet_does_not_carry(sqlite_session: Session) -> None:
     setup_district(sqlite_session)
     t = school_target(sqlite_session)
-    body = tables.export_xlsx(sqlite_session, system_actor(), "targets", dt.date(2026, 6, 1),
-                              "Asia/Shanghai")
+    body = _export(sqlite_session)
     excel.import_targets(sqlite_session, system_actor(), body, "t.xlsx")
     sqlite_session.refresh(t)
     assert [m.title_zh for m in t.milestones] == ["年度节点"] and t.co_owner_codes == ["housing"]

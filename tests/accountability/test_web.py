@@ -80,7 +80,7 @@ def test_json_csv_and_excel_twins(client: TestClient, keys: dict) -> None:
     assert len(csv.text.strip().splitlines()) == 120
     xlsx = client.get("/api/accountability/export/leads.xlsx", headers=h)
     ws = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
-    assert ws.max_row == 49 and ws.cell(1, 1).value == "id"
+    assert ws.max_row == 49 and ws.cell(1, 1).value == "编号"
     stats = client.get("/api/accountability/approvals/stats", headers=h).json()
     assert stats["chart"]["xAxis"]["data"][0].startswith("2019")
     funnel = client.get("/api/accountability/funnel", headers=h).json()

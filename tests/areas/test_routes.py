@@ -51,7 +51,7 @@ def test_list_is_scoped_to_the_caller(client: TestClient, keys: dict[str, str]) 
     csv = client.get("/api/areas.csv", params={"level": "street"}, headers=_h(keys["admin"]))
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
-    assert lines[0].startswith("code,level,parent_code,name_zh,name_en,population")
+    assert lines[0].startswith("\ufeff代码,层级,上级代码,中文名称,英文名称,人口")
     assert len(lines) == 3
 
 
@@ -133,7 +133,8 @@ def test_pages(client: TestClient, keys: dict[str, str]) -> None:
     assert "街道1" in r.text and 'href="/api/areas.csv?level=street"' in r.text
     r = client.get(f"/areas/{STREET_A}", headers=_h(keys["cmd"]))
     assert r.status_code == 200
-    assert "registerMap" in r.text and "社区1-1" in r.text and "示意" in r.text
+    assert 'src="/static/areas/detail.js"' in r.text and "data-map-name=" in r.text
+    assert "社区1-1" in r.text and "示意" in r.text
     r = client.get("/areas/370203002", headers={**_h(keys["cmd"]), "accept": "text/html"})
     assert r.status_code == 403 and "text/html" in r.headers["content-type"]
 

@@ -8,10 +8,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from citygrowth.auth import service as svc
 from citygrowth.auth.actor import system_actor
 from citygrowth.auth.demo import load_demo_users
 from citygrowth.auth.identity import actor_for_api_key
+from citygrowth.auth.login import login
 from citygrowth.auth.models import AuditEntry, User
 from citygrowth.cli import main
 from citygrowth.db import make_engine, make_sessionmaker
@@ -34,7 +34,7 @@ def test_demo_users_cover_every_role_and_are_idempotent(session: Session) -> Non
     audited = session.scalar(select(func.count()).select_from(AuditEntry))
     assert load_demo_users(session, system_actor("demo"), DISTRICT) is None  # key kept
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == audited
-    actor = svc.login(session, "street1", "street1-demo-2026", "127.0.0.1")
+    actor = login(session, "street1", "street1-demo-2026", "127.0.0.1", Settings(env="test"))
     assert actor.area_codes() == [STREET_A]
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from citygrowth.auth import service as auth
 from citygrowth.auth.actor import system_actor
+from citygrowth.auth.identity import new_api_key
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.ingest.service import load_observations
 from citygrowth.runtime import build_runtime
@@ -77,7 +78,9 @@ def seed(settings: Settings) -> dict[str, str]:
         auth.create_user(s, sys, "street-a", [auth.GrantInput("street_commander", STREET_A)],
                          password="secret-pass-1")
         keys["machine"] = auth.create_api_key(s, sys, "city-platform", "exchange")
-        keys["street"] = auth.create_api_key(s, sys, "street-a", "exchange")
+        # a test credential for a street user (the service makes keys for officers and
+        # machines only): it stands for the user's browser session
+        keys["street"] = new_api_key(s, auth.get_user(s, "street-a"), "exchange")
         s.commit()
         load_observations(s, build_runtime(settings), sys, observations(), source="test")
         s.commit()

@@ -409,7 +409,7 @@ def test_inbox_badge_deliveries_page_and_channels_admin(web: Any) -> None:
     listing = c.get("/command/deliveries", headers=web.h("cmd_a")).text
     assert "系统内收件箱" in listing and "Webhook" in listing
     csv_text = c.get("/api/cases/deliveries.csv", headers=web.h("cmd_a")).text
-    assert csv_text.lstrip("\ufeff").startswith("id,case_id,action,department_code,channel")
+    assert csv_text.lstrip("\ufeff").startswith("编号,案件,操作,部门代码,渠道")
     hook = next(d for d in recs["deliveries"] if d["channel"] == "webhook")
     r = c.post(f"/command/deliveries/{hook['id']}/retry", headers=web.h("cmd_a"),
                data={"back": "case"}, follow_redirects=False)

@@ -153,7 +153,8 @@ def test_pages_offer_only_the_allowed_buttons(web: Any) -> None:
     rep = c.get("/api/help/report", headers=web.h("cmd_a")).json()
     assert rep["total_hours"] == 2 and rep["helpers"][0]["name"] == "王芳"
     csv_text = c.get("/help/report.csv?by=community", headers=web.h("cmd_a")).text
-    assert csv_text.lstrip("\ufeff").splitlines()[0] == "code,name,community,tasks,hours,helpers"
+    header = csv_text.lstrip("\ufeff").splitlines()[0]
+    assert header == "代码,名称,社区,任务数,时长（小时）,帮办人数"
     assert c.get("/help/report", headers=web.h("helper")).status_code == 403
     assert "王芳" in c.get("/help/report", headers=web.h("cmd_a")).text
 

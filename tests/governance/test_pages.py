@@ -60,7 +60,7 @@ def test_command_centers_are_scoped(web: Web) -> None:
         assert c.get(f"/command?queue={q}", headers=web.h("admin")).status_code == 200
     assert c.get("/command?queue=bogus", headers=web.h("admin")).status_code == 422
     csv_text = c.get("/api/cases.csv", headers=web.h("cmd_a")).text
-    assert csv_text.splitlines()[0].startswith("id,status,category_code")
+    assert csv_text.splitlines()[0].startswith("\ufeff编号,状态,类别代码")
     assert len(csv_text.splitlines()) == 2
     counts = c.get("/api/cases/queues", headers=web.h("admin")).json()["counts"]
     assert counts["reported"] == 2
@@ -110,7 +110,8 @@ def test_mobile_and_evaluation_pages(web: Web) -> None:
     assert ev.status_code == 200 and 'data-testid="eval-street"' in ev.text
     js = c.get("/api/cases/evaluation?level=street", headers=web.h("admin")).json()
     assert {r["level"] for r in js["rows"]} == {"street"}
-    assert c.get("/api/cases/evaluation.csv", headers=web.h("admin")).text.startswith("level,")
+    assert c.get("/api/cases/evaluation.csv", headers=web.h("admin")).text.startswith(
+        "\ufeff层级,")
     assert c.get("/api/cases/evaluation?month=2026-13", headers=web.h("admin")).status_code \
         == 422
     assert c.get("/help", headers=web.h("helper")).status_code == 200

@@ -99,14 +99,13 @@ def test_recompute_after_observations_loaded(sqlite_session: Session, runtime: R
 
 
 def test_http_api(client, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
-    from citygrowth.auth.service import create_api_key
+    from citygrowth.auth.identity import new_api_key
 
     with runtime.sessionmaker() as s:
         make_areas(s)
-        make_user(s, "admin", ("district_admin", "370203"))
-        make_user(s, "worker", ("grid_worker", STREET_A))
-        keys = {n: {"X-API-Key": create_api_key(s, system_actor(), n)}
-                for n in ("admin", "worker")}
+        users = {n: make_user(s, n, grant)[0] for n, grant in
+                 (("admin", ("district_admin", "370203")), ("worker", ("grid_worker", STREET_A)))}
+        keys = {n: {"X-API-Key": new_api_key(s, user, n)} for n, user in users.items()}
         s.commit()
         load(s, runtime, pd.concat([observations(2024), observations(2025, 1.3)]))
     admin, worker = keys["admin"], keys["worker"]
@@ -123,7 +122,7 @@ def test_http_api(client, runtime: Runtime) -> None:  # type: ignore[no-untyped-
     mine = client.get("/api/index/results", params={"code": "CGI"}, headers=worker).json()
     assert {row["unit"] for row in mine["rows"]} == {STREET_A}
     csv = client.get("/api/index/results", params={"format": "csv"}, headers=admin)
-    assert csv.text.startswith("unit,period,code,value,rank")
+    assert csv.text.startswith("\ufeff区域代码,统计期,节点,数值,排名")
     assert client.get("/api/index/runs", headers=worker).json()["runs"][0]["status"] == "done"
     audit = client.get("/api/index/audit", headers=admin).json()
     assert audit["ok"] and "CGI" in {g["code"] for g in audit["groups"]}

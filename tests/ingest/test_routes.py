@@ -81,7 +81,7 @@ def test_push_a_file_and_see_it_in_the_history(client: TestClient,
     page = client.get("/data/loads", headers={"X-API-Key": keys["admin"]})
     assert page.status_code == 200 and "good.csv" in page.text
     csv_text = client.get("/api/ingest/loads.csv", headers={"X-API-Key": keys["admin"]}).text
-    assert csv_text.startswith("\ufeffload_id,status") and "accepted" in csv_text
+    assert csv_text.startswith("\ufeff批次,状态") and "accepted" in csv_text
 
 
 def test_upload_form_shows_each_problem(client: TestClient, keys: dict[str, str]) -> None:

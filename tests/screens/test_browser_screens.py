@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from citygrowth.runtime import build_runtime
+from citygrowth.web.render import LABELS, column_keys
 from tests import browser as browser_fixtures
 from tests.browser import login_page
 from tests.screens import browser_world
@@ -281,8 +282,8 @@ def test_explorer_chart_and_downloads_match_the_json(
     href = page.locator("#series-csv").get_attribute("href")
     r = page.request.get(screens_server.url + href)
     assert r.ok and r.headers["content-type"].startswith("text/csv")
-    table = pd.read_csv(io.BytesIO(r.body()), encoding="utf-8-sig", dtype={"area_code": str,
-                                                                           "period": str})
+    table = pd.read_csv(io.BytesIO(r.body()), encoding="utf-8-sig", dtype=str)
+    table.columns = column_keys(table.columns, LABELS)  # the header is in the reader's language
     expected = {(s["area_code"], p): v for s in twin["series"]
                 for p, v in zip(twin["periods"], s["values"], strict=True)}
     got = {(row.area_code, row.period): (None if pd.isna(row.value) else float(row.value))

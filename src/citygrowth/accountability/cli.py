@@ -12,6 +12,7 @@ from citygrowth.accountability.targets import REMINDER_DAYS, send_reminders
 from citygrowth.auth.actor import system_actor
 from citygrowth.cli.context import CliContext, pass_ctx
 from citygrowth.i18n import _
+from citygrowth.web.render import columns, csv_text, xlsx_bytes
 
 
 @click.group()
@@ -95,13 +96,12 @@ def export(cx: CliContext, kind: str, output: Path) -> None:
     """
     today = cx.runtime.today()
     with cx.session() as session:
+        cols, rows = tables.table(session, system_actor("cli"), kind, today,
+                                  cx.settings.timezone)
         if output.suffix.lower() == ".csv":
-            cols, rows = tables.table(session, system_actor("cli"), kind, today,
-                                      cx.settings.timezone)
-            output.write_text(tables.to_csv(cols, rows), encoding="utf-8")
+            output.write_text(csv_text(columns(*cols), rows), encoding="utf-8")
         else:
-            output.write_bytes(tables.export_xlsx(session, system_actor("cli"), kind, today,
-                                                  cx.settings.timezone))
+            output.write_bytes(xlsx_bytes(columns(*cols), rows, kind))
     click.echo(_("Wrote {file}.").format(file=output))
 
 

@@ -11,6 +11,7 @@ from citygrowth.areas.models import Area
 from citygrowth.auth.models import Department
 from citygrowth.errors import NotFound, Problem, ValidationFailed
 from citygrowth.i18n import N_, _, bilingual
+from citygrowth.inputs import input_message
 
 T = TypeVar("T")
 
@@ -143,9 +144,11 @@ def problems_from(exc: ValidationError, file: str | None = None, row: int | None
     for err in exc.errors():
         name = str(err["loc"][0]) if err["loc"] else ""
         column = (field_names or {}).get(name, name)
+        ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
         reason = (FORM_REASONS.get(err["type"]) if file is None else None) or REASONS.get(
-            err["type"], N_("Not a valid value."))
-        problems.append(Problem(reason, file=file, row=row, field=column or None,
+            err["type"]) or input_message(err["type"], err.get("ctx")) \
+            or N_("Not a valid value.")
+        problems.append(Problem(reason, ctx, file=file, row=row, field=column or None,
                                 value=(cells or {}).get(column)))
     return problems
 

@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import can, require
 from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.i18n import N_
+from citygrowth.web.render import column_keys
 
 TARGET_COLUMNS = ("code", "name_zh", "name_en", "department", "co_owners", "area_code",
                   "unit_zh", "unit_en", "baseline", "target_value", "start_date", "deadline",
@@ -76,7 +77,7 @@ def sheet_rows(ws: Any, filename: str, columns: tuple[str, ...],
     """(Excel row number, {column: value}) for every non-empty row of a sheet; checks the
     header (row 1)."""
     rows = ws.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+    header = column_keys(next(rows, ()), columns)  # keys, or their names in an export
     missing = [c for c in required if c not in header]
     if missing:
         raise ValidationFailed(problems=[Problem(N_("The column '{column}' is missing."),
@@ -211,25 +212,3 @@ def import_projects(session: Session, actor: Actor, data: bytes,
         created, updated = (created, updated + 1) if existing else (created + 1, updated)
     record(session, actor, "project.import", filename, {"created": created, "updated": updated})
     return ImportResult(created, updated)
-
-
-def to_xlsx(rows: list[dict[str, Any]], columns: list[str], sheet: str) -> bytes:
-    """A workbook with one sheet: a header row of ``columns`` and one row per dict."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = sheet
-    ws.append(columns)
-    for r in rows:
-        ws.append([_plain(r.get(c)) for c in columns])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return str(value)
-    return value

@@ -5,7 +5,6 @@ Each page links its JSON twin under ``/api/accountability/…`` and, for tables,
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
@@ -27,6 +26,7 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.errors import NotFound
 from citygrowth.i18n import _, bilingual
+from citygrowth.inputs import Date, Number, Text
 from citygrowth.web.deps import BusDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
@@ -101,9 +101,9 @@ def target_page(request: Request, session: SessionDep, actor: UserDep, runtime: 
 @router.post("/targets/{target_id}/progress", response_class=HTMLResponse)
 def progress_form(request: Request, session: SessionDep, actor: UserDep, bus: BusDep,
                   target_id: Id,
-                  reported_on: Annotated[dt.date, Form()],
-                  value: Annotated[float, Form(allow_inf_nan=False, ge=-1e12, le=1e12)],
-                  note: Annotated[str, Form(max_length=4000)] = "") -> Response:
+                  reported_on: Annotated[Date, Form()],
+                  value: Annotated[Number, Form()],
+                  note: Annotated[Text, Form(max_length=4000)] = "") -> Response:
     """The progress form of the target page; back to the page on success."""
     targets.report_progress(session, actor, target_id,
                             ProgressIn(reported_on=reported_on, value=value, note=note), bus)

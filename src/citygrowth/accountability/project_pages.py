@@ -20,7 +20,7 @@ from citygrowth.accountability.common import (
 )
 from citygrowth.accountability.forms import Form as FormState
 from citygrowth.accountability.forms import parse, submit
-from citygrowth.accountability.routes import _read_limited, _xlsx
+from citygrowth.accountability.routes import _read_limited
 from citygrowth.accountability.schemas import (
     InvestmentIn,
     MilestoneDoneIn,
@@ -35,6 +35,7 @@ from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.i18n import N_, _
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.render import workbook_response
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["accountability pages"])
@@ -93,7 +94,7 @@ def updates_page(request: Request, session: SessionDep, actor: UserDep) -> Respo
 @router.get("/projects/updates/template.xlsx")
 def updates_template(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> Response:
     body = updates.template(session, actor, runtime.today())
-    return _xlsx(body, "project-updates")
+    return workbook_response(body, "project-updates")
 
 
 @router.post("/projects/updates", response_class=HTMLResponse)

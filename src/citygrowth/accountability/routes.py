@@ -48,7 +48,9 @@ from citygrowth.accountability.schemas import (
 )
 from citygrowth.accountability.status import STATUSES
 from citygrowth.db import utcnow
+from citygrowth.i18n import get_locale
 from citygrowth.web.deps import BusDep, RuntimeDep, SessionDep, UserDep
+from citygrowth.web.render import columns, csv_response, workbook_response, xlsx_response
 
 router = APIRouter(prefix="/api/accountability", tags=["accountability"])
 
@@ -56,12 +58,6 @@ Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DeptQ = Annotated[str | None, Query(max_length=40)]
 StatusQ = Annotated[Literal[STATUSES] | None, Query()]  # type: ignore[valid-type]
 Kind = Literal["targets", "projects", "approvals", "leads"]
-
-
-def _xlsx(body: bytes, name: str) -> Response:
-    return Response(body, media_type="application/vnd.openxmlformats-officedocument."
-                    "spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 
 
 async def _read_limited(file: UploadFile, max_mb: int) -> bytes:
@@ -401,23 +397,22 @@ def export_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                kind: Kind) -> Response:
     cols, rows = tables.table(session, actor, kind, runtime.today(),
                               runtime.settings.timezone)
-    return Response(tables.to_csv(cols, rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
+    return csv_response(columns(*cols), rows, kind, get_locale())
 
 
 @router.get("/export/{kind}.xlsx", summary="A table as an Excel workbook")
 def export_xlsx(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                 kind: Kind) -> Response:
-    body = tables.export_xlsx(session, actor, kind, runtime.today(),
+    cols, rows = tables.table(session, actor, kind, runtime.today(),
                               runtime.settings.timezone)
-    return _xlsx(body, kind)
+    return xlsx_response(columns(*cols), rows, kind, get_locale())
 
 
 @router.get("/import/project-updates/template.xlsx",
             summary="The project updates workbook, prefilled with your projects")
 def updates_template(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> Response:
-    return _xlsx(updates.template(session, actor, runtime.today()),
-                 "project-updates")
+    return workbook_response(updates.template(session, actor, runtime.today()),
+                             "project-updates")
 
 
 @router.post("/import/project-updates",

@@ -6,15 +6,13 @@ imported again) followed by computed columns (status, progress, investment compl
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from citygrowth.accountability.approvals import approval_row, visible_approvals
-from citygrowth.accountability.excel import PROJECT_COLUMNS, TARGET_COLUMNS, to_xlsx
+from citygrowth.accountability.excel import PROJECT_COLUMNS, TARGET_COLUMNS
 from citygrowth.accountability.investment import list_leads
 from citygrowth.accountability.projects import visible_projects
 from citygrowth.accountability.status import target_status
@@ -87,19 +85,3 @@ def table(session: Session, actor: Actor, kind: str, today: dt.date,
     if kind == "leads":
         return lead_table(session, actor)
     raise NotFound("Unknown table '{kind}'.", kind=kind)
-
-
-def to_csv(cols: list[str], rows: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(cols)
-    for r in rows:
-        w.writerow([",".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-                    for v in (r.get(c) for c in cols)])
-    return buf.getvalue()
-
-
-def export_xlsx(session: Session, actor: Actor, kind: str, today: dt.date,
-                tz: str) -> bytes:
-    cols, rows = table(session, actor, kind, today, tz)
-    return to_xlsx(rows, cols, kind)

@@ -39,6 +39,7 @@ from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import can, require
 from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
 from citygrowth.i18n import N_, _, bilingual
+from citygrowth.web.render import append_safe
 
 
 @dataclass(frozen=True)
@@ -120,14 +121,14 @@ def template(session: Session, actor: Actor, today: dt.date) -> bytes:
     ws = wb.create_sheet("investment")
     ws.append([*SHEETS[0].columns, "project_name"])
     for p in mine:
-        ws.append([p.code, month, None, None, bilingual(p.name_zh, p.name_en)])
+        append_safe(ws, [p.code, month, None, None, bilingual(p.name_zh, p.name_en)])
     ws = wb.create_sheet("milestones")
     ws.append([*SHEETS[1].columns, "project_name", "current_due_date"])
     for p in mine:
         for m in p.milestones:
             if m.done_on is None:
-                ws.append([p.code, m.title_zh, None, None, None,
-                           bilingual(p.name_zh, p.name_en), m.due_date.isoformat()])
+                append_safe(ws, [p.code, m.title_zh, None, None, None,
+                                 bilingual(p.name_zh, p.name_en), m.due_date.isoformat()])
     for sheet in SHEETS[2:]:
         wb.create_sheet(sheet.name).append(list(sheet.columns))
     buf = io.BytesIO()

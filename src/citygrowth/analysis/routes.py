@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from citygrowth.analysis import service
 from citygrowth.analysis.anomaly import KIND_NAMES, AnomalyWarning
@@ -16,6 +16,7 @@ from citygrowth.analysis.briefing import service as briefings
 from citygrowth.analysis.changes import M_BREAK
 from citygrowth.analysis.models import AnomalyRecord
 from citygrowth.i18n import get_locale, translate
+from citygrowth.inputs import InputModel, Month, Text
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
@@ -23,18 +24,18 @@ router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Code = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$")]
 AreaQ = Annotated[str, Query(min_length=6, max_length=15, pattern=r"^[0-9]+$")]
-MonthQ = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+MonthQ = Annotated[Month, Query()]
 Lang = Literal["zh_CN", "en"]
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(InputModel):
     decision: Literal["accepted", "returned"]
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
 
-class BriefingIn(BaseModel):
+class BriefingIn(InputModel):
     area_code: str = Field(min_length=6, max_length=15, pattern=r"^[0-9]+$")
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    month: Month
     lang: Lang = "zh_CN"
 
 

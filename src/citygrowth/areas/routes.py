@@ -7,8 +7,6 @@ feeds the home page map; the other reads need a login and are limited to the cal
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -25,6 +23,7 @@ from citygrowth.auth.csrf import csrf_token
 from citygrowth.errors import CityGrowthError
 from citygrowth.i18n import N_, get_locale
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.render import columns, csv_response
 
 api = APIRouter(tags=["areas"])
 pages = APIRouter(tags=["areas pages"], include_in_schema=False)
@@ -55,13 +54,8 @@ def list_areas(session: SessionDep, actor: UserDep, level: LevelQuery = None,
 def list_areas_csv(session: SessionDep, actor: UserDep, level: LevelQuery = None,
                    parent: ParentQuery = None) -> Response:
     """The CSV twin of ``GET /api/areas``."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
-    writer.writeheader()
-    for row in _out(service.list_areas(session, actor, level, parent)):
-        writer.writerow(row)
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="areas.csv"'})
+    rows = _out(service.list_areas(session, actor, level, parent))
+    return csv_response(columns(*CSV_COLUMNS), rows, "areas", get_locale())
 
 
 @api.get("/api/areas.geojson", summary="Area boundaries as GeoJSON (public)")

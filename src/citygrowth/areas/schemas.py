@@ -5,39 +5,36 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from citygrowth.areas.models import Area
 from citygrowth.i18n import bilingual
+from citygrowth.inputs import InputModel, Line
 
 
-class AreaInput(BaseModel):
+class AreaInput(InputModel):
     """A new area. ``geometry`` is a GeoJSON Polygon or MultiPolygon in lon/lat."""
 
-    model_config = ConfigDict(extra="forbid")
-
     code: str = Field(max_length=15, description="6, 9, 12 or 15 digits")
-    name_zh: str = Field(min_length=1, max_length=120)
-    name_en: str = Field(default="", max_length=160)
+    name_zh: Line = Field(min_length=1, max_length=120)
+    name_en: Line = Field(default="", max_length=160)
     geometry: dict[str, Any] | None = None
     population: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    area_km2: float | None = Field(default=None, ge=0)
+    area_km2: float | None = Field(default=None, ge=0, le=1e7)
     illustrative: bool = False
-    source: str = Field(default="", max_length=300)
+    source: Line = Field(default="", max_length=300)
 
 
-class AreaUpdate(BaseModel):
+class AreaUpdate(InputModel):
     """Changes to an area; fields left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    name_zh: str | None = Field(default=None, min_length=1, max_length=120)
-    name_en: str | None = Field(default=None, max_length=160)
+    name_zh: Line | None = Field(default=None, min_length=1, max_length=120)
+    name_en: Line | None = Field(default=None, max_length=160)
     geometry: dict[str, Any] | None = None
     population: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    area_km2: float | None = Field(default=None, ge=0)
+    area_km2: float | None = Field(default=None, ge=0, le=1e7)
     illustrative: bool | None = None
-    source: str | None = Field(default=None, max_length=300)
+    source: Line | None = Field(default=None, max_length=300)
 
 
 class AreaOut(BaseModel):

@@ -51,6 +51,8 @@ class Actor:
     # role → permissions of the runtime that authenticated this actor (None: the built-ins)
     permissions: Mapping[str, frozenset[str]] | None = field(
         default=None, compare=False, hash=False, repr=False)
+    #: the user's session version when the actor comes from a web session (see auth.sessions)
+    session_version: int | None = None
 
     @property
     def is_anonymous(self) -> bool:

@@ -24,14 +24,16 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citygrowth.errors import Forbidden
-from citygrowth.web.body import read_body, replay
-from citygrowth.web.errors import render_error
+from citygrowth.web.body import read_body, read_head, replay
+from citygrowth.web.errors import note_refusal, render_error
 
 SESSION_KEY = "csrf"
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _MULTIPART_FIELD = re.compile(rb'name="csrf_token"\r\n(?:[^\r\n]+\r\n)*\r\n([^\r\n]{0,200})\r\n')
+#: how much of a multipart body is searched for the token (the field comes first)
+MULTIPART_SCAN = 64 * 1024
 
 
 class CsrfFailed(Forbidden):
@@ -74,6 +76,10 @@ def _needs_check(scope: Scope, headers: dict[str, str]) -> bool:
     return bool(session)
 
 
+def _has_token(head: bytes) -> bool:
+    return _MULTIPART_FIELD.search(head) is not None
+
+
 def token_from_body(content_type: str, body: bytes) -> str | None:
     """The ``csrf_token`` field of a url-encoded or multipart form body, if any."""
     if content_type.startswith("application/x-www-form-urlencoded"):
@@ -91,8 +97,9 @@ class CSRFMiddleware:
     Must sit inside ``SessionMiddleware`` (it reads ``scope["session"]``).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_form: int = 2**20) -> None:
         self.app = app
+        self.max_form = max_form
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = _headers(scope) if scope["type"] == "http" else {}
@@ -104,18 +111,25 @@ class CSRFMiddleware:
             await self.app(scope, receive, send)
             return
         content_type = headers.get("content-type", "")
-        if not content_type.startswith(("application/x-www-form-urlencoded",
-                                         "multipart/form-data")):
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            body, connected = await read_body(receive, self.max_form)
+            presented, receive = token_from_body(content_type, body), replay(body, receive,
+                                                                               connected)
+        elif content_type.startswith("multipart/form-data"):
+            # the token field comes first in our forms: read only up to it, stream the rest
+            head, more, connected = await read_head(receive, MULTIPART_SCAN, _has_token)
+            presented = token_from_body(content_type, head[:MULTIPART_SCAN])
+            receive = replay(head, receive, connected, more)
+        else:
+            presented = None
+        if not token_matches(session, presented):
             await self._refuse(scope, receive, send)
             return
-        body, more = await read_body(receive)
-        if not token_matches(session, token_from_body(content_type, body)):
-            await self._refuse(scope, receive, send)
-            return
-        await self.app(scope, replay(body, receive, more), send)
+        await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = render_error(Request(scope, receive), CsrfFailed())
-        await response(scope, receive, send)
+        request, error = Request(scope, receive), CsrfFailed()
+        await note_refusal(request, error)
+        await render_error(request, error)(scope, receive, send)
 
 

@@ -28,13 +28,18 @@ def actor_for_user(user: User, api_key_id: int | None = None,
         grants=tuple(Grant(g.role, g.area_code, g.department_code) for g in user.grants),
         api_key_id=api_key_id,
         permissions=permissions,
+        session_version=None if api_key_id is not None else user.session_version,
     )
 
 
-def load_actor(session: Session, user_id: int,
-               permissions: PermissionTable | None = None) -> Actor | None:
+def load_actor(session: Session, user_id: int, permissions: PermissionTable | None = None,
+               session_version: int | None = None) -> Actor | None:
+    """The active user ``user_id``; with ``session_version``, only while the user's sessions
+    have not been ended since (logout, password change, deactivation)."""
     user = session.get(User, user_id)
     if user is None or not user.active:
+        return None
+    if session_version is not None and user.session_version != session_version:
         return None
     return actor_for_user(user, permissions=permissions)
 

@@ -34,6 +34,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: every web session carries the version it was started with; raising it (logout,
+    #: password change, deactivation) ends every session of the user at once
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -89,14 +92,17 @@ class AuditEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class LoginAttempt(Base):
-    """Failed logins, for the rate limit (shared by every web worker through the store)."""
+class LoginFailures(Base):
+    """Failed logins counted per window, for the rate limits (shared by every web worker
+    through the store): one row per user name and address (``n:``), per address (``a:``) and
+    for everyone (``g:``), so the table stays as small as the set of those in use."""
 
-    __tablename__ = "login_attempts"
+    __tablename__ = "login_failures"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), index=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    last_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-__all__ = ["ApiKey", "AuditEntry", "Department", "LoginAttempt", "RoleGrant", "User"]
+__all__ = ["ApiKey", "AuditEntry", "Department", "LoginFailures", "RoleGrant", "User"]

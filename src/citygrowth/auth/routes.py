@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from citygrowth.auth import audit
 from citygrowth.auth import service as svc
 from citygrowth.auth.actor import ROLES, Actor
 from citygrowth.auth.csrf import CsrfFailed, csrf_token, rotate_csrf_token, token_matches
+from citygrowth.auth.login import login, login_delay
 from citygrowth.auth.schemas import (
     USERNAME,
     ApiKeyIn,
@@ -24,8 +26,10 @@ from citygrowth.auth.schemas import (
     UserIn,
     UserOut,
 )
-from citygrowth.errors import CityGrowthError
+from citygrowth.auth.sessions import start_session
+from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
 from citygrowth.i18n import get_locale, translate
+from citygrowth.inputs import Text
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.errors import render_error, wants_html
 from citygrowth.web.templating import render_page
@@ -70,7 +74,7 @@ def _login_failed(request: Request, actor: Actor, exc: CityGrowthError, username
 
 
 @pages.post("/login", summary="Log in", response_class=Response)
-def login_submit(
+async def login_submit(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -80,27 +84,69 @@ def login_submit(
     csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=200)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
-    """Check the user name and password; on success start a session and go to ``next``."""
+    """Check the user name and password; on success start a session and go to ``next``.
+    While failures pile up, the answer comes later and later (without holding a worker);
+    once a budget is used up, 429 with ``Retry-After``."""
     next_path = safe_next(next)
+    client = _client(request)
     try:
         if not token_matches(request.session, csrf_token_field):
             raise CsrfFailed()
-        user = svc.login(session, username, password, _client(request), settings)
+        delay = await run_in_threadpool(login_delay, session, username, client, settings)
+        if delay:
+            await asyncio.sleep(delay)
+        user = await run_in_threadpool(login, session, username, password, client, settings)
     except CityGrowthError as exc:
         return _login_failed(request, actor, exc, username, next_path)
-    request.session.clear()
-    request.session["user_id"] = user.user_id
+    assert user.user_id is not None and user.session_version is not None
+    start_session(request.session, user.user_id, user.session_version)
     rotate_csrf_token(request)
     return RedirectResponse(next_path, status_code=303)
 
 
 @pages.post("/logout", summary="Log out", response_class=Response)
 def logout(request: Request, session: SessionDep, actor: ActorDep) -> Response:
-    """End the web session."""
-    if not actor.is_anonymous:
-        audit.record(session, actor, "auth.logout", f"user:{actor.username}")
+    """End the web session — and every other session of the same user (other devices, a
+    copied cookie)."""
+    if not actor.is_anonymous and actor.api_key_id is None:
+        svc.end_own_sessions(session, actor)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
+
+
+@pages.get("/account", summary="Your account: change your password", response_class=Response)
+def account_page(request: Request, actor: UserDep) -> Response:
+    """The form to change one's own password (the current one is asked for)."""
+    return render_page(request, "auth/account.html", actor, {"done": False, "problems": []})
+
+
+@pages.post("/account/password", summary="Change your password", response_class=Response)
+def account_password(
+    request: Request, session: SessionDep, actor: UserDep,
+    current_password: Annotated[str, Form(max_length=200)],
+    password: Annotated[Text, Form(max_length=200)],
+    confirm: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Change one's own password; every other session of the user ends, this one goes on."""
+    try:
+        if password != confirm:
+            raise ValidationFailed(problems=[Problem(message="The two new passwords differ.",
+                                                     field="confirm")])
+        version = svc.set_password(session, actor, actor.username, password, current_password)
+    except ValidationFailed as exc:
+        session.rollback()
+        return render_page(request, "auth/account.html", actor, {
+            "done": False, "problems": [p.render(get_locale()) for p in exc.problems]},
+            status_code=422)
+    _keep_own_session(request, actor, version)
+    return render_page(request, "auth/account.html", actor, {"done": True, "problems": []})
+
+
+def _keep_own_session(request: Request, actor: Actor, version: int) -> None:
+    """After one's own password change, this browser's session goes on with the new version."""
+    if actor.api_key_id is None and actor.user_id is not None and "session" in request.scope:
+        start_session(request.session, actor.user_id, version)
+        rotate_csrf_token(request)
 
 
 @api.get("/me", summary="Who am I")
@@ -139,10 +185,13 @@ def create_user(body: UserIn, session: SessionDep, actor: UserDep) -> UserOut:
 
 
 @api.put("/users/{username}/password", summary="Set a password", status_code=204)
-def set_password(username: UsernamePath, body: PasswordIn, session: SessionDep,
-                 actor: UserDep) -> Response:
-    """Set a user's password (one's own, or as a user manager)."""
-    svc.set_password(session, actor, username, body.password)
+def set_password(request: Request, username: UsernamePath, body: PasswordIn,
+                 session: SessionDep, actor: UserDep) -> Response:
+    """Set a user's password: one's own (``current_password`` required), or as a user manager.
+    Every session of the user ends (a changing user's own browser session goes on)."""
+    version = svc.set_password(session, actor, username, body.password, body.current_password)
+    if username == actor.username:
+        _keep_own_session(request, actor, version)
     return Response(status_code=204)
 
 

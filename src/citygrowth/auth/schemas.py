@@ -4,44 +4,40 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import ApiKey, AuditEntry, User
+from citygrowth.inputs import InputModel, Line
 
 USERNAME = r"^[A-Za-z0-9_.@-]{1,80}$"
 AREA_CODE = r"^[0-9]{6}([0-9]{3}){0,3}$"
 DEPARTMENT = r"^[A-Za-z0-9_.-]{1,40}$"
 
 
-class GrantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GrantIn(InputModel):
     role: str = Field(max_length=40, description="One of the roles (see /api/auth/roles).")
     area_code: str = Field(pattern=AREA_CODE, description="Area code the role is scoped to.")
     department_code: str | None = Field(default=None, pattern=DEPARTMENT)
 
 
-class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserIn(InputModel):
     username: str = Field(pattern=USERNAME)
-    display_name: str = Field(default="", max_length=120)
+    display_name: Line = Field(default="", max_length=120)
     password: str | None = Field(default=None, min_length=1, max_length=200,
                                  description="Leave out for machine clients (API key only).")
     grants: list[GrantIn] = Field(default_factory=list, max_length=20)
 
 
-class PasswordIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordIn(InputModel):
     password: str = Field(min_length=1, max_length=200)
+    current_password: str | None = Field(
+        default=None, max_length=200,
+        description="Required when changing one's own password; not for a manager's reset.")
 
 
-class ApiKeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(default="", max_length=120)
+class ApiKeyIn(InputModel):
+    name: Line = Field(default="", max_length=120)
 
 
 class GrantOut(BaseModel):

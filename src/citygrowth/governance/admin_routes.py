@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citygrowth import inputs
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
@@ -30,7 +31,7 @@ pages = APIRouter(tags=["case administration"])
 
 CatCode = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
 RuleId = Annotated[int, Path(ge=1, le=2**31)]
-Text = Annotated[str, Form(max_length=1000)]
+Text = Annotated[inputs.Text, Form(max_length=1000)]
 
 
 def _tree_json(nodes: list[admin.CategoryNode]) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ and the working time left before a deadline (or how far past it a case is)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -43,8 +42,3 @@ def root_path(request: Request) -> str:
     return str(request.scope.get("root_path", ""))
 
 
-def excel_safe(value: Any) -> Any:
-    """A CSV cell that Excel shows as text and never runs as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

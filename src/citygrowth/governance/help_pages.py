@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -14,27 +12,30 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citygrowth import inputs
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import User
 from citygrowth.auth.permissions import can, scope_prefixes
 from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.governance import helpers
-from citygrowth.governance.display import excel_safe, local_text, root_path
+from citygrowth.governance.display import local_text, root_path
 from citygrowth.governance.evaluation import month_bounds, parse_month, recent_months
 from citygrowth.governance.forms import errors_by_field
 from citygrowth.governance.models import Case, Helper, HelpTask
 from citygrowth.governance.schemas import HelperIn, HelpTaskIn, HoursIn
-from citygrowth.i18n import N_, bilingual, translate
+from citygrowth.i18n import N_, bilingual, get_locale, translate
+from citygrowth.inputs import Month
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.render import columns, csv_response
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["help tasks"])
 TaskId = Annotated[int, Path(ge=1, le=2**31)]
 MonthQ = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 StatusQ = Annotated[str | None, Query(pattern=r"^(open|taken|done)$")]
-Text = Annotated[str, Form(max_length=2000)]
+Text = Annotated[inputs.Text, Form(max_length=2000)]
 SECTION_TITLES = {"open": N_("Open tasks"), "taken": N_("Taken, not yet done"),
                   "done": N_("Recently done")}
 
@@ -221,9 +222,8 @@ def _report(session: Session, actor: Actor, runtime: Runtime, start: str | None,
 
 @router.get("/help/report", summary="Helpers' hours per helper and community")
 def report_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-                start: Annotated[str | None, Query(alias="from",
-                                                   pattern=r"^\d{4}-\d{2}$")] = None,
-                end: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None
+                start: Annotated[Month | None, Query(alias="from")] = None,
+                end: Annotated[Month | None, Query(alias="to")] = None
                 ) -> Response:
     return render_page(request, "governance/help_report.html", actor,
                        _report(session, actor, runtime, start, end))
@@ -231,8 +231,8 @@ def report_page(request: Request, session: SessionDep, actor: UserDep, runtime: 
 
 @router.get("/api/help/report", summary="Helpers' hours per helper and community (JSON)")
 def api_report(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-               start: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
-               end: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None
+               start: Annotated[Month | None, Query(alias="from")] = None,
+               end: Annotated[Month | None, Query(alias="to")] = None
                ) -> dict[str, Any]:
     return {"ok": True, **_report(session, actor, runtime, start, end)}
 
@@ -240,21 +240,15 @@ def api_report(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
 @router.get("/help/report.csv", summary="Helpers' hours (CSV twin of /help/report)")
 def report_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                by: Annotated[str, Query(pattern=r"^(helper|community)$")] = "helper",
-               start: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
-               end: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None
+               start: Annotated[Month | None, Query(alias="from")] = None,
+               end: Annotated[Month | None, Query(alias="to")] = None
                ) -> Response:
     data = _report(session, actor, runtime, start, end)
     rows = data["helpers" if by == "helper" else "communities"]
     cols = ["code", "name", "community", "tasks", "hours"] + (["helpers"] if by != "helper"
                                                               else [])
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: excel_safe(v) for k, v in r.items()})
-    name = f"helper-hours-{by}-{data['first']}-{data['last']}.csv"
-    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    name = f"helper-hours-{by}-{data['first']}-{data['last']}"
+    return csv_response(columns(*cols), rows, name, get_locale())
 
 
 # --- JSON API of tasks -----------------------------------------------------------------------

@@ -30,6 +30,7 @@ from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.governance import media
 from citygrowth.governance.lifecycle import OPEN, case_changed, report_event
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
+from citygrowth.inputs import text_problem
 from citygrowth.runtime import Runtime
 
 SOURCES = ("patrol", "resident", "open311", "api", "hotline")
@@ -124,6 +125,9 @@ def check_report(session: Session, inp: ReportInput,
     if len(inp.description) > 4000:
         problems.append(Problem("The description is too long (at most 4000 characters).",
                                 field="description"))
+    problems += [p for p in (text_problem("description", inp.description),
+                             text_problem("address", inp.address, line=True),
+                             text_problem("contact", inp.contact, line=True)) if p]
     if inp.idempotency_key is not None and not 8 <= len(inp.idempotency_key) <= 64:
         problems.append(Problem("An idempotency key has 8 to 64 characters.",
                                 field="idempotency_key", value=inp.idempotency_key))

@@ -21,11 +21,12 @@ from starlette.responses import Response
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.identity import actor_for_api_key, load_actor
 from citygrowth.auth.permissions import PermissionTable
+from citygrowth.auth.sessions import SessionUser, session_user
 from citygrowth.errors import Unauthenticated
 from citygrowth.governance.intake import ReportInput
 from citygrowth.governance.schemas import ReportIn
 from citygrowth.governance.writer import Ack, writer_for
-from citygrowth.web.deps import api_key_from_headers
+from citygrowth.web.deps import api_key_from_headers, runtime_of
 
 ACTOR_TTL = 10.0
 
@@ -53,10 +54,11 @@ class ActorCache:
     def cache_key(key: str | None, uid: object) -> str:
         return ("k:" + hashlib.sha256(key.encode()).hexdigest()) if key else f"u:{uid}"
 
-    def _lookup(self, key: str | None, uid: int | None) -> Actor | None:
+    def _lookup(self, key: str | None, uid: SessionUser | None) -> Actor | None:
         with self.factory() as s:  # read only: the writer records the key's last use
             actor = (actor_for_api_key(s, key, self.permissions) if key
-                     else load_actor(s, uid, self.permissions) if uid else None)
+                     else load_actor(s, uid.user_id, self.permissions, uid.version) if uid
+                     else None)
             s.rollback()
         return actor
 
@@ -65,6 +67,12 @@ class ActorCache:
         arrive while the same caller is being looked up wait for that one lookup."""
         if not key and not uid:
             raise Unauthenticated()
+        if not key:  # a web session: checked each time, so that a logout ends it at once
+            found = await run_in_threadpool(
+                self._lookup, None, uid if isinstance(uid, SessionUser) else None)
+            if found is None:
+                raise Unauthenticated()
+            return found
         ck = self.cache_key(key, uid)
         hit = self.entries.get(ck)
         if hit is not None and hit[0] > time.monotonic():
@@ -79,8 +87,7 @@ class ActorCache:
         done: asyncio.Future[None] = loop.create_future()
         self.pending[ck] = (loop, done)
         try:
-            actor = await run_in_threadpool(self._lookup, key,
-                                            int(str(uid)) if uid and not key else None)
+            actor = await run_in_threadpool(self._lookup, key, None)
         finally:
             if self.pending.get(ck) == (loop, done):
                 del self.pending[ck]
@@ -108,9 +115,10 @@ def actors_for(app: Starlette) -> ActorCache:
     return cache
 
 
-def credentials(request: Request) -> tuple[str | None, object]:
-    """(API key, session user id) of a request, as ``web.deps`` reads them."""
-    uid = request.session.get("user_id") if "session" in request.scope else None
+def credentials(request: Request) -> tuple[str | None, SessionUser | None]:
+    """(API key, session user) of a request, as ``web.deps`` reads them."""
+    absolute = runtime_of(request).settings.session_absolute_seconds
+    uid = session_user(request.session, absolute) if "session" in request.scope else None
     return api_key_from_headers(request), uid
 
 

@@ -3,10 +3,12 @@
 Every photo that reaches a case — a resident's report, a grid worker's patrol, a department's
 处置反馈 (after-photo), a 核查 on site — comes through here:
 
-* **Bounded before reading.** :func:`read_limited` refuses a body whose ``Content-Length`` is
-  over the limit before reading a byte, and stops reading one that grows past it (chunked
-  uploads); forms are parsed from the bytes read (:func:`parse_form`) with caps on files and
-  fields.
+* **Bounded before reading.** A route taking photos declares how many
+  (``web.limits.photo_route``); the body-limit middleware refuses a larger body (over that
+  many × ``photo_max_mb`` plus ``web.limits.FORM_OVERHEAD``) before a byte is read, and
+  :func:`read_limited` reads with the same limit (``web.limits.photo_body_limit``), stopping
+  one that grows past it; forms are parsed from the bytes read (:func:`parse_form`) with caps
+  on files and fields, and their text fields obey the shared input rules (:func:`form_text`).
 * **The type is taken from the bytes.** :func:`encode_photo` lets Pillow open only JPEG, PNG
   and WebP (and HEIC when ``pillow-heif`` is installed), refuses images above
   :data:`MAX_PIXELS`, turns the image upright and **re-encodes** it as JPEG into a fresh image:
@@ -54,7 +56,9 @@ from citygrowth.db import utcnow
 from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
 from citygrowth.governance.models import CaseMedia
 from citygrowth.i18n import N_
+from citygrowth.inputs import text_problem
 from citygrowth.settings import Settings
+from citygrowth.web.limits import photo_body_limit
 
 MEDIA_PATH = "/media/cases/"
 REF = re.compile(r"^/media/cases/([0-9a-f]{32})\.jpg$")
@@ -66,7 +70,6 @@ JPEG_QUALITY = 85
 MAX_PHOTOS = 9  # per report or action (the API's limit; the resident form takes 4)
 ORPHAN_AGE = dt.timedelta(hours=24)
 FORM_FIELD_MAX = 64 * 1024
-FORM_OVERHEAD = 256 * 1024  # the form's text fields and multipart framing
 
 MSG_TOO_LARGE = N_("The upload is larger than {limit} MiB.")
 MSG_NOT_IMAGE = N_("{name} is not a photo: send a JPEG, PNG or WebP image.")
@@ -166,7 +169,7 @@ async def photo_form(request: Request, limits: Limits, max_photos: int,
                      field: str = "photo") -> tuple[FormData, list[Encoded]]:
     """A page form with up to ``max_photos`` photos in ``field``: the body bounded before
     reading, then each photo checked and re-encoded off the event loop."""
-    body = await read_limited(request, max_photos * limits.max_bytes + FORM_OVERHEAD, limits)
+    body = await read_limited(request, photo_body_limit(limits.max_bytes, max_photos), limits)
     form = await parse_form(request.headers, body, max_files=max_photos + 1)
     photos = []
     for name, data in await form_photos(form, field, max_photos):
@@ -174,13 +177,18 @@ async def photo_form(request: Request, limits: Limits, max_photos: int,
     return form, photos
 
 
-def form_text(form: FormData, name: str, max_length: int) -> str:
-    """A text field of a form (``""`` when absent), refused when longer than allowed."""
+def form_text(form: FormData, name: str, max_length: int, *, line: bool = False) -> str:
+    """A text field of a form (``""`` when absent), refused when longer than allowed or when it
+    breaks the shared text rules (``citygrowth.inputs``: no control characters — none at all
+    in a ``line`` —, no lone surrogates)."""
     value = form.get(name)
     text = value if isinstance(value, str) else ""
     if len(text) > max_length:
         raise ValidationFailed(problems=[Problem(N_("At most {n} characters."),
                                                  {"n": max_length}, field=name)])
+    problem = text_problem(name, text, line=line)
+    if problem is not None:
+        raise ValidationFailed(problems=[problem])
     return text
 
 

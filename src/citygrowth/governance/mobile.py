@@ -24,8 +24,10 @@ from citygrowth.governance.pages import case_rows
 from citygrowth.governance.service import CaseFilter, act, list_cases
 from citygrowth.governance.taxonomy import leaf_categories
 from citygrowth.i18n import N_, get_locale, translate
+from citygrowth.inputs import Text
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.limits import photo_route
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["mobile"])
@@ -87,11 +89,12 @@ def field_photo(session: Session, runtime: Runtime, actor: Actor,
     return [media.ref_of(row.id)]
 
 
-@router.post("/m/tasks/{case_id}/act", summary="Act on a case in the field (photo, note)")
+@router.post("/m/tasks/{case_id}/act", summary="Act on a case in the field (photo, note)",
+             openapi_extra=photo_route(1))
 def task_act(request: Request, session: SessionDep, actor: UserDep,
              runtime: RuntimeDep, case_id: CaseId,
              action: Annotated[str, Form(pattern=r"^(accept|handle|verify|rework)$")],
-             note: Annotated[str, Form(max_length=2000)] = "",
+             note: Annotated[Text, Form(max_length=2000)] = "",
              photo: Annotated[UploadFile | None, File()] = None) -> Response:
     act(session, actor, case_id, action, runtime=runtime, note=note,
         photos=field_photo(session, runtime, actor, photo))
@@ -101,7 +104,7 @@ def task_act(request: Request, session: SessionDep, actor: UserDep,
 @router.post("/m/tasks/{case_id}/verify", summary="Verify (核查) a handled case")
 def verify_case(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                 case_id: CaseId, outcome: Annotated[str, Form(pattern=r"^(pass|fail)$")],
-                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+                note: Annotated[Text, Form(max_length=2000)] = "") -> Response:
     act(session, actor, case_id, "verify" if outcome == "pass" else "rework", runtime=runtime,
         note=note)
     return RedirectResponse(root_path(request) + "/m/tasks", status_code=303)

@@ -54,8 +54,10 @@ from citygrowth.governance.service import (
 from citygrowth.governance.sla import WorkCalendar
 from citygrowth.governance.tracking import staff_photos
 from citygrowth.i18n import N_, bilingual, translate
+from citygrowth.inputs import Month
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.limits import photo_route
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["command center"], include_in_schema=True)
@@ -202,10 +204,10 @@ def _act(session: Session, runtime: Runtime, actor: Actor, case_id: int,
 
 
 def _action_fields(form: FormData) -> dict[str, Any]:
-    hours = media.form_text(form, "hours", 20).strip()
-    return {"action": media.form_text(form, "action", 30).strip(),
+    hours = media.form_text(form, "hours", 20, line=True).strip()
+    return {"action": media.form_text(form, "action", 30, line=True).strip(),
             "note": media.form_text(form, "note", 2000),
-            "department_code": media.form_text(form, "department_code", 40).strip(),
+            "department_code": media.form_text(form, "department_code", 40, line=True).strip(),
             "hours": extension_hours(hours)}
 
 
@@ -218,7 +220,8 @@ def extension_hours(text: str) -> float | None:
     return value
 
 
-@router.post("/command/cases/{case_id}/act", summary="Apply an action from the case page")
+@router.post("/command/cases/{case_id}/act", summary="Apply an action from the case page",
+             openapi_extra=photo_route(ACTION_PHOTOS))
 async def case_act(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                    case_id: CaseId) -> Response:
     """The case page's forms: an action with its note, department or hours, and — for
@@ -246,7 +249,7 @@ def _refused(request: Request, session: Session, actor: Actor, runtime: Runtime,
 
 @router.get("/command/evaluation", summary="Evaluation tables")
 def evaluation_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-                    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+                    month: Annotated[Month | None, Query()]
                     = None) -> Response:
     months = [month] if month else recent_months(runtime)
     df = evaluate(session, actor, months, runtime.calendar)

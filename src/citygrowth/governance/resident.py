@@ -34,8 +34,10 @@ from citygrowth.governance.lifecycle import transition
 from citygrowth.governance.models import Case, CaseCategory
 from citygrowth.governance.service import by_token, tracked_photo, tracking_actor
 from citygrowth.i18n import bilingual, translate
+from citygrowth.inputs import Text
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep
+from citygrowth.web.limits import photo_route
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["residents"])
@@ -117,7 +119,7 @@ def report_form(request: Request, session: SessionDep, actor: ActorDep,
 
 
 def _number(form: FormData, name: str, low: float, high: float) -> float | None:
-    raw = media.form_text(form, name, 40).strip()
+    raw = media.form_text(form, name, 40, line=True).strip()
     if not raw:
         return None
     try:
@@ -131,15 +133,15 @@ def _number(form: FormData, name: str, low: float, high: float) -> float | None:
 
 
 def _report_input(form: FormData, source: str) -> ReportInput:
-    key = media.form_text(form, "idempotency_key", 64).strip() or None
+    key = media.form_text(form, "idempotency_key", 64, line=True).strip() or None
     description = media.form_text(form, "description", 4000).strip()
     if not description:
         raise ValidationFailed(problems=[Problem("Describe the problem.", field="description")])
     return ReportInput(
-        category_code=media.form_text(form, "category_code", 20).strip(),
+        category_code=media.form_text(form, "category_code", 20, line=True).strip(),
         lat=_number(form, "lat", -90, 90), lon=_number(form, "lon", -180, 180),
-        description=description, address=media.form_text(form, "address", 300),
-        contact=media.form_text(form, "contact", 200).strip(), source=source,
+        description=description, address=media.form_text(form, "address", 300, line=True),
+        contact=media.form_text(form, "contact", 200, line=True).strip(), source=source,
         idempotency_key=key if key and len(key) >= 8 else None)
 
 
@@ -169,7 +171,8 @@ def remember(request: Request, token: str) -> None:
     request.session[SESSION_KEY] = [token, *[t for t in kept if t != token]][:REMEMBERED]
 
 
-@router.post("/report", summary="Send a report (multipart form with up to four photos)")
+@router.post("/report", summary="Send a report (multipart form with up to four photos)",
+             openapi_extra=photo_route(RESIDENT_PHOTOS))
 async def report_submit(request: Request, session: SessionDep, actor: ActorDep,
                         runtime: RuntimeDep) -> Response:
     limits = media.Limits.of(runtime.settings)
@@ -177,7 +180,7 @@ async def report_submit(request: Request, session: SessionDep, actor: ActorDep,
     reporter, source = reporter_for(actor, runtime.settings.district_code)
     try:
         form, photos = await media.photo_form(request, limits, RESIDENT_PHOTOS)
-        values = {k: media.form_text(form, k, 4000) for k in (
+        values = {k: v[:4000] if isinstance(v := form.get(k), str) else "" for k in (
             "category_code", "description", "address", "lat", "lon", "contact",
             "idempotency_key")}
         inp = _report_input(form, source)
@@ -228,7 +231,7 @@ def track_photo(session: SessionDep, runtime: RuntimeDep, token: Token,
 @router.post("/track/{token}/rate", summary="Rate a closed case")
 def track_rate(request: Request, session: SessionDep, runtime: RuntimeDep, token: Token,
                rating: Annotated[int, Form(ge=1, le=5)],
-               note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+               note: Annotated[Text, Form(max_length=2000)] = "") -> Response:
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "rate", rating=rating, note=note,
                runtime=runtime)
@@ -237,7 +240,7 @@ def track_rate(request: Request, session: SessionDep, runtime: RuntimeDep, token
 
 @router.post("/track/{token}/reopen", summary="Reopen a closed case")
 def track_reopen(request: Request, session: SessionDep, runtime: RuntimeDep, token: Token,
-                 note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+                 note: Annotated[Text, Form(max_length=2000)] = "") -> Response:
     case = by_token(session, token)
     transition(session, tracking_actor(case), case, "reopen", note=note, runtime=runtime)
     return RedirectResponse(f"{_root(request)}/track/{token}", status_code=303)

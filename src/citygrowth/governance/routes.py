@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 import pandas as pd
@@ -34,16 +32,18 @@ from citygrowth.governance.service import (
     queue_counts,
 )
 from citygrowth.governance.taxonomy import leaf_categories
-from citygrowth.i18n import bilingual, translate
+from citygrowth.i18n import bilingual, get_locale, translate
+from citygrowth.inputs import Month
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.limits import photo_body_limit, photo_route
+from citygrowth.web.render import columns, csv_response, frame_table
 from citygrowth.web.templating import export_time
 
 router = APIRouter(tags=["cases"])
 Status = Annotated[list[str] | None, Query(max_length=20)]
 Code = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
 Queue = Annotated[str | None, Query(pattern=r"^(open|overdue|warning|supervised|pending)$")]
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
 
 def _filter(status: list[str] | None, category: str | None, area: str | None,
@@ -79,14 +79,10 @@ def api_cases_csv(runtime: RuntimeDep, session: SessionDep, actor: UserDep,
                   queue: Queue = None) -> Response:
     f = _filter(status, category, area, department, queue, 1000, 0)
     cases, _ = list_cases(session, actor, f)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    w.writeheader()
     tz = runtime.tz
-    for c in cases:
-        row = case_dict(session, c, tz=tz)
-        w.writerow({**row, **{k: export_time(row[k], tz) for k in TIME_COLUMNS}})
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
+    rows = [{**row, **{k: export_time(row[k], tz) for k in TIME_COLUMNS}}
+            for row in (case_dict(session, c, tz=tz) for c in cases)]
+    return csv_response(columns(*CSV_COLUMNS), rows, "cases", get_locale())
 
 
 @router.get("/api/cases/queues", summary="Counts per status and queue")
@@ -150,7 +146,7 @@ def _store(runtime: Runtime, photo: media.Encoded, owner: str) -> dict[str, Any]
 
 
 @router.post("/api/cases/photos", summary="Upload a case photo", status_code=201,
-             openapi_extra={"requestBody": PHOTO_BODY})
+             openapi_extra=photo_route(1, PHOTO_BODY))
 async def api_photo(request: Request, actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
     """One photo (multipart field ``photo``, or the image itself as the body), at most
     ``photo_max_mb`` MiB. It is checked by its bytes (JPEG, PNG, WebP), re-encoded without its
@@ -159,7 +155,7 @@ async def api_photo(request: Request, actor: ActorDep, runtime: RuntimeDep) -> d
     if not any(can(actor, p) for p in PHOTO_PERMISSIONS):
         require(actor, "case.report")
     limits = media.Limits.of(runtime.settings)
-    body = await media.read_limited(request, limits.max_bytes + 64 * 1024, limits)
+    body = await media.read_limited(request, photo_body_limit(limits.max_bytes, 1), limits)
     if request.headers.get("content-type", "").startswith("image/"):
         name, data = "photo", body
     else:
@@ -188,7 +184,7 @@ def media_file(session: SessionDep, actor: ActorDep, settings: SettingsDep,
 
 @router.get("/api/cases/evaluation", summary="Evaluation per department, street, grid, month")
 def api_evaluation(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-                   month: Annotated[list[str] | None, Query(max_length=24)] = None,
+                   month: Annotated[list[Month] | None, Query(max_length=24)] = None,
                    level: Annotated[str | None, Query(
                        pattern=r"^(district|street|grid|department)$")] = None
                    ) -> dict[str, Any]:
@@ -198,11 +194,12 @@ def api_evaluation(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
 
 @router.get("/api/cases/evaluation.csv", summary="Evaluation as CSV")
 def api_evaluation_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
-                       month: Annotated[list[str] | None, Query(max_length=24)] = None,
+                       month: Annotated[list[Month] | None, Query(max_length=24)] = None,
                        level: Annotated[str | None, Query(
                            pattern=r"^(district|street|grid|department)$")] = None) -> Response:
     df = _evaluation(session, actor, runtime, month, level)
-    return Response(df.to_csv(index=False), media_type="text/csv; charset=utf-8")
+    cols, rows = frame_table(df)
+    return csv_response(cols, rows, "evaluation", get_locale())
 
 
 def _evaluation(session: Session, actor: Actor, runtime: Runtime, month: list[str] | None,

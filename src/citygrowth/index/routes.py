@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
 
+from citygrowth.i18n import N_, get_locale
 from citygrowth.index import service
 from citygrowth.index.schemas import ComputeIn
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.render import csv_response, frame_table
 
 router = APIRouter(prefix="/api/index", tags=["index"])
 
@@ -33,10 +34,14 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
             for r in clean.to_dict("records")]
 
 
+# in index tables ``unit`` is the area the index ranks and ``code`` a node of the framework
+LABELS = {"unit": N_("Area code"), "code": N_("Node")}
+
+
 def _table(df: pd.DataFrame, fmt: str, name: str) -> Any:
     if fmt == "csv":
-        return Response(df.to_csv(index=False), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        cols, rows = frame_table(df, LABELS)
+        return csv_response(cols, rows, name, get_locale())
     return {"ok": True, "rows": _records(df)}
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from citygrowth.inputs import InputModel
 
 
-class ComputeIn(BaseModel):
+class ComputeIn(InputModel):
     """Body of ``POST /api/index/runs``."""
 
     framework: str = Field("default", min_length=1, max_length=60,

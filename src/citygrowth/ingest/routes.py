@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
-import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from citygrowth.auth.actor import Actor
+from citygrowth.auth.permissions import require
 from citygrowth.catalog.datasets import get_dataset, list_datasets
 from citygrowth.errors import ValidationFailed
+from citygrowth.i18n import get_locale
 from citygrowth.ingest import history
-from citygrowth.ingest.readers import records_table
-from citygrowth.ingest.service import LoadResult, load_file, load_observations, record_rejection
+from citygrowth.ingest.readers import ReadLimits, check_upload
+from citygrowth.ingest.service import LoadResult, load_file, record_rejection
 from citygrowth.ingest.templates_xlsx import dataset_template
 from citygrowth.ingest.validate import LoadRejected
-from citygrowth.observatory.routes import frame_csv
 from citygrowth.runtime import Runtime
-from citygrowth.settings import Settings
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.render import columns, csv_response, workbook_response
 from citygrowth.web.templating import export_time, render_page
 
 router = APIRouter(tags=["ingest"])
+UPLOAD_BODY = {
+    "requestBody": {"content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["dataset", "file"], "properties": {
+            "csrf_token": {"type": "string"}, "dataset": {"type": "string"},
+            "file": {"type": "string", "format": "binary"}}}}}},
+}
 PUSH_BODY = {
     "requestBody": {"content": {
         "application/json": {"schema": {"oneOf": [
@@ -46,26 +53,63 @@ def _rejected(session: Session, actor: Actor, err: LoadRejected) -> None:
     session.commit()
 
 
-async def _upload_to_file(upload: Any, settings: Settings, tmp: Path) -> Path:
-    name = Path(str(getattr(upload, "filename", "") or "upload.csv")).name
-    path = tmp / name
-    limit = settings.max_upload_mb * 2**20
+def _file_name(upload: UploadFile) -> str:
+    name = Path(upload.filename or "").name.strip()
+    return name if name not in ("", ".", "..") else "upload.csv"
+
+
+def _too_large(limit: int) -> ValidationFailed:
+    return ValidationFailed("The upload is larger than {mb} MiB.", code="too_large", status=413,
+                            mb=limit // 2**20)
+
+
+def _copy(src: BinaryIO, path: Path, limit: int) -> None:
     size = 0
-    with path.open("wb") as fh:
-        while chunk := await upload.read(1 << 20):
+    with path.open("wb") as out:
+        while chunk := src.read(1 << 20):
             size += len(chunk)
             if size > limit:
-                raise ValidationFailed("The upload is larger than {mb} MiB.", code="too_large",
-                                       status=413, mb=settings.max_upload_mb)
-            fh.write(chunk)
+                raise _too_large(limit)
+            out.write(chunk)
+
+
+async def _save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
+    """The uploaded file (spooled to disk by the form parser) as a file of its own name."""
+    path = folder / _file_name(upload)
+    await run_in_threadpool(_copy, upload.file, path, limit)
     return path
 
 
-def _load_rows(session: Session, runtime: Runtime, actor: Actor, dataset: str,
-               data: Any) -> LoadResult:
-    frame = records_table(data).to_pandas()
-    return load_observations(session, runtime, actor, frame, dataset=dataset, source="push",
-                             file_name="request.json")
+async def _save_body(request: Request, folder: Path, limit: int) -> Path:
+    """A pushed JSON body, streamed to ``request.json`` without holding it in memory."""
+    path = folder / "request.json"
+    size, buffer = 0, bytearray()
+    with path.open("wb") as out:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            buffer += chunk
+            if len(buffer) >= 1 << 20:
+                await run_in_threadpool(out.write, bytes(buffer))
+                buffer.clear()
+        await run_in_threadpool(out.write, bytes(buffer))
+    if size == 0:
+        raise ValidationFailed("The body is not valid JSON.", code="bad_json")
+    return path
+
+
+def _load(session: Session, runtime: Runtime, actor: Actor, path: Path, dataset: str,
+          source: str, file_name: str) -> LoadResult:
+    """Run in a worker thread: the upload's limits, then the load (all or nothing); a rejected
+    load is kept in the history."""
+    check_upload(path, ReadLimits.of(runtime.settings))
+    try:
+        return load_file(session, runtime, actor, path, dataset=dataset, source=source,
+                         file_name=file_name)
+    except LoadRejected as err:
+        _rejected(session, actor, err)
+        raise
 
 
 @router.post("/api/ingest/{dataset}", summary="Push observations for a dataset",
@@ -74,29 +118,28 @@ async def push(dataset: str, request: Request, session: SessionDep, runtime: Run
                actor: UserDep) -> dict[str, Any]:
     """Send rows as JSON (a list of objects, or ``{"rows": [...]}``) or a file (multipart
     field ``file``: CSV, XLSX or JSON) with the department's API key (``X-API-Key``). All or
-    nothing: any problem rejects the whole request with 422 and the problems."""
-    get_dataset(dataset, runtime.frameworks.load())
-    ctype = request.headers.get("content-type", "")
-    try:
-        if ctype.startswith("multipart/form-data"):
-            form = await request.form()
+    nothing: any problem rejects the whole request with 422 and the problems. The body is
+    streamed to disk (at most ``max_upload_mb``) and loaded in a worker thread."""
+    require(actor, "data.load", get_dataset(dataset, runtime.frameworks.load()))
+    limit = runtime.settings.max_upload_mb * 2**20
+    with tempfile.TemporaryDirectory() as tmp:
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form(max_files=1, max_fields=10)
             upload = form.get("file")
-            if upload is None or isinstance(upload, str):
+            if not isinstance(upload, UploadFile):
                 raise ValidationFailed("Send the data as a file in the field 'file'.",
                                        code="no_file")
-            with tempfile.TemporaryDirectory() as tmp:
-                path = await _upload_to_file(upload, runtime.settings, Path(tmp))
-                result = load_file(session, runtime, actor, path, dataset=dataset,
-                                   source="push")
+            path, name = await _save_upload(upload, Path(tmp), limit), _file_name(upload)
         else:
-            try:
-                data = json.loads(await request.body() or b"null")
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise ValidationFailed("The body is not valid JSON.", code="bad_json") from None
-            result = _load_rows(session, runtime, actor, dataset, data)
-    except LoadRejected as err:
-        _rejected(session, actor, err)
-        raise
+            path, name = await _save_body(request, Path(tmp), limit), "request.json"
+        try:
+            result = await run_in_threadpool(_load, session, runtime, actor, path, dataset,
+                                             "push", name)
+        except ValidationFailed as err:
+            if name == "request.json" and err.code == "unreadable_file":
+                raise ValidationFailed("The body is not valid JSON.", code="bad_json",
+                                       problems=err.problems) from None
+            raise
     return {"ok": True, **result.as_dict()}
 
 
@@ -127,10 +170,9 @@ def loads_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
     """The load history as CSV (problems counted, not listed); times in the district's zone."""
     rows = history.list_loads(session, actor, status=status, dataset=dataset, limit=limit)
     tz = runtime.tz
-    df = pd.DataFrame([{k: export_time(v, tz) if k in ("created_at", "vintage") else v
-                        for k, v in r.items() if k != "problems"} for r in rows],
-                      columns=history.CSV_COLUMNS)
-    return frame_csv(df, "loads")
+    local = [{k: export_time(v, tz) if k in ("created_at", "vintage") else v
+              for k, v in r.items()} for r in rows]
+    return csv_response(columns(*history.CSV_COLUMNS), local, "loads", get_locale())
 
 
 @router.get("/data/templates/{dataset}.xlsx", summary="Excel template of a dataset",
@@ -140,9 +182,7 @@ def template(dataset: str, session: SessionDep, runtime: RuntimeDep) -> Response
     and a sheet per list."""
     fw = runtime.frameworks.load()
     body = dataset_template(session, runtime.settings, fw, get_dataset(dataset, fw))
-    return Response(body, media_type="application/vnd.openxmlformats-officedocument."
-                    "spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{dataset}.xlsx"'})
+    return workbook_response(body, dataset)
 
 
 @router.get("/data/upload", summary="Upload page", response_class=Response)
@@ -152,24 +192,27 @@ def upload_page(request: Request, actor: UserDep, runtime: RuntimeDep) -> Respon
                        {"datasets": list_datasets(runtime.frameworks.load())})
 
 
-@router.post("/data/upload", summary="Upload a file (form)", response_class=Response)
+@router.post("/data/upload", summary="Upload a file (form)", response_class=Response,
+             openapi_extra=UPLOAD_BODY)
 async def upload(request: Request, session: SessionDep, runtime: RuntimeDep,
                  actor: UserDep) -> Response:
-    """Form fields ``dataset`` and ``file``; answers with the result (an htmx partial)."""
-    form = await request.form()
+    """Form fields ``dataset`` and ``file``; answers with the result (an htmx partial). The
+    file is loaded in a worker thread; a file over the limits is refused with the reason."""
+    require(actor, "data.load")
+    form = await request.form(max_files=1, max_fields=10)
     dataset = str(form.get("dataset") or "")
     upload_file = form.get("file")
-    if not dataset or upload_file is None or isinstance(upload_file, str):
+    if not dataset or not isinstance(upload_file, UploadFile):
         raise ValidationFailed("Choose a dataset and a file.", code="no_file")
     get_dataset(dataset, runtime.frameworks.load())
     ctx: dict[str, Any] = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            path = await _upload_to_file(upload_file, runtime.settings, Path(tmp))
-            ctx["result"] = load_file(session, runtime, actor, path, dataset=dataset,
-                                      source="upload")
-    except LoadRejected as err:
-        _rejected(session, actor, err)
+            path = await _save_upload(upload_file, Path(tmp),
+                                      runtime.settings.max_upload_mb * 2**20)
+            ctx["result"] = await run_in_threadpool(
+                _load, session, runtime, actor, path, dataset, "upload", _file_name(upload_file))
+    except (LoadRejected, ValidationFailed) as err:
         ctx.update(error=err.render_message(), problems=[p.render() for p in err.problems])
     status = 422 if "error" in ctx and not request.headers.get("hx-request") else 200
     return render_page(request, "ingest/_result.html", actor, ctx, status_code=status)

@@ -22,6 +22,7 @@ from citygrowth.catalog.datasets import COLUMNS, OPTIONAL_COLUMNS, Dataset
 from citygrowth.catalog.framework import Framework
 from citygrowth.ingest.validate import MIN_YEAR
 from citygrowth.settings import Settings
+from citygrowth.web.render import append_safe
 
 FORMATS = {"A": "2024", "Q": "2024-Q3", "M": "2024-09"}
 
@@ -58,12 +59,12 @@ def dataset_template(session: Session, settings: Settings, fw: Framework,
     ws_i.append(["code", "name_zh", "name_en", "unit", "frequency", "finest_level",
                  "period_format"])
     for i in inds:
-        ws_i.append([i.code, i.name_zh, i.name_en, i.unit, i.frequency, i.finest_level,
-                     FORMATS[i.frequency]])
+        append_safe(ws_i, [i.code, i.name_zh, i.name_en, i.unit, i.frequency, i.finest_level,
+                           FORMATS[i.frequency]])
     ws_a = wb.create_sheet("areas")
     ws_a.append(["code", "name_zh", "name_en", "level"])
     for a in areas:
-        ws_a.append([a.code, a.name_zh, a.name_en, a.level])
+        append_safe(ws_a, [a.code, a.name_zh, a.name_en, a.level])
     ws_p = wb.create_sheet("periods")
     ws_p.append(["frequency", "format", "from", "to"])
     for f in freqs:

@@ -285,7 +285,8 @@ def _fast(con: duckdb.DuckDBPyConnection, fw: Framework, cols: dict[str, str],
         LEFT JOIN dim_per p ON p.raw = {col('period')}
         {unit_join}
     """)
-    rows, bad = con.execute("SELECT count(*), count_if(NOT ok) FROM j").fetchall()[0]
+    rows, bad = con.execute(  # count_if of no rows is NULL
+        "SELECT count(*), coalesce(count_if(NOT ok), 0) FROM j").fetchall()[0]
     return int(rows), int(bad)
 
 

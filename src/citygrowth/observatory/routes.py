@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -16,9 +14,11 @@ from fastapi.responses import Response, StreamingResponse
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.events import Event
+from citygrowth.i18n import get_locale
 from citygrowth.observatory.store import ObservationStore, parse_as_of
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, runtime_of
+from citygrowth.web.render import csv_response, frame_table
 
 router = APIRouter(tags=["observatory"])
 
@@ -60,16 +60,6 @@ def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out.to_dict(orient="records")  # type: ignore[no-any-return]
 
 
-def frame_csv(df: pd.DataFrame, name: str) -> Response:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(list(df.columns))
-    for row in df.itertuples(index=False):
-        writer.writerow(row)
-    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-
-
 @router.get("/api/observations", summary="Observations (current view or as of a date)")
 def observations(runtime: RuntimeDep, actor: ActorDep, indicator: Indicators = None,
                  area: Areas = None, start: PeriodQ = None, end: PeriodQ = None,
@@ -83,11 +73,11 @@ def observations(runtime: RuntimeDep, actor: ActorDep, indicator: Indicators = N
 def observations_csv(runtime: RuntimeDep, actor: ActorDep, indicator: Indicators = None,
                      area: Areas = None, start: PeriodQ = None, end: PeriodQ = None,
                      as_of: AsOf = None, level: Level = None) -> Response:
-    """The same rows as ``/api/observations``, as CSV (UTF-8 with BOM)."""
+    """The same rows as ``/api/observations``, as CSV (UTF-8 with BOM; vintages in the
+    district's time zone)."""
     df = observations_frame(runtime, actor, indicator, area, start, end, as_of, level)
-    if not df.empty:
-        df = df.assign(vintage=df["vintage"].map(lambda v: v.isoformat()))
-    return frame_csv(df, "observations")
+    cols, rows = frame_table(df)
+    return csv_response(cols, rows, "observations", get_locale(), runtime.tz)
 
 
 @router.get("/api/observatory/rollup", summary="An indicator rolled up to an area level")

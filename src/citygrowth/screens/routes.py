@@ -7,7 +7,6 @@ twin under ``/api/screen``, ``/api/explore``, ``/api/profile``, ``/api/workbench
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -18,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import can, require
 from citygrowth.errors import ValidationFailed
-from citygrowth.i18n import _, bilingual
+from citygrowth.i18n import _, bilingual, get_locale
 from citygrowth.index.publish import publish_framework
 from citygrowth.index.service import compute_index
 from citygrowth.screens import explore
@@ -28,7 +27,9 @@ from citygrowth.screens.profile import area_profile, rank_interval, run_key
 from citygrowth.screens.sources import sources
 from citygrowth.screens.summary import NEXT_LEVEL, screen_home, screen_summary
 from citygrowth.screens.workbench import WorkbenchChanges
+from citygrowth.web import render
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
+from citygrowth.web.render import Format, frame_table
 from citygrowth.web.templating import export_time, render_page
 
 pages = APIRouter(tags=["screens"], include_in_schema=True)
@@ -42,7 +43,7 @@ IndicatorCode = Annotated[str, Query(pattern=r"^[A-Za-z0-9_]{1,60}$")]
 # optional ones: ``| None`` inside ``Annotated`` (see index/routes.py)
 CodeOpt = Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,3}$", description="Area code")]
 IndicatorOpt = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_]{1,60}$")]
-Fmt = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
+Fmt = Annotated[Format, Query()]
 
 
 def login_redirect(request: Request) -> RedirectResponse:
@@ -50,19 +51,10 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={target}", status_code=303)
 
 
-def table_response(df: pd.DataFrame, fmt: str, name: str) -> Response:
-    """The numbers behind a chart as CSV (UTF-8 with BOM, so Excel reads Chinese) or XLSX."""
-    if fmt == "csv":
-        body = df.to_csv(index=False).encode("utf-8-sig")
-        return Response(body, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    buf = io.BytesIO()
-    df.to_excel(buf, index=False, engine="openpyxl")
-    return Response(
-        buf.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-    )
+def table_response(df: pd.DataFrame, fmt: Format, name: str) -> Response:
+    """The numbers behind a chart as CSV or XLSX (``web/render.py``)."""
+    cols, rows = frame_table(df)
+    return render.table_response(fmt, cols, rows, name, get_locale())
 
 
 # --- big screen -----------------------------------------------------------------------------

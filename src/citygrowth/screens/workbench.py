@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require
@@ -34,6 +34,7 @@ from citygrowth.index.service import (
 from citygrowth.index.spec import deep_merge
 from citygrowth.index.weights import effective_weights
 from citygrowth.index.zeros import NegativeInMean, Rows, scan
+from citygrowth.inputs import InputModel
 from citygrowth.screens import charts
 from citygrowth.screens.explore import area_name
 from citygrowth.screens.profile import cached
@@ -53,7 +54,7 @@ LEVELS = ("street", "community", "grid")
 Remedy = Literal["shift", "rescale"]
 
 
-class WorkbenchChanges(BaseModel):
+class WorkbenchChanges(InputModel):
     """What an analyst changes. ``weights`` gives new relative weights of children per node;
     ``matrix: raw`` computes data-driven weights and TOPSIS on the raw decision matrix
     (pymcdm's convention); ``zeros``/``shift`` and ``range`` are the remedies for zeros

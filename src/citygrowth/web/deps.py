@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import ANONYMOUS, Actor
 from citygrowth.auth.identity import actor_for_api_key, load_actor
+from citygrowth.auth.sessions import USER, session_user
 from citygrowth.db import transaction
 from citygrowth.errors import Unauthenticated
 from citygrowth.events import EventBus
@@ -64,12 +65,22 @@ def get_actor(request: Request, session: Annotated[Session, Depends(get_db)]) ->
         actor = actor_for_api_key(session, key, permissions)
         if actor is None:
             raise Unauthenticated("The API key is not valid.", code="bad_api_key")
-    elif "session" in request.scope and (uid := request.session.get("user_id")):
-        actor = load_actor(session, int(uid), permissions)
-        if actor is None:
-            request.session.clear()
+    elif "session" in request.scope and request.session:
+        actor = session_actor(request, session)
     actor = actor or ANONYMOUS
     request.state.actor = actor
+    return actor
+
+
+def session_actor(request: Request, session: Session) -> Actor | None:
+    """The user of the request's web session, if it is still valid (``auth.sessions``); an
+    ended or expired session is cleared."""
+    runtime = runtime_of(request)
+    found = session_user(request.session, runtime.settings.session_absolute_seconds)
+    actor = load_actor(session, found.user_id, runtime.permissions, found.version) \
+        if found else None
+    if actor is None and USER in request.session:
+        request.session.clear()
     return actor
 
 

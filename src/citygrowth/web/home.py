@@ -3,8 +3,6 @@ table of the streets beside it; and its JSON and CSV twins under ``/api/web/``."
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Annotated, Any
 
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 from citygrowth.areas.models import Area
 from citygrowth.i18n import _, bilingual, get_locale
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep
+from citygrowth.web.render import columns, csv_response
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["web"])
@@ -104,11 +103,5 @@ def streets_csv(session: SessionDep, settings: SettingsDep,
                 district: DistrictQuery = None) -> Response:
     """The home page's table as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""
     rows = street_rows(session, district or settings.district_code, get_locale())
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["code", "name_zh", "name_en", "population", "area_km2", "illustrative"])
-    for r in rows:
-        writer.writerow([r["code"], r["name_zh"], r["name_en"], r["population"],
-                         r["area_km2"], r["illustrative"]])
-    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="streets.csv"'})
+    cols = columns("code", "name_zh", "name_en", "population", "area_km2", "illustrative")
+    return csv_response(cols, rows, "streets", get_locale())

@@ -4,14 +4,12 @@ failures (``/command/deliveries``) and the administration of departments' channe
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor
@@ -22,13 +20,15 @@ from citygrowth.governance.admin_routes import _choices, _gate
 from citygrowth.governance.delivery import admin, inbox, service
 from citygrowth.governance.delivery.message import name_of
 from citygrowth.governance.delivery.models import STATES, CaseDelivery
-from citygrowth.governance.display import excel_safe, local_text, root_path
+from citygrowth.governance.display import local_text, root_path
 from citygrowth.governance.forms import errors_by_field
 from citygrowth.governance.lifecycle import STATUSES, TABLE
 from citygrowth.governance.models import Case
 from citygrowth.governance.service import case_dict
-from citygrowth.i18n import N_, translate
+from citygrowth.i18n import N_, get_locale, translate
+from citygrowth.inputs import InputModel, Line
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep, runtime_of
+from citygrowth.web.render import columns, csv_response
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["case delivery"])
@@ -141,13 +141,8 @@ CSV_COLUMNS = ["id", "case_id", "action", "department_code", "channel", "state",
 def api_deliveries_csv(session: SessionDep, actor: UserDep, settings: SettingsDep,
                        state: StateQ = None,
                        problems: Annotated[bool, Query()] = False) -> Response:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    w.writeheader()
-    for r in _records(session, actor, ZoneInfo(settings.timezone), state, problems):
-        w.writerow({k: excel_safe(v) for k, v in r.items()})
-    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="deliveries.csv"'})
+    rows = _records(session, actor, ZoneInfo(settings.timezone), state, problems)
+    return csv_response(columns(*CSV_COLUMNS), rows, "deliveries", get_locale())
 
 
 @router.post("/command/deliveries/{delivery_id}/retry", summary="Send a delivery again")
@@ -168,8 +163,8 @@ def api_retry(session: SessionDep, actor: UserDep, settings: SettingsDep,
 
 # --- departments' channels -------------------------------------------------------------------
 
-class ChannelIn(BaseModel):
-    target: str = Field(default="", max_length=500)
+class ChannelIn(InputModel):
+    target: Line = Field(default="", max_length=500)
     active: bool = True
     new_secret: bool = False
 

@@ -18,6 +18,7 @@ from citygrowth.governance.lifecycle import OPEN, STATUSES, TABLE
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
 from citygrowth.governance.taxonomy import leaf_categories
 from citygrowth.i18n import bilingual, translate
+from citygrowth.inputs import YEAR_MAX, YEAR_MIN
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_DAYS = 90
@@ -44,6 +45,9 @@ def parse_w3(value: str, name: str) -> dt.datetime:
     except ValueError:
         raise SpecError(400, translate("{name} is not a w3 date-time (e.g. "
                                        "2010-01-01T00:00:00Z).").format(name=name)) from None
+    if not YEAR_MIN <= parsed.year <= YEAR_MAX:
+        raise SpecError(400, translate("{name} must lie between the years {lo} and {hi}.")
+                        .format(name=name, lo=YEAR_MIN, hi=YEAR_MAX))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)

@@ -29,11 +29,7 @@
   var CELL_PX = 44, MAX_ZOOM = 60, ALERT = "#b3261e";
   var cache = null;
 
-  function escapeHtml(s) {
-    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var escapeHtml = window.cgEscape;  // static/js/escape.js, loaded by base.html
 
   function loadLayers() {
     if (!cache) {

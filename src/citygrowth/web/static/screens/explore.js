@@ -55,8 +55,9 @@
       document.getElementById("map-period").textContent = d.period || "";
       document.getElementById("map-meta").textContent = meta(d);
       var label = function (p) { return (p.data && p.data.label_text) || p.name; };
-      d.option.tooltip = { trigger: "item", formatter: function (p) {
-        return label(p) + "<br>" + (p.data && p.data.value != null ? p.data.value + " " + (d.indicator.unit || "") : T.none);
+      d.option.tooltip = { trigger: "item", formatter: function (p) {  // HTML: escape every string
+        return window.cgEscape(label(p)) + "<br>" + window.cgEscape(
+          p.data && p.data.value != null ? p.data.value + " " + (d.indicator.unit || "") : T.none);
       } };
       d.option.series[0].emphasis = { label: { show: true, formatter: label } };
       mapChart.setOption(d.option, true);

@@ -16,11 +16,7 @@
   var registered = {};
   window.cgScreen = { charts: charts, summary: null, refreshes: 0, state: state };
 
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var escapeHtml = window.cgEscape;  // static/js/escape.js
 
   function text(id, value) { document.getElementById(id).textContent = value || ""; }
 
