@@ -44,7 +44,7 @@ lint: install-test
 	$(BIN)/mypy
 
 bench: install-test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 docs: install
 	$(BIN)/citygrowth settings docs > docs/settings.md

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from citygrowth.db import Base, make_engine, make_sessionmaker, upgrade
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
+from tests.factories import TEST_AUDIT, TEST_SECRET
 
 REQUIRE_ALL = os.environ.get("CITYGROWTH_REQUIRE_ALL") == "1"
 POSTGRES_URL = os.environ.get("CITYGROWTH_TEST_POSTGRES_URL", "")
@@ -103,7 +104,7 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 @pytest.fixture
 def session(db_url: str) -> Iterator[Session]:
     engine = make_engine(db_url)
-    factory = make_sessionmaker(engine)
+    factory = make_sessionmaker(engine, TEST_AUDIT)
     with factory() as s:
         yield s
     engine.dispose()
@@ -112,7 +113,7 @@ def session(db_url: str) -> Iterator[Session]:
 @pytest.fixture
 def sqlite_session(sqlite_url: str) -> Iterator[Session]:
     engine = make_engine(sqlite_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         yield s
     engine.dispose()
 
@@ -125,7 +126,7 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
         data_dir=tmp_path / "var",
         database_url=sqlite_url,
         env="test",
-        secret_key="test-secret",
+        secret_key=TEST_SECRET,
         scheduler_enabled=False,
     )
 

@@ -10,13 +10,20 @@ from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor
+from citygrowth.auth.audit import AUDIT_KEY, anchor_key
 from citygrowth.auth.identity import actor_for_user
 from citygrowth.auth.models import Department, RoleGrant, User
 from citygrowth.auth.passwords import hash_password
+from citygrowth.settings import Settings
 
 DISTRICT = "370203"
 STREET_A = "370203001"
 STREET_B = "370203002"
+
+#: the secret of the tests' settings; sessions the tests open directly on an app's store sign
+#: the audit chain's anchor with the same key as that app (``auth/audit.py``)
+TEST_SECRET = "test-secret"
+TEST_AUDIT = {AUDIT_KEY: anchor_key(Settings(secret_key=TEST_SECRET))}
 
 
 def _square(lon: float, lat: float, size: float) -> str:

@@ -32,7 +32,7 @@ from citygrowth.plugins import (
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.scheduler import Scheduler
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, make_areas, make_user
+from tests.factories import DISTRICT, STREET_A, TEST_AUDIT, make_areas, make_user
 from tests.web.login import login
 
 ROOT = Path(__file__).parent.parent
@@ -69,7 +69,7 @@ def test_example_declares_its_entry_point() -> None:
 def example_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     monkeypatch.syspath_prepend(str(EXAMPLE))
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         make_user(s, "cmd", ("street_commander", STREET_A))
         make_user(s, "res", ("resident", DISTRICT))
@@ -219,7 +219,7 @@ def test_example_reader_loads_a_tsv_with_the_cli(example_settings: Settings,
 def test_example_reader_on_the_upload_page(example_settings: Settings,
                                            example_client: TestClient) -> None:
     engine = make_engine(example_settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_user(s, "admin", ("district_admin", DISTRICT))
         s.commit()
     engine.dispose()

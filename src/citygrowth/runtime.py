@@ -86,7 +86,7 @@ class Runtime:
     def frameworks(self) -> FrameworkRegistry:
         """Indicator frameworks: the district's published one, the built-in, plugins' files."""
         offered = collect_list(self.plugins.hook.citygrowth_indicator_frameworks(runtime=self))
-        return FrameworkRegistry(self.settings.data_dir / "frameworks",
+        return FrameworkRegistry(self.settings.store_dir / "frameworks",
                                  tuple(Path(p) for p in offered))
 
     @cached_property

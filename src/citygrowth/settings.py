@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         description="Folder for the SQLite database, observation Parquet batches, uploads and "
         "index results. Created when missing.",
     )
+    shared_dir: Path | None = Field(
+        default=None,
+        description="A folder every host of the installation reaches (an NFS, CephFS or "
+        "similar mount with POSIX locks) for what they must share: observation batches, "
+        "index results, uploads, exports and published frameworks. Empty: all of it stays "
+        "under `data_dir` (one host). See docs/operating.md, \"Several hosts\".",
+    )
     database_url: str = Field(
         default="",
         description="SQLAlchemy URL of the operational store, e.g. "
@@ -166,6 +173,13 @@ class Settings(BaseSettings):
     )
     spark_master: str = Field(
         default="local[2]", description="Spark master URL used when `query_backend=pyspark`."
+    )
+    index_engine: Literal["ibis", "coin"] = Field(
+        default="ibis",
+        description="How the server computes the index: `ibis` runs roll-ups, imputation, "
+        "normalisation, aggregation and ranks on the query backend (DuckDB, or Spark with "
+        "`query_backend=pyspark`), falling back to the in-memory coin for settings it lacks "
+        "(logged; see docs/index-engine.md); `coin` always uses the coin.",
     )
     scheduler_enabled: bool = Field(
         default=True,
@@ -337,6 +351,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def store_dir(self) -> Path:
+        """Where the files every host shares live: ``shared_dir``, else ``data_dir``."""
+        return self.shared_dir or self.data_dir
+
+    @property
     def resolved_database_url(self) -> str:
         """The operational store's URL, defaulting to SQLite under ``data_dir``."""
         if self.database_url:
@@ -345,8 +364,9 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         """Create the data folder and its standard sub-folders."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         for sub in ("", "observations", "uploads", "results", "exports"):
-            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+            (self.store_dir / sub).mkdir(parents=True, exist_ok=True)
 
 
 @dataclass(frozen=True)

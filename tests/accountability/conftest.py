@@ -19,7 +19,7 @@ from citygrowth.auth.actor import system_actor
 from citygrowth.auth.identity import new_api_key
 from citygrowth.auth.models import RoleGrant, User
 from citygrowth.db import make_engine, make_sessionmaker
-from tests.factories import DISTRICT, STREET_A, local_today, make_areas, make_department
+from tests.factories import DISTRICT, STREET_A, TEST_AUDIT, local_today, make_areas, make_department
 
 DEPTS = (("education", "教体局"), ("housing", "住建局"), ("urban", "城管局"), ("health", "卫健局"),
          ("science", "科技局"), ("industry", "经信局"), ("invest", "投资促进局"),
@@ -69,7 +69,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory,
     path = tmp_path_factory.mktemp("accountability") / "seeded.db"
     shutil.copy(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         setup_district(s)
         seed_demo(s, system_actor("demo"), DISTRICT, local_today(), ZoneInfo("Asia/Shanghai"))
         keys = {n: {"X-API-Key": _user(s, n, *v)} for n, v in USERS.items()}

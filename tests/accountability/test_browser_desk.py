@@ -20,6 +20,7 @@ from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
 from tests import browser as browser_fixtures
 from tests.browser import DEMO_PLUGINS, DemoServer, load_demo, login_page
+from tests.factories import TEST_AUDIT
 from tests.serve import serve_app
 
 browser = browser_fixtures.browser
@@ -35,7 +36,7 @@ def desk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
                         scheduler_enabled=False, log_level="WARNING")
     load_demo(settings, (*DEMO_PLUGINS, "citygrowth.accountability.plugin"))
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         for name, dept in OFFICERS.items():
             user = User(username=name, display_name=f"{dept} officer",
                         password_hash=hash_password(PASSWORD))

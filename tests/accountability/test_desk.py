@@ -20,7 +20,7 @@ from citygrowth.auth.models import AuditEntry
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
 from citygrowth.workdays import working_days_between
-from tests.factories import STREET_A, STREET_B
+from tests.factories import STREET_A, STREET_B, TEST_AUDIT
 from tests.factories import local_today as today_local
 
 HTMX = {"HX-Request": "true"}
@@ -38,7 +38,7 @@ def keys(seeded_template: tuple[Path, dict[str, dict[str, str]]]) -> dict[str, d
 
 def _one(settings: Settings, query: Any) -> Any:
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         row = s.scalars(query).first()
         s.expunge_all()
     engine.dispose()

@@ -23,7 +23,7 @@ from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.accountability.conftest import DEPTS
-from tests.factories import DISTRICT, make_department
+from tests.factories import DISTRICT, TEST_AUDIT, make_department
 from tests.factories import local_today as today_local
 from tests.screens.conftest import build_indexed, login
 
@@ -63,7 +63,7 @@ def world(tmp_path_factory: pytest.TempPathFactory,
     today = today_local(settings.timezone)
     engine = make_engine(settings.resolved_database_url)
     ids = {}
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         for code, zh in DEPTS:
             make_department(s, code, zh, code.title())
         for data, reports in _targets(today):
@@ -76,7 +76,7 @@ def world(tmp_path_factory: pytest.TempPathFactory,
 
     frame = pd.DataFrame([("SOC_FAMILY_DOCTOR", DISTRICT, f"{today.year}-Q1", 61.3)],
                          columns=["indicator", "area_code", "period", "value"])
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         load_observations(s, build_runtime(settings), system_actor("test"), frame, source="test")
         s.commit()
     engine.dispose()
@@ -108,7 +108,7 @@ def test_every_surface_shows_the_same_status(
         leader: TestClient, world: tuple[Settings, dt.date, dict[str, int]]) -> None:
     settings, today, ids = world
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         targets = {t.code: t for t in s.query(Target)}
         expected = {c: target_status(targets[c], today) for c in CODES}
         briefing = {row.code: row for row in target_rows(s, DISTRICT, today)}

@@ -14,6 +14,7 @@ from citygrowth.accountability.evidence import UploadTooLarge, check_upload
 from citygrowth.accountability.models import Target
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
+from tests.factories import TEST_AUDIT
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -31,7 +32,7 @@ def keys(seeded_template: tuple[Path, dict[str, dict[str, str]]]) -> dict[str, d
 
 def target_id(settings: Settings, code: str) -> int:
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         t = s.query(Target).filter(Target.code == code).one()
         engine.dispose()
         return t.id

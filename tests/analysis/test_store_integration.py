@@ -29,7 +29,7 @@ from citygrowth.ingest.service import load_observations
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.runtime import Runtime
 from tests.analysis.synth import months
-from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_user
+from tests.factories import DISTRICT, STREET_A, STREET_B, TEST_AUDIT, make_areas, make_user
 
 SYS = system_actor("test")
 MONTHS = months("2023-01", 46)  # up to 2026-10
@@ -136,7 +136,7 @@ def test_forecast_from_the_store(sqlite_session: Session, runtime: Runtime) -> N
 def api(runtime: Runtime) -> dict[str, dict[str, str]]:
     settings = runtime.settings
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         _setup(s, runtime)
         admin, _a = make_user(s, "analyst1", ("analyst", DISTRICT))
         street, _b = make_user(s, "streetb", ("street_commander", STREET_B))
@@ -201,7 +201,7 @@ def test_anomaly_review_page(client: TestClient, runtime: Runtime,
                              api: dict[str, dict[str, str]]) -> None:
     settings = runtime.settings
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         spike = pd.DataFrame([("APP_PM25", DISTRICT, "2026-11", 90.0)],
                              columns=["indicator", "area_code", "period", "value"])
         load_id = load_observations(s, runtime, SYS, spike, source="test").load_id

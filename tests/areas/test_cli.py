@@ -12,7 +12,7 @@ from sqlalchemy import select
 from citygrowth.areas.models import Area
 from citygrowth.cli.main import main
 from citygrowth.db import make_engine, make_sessionmaker
-from tests.factories import make_areas
+from tests.factories import TEST_AUDIT, make_areas
 
 DATA = Path(__file__).parent.parent / "data" / "areas"
 
@@ -22,7 +22,7 @@ def run(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # ty
     monkeypatch.setenv("CITYGROWTH_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("CITYGROWTH_DATA_DIR", str(tmp_path / "var"))
     engine = make_engine(sqlite_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         s.commit()
     engine.dispose()
@@ -77,7 +77,7 @@ def test_bad_import_is_a_clean_message(run, tmp_path: Path, sqlite_url: str) -> 
     missing = run("import", str(tmp_path / "nope.geojson"))
     assert missing.exit_code == 1 and "The file cannot be read" in missing.output
     engine = make_engine(sqlite_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         assert len(s.scalars(select(Area)).all()) == 15
     engine.dispose()
 

@@ -14,7 +14,7 @@ from citygrowth.auth.identity import new_api_key
 from citygrowth.auth.models import RoleGrant, User
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, make_areas
+from tests.factories import DISTRICT, STREET_A, TEST_AUDIT, make_areas
 
 DATA = Path(__file__).parent.parent / "data" / "areas"
 
@@ -22,7 +22,7 @@ DATA = Path(__file__).parent.parent / "data" / "areas"
 @pytest.fixture
 def keys(settings: Settings) -> Iterator[dict[str, str]]:
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         # API-key users need no password (and hashing one costs a second per user)
         admin = User(username="admin", grants=[RoleGrant(role="district_admin",

@@ -14,6 +14,7 @@ from citygrowth.auth.actor import system_actor
 from citygrowth.cli import main
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
+from tests.factories import TEST_AUDIT
 
 KEY = b"k" * 32
 
@@ -79,7 +80,7 @@ def test_cli_verify_exits_1_naming_the_entry(tmp_path: Path, sqlite_url: str) ->
 def test_cli_verify_and_tail_on_an_intact_log(tmp_path: Path, sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
     key = audit.anchor_key(_cli_settings(tmp_path, sqlite_url))  # the key file's
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         _three_entries(s, key)
     engine.dispose()
     env = {"CITYGROWTH_DATABASE_URL": sqlite_url, "CITYGROWTH_DATA_DIR": str(tmp_path)}

@@ -16,7 +16,7 @@ from citygrowth.auth.models import AuditEntry, User
 from citygrowth.cli import main
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas
+from tests.factories import DISTRICT, STREET_A, STREET_B, TEST_AUDIT, make_areas
 
 
 def test_demo_users_cover_every_role_and_are_idempotent(session: Session) -> None:
@@ -45,7 +45,7 @@ def _env(settings: Settings, tmp_path: Path) -> dict[str, str]:
 
 def _seed(settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         s.commit()
     engine.dispose()
@@ -85,7 +85,7 @@ def test_demo_logins_lists_every_account(settings: Settings, tmp_path: Path) -> 
     _seed(settings)
     env = _env(settings, tmp_path)
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         load_demo_users(s, system_actor("demo"), DISTRICT)
         s.commit()
     engine.dispose()

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from citygrowth.auth import service as svc
 from citygrowth.auth.actor import system_actor
-from citygrowth.auth.identity import actor_for_api_key
+from citygrowth.auth.identity import TOUCH_EVERY, actor_for_api_key
 from citygrowth.auth.login import login
-from citygrowth.auth.models import AuditEntry, LoginFailures, User
+from citygrowth.auth.models import ApiKey, AuditEntry, LoginFailures, User
 from citygrowth.errors import (
     Conflict,
     Forbidden,
@@ -132,6 +132,24 @@ def test_api_key_authenticates_until_revoked(session: Session) -> None:
     assert actor_for_api_key(session, wrong) is None
     svc.revoke_api_key(session, admin, actor.api_key_id)
     assert actor_for_api_key(session, secret) is None
+
+
+def test_a_keys_last_use_is_written_once_a_minute_not_per_request(session: Session) -> None:
+    admin = _admin(session)
+    svc.create_user(session, admin, "platform", [svc.GrantInput("machine", DISTRICT)])
+    secret = svc.create_api_key(session, admin, "platform", "city")
+    actor = actor_for_api_key(session, secret)
+    assert actor is not None
+    key = session.get(ApiKey, actor.api_key_id)
+    assert key is not None and key.last_used_at is not None
+    session.commit()
+    first = key.last_used_at
+    actor_for_api_key(session, secret)
+    assert key not in session.dirty  # a read within the minute writes nothing
+    key.last_used_at = first - TOUCH_EVERY
+    session.commit()
+    actor_for_api_key(session, secret)
+    assert key.last_used_at > first
 
 
 def test_list_users_is_scoped_and_the_cli_actor_sees_all(session: Session) -> None:

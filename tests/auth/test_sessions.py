@@ -16,14 +16,14 @@ from citygrowth.auth import sessions
 from citygrowth.auth.models import AuditEntry
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, make_areas, make_user
+from tests.factories import DISTRICT, STREET_A, TEST_AUDIT, make_areas, make_user
 from tests.web.login import form_token, login
 
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[Settings]:
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         make_user(s, "admin", ("district_admin", DISTRICT))
         make_user(s, "cmd", ("street_commander", STREET_A))
@@ -131,7 +131,7 @@ def test_refused_writes_are_audited_within_a_budget(store: Settings) -> None:
         c.get("/login")  # a session without the CSRF token: 403 csrf
         assert c.post("/logout").status_code == 403
     engine = make_engine(store.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         rows = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "auth.refused")
                               .order_by(AuditEntry.id)))
         total = s.scalar(select(func.count()).select_from(AuditEntry))

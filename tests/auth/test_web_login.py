@@ -10,14 +10,14 @@ from citygrowth.auth.actor import system_actor
 from citygrowth.auth.csrf import token_from_body
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, make_areas, make_user
+from tests.factories import DISTRICT, STREET_A, TEST_AUDIT, make_areas, make_user
 from tests.web.login import form_token, login
 
 
 @pytest.fixture
 def seeded(settings: Settings) -> str:
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         make_user(s, "admin", ("district_admin", DISTRICT))
         make_user(s, "cmd", ("street_commander", STREET_A))

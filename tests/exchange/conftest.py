@@ -18,7 +18,7 @@ from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.ingest.service import load_observations
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas
+from tests.factories import DISTRICT, STREET_A, STREET_B, TEST_AUDIT, make_areas
 from tests.serve import serve_app
 
 # Quarterly GDP (亿元) for the district and both streets, monthly retail sales for the
@@ -61,7 +61,7 @@ def make_settings(root: Path, template: Path) -> Settings:
 def seed_areas(settings: Settings) -> None:
     """The test district's areas only (a second, empty installation)."""
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         s.commit()
     engine.dispose()
@@ -71,7 +71,7 @@ def seed(settings: Settings) -> dict[str, str]:
     """Areas, a machine client and a street user with API keys, and the observations."""
     engine = make_engine(settings.resolved_database_url)
     keys: dict[str, str] = {}
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         sys = system_actor("test")
         auth.create_user(s, sys, "city-platform", [auth.GrantInput("machine", DISTRICT)])

@@ -22,7 +22,7 @@ from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
 from tests.browser import browser  # noqa: F401  (the Chromium fixture for browser tests)
-from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_department
+from tests.factories import DISTRICT, STREET_A, STREET_B, TEST_AUDIT, make_areas, make_department
 
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (64, 48), mode: str = "RGB",
@@ -196,7 +196,7 @@ def web(settings: Any, client: Any) -> Iterator[Web]:
     from citygrowth.db import make_engine, make_sessionmaker
 
     engine = make_engine(settings.resolved_database_url)
-    factory = make_sessionmaker(engine)
+    factory = make_sessionmaker(engine, TEST_AUDIT)
     keys = seed_store(factory)
     yield Web(client, keys, factory)
     engine.dispose()

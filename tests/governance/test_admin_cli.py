@@ -18,7 +18,7 @@ from citygrowth.errors import ValidationFailed
 from citygrowth.governance import dispatch
 from citygrowth.governance.intake import ReportInput, submit_report
 from citygrowth.governance.models import CaseCategory
-from tests.factories import STREET_A
+from tests.factories import STREET_A, TEST_AUDIT
 from tests.governance.conftest import GRID_A, POS_A, RUNTIME, seed_store
 
 
@@ -27,7 +27,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     upgrade(url)
     engine = make_engine(url)
-    seed_store(make_sessionmaker(engine))
+    seed_store(make_sessionmaker(engine, TEST_AUDIT))
     engine.dispose()
     return {"CITYGROWTH_DATABASE_URL": url, "CITYGROWTH_DATA_DIR": str(tmp_path / "var")}
 

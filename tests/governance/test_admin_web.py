@@ -16,7 +16,7 @@ from sqlalchemy import select
 from citygrowth.auth.models import AuditEntry
 from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, make_areas, make_department, make_user
+from tests.factories import DISTRICT, STREET_A, TEST_AUDIT, make_areas, make_department, make_user
 from tests.governance.conftest import DEPTS, POS_A, RUNTIME
 from tests.web.login import login
 
@@ -40,7 +40,7 @@ def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
     from citygrowth.db import make_engine, make_sessionmaker
 
     engine = make_engine(db_url)
-    factory = make_sessionmaker(engine)
+    factory = make_sessionmaker(engine, TEST_AUDIT)
     with factory() as s:
         make_areas(s)
         for d in DEPTS:

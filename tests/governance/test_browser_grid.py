@@ -25,6 +25,7 @@ from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests import browser as browser_fixtures
 from tests.browser import DemoServer, load_demo, login_page
+from tests.factories import TEST_AUDIT
 from tests.serve import serve_app
 
 browser = browser_fixtures.browser
@@ -74,7 +75,7 @@ def _png(path: Path) -> Path:
 def _tap_grid(page: Any, server: DemoServer, grid: str) -> None:
     """Tap the patrol map at the centre of a grid cell."""
     engine = make_engine(server.settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         area = s.get(Area, grid)
         assert area is not None
         lon, lat = area.centroid_lon, area.centroid_lat
@@ -91,7 +92,7 @@ def _tap_grid(page: Any, server: DemoServer, grid: str) -> None:
 
 def _grid_of(server: DemoServer, username: str) -> str:
     engine = make_engine(server.settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         user = s.scalar(select(User).where(User.username == username))
         assert user is not None
         code = user.grants[0].area_code

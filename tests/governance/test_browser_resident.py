@@ -44,6 +44,7 @@ from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import DEMO_PLUGINS, DemoServer, load_demo, login_page
+from tests.factories import TEST_AUDIT
 from tests.governance.conftest import Receiver, serve_webhook
 from tests.serve import serve_app
 
@@ -111,7 +112,7 @@ def loop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
     load_demo(settings, DEMO_PLUGINS)
     earlier = _earlier_report(settings)
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         gps = _gps_of(*_centre(s, "370203005001002"))  # the next cell of grid1's community
     engine.dispose()
     shots = root / "screenshots"
@@ -353,7 +354,7 @@ def test_resident_to_department_and_back_by_clicks(loop_server: Loop, browser: A
     rpage.screenshot(path=str(server.screenshots / "resident-around-phone.png"), full_page=True)
 
     engine = make_engine(server.settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         done = s.get(Case, case_id)
         again = s.get(Case, earlier)
         assert done is not None and again is not None

@@ -31,6 +31,7 @@ from citygrowth.governance.models import Case
 from citygrowth.plugins import hookimpl
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
+from tests.factories import TEST_AUDIT
 from tests.governance.conftest import RUNTIME, Receiver, World, build_world, serve_webhook
 
 EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "citygrowth-plugin-example"
@@ -104,7 +105,7 @@ def setup_any(db_url: str, tmp_path: Path) -> Iterator[Setup]:
 
 def _setup(db_url: str, tmp_path: Path) -> Iterator[Setup]:
     engine = make_engine(db_url)
-    factory = make_sessionmaker(engine)
+    factory = make_sessionmaker(engine, TEST_AUDIT)
     with factory() as s:
         world = build_world(s)
         s.commit()

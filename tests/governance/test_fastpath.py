@@ -23,7 +23,7 @@ from citygrowth.governance import fastpath, intake_http
 from citygrowth.governance.models import Case, CaseEvent
 from citygrowth.i18n import translate
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT
+from tests.factories import DISTRICT, TEST_AUDIT
 from tests.governance.conftest import GRID_A, POS_A, POS_B, seed_store
 from tests.web.login import login
 
@@ -48,7 +48,7 @@ def twins(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     from citygrowth.db import make_engine, make_sessionmaker
 
     engine = make_engine(db_url)
-    factory = make_sessionmaker(engine)
+    factory = make_sessionmaker(engine, TEST_AUDIT)
     keys = seed_store(factory, PASSWORD)
     settings = Settings(data_dir=tmp_path / "var", database_url=db_url, env="test",
                         secret_key="test-secret", scheduler_enabled=False)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from citygrowth.app import create_app
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.governance.models import Case
+from tests.factories import TEST_AUDIT
 from tests.governance.conftest import POS_A, POS_B, Web, seed_store, upload
 from tests.serve import serve_app
 
@@ -189,7 +190,7 @@ def test_the_georeport_client_reads_both_formats(settings: Any) -> None:
     from georeport import GeoReport  # lazy: a test-only client library
 
     engine = make_engine(settings.resolved_database_url)
-    keys = seed_store(make_sessionmaker(engine))
+    keys = seed_store(make_sessionmaker(engine, TEST_AUDIT))
     engine.dispose()
     with serve_app(settings) as url:
         posted = httpx.post(f"{url}{BASE}/requests.json", headers={"X-API-Key": keys["machine"]},

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from citygrowth.auth.identity import new_api_key
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
-from tests.factories import make_areas, make_user
+from tests.factories import TEST_AUDIT, make_areas, make_user
 from tests.ingest.conftest import DATA
 
 ROWS = [{"indicator": "GOV_CASE_SATISFACTION", "area_code": "370203001001001",
@@ -23,7 +23,7 @@ ROWS = [{"indicator": "GOV_CASE_SATISFACTION", "area_code": "370203001001001",
 def keys(settings: Settings) -> dict[str, str]:
     """API keys of an urban-management officer, a civil-affairs officer and an admin."""
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         s: Session
         make_areas(s)
         out = {}

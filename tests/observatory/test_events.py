@@ -11,7 +11,7 @@ import pytest
 from citygrowth.auth.identity import new_api_key
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
-from tests.factories import make_areas, make_user
+from tests.factories import TEST_AUDIT, make_areas, make_user
 from tests.serve import serve_app
 
 
@@ -19,7 +19,7 @@ from tests.serve import serve_app
 def server(settings: Settings) -> Iterator[tuple[str, str]]:
     """The app served by uvicorn on a free port, and an admin's API key."""
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         user, _actor = make_user(s, "admin", ("district_admin", "370203"))
         key = new_api_key(s, user, "test")

@@ -40,7 +40,15 @@ from citygrowth.ops.restore import RestoreRefused, restore
 from citygrowth.runtime import Runtime, build_runtime
 from citygrowth.settings import Settings
 from tests.conftest import POSTGRES_URL
-from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_department, make_user
+from tests.factories import (
+    DISTRICT,
+    STREET_A,
+    STREET_B,
+    TEST_AUDIT,
+    make_areas,
+    make_department,
+    make_user,
+)
 from tests.serve import serve_app
 
 INDICATORS = ("ECO_FIN_INSTITUTIONS", "IND_LISTED_COMPANIES", "APP_MUSEUMS",
@@ -185,7 +193,7 @@ def test_round_trip_while_writing(db_url: str, target_url: str, tmp_path: Path) 
     assert not m.missing
 
     engine = make_engine(db_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         live_cases = s.scalar(select(func.count()).select_from(Case))
     engine.dispose()
     assert live_cases is not None and live_cases > m.tables["cases"]  # the writer went on
@@ -194,7 +202,7 @@ def test_round_trip_while_writing(db_url: str, target_url: str, tmp_path: Path) 
     restored = restore(target, result.folder)
     assert restored.tables == m.tables and not restored.needs_upgrade
     engine = make_engine(target_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == m.tables["cases"]
         loads = list(s.scalars(select(ObservationLoad).where(
             ObservationLoad.status == "accepted")))

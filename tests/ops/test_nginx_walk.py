@@ -37,6 +37,7 @@ from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import load_demo
 from tests.conftest import POSTGRES_URL, needs
+from tests.factories import TEST_AUDIT
 from tests.governance.test_browser_resident import PHONE, _jpeg, _tap_grid_cell
 from tests.ops.test_workers import JOBS_OFF, free_port
 
@@ -171,7 +172,7 @@ def site(request: pytest.FixtureRequest, world: World) -> Iterator[Site]:
     try:
         _wait_http(f"{base}/healthz", web, folder / "web.log")
         engine = make_engine(world.settings.resolved_database_url)
-        with make_sessionmaker(engine)() as s:
+        with make_sessionmaker(engine, TEST_AUDIT)() as s:
             streets = sorted(s.scalars(select(Area.code).where(Area.level == "street")))
         engine.dispose()
         yield Site(base, streets)
@@ -184,7 +185,7 @@ def site(request: pytest.FixtureRequest, world: World) -> Iterator[Site]:
 
 def _index_runs(world: World) -> int:
     engine = make_engine(world.settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         n = int(s.scalar(select(func.count()).select_from(IndexRun)) or 0)
     engine.dispose()
     return n

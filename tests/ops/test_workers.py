@@ -26,7 +26,7 @@ from citygrowth.auth.identity import new_api_key
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.index.models import IndexRun
 from citygrowth.ops.models import SchedulerRun
-from tests.factories import DISTRICT, make_areas, make_user
+from tests.factories import DISTRICT, TEST_AUDIT, make_areas, make_user
 from tests.screens.conftest import INDICATORS, YEARS
 
 SERIES: dict[str, dict[str, list[float]]] = INDICATORS  # type: ignore[assignment]
@@ -79,7 +79,7 @@ def two_workers(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
     shutil.copy(sqlite_template, tmp_path / "cg.db")
     database_url = f"sqlite:///{tmp_path / 'cg.db'}"
     engine = make_engine(database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         user, _ = make_user(s, "leader", ("district_admin", DISTRICT))
         key = new_api_key(s, user, "test")
@@ -120,7 +120,7 @@ def two_workers(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
 
 def _count(database_url: str, model: type) -> int:
     engine = make_engine(database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         n = int(s.scalar(select(func.count()).select_from(model)) or 0)
     engine.dispose()
     return n
@@ -153,7 +153,7 @@ def test_one_load_one_index_run_events_everywhere_and_a_quick_stop(
     time.sleep(4)  # four more ticks of index.recompute in the leading worker
     assert _count(served.database_url, IndexRun) == 1
     engine = make_engine(served.database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         hosts = set(s.scalars(select(SchedulerRun.host).where(
             SchedulerRun.job == "index.recompute")))
     engine.dispose()

@@ -31,6 +31,7 @@ from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import DemoServer, load_demo
+from tests.factories import TEST_AUDIT
 from tests.serve import serve_app
 
 DISTRICT = "370203"
@@ -90,7 +91,7 @@ def build_world(settings: Settings) -> tuple[list[dict[str, str]], str]:
     runtime = build_runtime(settings)
     actor = system_actor("test")
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         areas = list(s.scalars(select(Area).where(Area.code.startswith(DISTRICT))))
         streets = sorted(a.code for a in areas if a.level == "street")
         communities = sorted(a.code for a in areas if a.level == "community")
@@ -116,7 +117,7 @@ def build_world(settings: Settings) -> tuple[list[dict[str, str]], str]:
         s.commit()
         info = [{"code": a.code, "name_zh": a.name_zh, "name_en": a.name_en or a.name_zh}
                 for a in sorted(areas, key=lambda a: a.code) if a.level == "street"]
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         compute_index(s, runtime, actor, levels=("street", "community"))
         s.commit()
     engine.dispose()

@@ -48,7 +48,7 @@ from citygrowth.observatory.models import ObservationLoad
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, make_areas
+from tests.factories import DISTRICT, STREET_A, TEST_AUDIT, make_areas
 from tests.governance.conftest import POS_A, POS_B, seed_store
 from tests.serve import ROOT, SETTINGS_VAR
 
@@ -81,7 +81,7 @@ def start(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
 
 def machine_key(settings: Settings, name: str = "crash-client") -> tuple[str, int]:
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         user = User(username=name, display_name=name)
         user.grants.append(RoleGrant(role="machine", area_code=DISTRICT))
         s.add(user)
@@ -127,7 +127,7 @@ class Client(threading.Thread):
 
 def test_sigkill_during_reports_loses_and_doubles_nothing(settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url)
-    seed_store(make_sessionmaker(engine))
+    seed_store(make_sessionmaker(engine, TEST_AUDIT))
     engine.dispose()
     key, uid = machine_key(settings)
     proc, url = start(settings)
@@ -158,7 +158,7 @@ def test_sigkill_during_reports_loses_and_doubles_nothing(settings: Settings) ->
     acked = {k: v for c in clients for k, v in c.acked.items()}
     assert len(acked) == 120  # every report was acknowledged in the end
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         rows = s.execute(select(Case.idempotency_key, Case.id).where(
             Case.idempotency_key.like(f"u{uid}:%"))).all()
     engine.dispose()
@@ -174,7 +174,7 @@ def test_sigkill_during_reports_loses_and_doubles_nothing(settings: Settings) ->
 def test_two_machine_users_sharing_35_leading_characters_and_a_key_get_their_own_cases(
         client: TestClient, settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url)
-    seed_store(make_sessionmaker(engine))
+    seed_store(make_sessionmaker(engine, TEST_AUDIT))
     engine.dispose()
     stem = "city-platform-integration-client-00"  # 35 characters
     assert len(stem) == 35
@@ -190,7 +190,7 @@ def test_two_machine_users_sharing_35_leading_characters_and_a_key_get_their_own
     assert answers[0]["id"] != answers[1]["id"]
     assert answers[0]["token"] != answers[1]["token"]
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 2
     engine.dispose()
     # and each user's retry finds its own case
@@ -232,7 +232,7 @@ sys.exit(3)  # not reached
 
 def _district(settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url)
-    seed_store(make_sessionmaker(engine))
+    seed_store(make_sessionmaker(engine, TEST_AUDIT))
     engine.dispose()
 
 
@@ -264,7 +264,7 @@ def test_a_crash_between_commit_and_move_leaves_no_load_invisible_after_restart(
 
 def _admin_key(settings: Settings) -> str:
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         user = s.scalar(select(User).where(User.username == "admin"))
         assert user is not None
         key = new_api_key(s, user, "health")
@@ -276,7 +276,7 @@ def _admin_key(settings: Settings) -> str:
 def test_a_move_that_fails_is_not_answered_200_and_is_repaired(
         client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = make_engine(settings.resolved_database_url)
-    keys = seed_store(make_sessionmaker(engine))
+    keys = seed_store(make_sessionmaker(engine, TEST_AUDIT))
     engine.dispose()
     real = durable.replace
 
@@ -379,7 +379,7 @@ def test_a_failing_store_answers_503_in_the_callers_language_logged_once(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(storage, "_throttle", storage._Throttle())  # no earlier test's minute
     engine = make_engine(settings.resolved_database_url)
-    keys = seed_store(make_sessionmaker(engine))
+    keys = seed_store(make_sessionmaker(engine, TEST_AUDIT))
     engine.dispose()
     _store_fails(client, kind)
     setup_logging("INFO")  # the log lines to this test's captured stderr

@@ -31,7 +31,7 @@ from citygrowth.ingest.service import load_observations
 from citygrowth.runtime import Runtime
 from citygrowth.screens.summary import case_feed
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_A, STREET_B, make_areas, make_department
+from tests.factories import DISTRICT, STREET_A, STREET_B, TEST_AUDIT, make_areas, make_department
 from tests.governance.conftest import POS_A, POS_B, build_world, seed_store
 from tests.serve import serve_app
 
@@ -69,7 +69,7 @@ def _listen(base: str, key: str, who: Listener, stop: threading.Event) -> None:
 @pytest.fixture
 def live(settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
     engine = make_engine(settings.resolved_database_url)
-    keys = seed_store(make_sessionmaker(engine))
+    keys = seed_store(make_sessionmaker(engine, TEST_AUDIT))
     engine.dispose()
     with serve_app(settings, log_level="error") as url:
         yield url, keys
@@ -237,7 +237,7 @@ def test_an_officer_cannot_see_or_decide_another_departments_warnings(
 def test_open311_lists_and_updates_give_a_street_key_only_its_street(
         client: TestClient, settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url)
-    keys = seed_store(make_sessionmaker(engine))
+    keys = seed_store(make_sessionmaker(engine, TEST_AUDIT))
     engine.dispose()
     admin = {"X-API-Key": keys["admin"]}
     made = {}

@@ -33,7 +33,7 @@ from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.ingest.service import load_observations
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
-from tests.factories import DISTRICT, STREET_B, make_department
+from tests.factories import DISTRICT, STREET_B, TEST_AUDIT, make_department
 from tests.screens.conftest import PASSWORD, build_indexed
 
 #: attributes that hold a URL the browser (or htmx) requests
@@ -151,7 +151,7 @@ def crawl(client: TestClient, settings: Settings, prefix: str = "",
     an area profile, a missing page), and every same-site page linked from them."""
     routes = page_routes(client.app)  # type: ignore[arg-type]
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         token = s.scalars(select(Case.token)).first()
     engine.dispose()
     queue = [prefix + r.path for r in routes if "{" not in r.path]

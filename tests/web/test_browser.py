@@ -11,6 +11,7 @@ from sqlalchemy import select
 from citygrowth.areas.models import Area
 from citygrowth.db import make_engine, make_sessionmaker
 from tests.browser import DemoServer, login_page
+from tests.factories import TEST_AUDIT
 
 SERIES_NAMES = """() => {
   const chart = echarts.getInstanceByDom(document.getElementById('street-map'));
@@ -20,7 +21,7 @@ SERIES_NAMES = """() => {
 
 def _streets(server: DemoServer) -> list[Area]:
     engine = make_engine(server.settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         rows = list(s.scalars(select(Area).where(Area.level == "street",
                                                  Area.parent_code == "370203")))
     engine.dispose()

@@ -109,11 +109,11 @@ def test_every_route_body_is_an_input_model_with_bounded_dates(app: Any) -> None
 @pytest.fixture
 def admin_client(settings: Settings) -> Iterator[TestClient]:
     from citygrowth.db import make_engine, make_sessionmaker
-    from tests.factories import make_areas, make_user
+    from tests.factories import TEST_AUDIT, make_areas, make_user
     from tests.web.login import login
 
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         make_areas(s)
         make_user(s, "admin", ("district_admin", "370203"))
         s.commit()

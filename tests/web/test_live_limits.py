@@ -27,6 +27,7 @@ from citygrowth.auth.models import User
 from citygrowth.db import make_engine, make_sessionmaker
 from citygrowth.settings import Settings
 from tests.browser import serve_demo
+from tests.factories import TEST_AUDIT
 from tests.ingest.bombs import sheet_bomb
 from tests.serve import SERVERS
 
@@ -51,7 +52,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
     def officer_key(settings: Settings) -> None:
         engine = make_engine(settings.resolved_database_url)
-        with make_sessionmaker(engine)() as s:
+        with make_sessionmaker(engine, TEST_AUDIT)() as s:
             stats = s.scalar(sql_select(User).where(User.username == "stats"))
             assert stats is not None
             keys.append(new_api_key(s, stats, "live test"))

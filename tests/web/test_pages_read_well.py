@@ -46,6 +46,7 @@ from citygrowth.plugins import DEFAULT_PLUGINS
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import load_demo
+from tests.factories import TEST_AUDIT
 from tests.web.login import form_token
 
 pytestmark = pytest.mark.xdist_group("every-page")
@@ -154,7 +155,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     load_demo(settings, tuple(p for p in DEFAULT_PLUGINS if hasattr(
         importlib.import_module(p), "citygrowth_demo_steps")))
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         logins = [d for d in demo_logins(s, settings.district_code) if d.password]
         areas = {a.code: (a.name_zh, a.name_en) for a in s.scalars(select(Area))}
         categories = {c.code: (c.name_zh, c.name_en) for c in s.scalars(select(CaseCategory))}

@@ -27,6 +27,7 @@ from citygrowth.governance.taxonomy import ensure_taxonomy
 from citygrowth.runtime import build_runtime
 from citygrowth.settings import Settings
 from tests.browser import DemoServer, login_page
+from tests.factories import TEST_AUDIT
 from tests.screens.browser_world import build_world
 from tests.serve import serve_app
 
@@ -67,7 +68,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory,
     street = streets[0]["code"]
     runtime = build_runtime(settings)
     engine = make_engine(settings.resolved_database_url)
-    with make_sessionmaker(engine)() as s:
+    with make_sessionmaker(engine, TEST_AUDIT)() as s:
         s.execute(update(Area).where(Area.code == street).values(name_zh=PAYLOAD,
                                                                    name_en=PAYLOAD))
         apply_project(s, ProjectIn(  # on the projects map, with the same name

@@ -42,7 +42,7 @@ class UploadTooLarge(CityGrowthError):
 
 
 def upload_dir(settings: Settings) -> Path:
-    return settings.data_dir / "uploads" / "accountability"
+    return settings.store_dir / "uploads" / "accountability"
 
 
 def check_upload(filename: str, data: bytes, max_mb: int) -> str:

@@ -41,7 +41,7 @@ log = get_logger(__name__)
 
 def forecast_cache(runtime: Runtime) -> ForecastCache:
     """The process-wide forecast cache of an installation (memory + JSON files)."""
-    folder = runtime.settings.data_dir / "results" / "forecasts"
+    folder = runtime.settings.store_dir / "results" / "forecasts"
     key = str(folder.resolve())
     if key not in _CACHES:
         _CACHES[key] = ForecastCache(folder)

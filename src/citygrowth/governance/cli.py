@@ -92,7 +92,7 @@ def media_cleanup_cmd(cx: CliContext) -> None:
     from citygrowth.governance.media import remove_orphans  # lazy: keeps citygrowth --help fast
 
     with cx.session() as s:
-        n = remove_orphans(s, cx.runtime.data_dir, cx.runtime.now())
+        n = remove_orphans(s, cx.runtime.settings.store_dir, cx.runtime.now())
     click.echo(_("{n} unused photos removed.").format(n=n))
 
 

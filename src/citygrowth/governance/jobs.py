@@ -43,7 +43,7 @@ def media_cleanup_job(runtime: Runtime) -> int:
     """Remove photos uploaded but never attached to a case within a day, and stray files
     (``citygrowth cases media-cleanup``)."""
     with runtime.session() as session:
-        n = remove_orphans(session, runtime.data_dir, runtime.now())
+        n = remove_orphans(session, runtime.settings.store_dir, runtime.now())
     if n:
         log.info("unused case photos removed", count=n)
     return n

@@ -17,8 +17,9 @@ Every photo that reaches a case — a resident's report, a grid worker's patrol,
   ``photo_max_side``; a thumbnail is made beside it. The client's file name and type are
   ignored.
 * **Random names, one owner.** :func:`store_photo` writes ``<32 hex>.jpg`` and
-  ``<32 hex>.thumb.jpg`` under ``<data_dir>/media/cases/`` and records a :class:`CaseMedia` row
-  owned by the uploader. A photo is referred to as ``/media/cases/<id>.jpg`` — the only form
+  ``<32 hex>.thumb.jpg`` under ``<store_dir>/media/cases/`` (``shared_dir`` when set, else
+  ``data_dir``: every host serves every photo) and records a :class:`CaseMedia` row owned by
+  the uploader. A photo is referred to as ``/media/cases/<id>.jpg`` — the only form
   accepted anywhere a photo URL can be given (:func:`media_ids`): an outside URL
   (``https://…/track.gif``) or a ``javascript:`` URL is refused with a clear error. Only its
   owner can attach a photo not yet used (:func:`claim`), and only to one case.
@@ -265,8 +266,8 @@ def _jpeg(im: Image.Image) -> bytes:
 
 # --- storing -------------------------------------------------------------------------------
 
-def media_folder(data_dir: Path) -> Path:
-    return Path(data_dir) / "media" / "cases"
+def media_folder(store_dir: Path) -> Path:
+    return Path(store_dir) / "media" / "cases"
 
 
 def owner_of(actor: Actor) -> str:
@@ -294,10 +295,10 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def store_photo(session: Session, data_dir: Path, photo: Encoded, owner: str,
+def store_photo(session: Session, store_dir: Path, photo: Encoded, owner: str,
                 now: dt.datetime | None = None) -> CaseMedia:
     """Write the photo and its thumbnail under a random name; record it, unattached."""
-    folder = media_folder(data_dir)
+    folder = media_folder(store_dir)
     folder.mkdir(parents=True, exist_ok=True)
     media_id = secrets.token_hex(16)
     _write(folder / f"{media_id}.jpg", photo.full)
@@ -397,12 +398,12 @@ def claim(session: Session, refs: Sequence[str], *, owner: str, case_id: int,
 
 # --- serving and cleaning ------------------------------------------------------------------
 
-def file_for(data_dir: Path, name: str) -> tuple[str, Path] | None:
+def file_for(store_dir: Path, name: str) -> tuple[str, Path] | None:
     """(media id, file path) of a served name ``<id>.jpg`` or ``<id>.thumb.jpg``."""
     m = FILE_NAME.match(name)
     if m is None:
         return None
-    path = media_folder(data_dir) / name
+    path = media_folder(store_dir) / name
     return (m.group(1), path) if path.is_file() else None
 
 
@@ -416,7 +417,7 @@ def photo_response(path: Path) -> FileResponse:
     })
 
 
-def remove_orphans(session: Session, data_dir: Path, now: dt.datetime | None = None,
+def remove_orphans(session: Session, store_dir: Path, now: dt.datetime | None = None,
                    age: dt.timedelta = ORPHAN_AGE) -> int:
     """Delete uploads never attached within ``age``, and files no row knows once they are an
     hour old (younger ones may belong to a transaction still running) or left half-written.
@@ -427,7 +428,7 @@ def remove_orphans(session: Session, data_dir: Path, now: dt.datetime | None = N
     known = set(session.scalars(select(CaseMedia.id))) - stale
     if stale:
         session.execute(delete(CaseMedia).where(CaseMedia.id.in_(stale)))
-    folder = media_folder(data_dir)
+    folder = media_folder(store_dir)
     removed = set()
     cutoff = now.timestamp() - 3600
     for path in sorted(folder.glob("*")) if folder.is_dir() else ():

@@ -83,7 +83,7 @@ def field_photo(session: Session, runtime: Runtime, actor: Actor,
         return []
     limits = media.Limits.of(runtime.settings)
     data = photo.file.read(limits.max_bytes + 1)  # encode_photo refuses more than the limit
-    row = media.store_photo(session, runtime.data_dir,
+    row = media.store_photo(session, runtime.settings.store_dir,
                             media.encode_photo(data, limits, photo.filename[:80]),
                             media.owner_of(actor), runtime.now())
     return [media.ref_of(row.id)]

@@ -198,7 +198,7 @@ def _departments(session: Session) -> list[Department]:
 def _act(session: Session, runtime: Runtime, actor: Actor, case_id: int,
          fields: dict[str, Any], photos: list[media.Encoded]) -> None:
     owner = media.owner_of(actor)
-    refs = [media.ref_of(media.store_photo(session, runtime.data_dir, p, owner,
+    refs = [media.ref_of(media.store_photo(session, runtime.settings.store_dir, p, owner,
                                            runtime.now()).id) for p in photos]
     act(session, actor, case_id, fields["action"], runtime=runtime, note=fields["note"],
         department_code=fields["department_code"] or None, hours=fields["hours"], photos=refs)

@@ -148,7 +148,7 @@ def _report_input(form: FormData, source: str) -> ReportInput:
 def _submit(session: Session, runtime: Runtime, reporter: Actor, inp: ReportInput,
             photos: list[media.Encoded]) -> Case:
     owner = media.owner_of(reporter)
-    inp.photos = [media.ref_of(media.store_photo(session, runtime.data_dir, p, owner,
+    inp.photos = [media.ref_of(media.store_photo(session, runtime.settings.store_dir, p, owner,
                                                  runtime.now()).id) for p in photos]
     try:
         result = submit_report(session, reporter, inp, runtime=runtime)
@@ -238,7 +238,7 @@ def track_photo(session: SessionDep, runtime: RuntimeDep, token: Token,
     """The report's photos and those of the steps its reporter is shown (the department's
     after-photo, the 核查 photo); nothing else of the case."""
     case = by_token(session, token)
-    found = media.file_for(runtime.data_dir, name)
+    found = media.file_for(runtime.settings.store_dir, name)
     if found is None or not tracked_photo(session, case, found[0]):
         raise NotFound()
     return media.photo_response(found[1])

@@ -184,7 +184,7 @@ PHOTO_BODY = {"required": True, "content": {
 
 def _store(runtime: Runtime, photo: media.Encoded, owner: str) -> dict[str, Any]:
     with runtime.session() as s:
-        row = media.store_photo(s, runtime.data_dir, photo, owner, runtime.now())
+        row = media.store_photo(s, runtime.settings.store_dir, photo, owner, runtime.now())
         ref = media.ref_of(row.id)
         return {"ok": True, "url": ref, "thumbnail": media.thumb_ref(ref), "width": row.width,
                 "height": row.height}
@@ -221,7 +221,7 @@ def media_file(session: SessionDep, actor: ActorDep, settings: SettingsDep,
                name: Annotated[str, Path(max_length=60)]) -> FileResponse:
     """A stored photo (``<id>.jpg``) or its thumbnail (``<id>.thumb.jpg``), for those who may
     see its case (``service.photo_readable``); anyone else gets 404."""
-    found = media.file_for(settings.data_dir, name)
+    found = media.file_for(settings.store_dir, name)
     row = session.get(CaseMedia, found[0]) if found else None
     if found is None or row is None or not photo_readable(session, actor, row):
         raise NotFound()

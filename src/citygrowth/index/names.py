@@ -13,7 +13,7 @@ METHOD_NAMES: dict[str, dict[str, str]] = {
         "dist_ref": N_("Distance to a reference unit"),
         "dist_target": N_("Distance to the target"),
         "fraction_max": N_("Fraction of the best value"),
-        "rank": N_("Rank"),
+        "rank": N_("Ranks (as scores)"),
         "percentile": N_("Percentile rank"),
         "borda": N_("Borda count"),
         "goalposts": N_("Goalposts"),

@@ -50,9 +50,16 @@ def citygrowth_event(runtime: Runtime, topic: str, payload: dict[str, Any]) -> N
 
 
 @hookimpl
-def citygrowth_scheduled_jobs() -> Sequence[ScheduledJob]:
-    from citygrowth.index.jobs import RECOMPUTE_SECONDS, recompute_job  # lazy: see module doc
+def citygrowth_scheduled_jobs(runtime: Runtime) -> Sequence[ScheduledJob]:
+    """The safety-net check, and — as a runtime that asks for scheduled jobs runs background
+    work — the event-driven refresh of the index for this runtime (``index.jobs``)."""
+    from citygrowth.index.jobs import (  # lazy: see module doc
+        RECOMPUTE_SECONDS,  # lazy: see module doc
+        arm,  # lazy: see module doc
+        recompute_job,  # lazy: see module doc
+    )
 
+    arm(runtime)
     return [ScheduledJob(name="index.recompute", every_seconds=RECOMPUTE_SECONDS,
                          run=recompute_job)]
 

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,24 +31,28 @@ from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.catalog.framework import Framework
 from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.index import ibis_ops, zeros
 from citygrowth.index.audit import audit
 from citygrowth.index.coin import Coin, jsonable
+from citygrowth.index.dense import fixed_weights
 from citygrowth.index.explain import contributions, strengths_weaknesses
 from citygrowth.index.models import IndexRun
 from citygrowth.index.sensitivity import uncertainty
 from citygrowth.index.spec import IndexSpec, spec_for_framework
 from citygrowth.index.zeros import remedies
+from citygrowth.logging_setup import get_logger
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.runtime import Runtime
 from citygrowth.settings import Settings
 
+log = get_logger(__name__)
 LEVELS = ("street", "community", "grid")  # computed: areas ranked against their peers
 READABLE_LEVELS = ("district", *LEVELS)  # the district is derived from its streets
 
 
 def results_root(settings: Settings, spec: IndexSpec) -> Path:
     """Where the runs of one framework version are kept."""
-    return settings.data_dir / "results" / _safe(spec.code) / _safe(spec.version)
+    return settings.store_dir / "results" / _safe(spec.code) / _safe(spec.version)
 
 
 def _safe(text: str) -> str:
@@ -57,17 +65,22 @@ def vintage_key(vintage: str) -> str:
     return _safe(vintage.replace("-", "").replace(":", "").split("+")[0].replace(".", "_"))
 
 
-def _observations(settings: Settings, fw: Framework, spec: IndexSpec,
-                  level: str) -> pd.DataFrame:
-    store = ObservationStore(settings)
-    present = set(store.summary()["indicator"])
-    codes = [i.code for i in fw.indicators if i.code in spec.nodes and i.code in present
-             and AREA_LEVELS.index(i.finest_level) >= AREA_LEVELS.index(level)]
-    if not codes:
-        return pd.DataFrame(columns=["indicator", "area_code", "period", "value"])
-    obs = store.rollup(codes, to_level=level, framework=fw)
-    rules = {i.code: i.rollup.rule for i in fw.indicators}
-    return annualise(obs, rules)
+def level_codes(fw: Framework, spec: IndexSpec, level: str, present: set[str]) -> list[str]:
+    """The indicators of ``spec`` computed at ``level``: those with data whose finest level
+    is ``level`` or finer."""
+    return [i.code for i in fw.indicators if i.code in spec.nodes and i.code in present
+            and AREA_LEVELS.index(i.finest_level) >= AREA_LEVELS.index(level)]
+
+
+def level_inputs(fw: Framework, codes: list[str]) -> set[str]:
+    """The stored indicators a level's values come from: its indicators and, for ratios,
+    their numerators and denominators."""
+    out = set(codes)
+    for code in codes:
+        r = fw.indicator(code).rollup
+        if r.rule == "ratio_of_sums":
+            out |= {r.numerator or "", r.denominator or ""}
+    return out
 
 
 def annualise(obs: pd.DataFrame, rules: dict[str, str]) -> pd.DataFrame:
@@ -108,8 +121,12 @@ def latest_vintage(settings: Settings) -> str:
 
 
 def _rank(long: pd.DataFrame) -> pd.DataFrame:
+    """Rank 1 = highest per period and code, ties at their lowest rank; values compared as
+    rounded to ``ibis_ops.RANK_DECIMALS`` like the Ibis path (last-bit differences of sums
+    taken in another order must not split a tie)."""
     long = long.copy()
-    long["rank"] = long.groupby(["period", "code"])["value"].rank(
+    key = long["value"].round(ibis_ops.RANK_DECIMALS)
+    long["rank"] = key.groupby([long["period"], long["code"]]).rank(
         ascending=False, method="min").astype("Int64")
     return long
 
@@ -126,12 +143,13 @@ def level_spec(spec: IndexSpec, rules: dict[str, str]) -> IndexSpec:
     return spec.with_settings({"normalise": {"overrides": summed}})
 
 
-def derive_district(session: Session, streets: pd.DataFrame) -> pd.DataFrame:
+def derive_district(session: Session, streets: pd.DataFrame,
+                    tree: AreaTree | None = None) -> pd.DataFrame:
     """Scores of each district from its streets' scores, weighted by the streets' populations
     (equal weights where a population is unknown). The engine ranks areas against their peers,
     and a district has none; arithmetic aggregation being linear, this equals the index of the
     district's population-weighted normalised values when the index uses arithmetic means."""
-    tree = AreaTree.load(session)
+    tree = tree or AreaTree.load(session)
     df = streets.dropna(subset=["value"]).copy()
     if df.empty:
         return pd.DataFrame(columns=["unit", "period", "code", "value", "rank"])
@@ -147,9 +165,11 @@ def derive_district(session: Session, streets: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute_level(spec: IndexSpec, obs: pd.DataFrame) -> tuple[Coin, pd.DataFrame] | None:
-    """The coin of one area level from rolled-up observations, or None without data."""
+    """The coin of one area level from annual observations (``area_code`` or ``unit``,
+    ``period``, ``indicator``, ``value``), or None without data."""
     if obs.empty:
         return None
+    obs = obs.rename(columns={"unit": "area_code"})
     raw = obs.pivot_table(index=["area_code", "period"], columns="indicator", values="value",
                           aggfunc="last")
     raw.columns.name = None
@@ -158,14 +178,88 @@ def compute_level(spec: IndexSpec, obs: pd.DataFrame) -> tuple[Coin, pd.DataFram
     return coin, _rank(coin.long("Aggregated"))
 
 
+@dataclass
+class LevelResult:
+    """One level of a run: results (unit, period, code, value, rank), the indicator values
+    it started from (wide, by unit and period), zero warnings, the engine that computed it
+    and how long each part took."""
+
+    results: pd.DataFrame
+    raw: pd.DataFrame
+    warnings: list[dict[str, Any]]
+    engine: str
+    seconds: dict[str, float]
+
+
+def compute_level_from_store(store: ObservationStore, fw: Framework, spec: IndexSpec,
+                             level: str, codes: list[str], engine: str = "ibis",
+                             populations: pd.DataFrame | None = None) -> LevelResult | None:
+    """One level from the store: the panel rolled up and made annual on the store's engine
+    (:func:`ibis_ops.level_panel`), then imputed, normalised, aggregated and ranked there too
+    (:func:`ibis_ops.index_expr`) — or by the coin when ``engine`` is ``coin`` or the spec
+    needs what the expressions lack (:func:`ibis_ops.unsupported`, logged)."""
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    panel = store.execute(ibis_ops.level_panel(store, fw, codes, level, populations))
+    seconds["panel"] = time.perf_counter() - t
+    panel = panel[panel["value"].notna()]
+    if panel.empty:
+        return None
+    raw = panel.pivot_table(index=["unit", "period"], columns="indicator", values="value",
+                            aggfunc="last")
+    raw.columns.name = None
+    reason = "the index_engine setting" if engine == "coin" else ibis_ops.unsupported(spec)
+    t = time.perf_counter()
+    if reason is not None:
+        if engine != "coin":
+            log.info("index level computed by the coin", level=level, reason=reason)
+        built = compute_level(spec, panel)
+        assert built is not None
+        coin, results = built
+        seconds["index"] = time.perf_counter() - t
+        return LevelResult(results, coin.raw, coin.warnings, "coin", seconds)
+    normalised = store.execute(ibis_ops.prepared_expr(ibis_ops.memtable(panel), spec))
+    results = store.execute(ibis_ops.finished_expr(ibis_ops.memtable(normalised), spec))
+    results = results.sort_values(["unit", "period", "code"], kind="stable").reset_index(
+        drop=True)
+    results["rank"] = results["rank"].astype("Int64")
+    warnings: list[dict[str, Any]] = []
+    aset = spec.step("aggregate") or {"method": "arithmetic"}
+    if zeros.needed(spec, aset) and len(results):
+        wide = results.pivot(index=["unit", "period"], columns="code", values="value")
+        wide = wide.reindex(columns=list(spec.nodes))
+        warnings = zeros.check(spec, aset, fixed_weights(spec), zeros.Rows.of_frame(wide))
+    seconds["index"] = time.perf_counter() - t
+    return LevelResult(results[["unit", "period", "code", "value", "rank"]], raw, warnings,
+                       store.backend_name, seconds)
+
+
+def _reuse(previous: Path, folder: Path, level: str) -> bool:
+    """Take a level's files over from the previous run (its inputs did not change)."""
+    files = [previous / f"{level}.parquet", previous / f"{level}.raw.parquet"]
+    if not all(p.exists() for p in files):
+        return False
+    for src in files:
+        dst = folder / src.name
+        if src.resolve() != dst.resolve():
+            shutil.copyfile(src, dst)
+    return True
+
+
 def compute_index(session: Session, runtime: Runtime, actor: Actor,
-                  framework: str = "default", levels: tuple[str, ...] = LEVELS,
+                  framework: str = "default", levels: tuple[str, ...] = LEVELS, *,
+                  previous: IndexRun | None = None, touched: set[str] | None = None,
                   progress: Callable[[int, int], None] | None = None) -> IndexRun:
     """Compute the index of ``framework`` per area level and period from the observation
     store; store the results; publish ``index.computed`` on the runtime's bus.
-    ``progress(done, total)`` is told after each area level."""
+
+    With ``previous`` (a finished run of the same framework version) and ``touched`` (the
+    indicators loaded since), a level none of whose inputs was touched takes the previous
+    run's results over instead of being computed again. ``progress(step, total)`` is told
+    as each area level starts."""
     require(actor, "index.compute")
     settings = runtime.settings
+    started = time.perf_counter()
     fw = runtime.frameworks.load(framework)
     spec = spec_for_framework(fw)
     vintage = latest_vintage(settings)
@@ -177,27 +271,56 @@ def compute_index(session: Session, runtime: Runtime, actor: Actor,
                    actor=actor.username, started_at=runtime.now())
     session.add(run)
     session.flush()
+    old: Path | None = None
+    old_info: dict[str, Any] = {}
+    if previous is not None and touched is not None and previous.results_path \
+            and previous.framework_version == spec.version and previous.status == "done":
+        old = Path(previous.results_path)
+        try:
+            old_info = json.loads((old / "run.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            old = None
     done: list[str] = []
     warnings: dict[str, list[dict[str, Any]]] = {}
+    detail: dict[str, dict[str, Any]] = {}
     rows = 0
     rules = {i.code: i.rollup.rule for i in fw.indicators}
+    store = ObservationStore(settings)
+    present = set(store.summary()["indicator"])
+    tree = AreaTree.load(session)
+    populations = pd.DataFrame({"pop_code": list(tree.population),
+                                "population": [float(p or 0) for p in tree.population.values()]})
     steps = [lv for lv in levels if lv in LEVELS]  # the district: derived below, no peers
     for step, level in enumerate(steps, start=1):
-        built = compute_level(level_spec(spec, rules),
-                              _observations(settings, fw, spec, level))
         if progress is not None:
             progress(step, len(steps))
-        if built is None:
+        codes = level_codes(fw, spec, level, present)
+        if not codes:
             continue
-        coin, long = built
-        if coin.warnings:
-            warnings[level] = coin.warnings
-        long.to_parquet(folder / f"{level}.parquet", index=False)
-        coin.raw.reset_index().to_parquet(folder / f"{level}.raw.parquet", index=False)
+        if old is not None and touched is not None \
+                and not level_inputs(fw, codes) & touched and _reuse(old, folder, level):
+            if level in old_info.get("warnings", {}):
+                warnings[level] = old_info["warnings"][level]
+            detail[level] = {"engine": "previous run", "seconds": {}}
+            done.append(level)
+            rows += int(pq.ParquetFile(folder / f"{level}.parquet").metadata.num_rows)
+            continue
+        result = compute_level_from_store(store, fw, level_spec(spec, rules), level, codes,
+                                          settings.index_engine, populations)
+        if result is None:
+            continue
+        if result.warnings:
+            warnings[level] = result.warnings
+        t = time.perf_counter()
+        result.results.to_parquet(folder / f"{level}.parquet", index=False)
+        result.raw.reset_index().to_parquet(folder / f"{level}.raw.parquet", index=False)
+        result.seconds["write"] = time.perf_counter() - t
+        detail[level] = {"engine": result.engine,
+                         "seconds": {k: round(v, 3) for k, v in result.seconds.items()}}
         done.append(level)
-        rows += len(long)
+        rows += len(result.results)
     if "street" in done:
-        district = derive_district(session, pd.read_parquet(folder / "street.parquet"))
+        district = derive_district(session, pd.read_parquet(folder / "street.parquet"), tree)
         district.to_parquet(folder / "district.parquet", index=False)
         done.insert(0, "district")
         rows += len(district)
@@ -205,8 +328,9 @@ def compute_index(session: Session, runtime: Runtime, actor: Actor,
     run.levels = json.dumps(done)
     run.rows = rows
     run.finished_at = runtime.now()
-    (folder / "run.json").write_text(json.dumps({**run.as_dict(), "warnings": jsonable(
-        warnings)}, default=str), "utf-8")
+    (folder / "run.json").write_text(json.dumps({
+        **run.as_dict(), "warnings": jsonable(warnings), "levels_detail": detail,
+        "seconds": round(time.perf_counter() - started, 3)}, default=str), "utf-8")
     record(session, actor, "index.compute", f"{spec.code}@{vintage}",
            {"levels": done, "rows": rows})
     session.flush()

@@ -60,7 +60,7 @@ _gen_lock = threading.Lock()
 
 
 def observations_dir(settings: Settings) -> Path:
-    return settings.data_dir / "observations"
+    return settings.store_dir / "observations"
 
 
 def batches_dir(settings: Settings) -> Path:

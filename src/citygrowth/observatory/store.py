@@ -168,8 +168,11 @@ class ObservationStore:
                 SparkSession,  # lazy: optional engine, loaded only when configured
             )
 
+            # no console progress bars and no web UI inside a server's process
             self._spark_session = (SparkSession.builder.master(self.settings.spark_master)
-                                   .appName("citygrowth").getOrCreate())
+                                   .appName("citygrowth")
+                                   .config("spark.ui.showConsoleProgress", "false")
+                                   .config("spark.ui.enabled", "false").getOrCreate())
         sid = id(self._spark_session)
         if sid not in _SPARK:
             _SPARK[sid] = ibis.pyspark.connect(self._spark_session)

@@ -281,7 +281,7 @@ class _Plan:
 
 
 def plan_files(settings: Settings, refs: dict[str, list[str]]) -> _Plan:
-    data_dir = settings.data_dir
+    data_dir = settings.store_dir  # the files every host shares (or data_dir)
     plan = _Plan()
     for rel in refs["observations"]:
         name = PurePath(rel).name
@@ -450,7 +450,7 @@ def backup(settings: Settings, dest_root: Path, progress: Progress = no_progress
             try:
                 size, digest = copy_stable(src, partial / "files" / rel, on_bytes)
             except FileNotFoundError:  # removed since it was listed (a pending batch renamed)
-                alt = settings.data_dir / rel
+                alt = settings.store_dir / rel
                 if kind == "observations" and alt.is_file():
                     size, digest = copy_stable(alt, partial / "files" / rel, on_bytes)
                 else:
@@ -462,7 +462,7 @@ def backup(settings: Settings, dest_root: Path, progress: Progress = no_progress
             created_at=now.isoformat().replace("+00:00", "Z"), database_kind=snap.kind,
             database_file=snap.file, database_size=db_file.stat().st_size,
             database_sha256=sha256_of(db_file), alembic=snap.alembic, tables=snap.tables,
-            source_data_dir=str(settings.data_dir.resolve()), files=entries,
+            source_data_dir=str(settings.store_dir.resolve()), files=entries,
             missing=sorted(set(plan.missing)))
         (partial / MANIFEST).write_text(json.dumps(manifest.as_dict(), ensure_ascii=False,
                                                    indent=1), encoding="utf-8")

@@ -70,7 +70,7 @@ class RestoreResult:
 def _data_files(settings: Settings) -> list[Path]:
     found: list[Path] = []
     for rel in DATA_FOLDERS:
-        folder = settings.data_dir / rel
+        folder = settings.store_dir / rel
         if folder.is_dir():
             found += [p for p in folder.rglob("*") if p.is_file()]
     return found
@@ -80,7 +80,7 @@ def check_target_empty(settings: Settings) -> None:
     """Refuse a data folder with data in it, or a database with tables."""
     files = _data_files(settings)
     if files:
-        raise RestoreRefused(detail=f"the data folder {settings.data_dir} is not empty "
+        raise RestoreRefused(detail=f"the data folder {settings.store_dir} is not empty "
                                     f"({files[0]})")
     url = settings.resolved_database_url
     if is_sqlite(url):
@@ -202,7 +202,7 @@ def restore(settings: Settings, folder: Path, progress: Progress = no_progress) 
                                     f"and the target is {kind}")
     check_target_empty(settings)
     settings.ensure_dirs()
-    data_dir = settings.data_dir.resolve()
+    data_dir = settings.store_dir.resolve()
     written: list[Path] = []
     try:
         progress("database", 0, 1)

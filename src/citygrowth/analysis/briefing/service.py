@@ -40,7 +40,7 @@ FORMATS = ("json", "pdf", "docx")
 
 
 def archive_root(runtime: Runtime) -> Path:
-    return runtime.settings.data_dir / "exports" / "briefings"
+    return runtime.settings.store_dir / "exports" / "briefings"
 
 
 def _check(month: str, locale: str, formats: tuple[str, ...]) -> tuple[str, str]:
