@@ -29,6 +29,7 @@ from citygrowth.settings import Settings
 from citygrowth.web.errors import install_error_handlers
 from citygrowth.web.limits import BodyLimitMiddleware
 from citygrowth.web.middleware import LocaleMiddleware
+from citygrowth.web.openapi import install_openapi
 from citygrowth.web.security import SecurityHeadersMiddleware
 from citygrowth.web.static_files import PrecompressedStaticFiles
 from citygrowth.web.storage_errors import install_storage_handlers
@@ -67,7 +68,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         version=__version__,
         description="City Growth Index, grid-governance command center and accountability "
         "for a district government. Every JSON error has the shape "
-        '`{"ok": false, "error": "...", "code": "...", "errors": [...]}`.',
+        '`{"ok": false, "error": "...", "code": "...", "errors": [...]}`; every JSON list '
+        'the shape `{"ok": true, "items": [...], "next": "...", "total": n}` (docs/api.md).',
         # /docs and /redoc are served from vendored assets by citygrowth.ops.apidocs
         docs_url=None,
         redoc_url=None,
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.mount("/static", PrecompressedStaticFiles(directory=static), name="static")
     for router in routers:
         app.include_router(router)
+    install_openapi(app)  # errors, security and media types as the routes answer them
 
     return app
 

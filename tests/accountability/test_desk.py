@@ -145,7 +145,7 @@ def test_street_raises_a_problem_only_in_its_street(client: TestClient, keys: di
                     data={"problem_id": pid.group(1), "resolution": "已调整施工时间"},
                     follow_redirects=False)
     assert r.status_code == 303
-    feed = client.get("/api/accountability/changes", headers=keys["streeta"]).json()["changes"]
+    feed = client.get("/api/accountability/changes", headers=keys["streeta"]).json()["items"]
     assert [c["kind"] for c in feed[:2]] == ["project.blocker_resolved", "project.blocker_raised"]
     assert "城管局" in feed[1]["text"]
     assert all(c["subject"] not in ("lead", "request") for c in feed)
@@ -213,11 +213,11 @@ def test_lead_handover_needs_the_receiving_department(client: TestClient, keys: 
     assert r.status_code == 422 and "此项必填" in r.text
     client.post(f"/investment/leads/{lead.id}/refuse", headers=keys["science"],
                 data={"reason": "不在本部门职责内"})
-    api = client.get("/api/accountability/leads", headers=keys["analyst"]).json()["leads"]
+    api = client.get("/api/accountability/leads", headers=keys["analyst"]).json()["items"]
     row = next(x for x in api if x["id"] == lead.id)
     assert (row["owner_department_code"], row["handover_to"]) == ("industry", None)
     kinds = [c["kind"] for c in client.get("/api/accountability/changes",
-                                           headers=keys["admin"]).json()["changes"][:4]]
+                                           headers=keys["admin"]).json()["items"][:4]]
     assert kinds == ["lead.refused", "lead.handover", "lead.accepted", "lead.handover"]
 
 
@@ -237,7 +237,7 @@ def test_service_request_deadline_and_answer(client: TestClient, keys: dict,
                           "description": "申请高新技术企业认定辅导"}, follow_redirects=False)
     assert r.status_code == 303
     rows = client.get("/api/accountability/service-requests",
-                      headers=keys["science"]).json()["requests"]
+                      headers=keys["science"]).json()["items"]
     mine = rows[-1]
     assert mine["department_code"] == "science" and mine["department"] == "科技局"
     assert mine["due_on"] > str(_today(settings)) and mine["can_answer"]
@@ -262,7 +262,7 @@ def test_new_lead_with_a_new_enterprise_is_all_or_nothing(client: TestClient, ke
     r = client.post("/investment/leads", headers=keys["science"],
                     data=data | {"title_zh": "新材料中试线落户"}, follow_redirects=False)
     assert r.status_code == 303
-    leads = client.get("/api/accountability/leads", headers=keys["industry"]).json()["leads"]
+    leads = client.get("/api/accountability/leads", headers=keys["industry"]).json()["items"]
     assert leads[-1]["enterprise"] == "青岛示例新材料有限公司"
     assert leads[-1]["source_department"] == "科技局"
 

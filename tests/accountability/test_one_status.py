@@ -119,7 +119,7 @@ def test_every_surface_shows_the_same_status(
     assert expected["T-SHANTY"].direction == "down" and expected["T-SHANTY"].status == "green"
     assert expected["T-SLOW"].status == "red"
 
-    listing = leader.get("/api/accountability/targets").json()["targets"]
+    listing = leader.get("/api/accountability/targets").json()["items"]
     by_code = {r["code"]: r for r in listing}
     screen = leader.get("/api/screen/summary",
                         params={"level": "street", "parent": DISTRICT}).json()

@@ -74,7 +74,7 @@ def test_json_csv_and_excel_twins(client: TestClient, keys: dict) -> None:
     ov = client.get("/api/accountability/overview", headers=h).json()
     assert sum(ov["counts"].values()) == 12 and ov["chart"]["series"][0]["type"] == "bar"
     pj = client.get("/api/accountability/projects", headers=h).json()
-    assert pj["portfolio"]["total_wan"] == 15_300_000 and len(pj["projects"]) == 119
+    assert pj["portfolio"]["total_wan"] == 15_300_000 and len(pj["items"]) == 119
     assert pj["charts"]["map"]["series"][0]["coordinateSystem"] == "geo"
     csv = client.get("/api/accountability/export/projects.csv", headers=h)
     assert csv.headers["content-type"].startswith("text/csv")
@@ -128,7 +128,7 @@ def test_upload_size_limit() -> None:
 
 
 def test_shared_lead_through_the_api(client: TestClient, keys: dict) -> None:
-    leads = client.get("/api/accountability/leads", headers=keys["industry"]).json()["leads"]
+    leads = client.get("/api/accountability/leads", headers=keys["industry"]).json()["items"]
     sci_lead = next(x for x in leads if x["owner_department_code"] == "science"
                     and not x["closed"])
     lid = sci_lead["id"]
@@ -139,7 +139,7 @@ def test_shared_lead_through_the_api(client: TestClient, keys: dict) -> None:
                     headers=keys["industry"])
     assert r.status_code == 403
     hist = client.get(f"/api/accountability/leads/{lid}/history", headers=keys["admin"]).json()
-    assert hist["events"][-1]["department_code"] == "industry"
+    assert hist["items"][-1]["department_code"] == "industry"
     # there is no way to delete a lead
     assert client.delete(f"/api/accountability/leads/{lid}", headers=keys["admin"]) \
         .status_code in (404, 405)

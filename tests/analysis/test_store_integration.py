@@ -169,8 +169,7 @@ def test_briefing_api_and_pages(client: TestClient, api: dict[str, dict[str, str
     assert docx.status_code == 200 and docx.content[:2] == b"PK"
     # a street commander sees neither the district's briefing nor may make it
     assert client.get(f"/api/analysis/briefings/{bid}", headers=api["street"]).status_code == 403
-    assert client.get("/api/analysis/briefings", headers=api["street"]).json() == {
-        "briefings": []}
+    assert client.get("/api/analysis/briefings", headers=api["street"]).json()["items"] == []
     bad = client.post("/api/analysis/briefings", json={"area_code": DISTRICT,
                                                        "month": "2026-13"}, headers=h)
     assert bad.status_code == 422
@@ -195,7 +194,7 @@ def test_the_make_briefing_form(client: TestClient, api: dict[str, dict[str, str
                           follow_redirects=False)
     assert refused.status_code == 403
     assert client.get("/api/analysis/briefings", headers=api["analyst"]).json()[
-        "briefings"][0]["month"] == "2026-10"
+        "items"][0]["month"] == "2026-10"
 
 
 def test_anomaly_review_page(client: TestClient, runtime: Runtime,

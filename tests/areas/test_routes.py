@@ -44,10 +44,10 @@ def _h(key: str) -> dict[str, str]:
 def test_list_is_scoped_to_the_caller(client: TestClient, keys: dict[str, str]) -> None:
     r = client.get("/api/areas", params={"level": "community"}, headers=_h(keys["cmd"]))
     assert r.status_code == 200
-    assert [a["code"] for a in r.json()["areas"]] == [f"{STREET_A}001", f"{STREET_A}002"]
+    assert [a["code"] for a in r.json()["items"]] == [f"{STREET_A}001", f"{STREET_A}002"]
     r = client.get("/api/areas", params={"parent": DISTRICT}, headers=_h(keys["admin"]))
-    assert [a["code"] for a in r.json()["areas"]] == [STREET_A, "370203002"]
-    assert r.json()["areas"][0]["name"] == "街道1"
+    assert [a["code"] for a in r.json()["items"]] == [STREET_A, "370203002"]
+    assert r.json()["items"][0]["name"] == "街道1"
     csv = client.get("/api/areas.csv", params={"level": "street"}, headers=_h(keys["admin"]))
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()
@@ -78,7 +78,7 @@ def test_detail_children_and_locate(client: TestClient, keys: dict[str, str]) ->
     assert r.json()["area"]["level"] == "community"
     assert [a["code"] for a in r.json()["ancestors"]] == [DISTRICT, STREET_A]
     r = client.get(f"/api/areas/{STREET_A}/children", headers=_h(keys["cmd"]))
-    assert len(r.json()["areas"]) == 2
+    assert len(r.json()["items"]) == 2
     r = client.get("/api/areas/locate", params={"lon": 120.305, "lat": 36.055},
                    headers=_h(keys["cmd"]))
     assert r.json()["code"] == "370203001001001"
@@ -124,7 +124,7 @@ def test_import_upload(client: TestClient, keys: dict[str, str]) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["created"] == ["370203003", "370203003001"]
     listed = client.get("/api/areas", params={"level": "street"}, headers=_h(keys["admin"]))
-    assert len(listed.json()["areas"]) == 3
+    assert len(listed.json()["items"]) == 3
 
 
 def test_pages(client: TestClient, keys: dict[str, str]) -> None:

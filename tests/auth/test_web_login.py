@@ -134,7 +134,7 @@ def test_admin_manages_keys_over_the_api(client: TestClient, seeded: str) -> Non
     login(client, "admin", "secret-pass-1")
     created = client.post("/api/auth/users/platform/keys", json={"name": "second"})
     assert created.status_code == 201 and created.json()["key"].startswith("cg_")
-    keys = client.get("/api/auth/users/platform/keys").json()
+    keys = client.get("/api/auth/users/platform/keys").json()["items"]
     assert [k["name"] for k in keys] == ["", "second"]
     assert client.post(f"/api/auth/keys/{keys[1]['id']}/revoke").status_code == 204
     assert client.get("/api/auth/me", headers={"X-API-Key": created.json()["key"]}

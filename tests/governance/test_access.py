@@ -91,7 +91,7 @@ def test_api_scoping(web: Web) -> None:
                    json={"category_code": "E0101", "lat": pos[1], "lon": pos[0]})
         assert r.status_code == 201, r.text
         ids[who] = r.json()["id"]
-    seen = {x["id"] for x in c.get("/api/cases", headers=web.h("cmd_a")).json()["cases"]}
+    seen = {x["id"] for x in c.get("/api/cases", headers=web.h("cmd_a")).json()["items"]}
     assert ids["worker_a"] in seen and ids["worker_b"] not in seen
     assert c.get(f"/api/cases/{ids['worker_b']}", headers=web.h("cmd_a")).status_code == 404
     r = c.post(f"/api/cases/{ids['worker_b']}/actions/register", headers=web.h("cmd_a"), json={})

@@ -138,7 +138,7 @@ def test_category_forms_then_intake(site: Site) -> None:
     assert r.status_code == 303 and r.headers["location"] == "/admin/cases/categories"
     page = c.get("/admin/cases/categories?lang=en").text
     assert 'data-testid="cat-E0104"' in page and "Dumped sewage" in page
-    cats = c.get("/api/cases/categories").json()["categories"]
+    cats = c.get("/api/cases/categories").json()["items"]
     assert "E0104" in [x["code"] for x in cats]
     report = {"category_code": "E0104", "lat": POS_A[1], "lon": POS_A[0], "description": "污水"}
     assert c.post("/api/cases", json=report).status_code == 201
@@ -160,7 +160,7 @@ def test_category_forms_then_intake(site: Site) -> None:
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "category_code"
     assert refused.json()["errors"][0]["message"] == "No case category E0104."
-    assert "E0104" not in [x["code"] for x in c.get("/api/cases/categories").json()["categories"]]
+    assert "E0104" not in [x["code"] for x in c.get("/api/cases/categories").json()["items"]]
     assert site.audit() == ["case_category.create", "case_category.update",
                             "case_category.deactivate"]
 
@@ -216,7 +216,7 @@ def test_rule_forms_then_dispatch(site: Site) -> None:
         "csrf_token": token, "category_code": "E0101", "area_prefix": STREET_A,
         "department_code": "market", "priority": "3", "note": "试点"}, follow_redirects=False)
     assert r.status_code == 303
-    rules = c.get("/api/admin/cases/rules").json()["rules"]
+    rules = c.get("/api/admin/cases/rules").json()["items"]
     assert [(x["category_code"], x["area_prefix"], x["department_code"], x["priority"])
             for x in rules] == [("E0101", STREET_A, "market", 3)]
     rid = rules[0]["id"]
@@ -232,11 +232,11 @@ def test_rule_forms_then_dispatch(site: Site) -> None:
         "csrf_token": token, "category_code": "", "area_prefix": "",
         "department_code": "civil", "priority": "0"}, follow_redirects=False)
     assert r.status_code == 303
-    assert c.get("/api/admin/cases/rules").json()["rules"][0]["department_code"] == "civil"
+    assert c.get("/api/admin/cases/rules").json()["items"][0]["department_code"] == "civil"
     r = c.post(f"/admin/cases/rules/{rid}/delete", data={"csrf_token": token},
                follow_redirects=False)
     assert r.status_code == 303
-    assert c.get("/api/admin/cases/rules").json()["rules"] == []
+    assert c.get("/api/admin/cases/rules").json()["items"] == []
     case2 = c.post("/api/cases", json={"category_code": "E0101", "lat": POS_A[1],
                                        "lon": POS_A[0], "description": "又有垃圾"}).json()["id"]
     for action in ("register", "dispatch"):
@@ -249,7 +249,7 @@ def test_rule_forms_then_dispatch(site: Site) -> None:
 def test_json_api(site: Site) -> None:
     c = site.client
     login(c, "admin", PASSWORD)
-    tree = c.get("/api/admin/cases/categories").json()["categories"]
+    tree = c.get("/api/admin/cases/categories").json()["items"]
     e01 = next(x for x in tree if x["code"] == "E01")
     assert e01["parent_code"] is None and "E0101" in [s["code"] for s in e01["sub_categories"]]
     r = c.post("/api/admin/cases/categories", json={

@@ -115,7 +115,7 @@ def test_patrol_reports_queued_offline_survive_a_reload_and_sync_once(
     assert manifest["scope"] == "/m/" and manifest["start_url"] == "/m/patrol"
     assert {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
     grid = _grid_of(grid_server, "grid1")
-    before = _json(page, "/api/cases?status=reported&limit=1000")["total"]
+    before = _json(page, "/api/cases?status=reported&count=true")["total"]
 
     ctx.set_offline(True)
     page.wait_for_function("() => !navigator.onLine")
@@ -147,9 +147,9 @@ def test_patrol_reports_queued_offline_survive_a_reload_and_sync_once(
                            " && document.querySelectorAll('#sent li').length === 2",
                            timeout=20_000)
     page.evaluate("() => window.cgPatrol.flush()")  # sending again changes nothing
-    cases = _json(page, "/api/cases?status=reported&limit=1000")
+    cases = _json(page, "/api/cases?status=reported&limit=1000&count=true")
     assert cases["total"] == before + 2
-    mine = [c for c in cases["cases"] if c["description"] in notes]
+    mine = [c for c in cases["items"] if c["description"] in notes]
     assert sorted(c["description"] for c in mine) == sorted(notes)
     assert all(c["area_code"] == grid for c in mine)
     with_photo = next(c for c in mine if c["description"] == notes[0])
@@ -183,7 +183,7 @@ def test_a_helper_takes_and_completes_a_task_by_clicks(
     assert "已办结" in card.inner_text()
     assert "1.5" in card.inner_text() and "已陪同就诊并送回家" in card.inner_text()
     assert card.locator("button").count() == 0
-    tasks = _json(page, "/api/help/tasks?status=done")["tasks"]
+    tasks = _json(page, "/api/help/tasks?status=done")["items"]
     done = next(t for t in tasks if t["id"] == int(task_id))
     assert done["hours"] == 1.5 and done["mine"]
     shot = grid_server.screenshots / "help-phone.png"
@@ -204,7 +204,7 @@ def test_command_centers_on_the_district_map(grid_server: DemoServer, browser: A
     login_page(page, grid_server, "admin", "admin-demo-2026", "/command")
     page.goto(grid_server.url + "/command")
     _map_ready(page)
-    open_cases = _json(page, "/api/cases?queue=open&limit=1000")["total"]
+    open_cases = _json(page, "/api/cases?queue=open&count=true")["total"]
     drawn = page.evaluate("() => { const c = document.getElementById('case-map').cgMap"
                           ".clusters(); return {singles: c.singles.length, groups:"
                           " c.groups.length, inGroups: c.groups.reduce((n, g) => n + g.length,"
@@ -221,7 +221,7 @@ def test_command_centers_on_the_district_map(grid_server: DemoServer, browser: A
                            " l.grid.length]; }")
     assert layers[0] == 22 and layers[1] > 100 and layers[2] > 300
     overdue = page.locator("[data-testid=queue-overdue] .n").inner_text()
-    assert int(overdue) == _json(page, "/api/cases?queue=overdue")["total"]
+    assert int(overdue) == _json(page, "/api/cases?queue=overdue&count=true")["total"]
     shot = grid_server.screenshots / "command-district-1440.png"
     page.screenshot(path=str(shot))
     print(f"screenshot: {shot}")
@@ -243,7 +243,7 @@ def test_command_centers_on_the_district_map(grid_server: DemoServer, browser: A
     # a street's command center: its own map and cases
     page.goto(grid_server.url + "/command/street/370203005")
     _map_ready(page)
-    street_open = _json(page, "/api/cases?queue=open&area=370203005&limit=1000")["total"]
+    street_open = _json(page, "/api/cases?queue=open&area=370203005&count=true")["total"]
     drawn = page.evaluate("() => { const c = document.getElementById('case-map').cgMap"
                           ".clusters(); return c.singles.length + c.groups.reduce((n, g) =>"
                           " n + g.length, 0); }")

@@ -404,14 +404,14 @@ def test_inbox_badge_deliveries_page_and_channels_admin(web: Any) -> None:
     assert 'data-testid="nav-badge"' not in c.get("/command/inbox", headers=web.h("urban")).text
     # the command center sees the records; a failed one can be sent again
     recs = c.get(f"/api/cases/deliveries?case={case_id}", headers=web.h("cmd_a")).json()
-    assert {d["channel"]: d["state"] for d in recs["deliveries"]} == {
+    assert {d["channel"]: d["state"] for d in recs["items"]} == {
         "inbox": "sent", "webhook": "pending", "email": "pending"}
-    assert c.get("/api/cases/deliveries", headers=web.h("cmd_b")).json()["deliveries"] == []
+    assert c.get("/api/cases/deliveries", headers=web.h("cmd_b")).json()["items"] == []
     listing = c.get("/command/deliveries", headers=web.h("cmd_a")).text
     assert "系统内收件箱" in listing and "Webhook" in listing
     csv_text = c.get("/api/cases/deliveries.csv", headers=web.h("cmd_a")).text
     assert csv_text.lstrip("\ufeff").startswith("编号,案件,操作,部门代码,渠道")
-    hook = next(d for d in recs["deliveries"] if d["channel"] == "webhook")
+    hook = next(d for d in recs["items"] if d["channel"] == "webhook")
     r = c.post(f"/command/deliveries/{hook['id']}/retry", headers=web.h("cmd_a"),
                data={"back": "case"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/command/cases/{case_id}"

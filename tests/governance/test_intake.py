@@ -92,7 +92,7 @@ def test_patrol_api_upload_and_idempotent_retry(web: Web) -> None:
     assert (r1.status_code, r2.status_code) == (201, 200)
     assert r1.json()["id"] == r2.json()["id"] and r1.json()["area_code"] == GRID_A
     near = c.get(f"/api/cases/nearby?lat={POS_A[1]}&lon={POS_A[0]}&category=C0101").json()
-    assert [x["id"] for x in near["cases"]] == [r1.json()["id"]]
+    assert [x["id"] for x in near["items"]] == [r1.json()["id"]]
     assert c.get("/api/cases/nearby?lat=999&lon=0").status_code == 422
 
 

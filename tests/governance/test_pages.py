@@ -109,7 +109,7 @@ def test_mobile_and_evaluation_pages(web: Web) -> None:
     ev = c.get("/command/evaluation", headers=web.h("admin"))
     assert ev.status_code == 200 and 'data-testid="eval-street"' in ev.text
     js = c.get("/api/cases/evaluation?level=street", headers=web.h("admin")).json()
-    assert {r["level"] for r in js["rows"]} == {"street"}
+    assert {r["level"] for r in js["items"]} == {"street"}
     assert c.get("/api/cases/evaluation.csv", headers=web.h("admin")).text.startswith(
         "\ufeff层级,")
     assert c.get("/api/cases/evaluation?month=2026-13", headers=web.h("admin")).status_code \

@@ -203,15 +203,15 @@ def test_reports_around_hide_personal_data(web: Web) -> None:
     c = web.client
     _report(web)
     data = c.get("/api/around").json()
-    assert data["ok"] and len(data["reports"]) == 1
-    item = data["reports"][0]
+    assert data["ok"] and len(data["items"]) == 1 and data["next"] is None
+    item = data["items"][0]
     assert set(item) == {"id", "status", "status_label", "category", "icon", "street",
                          "community", "reported_on", "lon", "lat", "illustrative"}
     assert item["lon"] == round(POS_A[0], 3) and item["lat"] == round(POS_A[1], 3)
     assert item["reported_on"] == dt.datetime.now(TZ).date().isoformat() or item["reported_on"]
     page = c.get("/around?lang=zh_CN").text
     assert "路灯" in page and "路灯不亮" not in page and "13800000000" not in page
-    assert c.get("/api/around?street=370203002").json()["reports"] == []
+    assert c.get("/api/around?street=370203002").json()["items"] == []
     assert c.get("/api/around?street=370203999").status_code == 404
 
 

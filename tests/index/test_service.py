@@ -117,19 +117,19 @@ def test_http_api(client, runtime: Runtime) -> None:  # type: ignore[no-untyped-
     assert r.status_code == 200, r.text
     assert r.json()["run"]["status"] == "done"
     rows = client.get("/api/index/results", params={"code": "CGI", "period": "2025"},
-                      headers=admin).json()["rows"]
+                      headers=admin).json()["items"]
     assert {row["unit"] for row in rows} == {STREET_A, STREET_B}
     mine = client.get("/api/index/results", params={"code": "CGI"}, headers=worker).json()
-    assert {row["unit"] for row in mine["rows"]} == {STREET_A}
+    assert {row["unit"] for row in mine["items"]} == {STREET_A}
     csv = client.get("/api/index/results", params={"format": "csv"}, headers=admin)
-    assert csv.text.startswith("\ufeff区域代码,统计期,节点,数值,排名")
-    assert client.get("/api/index/runs", headers=worker).json()["runs"][0]["status"] == "done"
+    assert csv.text.startswith("\ufeff区域代码,统计期,节点,数值,排名"), csv.text[:200]
+    assert client.get("/api/index/runs", headers=worker).json()["items"][0]["status"] == "done"
     audit = client.get("/api/index/audit", headers=admin).json()
     assert audit["ok"] and "CGI" in {g["code"] for g in audit["groups"]}
     unc = client.get("/api/index/uncertainty", params={"runs": 5}, headers=admin).json()
-    assert len(unc["rows"]) == 4 and all(r["q05"] <= r["q95"] for r in unc["rows"])
+    assert len(unc["items"]) == 4 and all(r["q05"] <= r["q95"] for r in unc["items"])
     assert unc["replications"] == 5 and 0 <= unc["zero_replications"] <= 5
-    assert all(0 <= r["zero_share"] <= 1 for r in unc["rows"])
+    assert all(0 <= r["zero_share"] <= 1 for r in unc["items"])
     fixed = client.get("/api/index/uncertainty", params={"runs": 5, "remedy": "shift"},
                        headers=admin).json()
     assert fixed["zero_replications"] == 0

@@ -44,7 +44,7 @@ def test_push_json_with_department_key_is_queryable_at_once(
     assert r.json()["rows"] == 2 and r.json()["department"] == "urban"
     q = client.get("/api/observations", params={"indicator": "GOV_CASE_SATISFACTION"},
                    headers={"X-API-Key": keys["admin"]})
-    assert [o["value"] for o in q.json()["observations"]] == [96.5, 93.0]
+    assert [o["value"] for o in q.json()["items"]] == [96.5, 93.0]
 
 
 def test_another_departments_key_is_refused(client: TestClient, keys: dict[str, str]) -> None:
@@ -69,7 +69,7 @@ def test_push_without_key_is_401_and_bad_rows_are_422(client: TestClient,
     assert body["code"] == "load_rejected"
     assert body["errors"][0]["row"] == 1 and body["errors"][0]["field"] == "value"
     loads = client.get("/api/ingest/loads", headers={"X-API-Key": keys["admin"]}).json()
-    assert [x["status"] for x in loads["loads"]] == ["rejected"]
+    assert [x["status"] for x in loads["items"]] == ["rejected"]
 
 
 def test_push_a_file_and_see_it_in_the_history(client: TestClient,

@@ -35,7 +35,7 @@ def small(settings: Settings) -> Iterator[TestClient]:
 
 
 def _history(client: TestClient, key: str) -> list[str]:
-    loads = client.get("/api/ingest/loads", headers={"X-API-Key": key}).json()["loads"]
+    loads = client.get("/api/ingest/loads", headers={"X-API-Key": key}).json()["items"]
     return [x["status"] for x in loads]
 
 

@@ -74,4 +74,4 @@ def test_subscriber_gets_observations_loaded_within_a_second(server: tuple[str, 
     assert at - sent < 1.0
     q = httpx.get(f"{base}/api/observations", headers=headers, timeout=30,
                   params={"indicator": "GOV_CASES_DUE", "area": "370203", "start": "2025-12"})
-    assert [o["value"] for o in q.json()["observations"]] == [62.0]
+    assert [o["value"] for o in q.json()["items"]] == [62.0]

@@ -122,7 +122,7 @@ def test_big_screen_draws_the_numbers_of_its_json_twin(
     assert case["status"] in (ontime.get_attribute("class") or "").split()
     # the targets, with the status of the target pages
     row = page.locator("#targets li[data-code=T-ONTIME]")
-    listed = get_json(page, "/api/accountability/targets")["targets"]
+    listed = get_json(page, "/api/accountability/targets")["items"]
     status = next(t for t in listed if t["code"] == "T-ONTIME")["status"]
     assert status in (row.get_attribute("class") or "").split()
     # street names are written on the map

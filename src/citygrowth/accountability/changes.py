@@ -30,6 +30,7 @@ from citygrowth.auth.permissions import can, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.errors import fill
 from citygrowth.i18n import N_, _, bilingual
+from citygrowth.keyset import keyset
 
 FEED_LIMIT = 20
 DESK_SUBJECTS = ("lead", "request")
@@ -107,12 +108,16 @@ def _visible(actor: Actor) -> tuple[list[str] | None, bool]:
 
 
 def recent(session: Session, actor: Actor, tz: ZoneInfo, limit: int = FEED_LIMIT,
-           subject: str | None = None, subject_id: int | None = None) -> list[dict[str, Any]]:
-    """The newest changes the reader may see, newest first, rendered for display."""
+           subject: str | None = None, subject_id: int | None = None,
+           after: tuple[dt.datetime, int] | None = None) -> list[dict[str, Any]]:
+    """The newest changes the reader may see, newest first (older than the change whose
+    ``(at, id)`` is ``after``, if given), rendered for display."""
     prefixes, desk = _visible(actor)
     if prefixes == []:
         return []
     stmt = select(Change).order_by(Change.at.desc(), Change.id.desc())
+    if (cond := keyset([(Change.at, True), (Change.id, True)], after)) is not None:
+        stmt = stmt.where(cond)
     if subject is not None:
         stmt = stmt.where(Change.subject == subject)
     if subject_id is not None:

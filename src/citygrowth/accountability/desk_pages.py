@@ -53,7 +53,7 @@ from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
-router = APIRouter(tags=["accountability pages"])
+router = APIRouter(tags=["accountability pages"], default_response_class=HTMLResponse)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Form(max_length=4000)]
 Short = Annotated[str, Form(max_length=200)]

@@ -30,7 +30,7 @@ from citygrowth.inputs import Date, Number, Text
 from citygrowth.web.deps import BusDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
-router = APIRouter(tags=["accountability pages"], include_in_schema=True)
+router = APIRouter(tags=["accountability pages"], default_response_class=HTMLResponse)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 

@@ -35,10 +35,11 @@ from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.i18n import N_, _
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.openapi import XLSX
 from citygrowth.web.render import workbook_response
 from citygrowth.web.templating import render_page
 
-router = APIRouter(tags=["accountability pages"])
+router = APIRouter(tags=["accountability pages"], default_response_class=HTMLResponse)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Form(max_length=4000)]
 Short = Annotated[str, Form(max_length=200)]
@@ -91,7 +92,7 @@ def updates_page(request: Request, session: SessionDep, actor: UserDep) -> Respo
         "count": len(updates.editable_projects(session, actor))})
 
 
-@router.get("/projects/updates/template.xlsx")
+@router.get("/projects/updates/template.xlsx", response_class=Response, responses=XLSX)
 def updates_template(session: SessionDep, actor: UserDep, runtime: RuntimeDep) -> Response:
     body = updates.template(session, actor, runtime.today())
     return workbook_response(body, "project-updates")

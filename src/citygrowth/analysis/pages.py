@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,7 @@ from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
 
-router = APIRouter(tags=["analysis pages"])
+router = APIRouter(tags=["analysis pages"], default_response_class=HTMLResponse)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 LoadId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MonthForm = Annotated[str, Form(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]

@@ -15,9 +15,21 @@ from citygrowth.analysis.anomaly import KIND_NAMES, AnomalyWarning
 from citygrowth.analysis.briefing import service as briefings
 from citygrowth.analysis.changes import M_BREAK
 from citygrowth.analysis.models import AnomalyRecord
+from citygrowth.analysis.schemas import (
+    AnomalyOut,
+    AnomalyPage,
+    BreaksOut,
+    BriefingOut,
+    BriefingSummaryOut,
+    ForecastOut,
+    OddsOut,
+    RelationOut,
+)
 from citygrowth.i18n import get_locale, translate
 from citygrowth.inputs import InputModel, Month, Text
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.openapi import DOCX_TYPE, PNG, media
+from citygrowth.web.paging import Page, PageRequest, paging
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"])
 
@@ -50,7 +62,8 @@ def anomaly_json(r: AnomalyRecord) -> dict[str, Any]:
     return out
 
 
-@router.get("/forecast", summary="Forecast of an indicator or index node for an area")
+@router.get("/forecast", summary="Forecast of an indicator or index node for an area",
+            response_model=ForecastOut)
 def forecast(session: SessionDep, actor: UserDep, runtime: RuntimeDep, indicator: Code,
              area: AreaQ, horizon: Annotated[int, Query(ge=1, le=60)] = 12) -> dict[str, Any]:
     fc = service.forecast_for(session, actor, runtime, indicator, area, horizon)
@@ -60,7 +73,8 @@ def forecast(session: SessionDep, actor: UserDep, runtime: RuntimeDep, indicator
     return out
 
 
-@router.get("/breaks", summary="Structural breaks of an indicator's series in an area")
+@router.get("/breaks", summary="Structural breaks of an indicator's series in an area",
+            response_model=BreaksOut)
 def breaks(session: SessionDep, actor: UserDep, runtime: RuntimeDep, indicator: Code,
            area: AreaQ) -> dict[str, Any]:
     found = service.breaks_for(session, actor, runtime, indicator, area)
@@ -71,7 +85,8 @@ def breaks(session: SessionDep, actor: UserDep, runtime: RuntimeDep, indicator: 
     return {"indicator": indicator, "area_code": area, "breaks": found}
 
 
-@router.get("/relation", summary="Lead/lag association of two indicators (not causation)")
+@router.get("/relation", summary="Lead/lag association of two indicators (not causation)",
+            response_model=RelationOut)
 def relation(session: SessionDep, actor: UserDep, runtime: RuntimeDep, x: Code, y: Code,
              area: AreaQ, max_lag: Annotated[int, Query(ge=0, le=24)] = 6) -> dict[str, Any]:
     rel = service.relation_for(session, actor, runtime, x, y, area, max_lag)
@@ -80,37 +95,43 @@ def relation(session: SessionDep, actor: UserDep, runtime: RuntimeDep, x: Code, 
     return rel
 
 
-@router.get("/anomalies", summary="Anomaly warnings of a load")
+@router.get("/anomalies", summary="Anomaly warnings of a load", response_model=AnomalyPage)
 def anomalies(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+              page: Annotated[PageRequest, paging(200, 1000)],
               load_id: Annotated[str, Query(min_length=1, max_length=40)]) -> dict[str, Any]:
     rows = service.anomalies_for_load(session, actor, runtime, load_id)
-    return {"load_id": load_id, "warnings": [anomaly_json(r) for r in rows]}
+    return page.slice(rows, items=lambda shown: [anomaly_json(r) for r in shown],
+                      load_id=load_id)
 
 
-@router.post("/anomalies/{anomaly_id}/decision", summary="Accept or send back a warned value")
+@router.post("/anomalies/{anomaly_id}/decision", summary="Accept or send back a warned value",
+             response_model=AnomalyOut)
 def decide(session: SessionDep, actor: UserDep, runtime: RuntimeDep, anomaly_id: Id,
            body: DecisionIn) -> dict[str, Any]:
     return anomaly_json(service.decide_anomaly(session, actor, anomaly_id, body.decision,
                                                body.note, framework=runtime.frameworks.load()))
 
 
-@router.get("/odds", summary="Probability of reaching a target by its deadline")
+@router.get("/odds", summary="Probability of reaching a target by its deadline",
+            response_model=OddsOut)
 def odds(session: SessionDep, actor: UserDep, runtime: RuntimeDep, target: Code
          ) -> dict[str, Any]:
     today = dt.datetime.now(ZoneInfo(runtime.settings.timezone)).date()
     return service.odds_for_target_code(session, actor, target, today)
 
 
-@router.get("/briefings", summary="Archived briefings")
-def list_(session: SessionDep, actor: UserDep) -> dict[str, Any]:
+@router.get("/briefings", summary="Archived briefings, newest month first",
+            response_model=Page[BriefingSummaryOut])
+def list_(session: SessionDep, actor: UserDep,
+          page: Annotated[PageRequest, paging(100, 1000)]) -> dict[str, Any]:
     rows = briefings.list_briefings(session, actor)
-    return {"briefings": [{"id": r.id, "area_code": r.area_code, "month": r.month,
-                           "locale": r.locale, "formats": list(r.formats),
-                           "figures": r.figure_count, "created_at": r.created_at.isoformat()}
-                          for r in rows]}
+    return page.slice(rows, items=lambda shown: [
+        {"id": r.id, "area_code": r.area_code, "month": r.month, "locale": r.locale,
+         "formats": list(r.formats), "figures": r.figure_count,
+         "created_at": r.created_at.isoformat()} for r in shown])
 
 
-@router.post("/briefings", summary="Make (or remake) a briefing")
+@router.post("/briefings", summary="Make (or remake) a briefing", response_model=BriefingOut)
 def make(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
          body: BriefingIn) -> dict[str, Any]:
     """Composes the briefing from the latest periods complete by the end of ``month``, writes
@@ -120,12 +141,15 @@ def make(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
     return briefings.briefing_json(rec)
 
 
-@router.get("/briefings/{briefing_id}", summary="A briefing with its figures and sources")
+@router.get("/briefings/{briefing_id}", summary="A briefing with its figures and sources",
+            response_model=BriefingOut)
 def show(session: SessionDep, actor: UserDep, briefing_id: Id) -> dict[str, Any]:
     return briefings.briefing_json(briefings.get_briefing(session, actor, briefing_id))
 
 
-@router.get("/briefings/{briefing_id}/file/{fmt}", summary="Download a briefing's PDF/DOCX")
+@router.get("/briefings/{briefing_id}/file/{fmt}", summary="Download a briefing's PDF/DOCX",
+            response_class=FileResponse,
+            responses=media("application/pdf", DOCX_TYPE, "application/json"))
 def download(session: SessionDep, actor: UserDep, briefing_id: Id,
              fmt: Literal["pdf", "docx", "json"]) -> FileResponse:
     rec = briefings.get_briefing(session, actor, briefing_id)
@@ -136,7 +160,8 @@ def download(session: SessionDep, actor: UserDep, briefing_id: Id,
                         filename=f"briefing-{rec.area_code}-{rec.month}-{rec.locale}.{fmt}")
 
 
-@router.get("/briefings/{briefing_id}/chart/{name}", summary="A chart of a briefing (PNG)")
+@router.get("/briefings/{briefing_id}/chart/{name}", summary="A chart of a briefing (PNG)",
+            response_class=FileResponse, responses=PNG)
 def chart(session: SessionDep, actor: UserDep, briefing_id: Id,
           name: Annotated[str, Path(pattern=r"^[a-z]{1,20}$")]) -> FileResponse:
     """The image of one chart (``trend``, ``radar``, ``ranking``, ``targets``, ``cases``),

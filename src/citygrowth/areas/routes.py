@@ -7,6 +7,7 @@ feeds the home page map; the other reads need a login and are limited to the cal
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -17,12 +18,23 @@ from citygrowth.areas import service
 from citygrowth.areas.charts import area_map_option
 from citygrowth.areas.geo import feature_collection
 from citygrowth.areas.models import Area
-from citygrowth.areas.schemas import CSV_COLUMNS, AreaInput, AreaOut, AreaUpdate, ImportResult
+from citygrowth.areas.schemas import (
+    CSV_COLUMNS,
+    AreaAnswer,
+    AreaDetailOut,
+    AreaInput,
+    AreaOut,
+    AreaUpdate,
+    ImportResult,
+    LocateOut,
+)
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.csrf import csrf_token
 from citygrowth.errors import CityGrowthError
 from citygrowth.i18n import N_, get_locale
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.openapi import CSV, GEOJSON
+from citygrowth.web.paging import Page, PageRequest, paging
 from citygrowth.web.render import columns, csv_response
 
 api = APIRouter(tags=["areas"])
@@ -37,20 +49,22 @@ CodePath = Annotated[str, "area code"]
 MSG_TOO_LARGE = N_("The upload is larger than {limit} MiB.")
 
 
-def _out(areas: list[Area]) -> list[dict[str, Any]]:
+def _out(areas: Sequence[Area]) -> list[dict[str, Any]]:
     locale = get_locale()
     return [AreaOut.of(a, locale).model_dump(mode="json") for a in areas]
 
 
-@api.get("/api/areas", summary="List areas (within your scope)")
-def list_areas(session: SessionDep, actor: UserDep, level: LevelQuery = None,
+@api.get("/api/areas", summary="List areas (within your scope)", response_model=Page[AreaOut])
+def list_areas(session: SessionDep, actor: UserDep,
+               page: Annotated[PageRequest, paging(1000, 10000)], level: LevelQuery = None,
                parent: ParentQuery = None) -> dict[str, Any]:
     """Areas you may read, by code. ``parent`` with no ``level`` gives its direct children;
     with a ``level``, everything at that level under it."""
-    return {"ok": True, "areas": _out(service.list_areas(session, actor, level, parent))}
+    return page.slice(service.list_areas(session, actor, level, parent), items=_out)
 
 
-@api.get("/api/areas.csv", summary="List areas as CSV", response_class=Response)
+@api.get("/api/areas.csv", summary="List areas as CSV", response_class=Response,
+         responses=CSV)
 def list_areas_csv(session: SessionDep, actor: UserDep, level: LevelQuery = None,
                    parent: ParentQuery = None) -> Response:
     """The CSV twin of ``GET /api/areas``."""
@@ -58,7 +72,8 @@ def list_areas_csv(session: SessionDep, actor: UserDep, level: LevelQuery = None
     return csv_response(columns(*CSV_COLUMNS), rows, "areas", get_locale())
 
 
-@api.get("/api/areas.geojson", summary="Area boundaries as GeoJSON (public)")
+@api.get("/api/areas.geojson", summary="Area boundaries as GeoJSON (public)",
+         response_class=Response, responses=GEOJSON)
 def areas_geojson(session: SessionDep, level: LevelQuery = None,
                   parent: ParentQuery = None) -> JSONResponse:
     """A FeatureCollection whose properties are code, name_zh, name_en, name (in the current
@@ -67,7 +82,7 @@ def areas_geojson(session: SessionDep, level: LevelQuery = None,
     return JSONResponse(body, media_type="application/geo+json")
 
 
-@api.get("/api/areas/locate", summary="Which grid cell holds a point")
+@api.get("/api/areas/locate", summary="Which grid cell holds a point", response_model=LocateOut)
 def locate(session: SessionDep, actor: UserDep,
            lon: Annotated[float, Query(ge=-180, le=180)],
            lat: Annotated[float, Query(ge=-90, le=90)],
@@ -86,7 +101,8 @@ def locate(session: SessionDep, actor: UserDep,
     return {"ok": True, "lon": lon, "lat": lat, "code": code, "area": area}
 
 
-@api.post("/api/areas/import", summary="Import a GeoJSON FeatureCollection")
+@api.post("/api/areas/import", summary="Import a GeoJSON FeatureCollection",
+          response_model=ImportResult)
 async def import_areas(session: SessionDep, actor: UserDep, settings: SettingsDep,
                        file: Annotated[UploadFile, File(description="a .geojson file")]
                        ) -> ImportResult:
@@ -100,14 +116,14 @@ async def import_areas(session: SessionDep, actor: UserDep, settings: SettingsDe
     return service.import_geojson(session, actor, content, name)
 
 
-@api.post("/api/areas", summary="Create an area", status_code=201)
+@api.post("/api/areas", summary="Create an area", status_code=201, response_model=AreaAnswer)
 def create_area(session: SessionDep, actor: UserDep, body: AreaInput) -> dict[str, Any]:
     """Create one area (district administrators); its parent must exist and contain it."""
     area = service.create_area(session, actor, body)
     return {"ok": True, "area": AreaOut.of(area, get_locale()).model_dump(mode="json")}
 
 
-@api.patch("/api/areas/{code}", summary="Change an area")
+@api.patch("/api/areas/{code}", summary="Change an area", response_model=AreaAnswer)
 def update_area(session: SessionDep, actor: UserDep, code: CodePath,
                 body: AreaUpdate) -> dict[str, Any]:
     """Change names, boundary, population, size, flag or source (district administrators)."""
@@ -115,7 +131,7 @@ def update_area(session: SessionDep, actor: UserDep, code: CodePath,
     return {"ok": True, "area": AreaOut.of(area, get_locale()).model_dump(mode="json")}
 
 
-@api.get("/api/areas/{code}", summary="One area")
+@api.get("/api/areas/{code}", summary="One area", response_model=AreaDetailOut)
 def get_area(session: SessionDep, actor: UserDep, code: CodePath) -> dict[str, Any]:
     """The area with its enclosing areas (those within your scope), district first."""
     area = service.get_area(session, actor, code)
@@ -123,10 +139,12 @@ def get_area(session: SessionDep, actor: UserDep, code: CodePath) -> dict[str, A
             "ancestors": _out(service.ancestors(session, actor, code))}
 
 
-@api.get("/api/areas/{code}/children", summary="The areas directly under one area")
-def get_children(session: SessionDep, actor: UserDep, code: CodePath) -> dict[str, Any]:
-    """Direct children of the area, within your scope."""
-    return {"ok": True, "areas": _out(service.children(session, actor, code))}
+@api.get("/api/areas/{code}/children", summary="The areas directly under one area",
+         response_model=Page[AreaOut])
+def get_children(session: SessionDep, actor: UserDep, code: CodePath,
+                 page: Annotated[PageRequest, paging(1000, 10000)]) -> dict[str, Any]:
+    """Direct children of the area, within your scope, by code."""
+    return page.slice(service.children(session, actor, code), items=_out)
 
 
 # --- pages ------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -79,3 +79,21 @@ class ImportResult(BaseModel):
 
 CSV_COLUMNS = ("code", "level", "parent_code", "name_zh", "name_en", "population", "area_km2",
                "centroid_lon", "centroid_lat", "illustrative", "source")
+
+
+class AreaAnswer(BaseModel):
+    ok: Literal[True] = True
+    area: AreaOut
+
+
+class AreaDetailOut(AreaAnswer):
+    ancestors: list[AreaOut] = Field(description="The enclosing areas in the caller's scope, "
+                                                "district first")
+
+
+class LocateOut(BaseModel):
+    ok: Literal[True] = True
+    lon: float
+    lat: float
+    code: str | None = Field(description="The grid cell holding the point; null outside")
+    area: AreaOut | None = Field(description="The cell, when it lies in the caller's scope")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from citygrowth.auth import service as svc
@@ -19,10 +19,12 @@ from citygrowth.auth.schemas import (
     ApiKeyOut,
     AuditEntryOut,
     AuditVerifyOut,
+    CsrfOut,
     GrantIn,
     MeOut,
     NewApiKeyOut,
     PasswordIn,
+    RoleOut,
     UserIn,
     UserOut,
 )
@@ -32,6 +34,8 @@ from citygrowth.i18n import get_locale, translate
 from citygrowth.inputs import Text
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.errors import render_error, wants_html
+from citygrowth.web.openapi import ERROR_TEXT, REDIRECT
+from citygrowth.web.paging import Page, PageRequest, paging
 from citygrowth.web.templating import render_page
 from citygrowth.web.urls import redirect
 
@@ -54,7 +58,7 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@pages.get("/login", summary="Login page", response_class=Response)
+@pages.get("/login", summary="Login page", response_class=HTMLResponse)
 def login_page(
     request: Request, actor: ActorDep,
     next: Annotated[str, Query(max_length=500)] = "/",
@@ -74,7 +78,8 @@ def _login_failed(request: Request, actor: Actor, exc: CityGrowthError, username
     }, status_code=exc.status)
 
 
-@pages.post("/login", summary="Log in", response_class=Response)
+@pages.post("/login", summary="Log in", response_class=HTMLResponse,
+            responses={**REDIRECT, 429: {"description": ERROR_TEXT["429"]}})
 async def login_submit(
     request: Request,
     session: SessionDep,
@@ -105,7 +110,8 @@ async def login_submit(
     return redirect(request, next_path)
 
 
-@pages.post("/logout", summary="Log out", response_class=Response)
+@pages.post("/logout", summary="Log out", response_class=HTMLResponse, status_code=303,
+            responses=REDIRECT)
 def logout(request: Request, session: SessionDep, actor: ActorDep) -> Response:
     """End the web session — and every other session of the same user (other devices, a
     copied cookie)."""
@@ -115,13 +121,15 @@ def logout(request: Request, session: SessionDep, actor: ActorDep) -> Response:
     return redirect(request, "/")
 
 
-@pages.get("/account", summary="Your account: change your password", response_class=Response)
+@pages.get("/account", summary="Your account: change your password",
+           response_class=HTMLResponse)
 def account_page(request: Request, actor: UserDep) -> Response:
     """The form to change one's own password (the current one is asked for)."""
     return render_page(request, "auth/account.html", actor, {"done": False, "problems": []})
 
 
-@pages.post("/account/password", summary="Change your password", response_class=Response)
+@pages.post("/account/password", summary="Change your password",
+            response_class=HTMLResponse)
 def account_password(
     request: Request, session: SessionDep, actor: UserDep,
     current_password: Annotated[str, Form(max_length=200)],
@@ -150,33 +158,36 @@ def _keep_own_session(request: Request, actor: Actor, version: int) -> None:
         rotate_csrf_token(request)
 
 
-@api.get("/me", summary="Who am I")
+@api.get("/me", summary="Who am I", response_model=MeOut)
 def me(actor: ActorDep) -> MeOut:
     """The actor of this request: its user name and role grants (anonymous when not logged in)."""
     return MeOut.of(actor)
 
 
-@api.get("/csrf", summary="CSRF token of this browser session")
+@api.get("/csrf", summary="CSRF token of this browser session", response_model=CsrfOut)
 def csrf(request: Request) -> dict[str, str]:
     """The token JavaScript clients send as ``X-CSRF-Token`` with state-changing requests."""
     return {"csrf_token": csrf_token(request)}
 
 
-@api.get("/roles", summary="Roles and their permissions")
-def roles(runtime: RuntimeDep) -> dict[str, dict[str, object]]:
+@api.get("/roles", summary="Roles and their permissions", response_model=Page[RoleOut])
+def roles(runtime: RuntimeDep,
+          page: Annotated[PageRequest, paging(100, 1000)]) -> dict[str, Any]:
     """Every role with its label (in the current language) and the permissions it grants."""
     table = runtime.permissions
-    return {r: {"label": translate(label), "permissions": sorted(table.get(r, ()))}
-            for r, label in ROLES.items()}
+    return page.slice([{"role": r, "label": translate(label),
+                        "permissions": sorted(table.get(r, ()))} for r, label in ROLES.items()])
 
 
-@api.get("/users", summary="List users")
-def users(session: SessionDep, actor: UserDep) -> list[UserOut]:
-    """Users holding a role inside the caller's areas (needs ``user.manage``)."""
-    return [UserOut.of(u) for u in svc.list_users(session, actor)]
+@api.get("/users", summary="List users", response_model=Page[UserOut])
+def users(session: SessionDep, actor: UserDep,
+          page: Annotated[PageRequest, paging(200, 1000)]) -> dict[str, Any]:
+    """Users holding a role inside the caller's areas, by user name (needs ``user.manage``)."""
+    return page.slice(svc.list_users(session, actor),
+                      items=lambda shown: [UserOut.of(u) for u in shown])
 
 
-@api.post("/users", summary="Create a user", status_code=201)
+@api.post("/users", summary="Create a user", status_code=201, response_model=UserOut)
 def create_user(body: UserIn, session: SessionDep, actor: UserDep) -> UserOut:
     """Create a user with role grants (needs ``user.manage`` over each grant's area)."""
     grants = [svc.GrantInput(g.role, g.area_code, g.department_code) for g in body.grants]
@@ -196,7 +207,8 @@ def set_password(request: Request, username: UsernamePath, body: PasswordIn,
     return Response(status_code=204)
 
 
-@api.post("/users/{username}/grants", summary="Grant a role", status_code=201)
+@api.post("/users/{username}/grants", summary="Grant a role", status_code=201,
+          response_model=UserOut)
 def grant(username: UsernamePath, body: GrantIn, session: SessionDep,
           actor: UserDep) -> UserOut:
     """Give a user a role within an area (and department)."""
@@ -205,7 +217,7 @@ def grant(username: UsernamePath, body: GrantIn, session: SessionDep,
     return UserOut.of(svc.get_user(session, username))
 
 
-@api.post("/users/{username}/grants/revoke", summary="Revoke a role")
+@api.post("/users/{username}/grants/revoke", summary="Revoke a role", response_model=UserOut)
 def revoke(username: UsernamePath, body: GrantIn, session: SessionDep,
            actor: UserDep) -> UserOut:
     """Take a role away from a user."""
@@ -214,20 +226,25 @@ def revoke(username: UsernamePath, body: GrantIn, session: SessionDep,
     return UserOut.of(svc.get_user(session, username))
 
 
-@api.post("/users/{username}/deactivate", summary="Deactivate a user")
+@api.post("/users/{username}/deactivate", summary="Deactivate a user",
+          response_model=UserOut)
 def deactivate(username: UsernamePath, session: SessionDep, actor: UserDep) -> UserOut:
     """Stop a user from logging in and using API keys."""
     svc.deactivate(session, actor, username)
     return UserOut.of(svc.get_user(session, username))
 
 
-@api.get("/users/{username}/keys", summary="List a user's API keys")
-def keys(username: UsernamePath, session: SessionDep, actor: UserDep) -> list[ApiKeyOut]:
-    """A user's API keys (prefixes only; the secret is never stored)."""
-    return [ApiKeyOut.of(k) for k in svc.list_api_keys(session, actor, username)]
+@api.get("/users/{username}/keys", summary="List a user's API keys",
+         response_model=Page[ApiKeyOut])
+def keys(username: UsernamePath, session: SessionDep, actor: UserDep,
+         page: Annotated[PageRequest, paging(100, 1000)]) -> dict[str, Any]:
+    """A user's API keys, oldest first (prefixes only; the secret is never stored)."""
+    return page.slice(svc.list_api_keys(session, actor, username),
+                      items=lambda shown: [ApiKeyOut.of(k) for k in shown])
 
 
-@api.post("/users/{username}/keys", summary="Create an API key", status_code=201)
+@api.post("/users/{username}/keys", summary="Create an API key", status_code=201,
+          response_model=NewApiKeyOut)
 def create_key(username: UsernamePath, body: ApiKeyIn, session: SessionDep,
                actor: UserDep) -> NewApiKeyOut:
     """Create an API key for a department officer or a machine client; shown once."""
@@ -242,14 +259,17 @@ def revoke_key(key_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: Sessio
     return Response(status_code=204)
 
 
-@api.get("/audit", summary="Newest audit entries")
+@api.get("/audit", summary="Audit entries, newest first", response_model=Page[AuditEntryOut])
 def audit_tail(session: SessionDep, actor: UserDep,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[AuditEntryOut]:
-    """The newest audit entries, newest first (needs ``audit.read``)."""
-    return [AuditEntryOut.of(e) for e in svc.audit_tail(session, actor, limit)]
+               page: Annotated[PageRequest, paging(50, 1000)]) -> dict[str, Any]:
+    """The audit log, newest first (needs ``audit.read``)."""
+    after = page.after_as(int)
+    entries = svc.audit_tail(session, actor, page.limit + 1, after[0] if after else None)
+    return page.answer(entries, key=lambda e: (e.id,),
+                       items=lambda shown: [AuditEntryOut.of(e) for e in shown])
 
 
-@api.get("/audit/verify", summary="Verify the audit chain")
+@api.get("/audit/verify", summary="Verify the audit chain", response_model=AuditVerifyOut)
 def audit_verify(session: SessionDep, actor: UserDep) -> AuditVerifyOut:
     """Walk the hash chain and name the first edited, deleted or inserted entry."""
     r = svc.audit_verify(session, actor)

@@ -119,3 +119,13 @@ class AuditVerifyOut(BaseModel):
     checked: int
     first_bad_id: int | None
     reason: str
+
+
+class CsrfOut(BaseModel):
+    csrf_token: str = Field(description="Send it as X-CSRF-Token with state-changing requests")
+
+
+class RoleOut(BaseModel):
+    role: str
+    label: str = Field(description="In the caller's language")
+    permissions: list[str]

@@ -268,11 +268,12 @@ def list_api_keys(session: Session, actor: Actor, username: str) -> list[ApiKey]
 
 # --- audit log ----------------------------------------------------------------------------------
 
-def audit_tail(session: Session, actor: Actor, limit: int = 20) -> list[AuditEntry]:
-    """The newest ``limit`` audit entries, newest first."""
+def audit_tail(session: Session, actor: Actor, limit: int = 20,
+               before: int | None = None) -> list[AuditEntry]:
+    """The newest ``limit`` audit entries (older than entry ``before``), newest first."""
     require(actor, "audit.read")
-    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())
-                                .limit(max(1, min(limit, 1000)))))
+    q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 1001)))
+    return list(session.scalars(q if before is None else q.where(AuditEntry.id < before)))
 
 
 def audit_verify(session: Session, actor: Actor,

@@ -6,6 +6,7 @@ envelope and error format, as CKAN clients expect; the rest use citygrowth's JSO
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -17,16 +18,22 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor
+from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.errors import CityGrowthError, NotFound
 from citygrowth.exchange import ckan
 from citygrowth.exchange.ckan import Catalog, CkanError
 from citygrowth.exchange.dcat import catalog_jsonld, dataset_jsonld
 from citygrowth.exchange.frictionless import observations_csv
+from citygrowth.exchange.schemas import JSONLD, CkanOkOut, CkanVersionOut, IndicatorObservationsPage
 from citygrowth.exchange.sdmx.routes import router as sdmx
-from citygrowth.exchange.service import export_datapackage, last_loaded, read_observations
+from citygrowth.exchange.service import READ, export_datapackage, last_loaded, read_observations
 from citygrowth.exchange.sources import publication
+from citygrowth.observatory.rows import observation, page_key
+from citygrowth.observatory.store import ObservationStore
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep
+from citygrowth.web.openapi import CSV, ZIP
+from citygrowth.web.paging import PageRequest, paging
 
 CKAN_ERROR_TYPES = {404: "Not Found Error", 401: "Authorization Error",
                     403: "Authorization Error", 409: "Validation Error",
@@ -136,6 +143,10 @@ def _register_action(name: str) -> None:
         for method in ("GET", "POST"):
             ckan_router.add_api_route(
                 f"{prefix}/{name}", action, methods=[method], response_class=JSONResponse,
+                response_model=CkanOkOut,
+                responses={404: {"description": "CKAN: Not Found Error"},
+                           409: {"description": "CKAN: Validation Error"},
+                           400: {"description": "CKAN: Bad Request"}},
                 summary=f"CKAN {name}", name=f"ckan_{name}_{method.lower()}_{prefix.count('/')}",
                 openapi_extra=ACTION_BODY if method == "POST" else CKAN_FORMAT,
             )
@@ -145,18 +156,21 @@ for _name in ckan.ACTIONS:
     _register_action(_name)
 
 
-@ckan_router.get("/api/3", summary="CKAN API version", openapi_extra=CKAN_FORMAT)
+@ckan_router.get("/api/3", summary="CKAN API version", openapi_extra=CKAN_FORMAT,
+                 response_model=CkanVersionOut)
 def api_version() -> dict[str, int]:
     return {"version": 3}
 
 
-@router.get("/catalog.jsonld", summary="DCAT catalog (JSON-LD)")
+@router.get("/catalog.jsonld", summary="DCAT catalog (JSON-LD)", response_class=Response,
+            responses=JSONLD)
 def dcat_catalog(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     body = catalog_jsonld(catalog_for(request, session, runtime))
     return JSONResponse(body, media_type="application/ld+json")
 
 
-@router.get("/dataset/{name}.jsonld", summary="DCAT dataset (JSON-LD)")
+@router.get("/dataset/{name}.jsonld", summary="DCAT dataset (JSON-LD)",
+            response_class=Response, responses=JSONLD)
 def dcat_dataset(request: Request, session: SessionDep, runtime: RuntimeDep,
                  name: str) -> Response:
     cat = catalog_for(request, session, runtime)
@@ -172,7 +186,7 @@ IndicatorQ = Annotated[list[str] | None, Query(
 
 
 @router.get("/api/exchange/datapackage.zip", summary="Frictionless Data Package (zip)",
-            response_class=Response)
+            response_class=Response, responses=ZIP)
 def datapackage(session: SessionDep, runtime: RuntimeDep, actor: ActorDep,
                 indicator: IndicatorQ = None) -> Response:
     body = export_datapackage(session, runtime, actor, indicator)
@@ -187,21 +201,25 @@ def _indicator_frame(session: Session, runtime: Runtime, actor: Actor, code: str
     return read_observations(session, runtime, actor, indicators=[code])
 
 
-@router.get("/api/exchange/indicators/{code}.json", summary="Observations of one indicator")
-def indicator_json(session: SessionDep, runtime: RuntimeDep, actor: ActorDep,
-                   code: str) -> dict[str, Any]:
-    frame = _indicator_frame(session, runtime, actor, code)
-    rows = [
-        {"indicator": r["indicator"], "area_code": r["area_code"], "period": r["period"],
-         "freq": r["freq"], "value": None if r["value"] != r["value"] else r["value"],
-         "unit": r["unit"], "vintage": r["vintage"].isoformat()}
-        for r in frame.to_dict("records")
-    ]
-    return {"ok": True, "indicator": code, "count": len(rows), "observations": rows}
+@router.get("/api/exchange/indicators/{code}.json", summary="Observations of one indicator",
+            response_model=IndicatorObservationsPage)
+def indicator_json(session: SessionDep, runtime: RuntimeDep, actor: ActorDep, code: str,
+                   page: Annotated[PageRequest, paging(1000, 10000)]) -> dict[str, Any]:
+    """The current values, by area and period, a page at a time."""
+    require(actor, READ, None)
+    pub = publication(session, runtime, with_areas=False)
+    if pub.indicator(code) is None:
+        raise NotFound("No indicator '{code}' in this framework.", code=code)
+    after = page.after_as(str, str, dt.date, str)
+    rows = ObservationStore(runtime.settings).page(
+        [code], prefixes=scope_prefixes(actor, READ), after=after, limit=page.limit + 1)
+    return page.answer(rows, key=page_key, items=lambda shown: [
+        {k: v for k, v in observation(r).items() if k != "load_id"} for r in shown],
+        indicator=code)
 
 
 @router.get("/api/exchange/indicators/{code}.csv", summary="Observations of one indicator (CSV)",
-            response_class=Response)
+            response_class=Response, responses=CSV)
 def indicator_csv(session: SessionDep, runtime: RuntimeDep, actor: ActorDep,
                   code: str) -> Response:
     frame = _indicator_frame(session, runtime, actor, code)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,14 +21,24 @@ from citygrowth.errors import ValidationFailed
 from citygrowth.governance import admin, dispatch
 from citygrowth.governance.forms import errors_by_field
 from citygrowth.governance.models import CaseCategory, DispatchRule
-from citygrowth.governance.schemas import CategoryEditIn, CategoryIn, RuleIn
+from citygrowth.governance.schemas import (
+    AdminCategoryAnswer,
+    CategoryEditIn,
+    CategoryIn,
+    CategoryTreeOut,
+    RuleAnswer,
+    RuleDeletedOut,
+    RuleIn,
+    RuleOut,
+)
 from citygrowth.i18n import bilingual
 from citygrowth.web.deps import ActorDep, SessionDep, UserDep
+from citygrowth.web.paging import Page, PageRequest, paging
 from citygrowth.web.templating import render_page
 from citygrowth.web.urls import redirect, route_path
 
 api = APIRouter(tags=["case administration"])
-pages = APIRouter(tags=["case administration"])
+pages = APIRouter(tags=["case administration"], default_response_class=HTMLResponse)
 
 CatCode = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
 RuleId = Annotated[int, Path(ge=1, le=2**31)]
@@ -42,25 +52,31 @@ def _tree_json(nodes: list[admin.CategoryNode]) -> list[dict[str, Any]]:
 
 # --- JSON API --------------------------------------------------------------------------------
 
-@api.get("/api/admin/cases/categories", summary="Every case category (大类 → 小类, active or not)")
-def api_categories(session: SessionDep, actor: UserDep) -> dict[str, Any]:
-    return {"ok": True, "categories": _tree_json(admin.category_tree(session, actor))}
+@api.get("/api/admin/cases/categories", summary="Every case category (大类 → 小类, active or not)",
+         response_model=Page[CategoryTreeOut])
+def api_categories(session: SessionDep, actor: UserDep,
+                   page: Annotated[PageRequest, paging(100, 500)]) -> dict[str, Any]:
+    """大类 by code, each with its 小类."""
+    return page.slice(_tree_json(admin.category_tree(session, actor)))
 
 
-@api.post("/api/admin/cases/categories", summary="Add a case category", status_code=201)
+@api.post("/api/admin/cases/categories", summary="Add a case category", status_code=201,
+          response_model=AdminCategoryAnswer)
 def api_category_add(session: SessionDep, actor: UserDep, body: CategoryIn) -> dict[str, Any]:
     cat = admin.create_category(session, actor, body.model_dump())
     return {"ok": True, "category": admin.category_dict(cat)}
 
 
-@api.get("/api/admin/cases/categories/{code}", summary="One case category, active or not")
+@api.get("/api/admin/cases/categories/{code}", summary="One case category, active or not",
+         response_model=AdminCategoryAnswer)
 def api_category(session: SessionDep, actor: UserDep, code: CatCode) -> dict[str, Any]:
     return {"ok": True, "category": admin.category_dict(
         admin.get_any_category(session, actor, code))}
 
 
 @api.put("/api/admin/cases/categories/{code}",
-         summary="Edit a case category's names, default department and time limit")
+         summary="Edit a case category's names, default department and time limit",
+         response_model=AdminCategoryAnswer)
 def api_category_edit(session: SessionDep, actor: UserDep, code: CatCode,
                       body: CategoryEditIn) -> dict[str, Any]:
     cat = admin.update_category(session, actor, code, body.model_dump())
@@ -68,7 +84,8 @@ def api_category_edit(session: SessionDep, actor: UserDep, code: CatCode,
 
 
 @api.post("/api/admin/cases/categories/{code}/deactivate",
-          summary="Deactivate a case category (a 大类 with its 小类); reports then refuse it")
+          summary="Deactivate a case category (a 大类 with its 小类); reports then refuse it",
+          response_model=AdminCategoryAnswer)
 def api_category_deactivate(session: SessionDep, actor: UserDep,
                             code: CatCode) -> dict[str, Any]:
     cat = admin.set_category_active(session, actor, code, False)
@@ -76,34 +93,38 @@ def api_category_deactivate(session: SessionDep, actor: UserDep,
 
 
 @api.post("/api/admin/cases/categories/{code}/reactivate",
-          summary="Reactivate a case category (a 小类 only under an active 大类)")
+          summary="Reactivate a case category (a 小类 only under an active 大类)",
+          response_model=AdminCategoryAnswer)
 def api_category_reactivate(session: SessionDep, actor: UserDep,
                             code: CatCode) -> dict[str, Any]:
     cat = admin.set_category_active(session, actor, code, True)
     return {"ok": True, "category": admin.category_dict(cat)}
 
 
-@api.get("/api/admin/cases/rules", summary="Dispatch rules")
-def api_rules(session: SessionDep, actor: UserDep) -> dict[str, Any]:
+@api.get("/api/admin/cases/rules", summary="Dispatch rules", response_model=Page[RuleOut])
+def api_rules(session: SessionDep, actor: UserDep,
+              page: Annotated[PageRequest, paging(200, 1000)]) -> dict[str, Any]:
     require(actor, admin.PERMISSION, None)
-    return {"ok": True, "rules": [dispatch.rule_dict(r)
-                                  for r in dispatch.list_rules(session, actor)]}
+    return page.slice([dispatch.rule_dict(r) for r in dispatch.list_rules(session, actor)])
 
 
-@api.post("/api/admin/cases/rules", summary="Add a dispatch rule", status_code=201)
+@api.post("/api/admin/cases/rules", summary="Add a dispatch rule", status_code=201,
+          response_model=RuleAnswer)
 def api_rule_add(session: SessionDep, actor: UserDep, body: RuleIn) -> dict[str, Any]:
     return {"ok": True, "rule": dispatch.rule_dict(
         dispatch.add_rule(session, actor, body.model_dump()))}
 
 
-@api.put("/api/admin/cases/rules/{rule_id}", summary="Change a dispatch rule")
+@api.put("/api/admin/cases/rules/{rule_id}", summary="Change a dispatch rule",
+         response_model=RuleAnswer)
 def api_rule_edit(session: SessionDep, actor: UserDep, rule_id: RuleId,
                   body: RuleIn) -> dict[str, Any]:
     return {"ok": True, "rule": dispatch.rule_dict(
         dispatch.update_rule(session, actor, rule_id, body.model_dump()))}
 
 
-@api.delete("/api/admin/cases/rules/{rule_id}", summary="Delete a dispatch rule")
+@api.delete("/api/admin/cases/rules/{rule_id}", summary="Delete a dispatch rule",
+            response_model=RuleDeletedOut)
 def api_rule_delete(session: SessionDep, actor: UserDep, rule_id: RuleId) -> dict[str, Any]:
     dispatch.delete_rule(session, actor, rule_id)
     return {"ok": True, "deleted": rule_id}

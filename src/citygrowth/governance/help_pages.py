@@ -4,11 +4,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,11 +24,21 @@ from citygrowth.governance.display import local_text, root_path
 from citygrowth.governance.evaluation import month_bounds, parse_month, recent_months
 from citygrowth.governance.forms import errors_by_field
 from citygrowth.governance.models import Case, Helper, HelpTask
-from citygrowth.governance.schemas import HelperIn, HelpTaskIn, HoursIn
+from citygrowth.governance.schemas import (
+    HelperAnswer,
+    HelperIn,
+    HelpTaskAnswer,
+    HelpTaskIn,
+    HelpTaskOut,
+    HoursIn,
+    HoursReportOut,
+)
 from citygrowth.i18n import N_, bilingual, get_locale, translate
 from citygrowth.inputs import Month
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, SettingsDep, UserDep
+from citygrowth.web.openapi import CSV
+from citygrowth.web.paging import Page, PageRequest, paging
 from citygrowth.web.render import columns, csv_response
 from citygrowth.web.templating import render_page
 
@@ -69,7 +80,8 @@ def task_rows(session: Session, actor: Actor, tasks: list[HelpTask],
 
 # --- the task list ---------------------------------------------------------------------------
 
-@router.get("/help", summary="Help tasks (党员帮办): take, complete, create")
+@router.get("/help", summary="Help tasks (党员帮办): take, complete, create",
+        response_class=HTMLResponse)
 def help_page(request: Request, session: SessionDep, actor: UserDep,
               settings: SettingsDep) -> Response:
     tz = ZoneInfo(settings.timezone)
@@ -85,14 +97,15 @@ def help_page(request: Request, session: SessionDep, actor: UserDep,
         "can_manage": can(actor, "help.manage")})
 
 
-@router.post("/help/{task_id}/take", summary="Take (认领) a help task")
+@router.post("/help/{task_id}/take", summary="Take (认领) a help task", response_class=HTMLResponse)
 def help_take(request: Request, session: SessionDep, actor: UserDep,
               task_id: TaskId) -> Response:
     helpers.take_task(session, actor, task_id)
     return RedirectResponse(root_path(request) + f"/help#task-{task_id}", status_code=303)
 
 
-@router.post("/help/{task_id}/done", summary="Complete a help task with hours and a note")
+@router.post("/help/{task_id}/done", summary="Complete a help task with hours and a note",
+        response_class=HTMLResponse)
 def help_done(request: Request, session: SessionDep, actor: UserDep, task_id: TaskId,
               hours: Annotated[float, Form(gt=0, le=24)], note: Text = "") -> Response:
     helpers.finish_task(session, actor, task_id, hours, note)
@@ -118,7 +131,8 @@ def _task_form(request: Request, session: Session, actor: Actor, values: dict[st
         status_code=422 if err else 200)
 
 
-@router.get("/help/new", summary="Form: a new help task (on its own or from a case)")
+@router.get("/help/new", summary="Form: a new help task (on its own or from a case)",
+        response_class=HTMLResponse)
 def help_new(request: Request, session: SessionDep, actor: UserDep,
              case: Annotated[int | None, Query(ge=1, le=2**31)] = None) -> Response:
     values: dict[str, Any] = {"case_id": case, "area_code": "", "title": "", "description": ""}
@@ -129,7 +143,7 @@ def help_new(request: Request, session: SessionDep, actor: UserDep,
     return _task_form(request, session, actor, values)
 
 
-@router.post("/help/new", summary="Create a help task (form)")
+@router.post("/help/new", summary="Create a help task (form)", response_class=HTMLResponse)
 def help_create(request: Request, session: SessionDep, actor: UserDep, area_code: Text = "",
                 title: Text = "", description: Text = "", skill: Text = "",
                 case_id: Annotated[int | None, Form(ge=1, le=2**31)] = None) -> Response:
@@ -163,12 +177,12 @@ def _helpers_page(request: Request, session: Session, actor: Actor, values: dict
         "kinds": helpers.HELPER_KINDS}, status_code=422 if err else 200)
 
 
-@router.get("/help/helpers", summary="Register of helpers")
+@router.get("/help/helpers", summary="Register of helpers", response_class=HTMLResponse)
 def helpers_page(request: Request, session: SessionDep, actor: UserDep) -> Response:
     return _helpers_page(request, session, actor, {"skills": []})
 
 
-@router.post("/help/helpers", summary="Register a helper (form)")
+@router.post("/help/helpers", summary="Register a helper (form)", response_class=HTMLResponse)
 async def helpers_register(request: Request, session: SessionDep, actor: UserDep) -> Response:
     form = await request.form()
     values = {k: str(form.get(k) or "")[:200] for k in ("username", "area_code", "kind",
@@ -192,7 +206,8 @@ def _register(session: Session, actor: Actor, values: dict[str, str],
                                    values["label"], uid, skills)
 
 
-@router.post("/help/helpers/{helper_id}/deactivate", summary="End a helper's registration")
+@router.post("/help/helpers/{helper_id}/deactivate", summary="End a helper's registration",
+        response_class=HTMLResponse)
 def helpers_deactivate(request: Request, session: SessionDep, actor: UserDep,
                        helper_id: TaskId) -> Response:
     helpers.deactivate_helper(session, actor, helper_id)
@@ -220,7 +235,8 @@ def _report(session: Session, actor: Actor, runtime: Runtime, start: str | None,
             "total_tasks": sum(r.tasks for r in by_comm)}
 
 
-@router.get("/help/report", summary="Helpers' hours per helper and community")
+@router.get("/help/report", summary="Helpers' hours per helper and community",
+        response_class=HTMLResponse)
 def report_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                 start: Annotated[Month | None, Query(alias="from")] = None,
                 end: Annotated[Month | None, Query(alias="to")] = None
@@ -229,7 +245,8 @@ def report_page(request: Request, session: SessionDep, actor: UserDep, runtime: 
                        _report(session, actor, runtime, start, end))
 
 
-@router.get("/api/help/report", summary="Helpers' hours per helper and community (JSON)")
+@router.get("/api/help/report", summary="Helpers' hours per helper and community (JSON)",
+            response_model=HoursReportOut)
 def api_report(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                start: Annotated[Month | None, Query(alias="from")] = None,
                end: Annotated[Month | None, Query(alias="to")] = None
@@ -237,7 +254,8 @@ def api_report(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
     return {"ok": True, **_report(session, actor, runtime, start, end)}
 
 
-@router.get("/help/report.csv", summary="Helpers' hours (CSV twin of /help/report)")
+@router.get("/help/report.csv", summary="Helpers' hours (CSV twin of /help/report)",
+            response_class=Response, responses=CSV)
 def report_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                by: Annotated[str, Query(pattern=r"^(helper|community)$")] = "helper",
                start: Annotated[Month | None, Query(alias="from")] = None,
@@ -253,14 +271,20 @@ def report_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
 
 # --- JSON API of tasks -----------------------------------------------------------------------
 
-@router.get("/api/help/tasks", summary="Help tasks the caller sees")
+@router.get("/api/help/tasks", summary="Help tasks the caller sees (open first, newest first)",
+            response_model=Page[HelpTaskOut])
 def api_tasks(session: SessionDep, actor: UserDep, settings: SettingsDep,
+              page: Annotated[PageRequest, paging(100, 1000)],
               status: StatusQ = None) -> dict[str, Any]:
-    tasks = helpers.list_tasks(session, actor, status)
-    return {"ok": True, "tasks": task_rows(session, actor, tasks, ZoneInfo(settings.timezone))}
+    tasks = helpers.list_tasks(session, actor, status, page.limit + 1,
+                               page.after_as(bool, dt.datetime, int))
+    tz = ZoneInfo(settings.timezone)
+    return page.answer(tasks, key=helpers.task_key,
+                       items=lambda shown: task_rows(session, actor, list(shown), tz))
 
 
-@router.post("/api/help/tasks", summary="Create a help task", status_code=201)
+@router.post("/api/help/tasks", summary="Create a help task", status_code=201,
+             response_model=HelpTaskAnswer)
 def api_task_new(session: SessionDep, actor: UserDep, settings: SettingsDep,
                  body: HelpTaskIn) -> dict[str, Any]:
     t = helpers.create_task(session, actor, body.area_code, body.title, body.description,
@@ -268,21 +292,24 @@ def api_task_new(session: SessionDep, actor: UserDep, settings: SettingsDep,
     return {"ok": True, "task": task_rows(session, actor, [t], ZoneInfo(settings.timezone))[0]}
 
 
-@router.post("/api/help/tasks/{task_id}/take", summary="Take a help task")
+@router.post("/api/help/tasks/{task_id}/take", summary="Take a help task",
+             response_model=HelpTaskAnswer)
 def api_task_take(session: SessionDep, actor: UserDep, settings: SettingsDep,
                   task_id: TaskId) -> dict[str, Any]:
     t = helpers.take_task(session, actor, task_id)
     return {"ok": True, "task": task_rows(session, actor, [t], ZoneInfo(settings.timezone))[0]}
 
 
-@router.post("/api/help/tasks/{task_id}/done", summary="Complete a help task, logging hours")
+@router.post("/api/help/tasks/{task_id}/done", summary="Complete a help task, logging hours",
+             response_model=HelpTaskAnswer)
 def api_task_done(session: SessionDep, actor: UserDep, settings: SettingsDep,
                   task_id: TaskId, body: HoursIn) -> dict[str, Any]:
     t = helpers.finish_task(session, actor, task_id, body.hours, body.note)
     return {"ok": True, "task": task_rows(session, actor, [t], ZoneInfo(settings.timezone))[0]}
 
 
-@router.post("/api/help/helpers", summary="Register a helper", status_code=201)
+@router.post("/api/help/helpers", summary="Register a helper", status_code=201,
+             response_model=HelperAnswer)
 def api_register(session: SessionDep, actor: UserDep, body: HelperIn) -> dict[str, Any]:
     h = _register(session, actor, {"username": body.username, "area_code": body.area_code,
                                    "kind": body.kind, "label": body.label}, body.skills)

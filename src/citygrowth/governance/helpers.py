@@ -31,6 +31,7 @@ from citygrowth.db import utcnow
 from citygrowth.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from citygrowth.governance.models import Case, Helper, HelpTask
 from citygrowth.i18n import N_, bilingual
+from citygrowth.keyset import keyset
 
 HELPER_KINDS = {"party_member": N_("Party member"), "volunteer": N_("Volunteer")}
 TASK_STATUSES = {"open": N_("Open"), "taken": N_("Taken"), "done": N_("Done")}
@@ -191,15 +192,28 @@ def task_prefixes(session: Session, actor: Actor) -> list[str] | None:
     return sorted({*prefixes, community_of(helper.area_code)})
 
 
+TASK_ORDER = ((HelpTask.status != "open", False), (HelpTask.created_at, True),
+              (HelpTask.id, True))
+
+
+def task_key(task: HelpTask) -> tuple[bool, dt.datetime, int]:
+    """The sort key of :data:`TASK_ORDER` (for a cursor)."""
+    return task.status != "open", task.created_at, task.id
+
+
 def list_tasks(session: Session, actor: Actor, status: str | None = None,
-               limit: int = 500) -> list[HelpTask]:
-    """Help tasks ``actor`` sees, open ones first, newest first."""
+               limit: int = 500, after: tuple[bool, dt.datetime, int] | None = None
+               ) -> list[HelpTask]:
+    """Help tasks ``actor`` sees, open ones first, newest first (after the task whose
+    :func:`task_key` is ``after``)."""
     require(actor, "help.view", None)
     q = select(HelpTask).where(_in_scope(HelpTask.area_code, task_prefixes(session, actor)))
     if status:
         q = q.where(HelpTask.status == status)
-    q = q.order_by(HelpTask.status != "open", HelpTask.created_at.desc(), HelpTask.id.desc())
-    return list(session.scalars(q.limit(max(1, min(limit, 1000)))))
+    if (cond := keyset(TASK_ORDER, after)) is not None:
+        q = q.where(cond)
+    q = q.order_by(*(c.desc() if d else c for c, d in TASK_ORDER))
+    return list(session.scalars(q.limit(max(1, min(limit, 1001)))))
 
 
 def can_take(helper: Helper | None, task: HelpTask) -> bool:

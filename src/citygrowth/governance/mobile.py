@@ -11,7 +11,7 @@ from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from citygrowth import __version__
@@ -30,7 +30,7 @@ from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.limits import photo_route
 from citygrowth.web.templating import render_page
 
-router = APIRouter(tags=["mobile"])
+router = APIRouter(tags=["mobile"], default_response_class=HTMLResponse)
 STATIC = FsPath(__file__).parent.parent / "web" / "static"
 SW_FILE = STATIC / "governance" / "patrol-sw.js"
 SHELL_FILES = ("css/app.css", "governance/governance.css", "governance/common.js",

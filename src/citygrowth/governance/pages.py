@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -58,10 +58,11 @@ from citygrowth.inputs import Month
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.limits import photo_route
+from citygrowth.web.openapi import form_body
 from citygrowth.web.templating import render_page
 from citygrowth.web.urls import redirect
 
-router = APIRouter(tags=["command center"], include_in_schema=True)
+router = APIRouter(tags=["command center"], default_response_class=HTMLResponse)
 Queue = Annotated[str | None, Query(pattern=r"^(open|overdue|warning|supervised|pending)$")]
 StatusQ = Annotated[str | None, Query(max_length=20, pattern=r"^[a-z]+$")]
 StreetCode = Annotated[str, Path(pattern=r"^\d{9}$")]
@@ -221,8 +222,17 @@ def extension_hours(text: str) -> float | None:
     return value
 
 
+ACT_FORM = form_body({
+    "action": {"type": "string", "maxLength": 30, "description": "The lifecycle action"},
+    "note": {"type": "string", "maxLength": 2000},
+    "department_code": {"type": "string", "maxLength": 40},
+    "hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 400,
+              "description": "An extension's hours"},
+    "csrf_token": {"type": "string"}}, required=("action",), photos=ACTION_PHOTOS)
+
+
 @router.post("/command/cases/{case_id}/act", summary="Apply an action from the case page",
-             openapi_extra=photo_route(ACTION_PHOTOS))
+             openapi_extra={**ACT_FORM, **photo_route(ACTION_PHOTOS)})
 async def case_act(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                    case_id: CaseId) -> Response:
     """The case page's forms: an action with its note, department or hours, and — for

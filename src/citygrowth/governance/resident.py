@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -32,16 +32,19 @@ from citygrowth.governance.icons import SPRITE, category_icon
 from citygrowth.governance.intake import ReportInput, public_reporter, submit_report
 from citygrowth.governance.lifecycle import transition
 from citygrowth.governance.models import Case, CaseCategory
+from citygrowth.governance.schemas import AroundPage
 from citygrowth.governance.service import by_token, tracked_photo, tracking_actor
 from citygrowth.i18n import bilingual, translate
 from citygrowth.inputs import Text
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep
 from citygrowth.web.limits import photo_route
+from citygrowth.web.openapi import form_body
+from citygrowth.web.paging import PageRequest, paging
 from citygrowth.web.templating import render_page
 from citygrowth.web.urls import redirect
 
-router = APIRouter(tags=["residents"])
+router = APIRouter(tags=["residents"], default_response_class=HTMLResponse)
 Token = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 StreetQ = Annotated[str | None, Query(pattern=r"^\d{9}$")]
 RESIDENT_PHOTOS = 4
@@ -168,8 +171,21 @@ def remember(request: Request, token: str) -> None:
     request.session[SESSION_KEY] = [token, *[t for t in kept if t != token]][:REMEMBERED]
 
 
+REPORT_FORM = form_body({
+    "category_code": {"type": "string", "maxLength": 20, "description": "The category (小类)"},
+    "description": {"type": "string", "maxLength": 4000},
+    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+    "lon": {"type": "number", "minimum": -180, "maximum": 180},
+    "address": {"type": "string", "maxLength": 300},
+    "contact": {"type": "string", "maxLength": 200,
+                "description": "Kept from the public; only staff see it"},
+    "idempotency_key": {"type": "string", "minLength": 8, "maxLength": 64},
+    "csrf_token": {"type": "string"}}, required=("category_code", "description"),
+    photos=RESIDENT_PHOTOS)
+
+
 @router.post("/report", summary="Send a report (multipart form with up to four photos)",
-             openapi_extra=photo_route(RESIDENT_PHOTOS))
+             openapi_extra={**REPORT_FORM, **photo_route(RESIDENT_PHOTOS)})
 async def report_submit(request: Request, session: SessionDep, actor: ActorDep,
                         runtime: RuntimeDep) -> Response:
     limits = media.Limits.of(runtime.settings)
@@ -281,12 +297,13 @@ def around_page(request: Request, session: SessionDep, actor: ActorDep,
                     for r in rows if r["lon"] is not None and r["lat"] is not None]})
 
 
-@router.get("/api/around", summary="Reports around, as anyone may see them (JSON)")
-def around_json(session: SessionDep, runtime: RuntimeDep, street: StreetQ = None
-                ) -> dict[str, Any]:
-    """Reports of the last 30 days (of one street, if given), newest first: category, state,
-    street, community, day and a position rounded to about 100 m — no description, address,
-    contact or photo."""
-    return {"ok": True, "days": tracking.AROUND_DAYS, "reports": _around(session, runtime,
-                                                                         street),
-            "note": translate("Positions are rounded to about 100 m.")}
+@router.get("/api/around", summary="Reports around, as anyone may see them (JSON)",
+            response_class=JSONResponse, response_model=AroundPage)
+def around_json(session: SessionDep, runtime: RuntimeDep,
+                page: Annotated[PageRequest, paging(100, tracking.AROUND_LIMIT)],
+                street: StreetQ = None) -> dict[str, Any]:
+    """Reports of the last 30 days (of one street, if given; the newest 200), newest first:
+    category, state, street, community, day and a position rounded to about 100 m — no
+    description, address, contact or photo."""
+    return page.slice(_around(session, runtime, street), days=tracking.AROUND_DAYS,
+                      note=translate("Positions are rounded to about 100 m."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import pandas as pd
@@ -19,15 +21,31 @@ from citygrowth.governance.intake import nearby
 from citygrowth.governance.intake_http import credentials, report
 from citygrowth.governance.lifecycle import STATUSES
 from citygrowth.governance.models import CaseMedia
-from citygrowth.governance.schemas import ActionIn, ReportIn
+from citygrowth.governance.schemas import (
+    ActionIn,
+    CaseActedOut,
+    CaseDetailOut,
+    CaseOut,
+    CategoryOut,
+    EvaluationRowOut,
+    NearbyCaseOut,
+    PhotoOut,
+    QueueCountsOut,
+    ReportAckOut,
+    ReportIn,
+)
 from citygrowth.governance.service import (
     CaseFilter,
     act,
     case_dict,
+    case_dicts,
+    case_key,
+    count_cases,
     event_dict,
     events_of,
     get_case,
-    list_cases,
+    iter_case_batches,
+    page_cases,
     photo_readable,
     queue_counts,
 )
@@ -37,6 +55,8 @@ from citygrowth.inputs import Month
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, SettingsDep, UserDep
 from citygrowth.web.limits import photo_body_limit, photo_route
+from citygrowth.web.openapi import CSV, REQUIRED, ErrorOut
+from citygrowth.web.paging import Page, PageRequest, paging
 from citygrowth.web.render import columns, csv_response, frame_table
 from citygrowth.web.templating import export_time
 
@@ -47,23 +67,32 @@ Queue = Annotated[str | None, Query(pattern=r"^(open|overdue|warning|supervised|
 
 
 def _filter(status: list[str] | None, category: str | None, area: str | None,
-            department: str | None, queue: str | None, limit: int, offset: int) -> CaseFilter:
+            department: str | None, queue: str | None) -> CaseFilter:
     bad = [s for s in status or [] if s not in STATUSES]
     if bad:
         raise ValidationFailed("Unknown status {value}.", value=bad[0])
     return CaseFilter(status=status, category_code=category, area_prefix=area,
-                      department_code=department, queue=queue, limit=limit, offset=offset)
+                      department_code=department, queue=queue)
 
 
-@router.get("/api/cases", summary="Cases the caller may see")
-def api_cases(runtime: RuntimeDep, session: SessionDep, actor: UserDep, status: Status = None,
+CasePageQ = Annotated[PageRequest, paging(100, 1000)]
+CountQ = Annotated[bool, Query(description="Also count every matching case (total)")]
+
+
+@router.get("/api/cases", summary="Cases the caller may see, newest first",
+            response_model=Page[CaseOut])
+def api_cases(runtime: RuntimeDep, session: SessionDep, actor: UserDep, page: CasePageQ,
+              status: Status = None,
               category: Code = None, area: Code = None, department: Code = None,
-              queue: Queue = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              offset: Annotated[int, Query(ge=0, le=10**7)] = 0) -> dict[str, Any]:
-    f = _filter(status, category, area, department, queue, limit, offset)
-    cases, total = list_cases(session, actor, f)
-    tz = runtime.tz
-    return {"ok": True, "total": total, "cases": [case_dict(session, c, tz=tz) for c in cases]}
+              queue: Queue = None, count: CountQ = False) -> dict[str, Any]:
+    """A page of the cases within the caller's areas (and departments), newest first;
+    ``next`` goes on. ``total`` is counted only when asked (``count=true``): over a city's
+    cases that costs more than the page (``/api/cases/queues`` has the counts per queue)."""
+    f = _filter(status, category, area, department, queue)
+    cases = page_cases(session, actor, f, page.after_as(dt.datetime, int), page.limit + 1)
+    return page.answer(cases, key=case_key,
+                       items=lambda shown: case_dicts(session, shown, tz=runtime.tz),
+                       total=count_cases(session, actor, f) if count else None)
 
 
 TIME_COLUMNS = ("reported_at", "due_at", "closed_at")
@@ -72,48 +101,64 @@ CSV_COLUMNS = ["id", "status", "category_code", "category", "area_code", "depart
                "escalation_level", "rework_count", "satisfaction", "address"]
 
 
-@router.get("/api/cases.csv", summary="Cases the caller may see, as CSV")
-def api_cases_csv(runtime: RuntimeDep, session: SessionDep, actor: UserDep,
-                  status: Status = None,
+@router.get("/api/cases.csv", summary="Every case the caller may see, as CSV (streamed)",
+            response_class=Response, responses=CSV)
+def api_cases_csv(runtime: RuntimeDep, actor: UserDep, status: Status = None,
                   category: Code = None, area: Code = None, department: Code = None,
                   queue: Queue = None) -> Response:
-    f = _filter(status, category, area, department, queue, 1000, 0)
-    cases, _ = list_cases(session, actor, f)
-    tz = runtime.tz
-    rows = [{**row, **{k: export_time(row[k], tz) for k in TIME_COLUMNS}}
-            for row in (case_dict(session, c, tz=tz) for c in cases)]
-    return csv_response(columns(*CSV_COLUMNS), rows, "cases", get_locale())
+    """All matching cases, newest first, read and sent a thousand at a time; times in the
+    district's zone; the header row in the reader's language."""
+    require(actor, "case.view", None)
+    f = _filter(status, category, area, department, queue)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        with runtime.sessionmaker() as session:
+            for batch in iter_case_batches(session, actor, f):
+                for row in case_dicts(session, batch, tz=runtime.tz):
+                    yield {**row, **{k: export_time(row[k], runtime.tz) for k in TIME_COLUMNS}}
+
+    return csv_response(columns(*CSV_COLUMNS), rows(), "cases", get_locale())
 
 
-@router.get("/api/cases/queues", summary="Counts per status and queue")
+@router.get("/api/cases/queues", summary="Counts per status and queue",
+            response_model=QueueCountsOut)
 def api_queues(session: SessionDep, actor: UserDep, area: Code = None) -> dict[str, Any]:
     return {"ok": True, "counts": queue_counts(session, actor, area)}
 
 
-@router.get("/api/cases/categories", summary="Case categories (小类) to pick from")
-def api_categories(session: SessionDep) -> dict[str, Any]:
-    return {"ok": True, "categories": [
+@router.get("/api/cases/categories", summary="Case categories (小类) to pick from",
+            response_model=Page[CategoryOut])
+def api_categories(session: SessionDep,
+                   page: Annotated[PageRequest, paging(500, 1000)]) -> dict[str, Any]:
+    return page.slice([
         {"code": c.code, "kind": c.kind, "parent_code": c.parent_code,
          "name": bilingual(c.name_zh, c.name_en), "name_zh": c.name_zh, "name_en": c.name_en,
          "department_code": c.department_code, "time_limit_hours": c.time_limit_hours}
-        for c in leaf_categories(session)]}
+        for c in leaf_categories(session)])
 
 
-@router.get("/api/cases/nearby", summary="Open cases of a category near a position")
+@router.get("/api/cases/nearby", summary="Open cases of a category near a position",
+            response_model=Page[NearbyCaseOut])
 def api_nearby(session: SessionDep, runtime: RuntimeDep,
+               page: Annotated[PageRequest, paging(10, 50)],
                lat: Annotated[float, Query(ge=-90, le=90)],
                lon: Annotated[float, Query(ge=-180, le=180)], category: Code = None,
                radius: Annotated[float | None, Query(gt=0, le=2000)] = None) -> dict[str, Any]:
-    found = nearby(session, lat, lon, category, radius or runtime.cases.nearby_metres)
+    """The nearest first (at most 50 in all); times in the district's zone."""
+    found = nearby(session, lat, lon, category, radius or runtime.cases.nearby_metres, 50)
     tz = runtime.tz
-    return {"ok": True, "cases": [
+    return page.slice([
         {"id": c.id, "category_code": c.category_code, "status": c.status,
          "status_label": translate(STATUSES[c.status]), "distance_m": round(d, 1),
-         "reported_at": c.reported_at.astimezone(tz).isoformat()} for c, d in found]}
+         "reported_at": c.reported_at.astimezone(tz).isoformat()} for c, d in found])
 
 
 @router.post("/api/cases", summary="Report a case (idempotent with Idempotency-Key)",
-             status_code=201)
+             status_code=201, response_model=ReportAckOut, responses={
+                 200: {"model": ReportAckOut, "description": "The same report was taken in "
+                                                             "before (same Idempotency-Key)"},
+                 401: {"model": ErrorOut}, 403: {"model": ErrorOut}},
+             openapi_extra={"security": REQUIRED})
 async def api_report(request: Request, body: ReportIn,
                      idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
                                                                    max_length=64)] = None
@@ -146,7 +191,8 @@ def _store(runtime: Runtime, photo: media.Encoded, owner: str) -> dict[str, Any]
 
 
 @router.post("/api/cases/photos", summary="Upload a case photo", status_code=201,
-             openapi_extra=photo_route(1, PHOTO_BODY))
+             response_model=PhotoOut,
+             openapi_extra={**photo_route(1, PHOTO_BODY), "x-reads-body": True})
 async def api_photo(request: Request, actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
     """One photo (multipart field ``photo``, or the image itself as the body), at most
     ``photo_max_mb`` MiB. It is checked by its bytes (JPEG, PNG, WebP), re-encoded without its
@@ -182,17 +228,20 @@ def media_file(session: SessionDep, actor: ActorDep, settings: SettingsDep,
     return media.photo_response(found[1])
 
 
-@router.get("/api/cases/evaluation", summary="Evaluation per department, street, grid, month")
+@router.get("/api/cases/evaluation", summary="Evaluation per department, street, grid, month",
+            response_model=Page[EvaluationRowOut])
 def api_evaluation(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
+                   page: Annotated[PageRequest, paging(1000, 5000)],
                    month: Annotated[list[Month] | None, Query(max_length=24)] = None,
                    level: Annotated[str | None, Query(
                        pattern=r"^(district|street|grid|department)$")] = None
                    ) -> dict[str, Any]:
     df = _evaluation(session, actor, runtime, month, level)
-    return {"ok": True, "rows": df.astype(object).where(df.notna(), None).to_dict("records")}
+    return page.slice(df.astype(object).where(df.notna(), None).to_dict("records"))
 
 
-@router.get("/api/cases/evaluation.csv", summary="Evaluation as CSV")
+@router.get("/api/cases/evaluation.csv", summary="Evaluation as CSV", response_class=Response,
+            responses=CSV)
 def api_evaluation_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                        month: Annotated[list[Month] | None, Query(max_length=24)] = None,
                        level: Annotated[str | None, Query(
@@ -208,7 +257,8 @@ def _evaluation(session: Session, actor: Actor, runtime: Runtime, month: list[st
     return df[df["level"] == level].reset_index(drop=True) if level else df
 
 
-@router.get("/api/cases/{case_id}", summary="One case with its history")
+@router.get("/api/cases/{case_id}", summary="One case with its history",
+            response_model=CaseDetailOut)
 def api_case(runtime: RuntimeDep, session: SessionDep, actor: UserDep,
              case_id: Annotated[int, Path(ge=1, le=2**31)]) -> dict[str, Any]:
     """The case and its history; times in the district's zone, ISO 8601 with the offset."""
@@ -219,7 +269,8 @@ def api_case(runtime: RuntimeDep, session: SessionDep, actor: UserDep,
             "events": [event_dict(e, tz) for e in events_of(session, case)]}
 
 
-@router.post("/api/cases/{case_id}/actions/{action}", summary="Apply a lifecycle action")
+@router.post("/api/cases/{case_id}/actions/{action}", summary="Apply a lifecycle action",
+             response_model=CaseActedOut)
 def api_act(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
             case_id: Annotated[int, Path(ge=1, le=2**31)],
             action: Annotated[str, Path(max_length=30)], body: ActionIn) -> dict[str, Any]:

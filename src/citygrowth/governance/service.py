@@ -4,6 +4,7 @@ through the lifecycle, tracking by token, escalation of overdue cases."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ from citygrowth.governance.lifecycle import (
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent, CaseMedia
 from citygrowth.governance.sla import WorkCalendar
 from citygrowth.i18n import N_, bilingual, translate
+from citygrowth.keyset import keyset
 from citygrowth.runtime import Runtime
 
 UTC = ZoneInfo("UTC")
@@ -107,6 +109,45 @@ def list_cases(session: Session, actor: Actor, f: CaseFilter | None = None,
     rows = session.scalars(q.order_by(Case.reported_at.desc(), Case.id.desc())
                            .limit(max(1, min(f.limit, 1000))).offset(max(f.offset, 0)))
     return list(rows), int(total)
+
+
+CASE_ORDER = (Case.reported_at, Case.id)  # newest first: both descending
+
+
+def case_key(case: Case) -> tuple[dt.datetime, int]:
+    return case.reported_at, case.id
+
+
+def page_cases(session: Session, actor: Actor, f: CaseFilter,
+               after: tuple[dt.datetime, int] | None, limit: int,
+               now: dt.datetime | None = None) -> list[Case]:
+    """``limit`` cases ``actor`` may see after the one whose key (:func:`case_key`) is
+    ``after``, newest first (keyset pagination; no count)."""
+    require(actor, "case.view", None)
+    q = _filtered(actor, f, now or utcnow())
+    if (cond := keyset([(c, True) for c in CASE_ORDER], after)) is not None:
+        q = q.where(cond)
+    return list(session.scalars(q.order_by(*(c.desc() for c in CASE_ORDER)).limit(limit)))
+
+
+def count_cases(session: Session, actor: Actor, f: CaseFilter,
+                now: dt.datetime | None = None) -> int:
+    """How many cases ``actor`` may see match ``f``."""
+    require(actor, "case.view", None)
+    q = _filtered(actor, f, now or utcnow())
+    return int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+
+
+def iter_case_batches(session: Session, actor: Actor, f: CaseFilter, batch: int = 1000,
+                      now: dt.datetime | None = None) -> Iterator[list[Case]]:
+    """Every case ``actor`` may see, newest first, in lists of ``batch`` (exports: the
+    session lets each batch go before the next is read)."""
+    after: tuple[dt.datetime, int] | None = None
+    now = now or utcnow()
+    while rows := page_cases(session, actor, f, after, batch, now):
+        yield rows
+        after = case_key(rows[-1])
+        session.expunge_all()
 
 
 def queue_counts(session: Session, actor: Actor, area_prefix: str | None = None,
@@ -263,6 +304,19 @@ def case_dict(session: Session, case: Case, now: dt.datetime | None = None,
             if case.due_at is not None else []
     if actor is not None:
         out["actions"] = [t.action for t in actions_for(actor, case)]
+    return out
+
+
+def case_dicts(session: Session, cases: Sequence[Case], now: dt.datetime | None = None,
+               tz: ZoneInfo = UTC) -> list[dict[str, Any]]:
+    """:func:`case_dict` of many cases, their categories and areas read in two queries (and
+    held while the dicts are made: the session keeps only weak references)."""
+    held = [*session.scalars(select(CaseCategory).where(
+        CaseCategory.code.in_({c.category_code for c in cases}))),
+        *session.scalars(select(Area).where(Area.code.in_({c.area_code for c in cases})))]
+    now = now or utcnow()
+    out = [case_dict(session, c, now, tz=tz) for c in cases]
+    del held
     return out
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -95,7 +95,8 @@ def _page(request: Request, session: Session, runtime: Runtime, actor: Actor, ye
     }, status_code=err.status if err else 200)
 
 
-@pages.get("/admin/calendar", summary="Holiday calendar (administration)")
+@pages.get("/admin/calendar", summary="Holiday calendar (administration)",
+           response_class=HTMLResponse)
 def calendar_page(request: Request, session: SessionDep, runtime: RuntimeDep,
                   actor: ActorDep, year: YearOpt = None, done: Annotated[
                       str, Query(max_length=20, pattern=r"^[a-z]*$")] = "") -> Response:
@@ -104,7 +105,8 @@ def calendar_page(request: Request, session: SessionDep, runtime: RuntimeDep,
     return _page(request, session, runtime, actor, year, done=done)
 
 
-@pages.post("/admin/calendar", summary="Load a holiday notice (form)")
+@pages.post("/admin/calendar", summary="Load a holiday notice (form)",
+            response_class=HTMLResponse)
 async def calendar_load(request: Request, session: SessionDep, runtime: RuntimeDep,
                         actor: UserDep) -> Response:
     """One of: a file (YAML, JSON or CSV) in ``file``; or the fields ``year``, ``title``,
@@ -131,7 +133,8 @@ async def calendar_load(request: Request, session: SessionDep, runtime: RuntimeD
     return redirect(request, f"/admin/calendar?year={notice.year}&done=loaded")
 
 
-@pages.post("/admin/calendar/{year}/remove", summary="Remove a holiday notice (form)")
+@pages.post("/admin/calendar/{year}/remove", summary="Remove a holiday notice (form)",
+            response_class=HTMLResponse)
 def calendar_remove(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                     year: Year) -> Response:
     service.remove_notice(session, actor, year, runtime=runtime)

@@ -387,11 +387,14 @@ def load_coin(runtime: Runtime, framework: str = "default", vintage: str = "late
 
 
 def list_runs(session: Session, actor: Actor, framework: str | None = None,
-              limit: int = 50) -> list[IndexRun]:
+              limit: int = 50, before: int | None = None) -> list[IndexRun]:
+    """Newest first (older than run ``before``, if given)."""
     require(actor, "index.read")
     q = select(IndexRun).order_by(IndexRun.id.desc()).limit(limit)
     if framework:
         q = q.where(IndexRun.framework_code == framework)
+    if before is not None:
+        q = q.where(IndexRun.id < before)
     return list(session.scalars(q))
 
 

@@ -19,10 +19,14 @@ CSV_COLUMNS = ["load_id", "status", "dataset", "department", "source", "file_nam
 
 
 def list_loads(session: Session, actor: Actor, *, status: str | None = None,
-               dataset: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """Newest first. Department officers see their departments' loads and their own."""
+               dataset: str | None = None, limit: int = 100,
+               before: int | None = None) -> list[dict[str, Any]]:
+    """Newest first (older than the load numbered ``before``, if given). Department officers
+    see their departments' loads and their own."""
     require(actor, "data.view")
     q = select(ObservationLoad).order_by(ObservationLoad.id.desc()).limit(limit)
+    if before is not None:
+        q = q.where(ObservationLoad.id < before)
     if status:
         q = q.where(ObservationLoad.status == status)
     if dataset:
@@ -37,7 +41,7 @@ def list_loads(session: Session, actor: Actor, *, status: str | None = None,
 
 def load_dict(x: ObservationLoad) -> dict[str, Any]:
     return {
-        "load_id": x.load_id, "status": x.status, "dataset": x.dataset,
+        "id": x.id, "load_id": x.load_id, "status": x.status, "dataset": x.dataset,
         "department": x.department_code, "source": x.source, "file_name": x.file_name,
         "actor": x.actor, "created_at": x.created_at.isoformat(),
         "vintage": x.vintage.isoformat(), "sha256": x.sha256, "rows": x.row_count,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -19,11 +19,14 @@ from citygrowth.errors import ValidationFailed
 from citygrowth.i18n import get_locale
 from citygrowth.ingest import history
 from citygrowth.ingest.readers import ReadLimits, check_upload, readers
+from citygrowth.ingest.schemas import DatasetOut, LoadOut, LoadRecordOut
 from citygrowth.ingest.service import LoadResult, load_file, record_rejection
 from citygrowth.ingest.templates_xlsx import dataset_template
 from citygrowth.ingest.validate import LoadRejected
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
+from citygrowth.web.openapi import CSV, XLSX
+from citygrowth.web.paging import Page, PageRequest, paging
 from citygrowth.web.render import columns, csv_response, workbook_response
 from citygrowth.web.templating import export_time, render_page
 
@@ -113,7 +116,7 @@ def _load(session: Session, runtime: Runtime, actor: Actor, path: Path, dataset:
 
 
 @router.post("/api/ingest/{dataset}", summary="Push observations for a dataset",
-             openapi_extra=PUSH_BODY)
+             openapi_extra=PUSH_BODY, response_model=LoadOut)
 async def push(dataset: str, request: Request, session: SessionDep, runtime: RuntimeDep,
                actor: UserDep) -> dict[str, Any]:
     """Send rows as JSON (a list of objects, or ``{"rows": [...]}``) or a file (multipart
@@ -143,27 +146,36 @@ async def push(dataset: str, request: Request, session: SessionDep, runtime: Run
     return {"ok": True, **result.as_dict()}
 
 
-@router.get("/api/ingest/datasets", summary="Datasets and their schemas")
-def datasets(runtime: RuntimeDep) -> dict[str, Any]:
-    """The datasets departments send, with columns and indicators."""
+@router.get("/api/ingest/datasets", summary="Datasets and their schemas",
+            response_model=Page[DatasetOut])
+def datasets(runtime: RuntimeDep,
+             page: Annotated[PageRequest, paging(100, 1000)]) -> dict[str, Any]:
+    """The datasets departments send, with columns and indicators (as
+    ``/api/catalog/datasets``)."""
     fw = runtime.frameworks.load()
-    return {"datasets": [d.as_dict(fw) for d in list_datasets(fw)]}
+    return page.slice([d.as_dict(fw) for d in list_datasets(fw)])
 
 
 LoadsStatus = Annotated[str | None, Query(pattern=r"^(accepted|rejected)$")]
 LoadsDataset = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
-LoadsLimit = Annotated[int, Query(ge=1, le=1000)]
+LoadsLimit = Annotated[int, Query(ge=1, le=10000, description=(
+    "How many of the newest loads: 1000 unless given, at most 10000."))]
 
 
-@router.get("/api/ingest/loads", summary="Load history")
-def loads(session: SessionDep, actor: UserDep, status: LoadsStatus = None,
-          dataset: LoadsDataset = None, limit: LoadsLimit = 100) -> dict[str, Any]:
-    """Latest loads first: who, when, source hash, vintage, rows, status and problems."""
-    rows = history.list_loads(session, actor, status=status, dataset=dataset, limit=limit)
-    return {"count": len(rows), "loads": rows}
+@router.get("/api/ingest/loads", summary="Load history, newest first",
+            response_model=Page[LoadRecordOut])
+def loads(session: SessionDep, actor: UserDep,
+          page: Annotated[PageRequest, paging(100, 1000)], status: LoadsStatus = None,
+          dataset: LoadsDataset = None) -> dict[str, Any]:
+    """Who, when, source hash, vintage, rows, status and problems of each load."""
+    after = page.after_as(int)
+    rows = history.list_loads(session, actor, status=status, dataset=dataset,
+                              limit=page.limit + 1, before=after[0] if after else None)
+    return page.answer(rows, key=lambda r: (r["id"],))
 
 
-@router.get("/api/ingest/loads.csv", summary="Load history as CSV", response_class=Response)
+@router.get("/api/ingest/loads.csv", summary="Load history as CSV", response_class=Response,
+            responses=CSV)
 def loads_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
               status: LoadsStatus = None, dataset: LoadsDataset = None,
               limit: LoadsLimit = 1000) -> Response:
@@ -176,7 +188,7 @@ def loads_csv(session: SessionDep, actor: UserDep, runtime: RuntimeDep,
 
 
 @router.get("/data/templates/{dataset}.xlsx", summary="Excel template of a dataset",
-            response_class=Response)
+            response_class=Response, responses=XLSX)
 def template(dataset: str, session: SessionDep, runtime: RuntimeDep) -> Response:
     """A workbook with a ``data`` sheet (header comments list allowed codes, periods, units)
     and a sheet per list."""
@@ -185,7 +197,7 @@ def template(dataset: str, session: SessionDep, runtime: RuntimeDep) -> Response
     return workbook_response(body, dataset)
 
 
-@router.get("/data/upload", summary="Upload page", response_class=Response)
+@router.get("/data/upload", summary="Upload page", response_class=HTMLResponse)
 def upload_page(request: Request, actor: UserDep, runtime: RuntimeDep) -> Response:
     """Choose a dataset and a file; problems are listed with row and column. The file types
     offered are those of every reader, plugins' included."""
@@ -194,8 +206,9 @@ def upload_page(request: Request, actor: UserDep, runtime: RuntimeDep) -> Respon
         "extensions": sorted(readers(runtime))})
 
 
-@router.post("/data/upload", summary="Upload a file (form)", response_class=Response,
-             openapi_extra=UPLOAD_BODY)
+@router.post("/data/upload", summary="Upload a file (form)", response_class=HTMLResponse,
+             openapi_extra=UPLOAD_BODY,
+             responses={404: {"description": "No dataset of that name."}})
 async def upload(request: Request, session: SessionDep, runtime: RuntimeDep,
                  actor: UserDep) -> Response:
     """Form fields ``dataset`` and ``file``; answers with the result (an htmx partial). The
@@ -220,7 +233,7 @@ async def upload(request: Request, session: SessionDep, runtime: RuntimeDep,
     return render_page(request, "ingest/_result.html", actor, ctx, status_code=status)
 
 
-@router.get("/data/loads", summary="Load history page", response_class=Response)
+@router.get("/data/loads", summary="Load history page", response_class=HTMLResponse)
 def loads_page(request: Request, session: SessionDep, actor: UserDep, runtime: RuntimeDep,
                status: LoadsStatus = None, dataset: LoadsDataset = None) -> Response:
     """Every load, newest first, with the problems of rejected ones."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pandas as pd
+import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
@@ -17,10 +19,16 @@ from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.errors import Forbidden, Unauthenticated
 from citygrowth.events import Event, TopicScope, visible_payload
 from citygrowth.i18n import get_locale
+from citygrowth.observatory.rows import observation, page_key
+from citygrowth.observatory.schemas import FreshnessPage, ObservationOut, RollupRowOut
 from citygrowth.observatory.store import ObservationStore, parse_as_of
+from citygrowth.periods import Period
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, runtime_of
-from citygrowth.web.render import csv_response, frame_table
+from citygrowth.web.export import arrow_csv_lines, parquet_stream
+from citygrowth.web.openapi import CSV, PARQUET
+from citygrowth.web.paging import Page, PageRequest, paging
+from citygrowth.web.render import CSV_TYPE, columns, disposition
 
 router = APIRouter(tags=["observatory"])
 #: how long one event stream lasts before the browser reconnects (and is checked anew)
@@ -48,16 +56,6 @@ def _scoped(actor: Actor, areas: list[str] | None, df: pd.DataFrame) -> pd.DataF
     return df[df["area_code"].str.startswith(tuple(prefixes))] if prefixes else df.iloc[:0]
 
 
-def observations_frame(runtime: Runtime, actor: Actor, indicator: list[str] | None,
-                       area: list[str] | None, start: str | None, end: str | None,
-                       as_of: str | None, level: str | None) -> pd.DataFrame:
-    require(actor, "data.view")
-    store = ObservationStore(runtime.settings)
-    df = store.query(indicators=indicator, area_codes=area, start=start, end=end,
-                     as_of=parse_as_of(as_of, runtime.tz), level=level)
-    return _scoped(actor, area, df)
-
-
 def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     out = df.copy()
     if "vintage" in out:
@@ -65,47 +63,112 @@ def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out.to_dict(orient="records")  # type: ignore[no-any-return]
 
 
-@router.get("/api/observations", summary="Observations (current view or as of a date)")
-def observations(runtime: RuntimeDep, actor: ActorDep, indicator: Indicators = None,
-                 area: Areas = None, start: PeriodQ = None, end: PeriodQ = None,
-                 as_of: AsOf = None, level: Level = None) -> dict[str, Any]:
-    """Long rows ``indicator, area_code, period, freq, value, unit, load_id, vintage``."""
-    df = observations_frame(runtime, actor, indicator, area, start, end, as_of, level)
-    return {"count": len(df), "observations": frame_records(df)}
+ObsPage = Annotated[PageRequest, paging(1000, 10000)]
 
 
-@router.get("/api/observations.csv", summary="Observations as CSV", response_class=Response)
+def _page_after(page: PageRequest) -> tuple[Any, ...] | None:
+    after = page.after_as(str, str, dt.date, str)
+    if after is not None and (after[2] is None or None in after):
+        page.after_as(int)  # a cursor of another list: its 422
+    return after
+
+
+@router.get("/api/observations", summary="Observations (current view or as of a date)",
+            response_model=Page[ObservationOut])
+def observations(runtime: RuntimeDep, actor: ActorDep, page: ObsPage,
+                 indicator: Indicators = None, area: Areas = None, start: PeriodQ = None,
+                 end: PeriodQ = None, as_of: AsOf = None, level: Level = None
+                 ) -> dict[str, Any]:
+    """Long rows ``indicator, area_code, period, freq, value, unit, load_id, vintage`` by
+    indicator, area and period, a page at a time (``limit``, then ``next``); for everything
+    at once use the CSV or Parquet export."""
+    require(actor, "data.view")
+    rows = ObservationStore(runtime.settings).page(
+        indicator, area, start, end, parse_as_of(as_of, runtime.tz), level,
+        prefixes=scope_prefixes(actor, "data.view"), after=_page_after(page),
+        limit=page.limit + 1)
+    return page.answer(rows, key=page_key, items=lambda shown: [observation(r) for r in shown])
+
+
+def _export(runtime: Runtime, actor: Actor, indicator: list[str] | None,
+            area: list[str] | None, start: str | None, end: str | None, as_of: str | None,
+            level: str | None) -> Callable[[], Iterator[pa.RecordBatch]]:
+    """The batches of an export, checked now (a refusal is an error answer, not a broken
+    download) and read when the answer is sent."""
+    require(actor, "data.view")
+    store = ObservationStore(runtime.settings)
+    when = parse_as_of(as_of, runtime.tz)
+    prefixes = scope_prefixes(actor, "data.view")
+    for period in (start, end):
+        if period is not None:
+            Period.parse(period)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for rb in store.batches(indicator, area, start, end, when, level, prefixes=prefixes):
+            yield rb.cast(EXPORT_SCHEMA)
+    return batches
+
+
+EXPORT_SCHEMA = pa.schema([
+    ("indicator", pa.string()), ("area_code", pa.string()), ("period", pa.string()),
+    ("freq", pa.string()), ("value", pa.float64()), ("unit", pa.string()),
+    ("load_id", pa.string()), ("vintage", pa.timestamp("us", tz="UTC"))])
+
+
+@router.get("/api/observations.csv", summary="Observations as CSV (every row, streamed)",
+            response_class=Response, responses=CSV)
 def observations_csv(runtime: RuntimeDep, actor: ActorDep, indicator: Indicators = None,
                      area: Areas = None, start: PeriodQ = None, end: PeriodQ = None,
                      as_of: AsOf = None, level: Level = None) -> Response:
-    """The same rows as ``/api/observations``, as CSV (UTF-8 with BOM; vintages in the
-    district's time zone)."""
-    df = observations_frame(runtime, actor, indicator, area, start, end, as_of, level)
-    cols, rows = frame_table(df)
-    return csv_response(cols, rows, "observations", get_locale(), runtime.tz)
+    """The rows of ``/api/observations``, all of them, read and sent in batches (UTF-8 with
+    BOM; the header row in the reader's language, vintages in the district's time zone)."""
+    batches = _export(runtime, actor, indicator, area, start, end, as_of, level)
+    cols, locale, tz = columns(*EXPORT_SCHEMA.names), get_locale(), runtime.tz
+
+    def pieces() -> Iterator[bytes]:
+        yield from arrow_csv_lines(batches(), cols, locale, tz)
+    return StreamingResponse(pieces(), media_type=CSV_TYPE,
+                             headers={"Content-Disposition": disposition("observations", "csv")})
 
 
-@router.get("/api/observatory/rollup", summary="An indicator rolled up to an area level")
+@router.get("/api/observations.parquet",
+            summary="Observations as Apache Parquet (every row, streamed)",
+            response_class=Response, responses=PARQUET)
+def observations_parquet(runtime: RuntimeDep, actor: ActorDep, indicator: Indicators = None,
+                         area: Areas = None, start: PeriodQ = None, end: PeriodQ = None,
+                         as_of: AsOf = None, level: Level = None) -> Response:
+    """The rows of ``/api/observations`` as one Parquet file (zstd), a row group per batch
+    read; for pandas, DuckDB, Spark or R."""
+    return parquet_stream(EXPORT_SCHEMA, _export(runtime, actor, indicator, area, start, end,
+                                                 as_of, level), "observations")
+
+
+@router.get("/api/observatory/rollup", summary="An indicator rolled up to an area level",
+            response_model=Page[RollupRowOut])
 def rollup(runtime: RuntimeDep, actor: ActorDep,
+           page: Annotated[PageRequest, paging(1000, 10000)],
            indicator: Annotated[str, Query(pattern=CODE)],
            level: Annotated[str, Query(pattern=r"^(district|street|community|grid)$")],
            start: PeriodQ = None, end: PeriodQ = None, as_of: AsOf = None) -> dict[str, Any]:
-    """Values aggregated from the indicator's finest level by its roll-up rule."""
+    """Values aggregated from the indicator's finest level by its roll-up rule, by area and
+    period."""
     require(actor, "data.view")
     df = ObservationStore(runtime.settings).rollup(
         indicator, level, start=start, end=end, as_of=parse_as_of(as_of, runtime.tz),
         framework=runtime.frameworks.load())
     df = _scoped(actor, None, df)
-    return {"count": len(df), "rows": df.to_dict(orient="records")}
+    return page.slice(df.to_dict(orient="records"))
 
 
-@router.get("/api/observatory/freshness", summary="Freshness of every indicator")
-def freshness(session: SessionDep, runtime: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
+@router.get("/api/observatory/freshness", summary="Freshness of every indicator",
+            response_model=FreshnessPage)
+def freshness(session: SessionDep, runtime: RuntimeDep, actor: ActorDep,
+              page: Annotated[PageRequest, paging(500, 1000)]) -> dict[str, Any]:
     """Per indicator: last load, latest period, next period expected, and a stale flag."""
     require(actor, "data.view")
     rows = ObservationStore(runtime.settings).freshness(session, runtime.frameworks.load(),
                                                         runtime.today())
-    return {"count": len(rows), "stale": sum(r["stale"] for r in rows), "indicators": rows}
+    return page.slice(rows, stale=sum(r["stale"] for r in rows))
 
 
 def sse_message(event: Event, payload: dict[str, Any]) -> str:

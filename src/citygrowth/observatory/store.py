@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ QUERY_COLUMNS: tuple[str, ...] = (
     "indicator", "area_code", "period", "freq", "value", "unit", "load_id", "vintage",
 )
 KEY = ("indicator", "area_code", "period")
+PAGE_KEY = ("indicator", "area_code", "period_start", "period")  # the order of pages
 
 
 def current_view(t: ir.Table, as_of: dt.datetime | None = None) -> ir.Table:
@@ -255,6 +257,74 @@ class ObservationStore:
             df = cache.con.execute(sql, params).df()
         return _normalise(df)
 
+    def page(self, indicators: list[str] | None = None, area_codes: list[str] | None = None,
+             start: str | Period | None = None, end: str | Period | None = None,
+             as_of: dt.datetime | None = None, level: str | None = None, *,
+             prefixes: list[str] | None = None, after: tuple[Any, ...] | None = None,
+             limit: int = 1000) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows of :meth:`query` after the row whose :data:`PAGE_KEY` is
+        ``after`` (keyset pagination), only in areas under ``prefixes`` (None: everywhere),
+        as tuples of :data:`QUERY_COLUMNS` and ``period_start``."""
+        if self.backend_name == "pyspark":
+            t = self._scoped_expr(indicators, area_codes, start, end, as_of, level, prefixes)
+            if after is not None:
+                a = [ibis.literal(v) for v in after]
+                cols = [t[c] for c in PAGE_KEY]
+                terms = [ibis.and_(*[c == v for c, v in zip(cols[:i], a[:i], strict=True)],
+                                   cols[i] > a[i]) for i in range(len(cols))]
+                t = t.filter(ibis.or_(*terms))
+            expr = t.order_by(list(PAGE_KEY)).select(*QUERY_COLUMNS, "period_start").limit(limit)
+            df = _normalise(self.execute(expr))
+            df["period_start"] = pd.to_datetime(df["period_start"]).dt.date
+            return [tuple(r) for r in df.astype(object).where(df.notna(), None)
+                    .itertuples(index=False, name=None)]
+        table, where, params = _sql_filter(indicators or None, area_codes or None, start, end,
+                                           as_of, level)
+        where, params = _with_prefixes(where, params, prefixes)
+        if after is not None:
+            where.append(f"({', '.join(PAGE_KEY)}) > (?, ?, ?, ?)")
+            params.extend(after)
+        sql = (f"SELECT {', '.join(QUERY_COLUMNS)}, period_start FROM {table} "
+               f"WHERE {' AND '.join(where)} ORDER BY {', '.join(PAGE_KEY)} LIMIT {int(limit)}")
+        cache = self._duck()
+        with cache.lock:
+            return cache.con.execute(sql, params).fetchall()
+
+    def batches(self, indicators: list[str] | None = None,
+                area_codes: list[str] | None = None, start: str | Period | None = None,
+                end: str | Period | None = None, as_of: dt.datetime | None = None,
+                level: str | None = None, *, prefixes: list[str] | None = None,
+                rows: int = 50_000) -> Iterator[pa.RecordBatch]:
+        """The rows of :meth:`query` (in the store's order) as Arrow record batches of about
+        ``rows`` rows, read as they are sent: exports never hold them all. With DuckDB the
+        read runs on a cursor of its own, so dashboards are not held up meanwhile."""
+        if self.backend_name == "pyspark":
+            t = self._scoped_expr(indicators, area_codes, start, end, as_of, level, prefixes)
+            yield from t.select(*QUERY_COLUMNS).to_pyarrow_batches(chunk_size=rows)
+            return
+        table, where, params = _sql_filter(indicators or None, area_codes or None, start, end,
+                                           as_of, level)
+        where, params = _with_prefixes(where, params, prefixes)
+        sql = f"SELECT {', '.join(QUERY_COLUMNS)} FROM {table} WHERE {' AND '.join(where)}"
+        cache = self._duck()
+        with cache.lock:
+            cursor = cache.con.cursor()
+        try:
+            reader = cursor.sql(sql, params=params).to_arrow_reader(rows)
+            yield from reader
+        finally:
+            cursor.close()
+
+    def _scoped_expr(self, indicators: list[str] | None, area_codes: list[str] | None,
+                     start: str | Period | None, end: str | Period | None,
+                     as_of: dt.datetime | None, level: str | None,
+                     prefixes: list[str] | None) -> ir.Table:
+        t = self.filtered(indicators, area_codes, start, end, as_of, level)
+        if prefixes is not None:
+            t = t.filter(ibis.or_(ibis.literal(False),
+                                  *[t.area_code.startswith(p) for p in prefixes]))
+        return t
+
     def frame(self, indicators: list[str], area_codes: list[str] | None = None,
               level: str | None = None, as_of: dt.datetime | None = None,
               columns: tuple[str, ...] = ("indicator", "area_code", "period", "value",
@@ -367,6 +437,15 @@ def _sql_filter(indicators: list[str] | None, area_codes: list[str] | None,
                  "load_id DESC) = 1)")
         params.insert(0, as_of)
     return table, where, params
+
+
+def _with_prefixes(where: list[str], params: list[Any], prefixes: list[str] | None
+                   ) -> tuple[list[str], list[Any]]:
+    """``where`` limited to area codes under ``prefixes`` (None: no limit; []: nothing)."""
+    if prefixes is None:
+        return where, params
+    terms = " OR ".join(["starts_with(area_code, ?)"] * len(prefixes)) or "false"
+    return [*where, f"({terms})"], [*params, *prefixes]
 
 
 def _empty_select() -> str:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import can, require
@@ -24,16 +24,33 @@ from citygrowth.screens import explore
 from citygrowth.screens import workbench as wb
 from citygrowth.screens.health import data_health, indicators_table
 from citygrowth.screens.profile import area_profile, rank_interval, run_key
+from citygrowth.screens.schemas import (
+    DataHealthOut,
+    ExploreMapOut,
+    ExploreSeriesOut,
+    ProfileOut,
+    PublishedFrameworkOut,
+    RankIntervalOut,
+    ScreenSummaryOut,
+    SensitivityOut,
+    WorkbenchAnalysisOut,
+    WorkbenchPreviewOut,
+    WorkbenchStateOut,
+)
 from citygrowth.screens.sources import sources
 from citygrowth.screens.summary import NEXT_LEVEL, screen_home, screen_summary
 from citygrowth.screens.workbench import WorkbenchChanges
 from citygrowth.web import render
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
+from citygrowth.web.openapi import CSV_TYPE, NOTHING_YET, XLSX_TYPE, media
 from citygrowth.web.render import Format, frame_table
 from citygrowth.web.templating import export_time, render_page
 from citygrowth.web.urls import redirect, route_path
 
-pages = APIRouter(tags=["screens"], include_in_schema=True)
+TABLE_FILES = media(CSV_TYPE, XLSX_TYPE, description="With format=csv or xlsx: the table "
+                                                     "behind the chart")
+
+pages = APIRouter(tags=["screens"], default_response_class=HTMLResponse)
 api = APIRouter(tags=["screens"])
 
 Code = Annotated[str, Query(pattern=r"^\d{6}(\d{3}){0,3}$", description="Area code")]
@@ -61,7 +78,7 @@ def table_response(df: pd.DataFrame, fmt: Format, name: str) -> Response:
 
 # --- big screen -----------------------------------------------------------------------------
 
-@pages.get("/screen", summary="Leadership big screen", response_class=Response)
+@pages.get("/screen", summary="Leadership big screen")
 def screen_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                 session: SessionDep) -> Response:
     """The 1920×1080 command screen; it draws from ``/api/screen/summary``."""
@@ -80,7 +97,8 @@ def screen_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
     })
 
 
-@api.get("/api/screen/summary", summary="Everything the big screen shows")
+@api.get("/api/screen/summary", summary="Everything the big screen shows",
+         response_model=ScreenSummaryOut)
 def screen_summary_api(
     request: Request, actor: UserDep, runtime: RuntimeDep, session: SessionDep,
     level: LevelOpt = None, parent: CodeOpt = None,
@@ -98,7 +116,7 @@ def screen_summary_api(
 
 # --- explorer -------------------------------------------------------------------------------
 
-@pages.get("/explore", summary="Indicator explorer", response_class=Response)
+@pages.get("/explore", summary="Indicator explorer")
 def explore_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                  session: SessionDep) -> Response:
     if actor.is_anonymous:
@@ -124,7 +142,8 @@ def _areas_param(areas: str) -> list[str]:
     return codes
 
 
-@api.get("/api/explore/series", summary="An indicator over time for some areas")
+@api.get("/api/explore/series", summary="An indicator over time for some areas",
+         response_model=ExploreSeriesOut, responses=TABLE_FILES)
 def explore_series(
     request: Request, actor: UserDep, runtime: RuntimeDep, session: SessionDep,
     indicator: IndicatorCode,
@@ -144,7 +163,8 @@ def explore_series(
     return {"ok": True, **data}
 
 
-@api.get("/api/explore/map", summary="An indicator for every area of a level, one period")
+@api.get("/api/explore/map", summary="An indicator for every area of a level, one period",
+         response_model=ExploreMapOut, responses=TABLE_FILES)
 def explore_map(
     request: Request, actor: UserDep, runtime: RuntimeDep, session: SessionDep,
     indicator: IndicatorCode, level: Level = "street", parent: CodeOpt = None,
@@ -168,7 +188,7 @@ def page_actor(request: Request, actor: Actor) -> Response | None:
 
 # --- data health ----------------------------------------------------------------------------
 
-@pages.get("/data/health", summary="Data health page", response_class=Response)
+@pages.get("/data/health", summary="Data health page")
 def health_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                 session: SessionDep) -> Response:
     """Freshness per indicator and department, late indicators and failed loads."""
@@ -179,7 +199,8 @@ def health_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
     return render_page(request, "screens/health.html", actor, {"data": data})
 
 
-@api.get("/api/data/health", summary="Data health: freshness and failed loads")
+@api.get("/api/data/health", summary="Data health: freshness and failed loads",
+         response_model=DataHealthOut, responses=TABLE_FILES)
 def health_api(actor: UserDep, runtime: RuntimeDep, session: SessionDep,
                format: Fmt = "json") -> Any:
     data = data_health(session, actor, runtime)
@@ -193,7 +214,7 @@ def health_api(actor: UserDep, runtime: RuntimeDep, session: SessionDep,
 
 # --- area profile ---------------------------------------------------------------------------
 
-@pages.get("/profile/{code}", summary="Area profile page", response_class=Response)
+@pages.get("/profile/{code}", summary="Area profile page")
 def profile_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                  session: SessionDep,
                  code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,3}$")]) -> Response:
@@ -205,7 +226,8 @@ def profile_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
     return render_page(request, "screens/profile.html", actor, {"p": data})
 
 
-@api.get("/api/profile/{code}", summary="Everything an area profile shows")
+@api.get("/api/profile/{code}", summary="Everything an area profile shows",
+         response_model=ProfileOut)
 def profile_api(request: Request, actor: UserDep, runtime: RuntimeDep, session: SessionDep,
                 code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,3}$")]) -> dict[str, Any]:
     return area_profile(session, actor, sources(request.app.state, session, runtime), code)
@@ -213,7 +235,7 @@ def profile_api(request: Request, actor: UserDep, runtime: RuntimeDep, session: 
 
 # --- index workbench ------------------------------------------------------------------------
 
-@pages.get("/workbench", summary="Index workbench page", response_class=Response)
+@pages.get("/workbench", summary="Index workbench page", responses=NOTHING_YET)
 def workbench_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                    session: SessionDep, level: Level = "street") -> Response:
     """Change weights or methods and compare with the published index before publishing."""
@@ -228,14 +250,18 @@ def workbench_page(request: Request, actor: ActorDep, runtime: RuntimeDep,
                         "can_publish": can(actor, "framework.publish")})
 
 
-@api.get("/api/workbench", summary="The framework tree, weights and methods of the index")
+@api.get("/api/workbench", summary="The framework tree, weights and methods of the index",
+         response_model=WorkbenchStateOut,
+         responses=NOTHING_YET)
 def workbench_state(request: Request, actor: UserDep, runtime: RuntimeDep,
                     session: SessionDep, level: Level = "street") -> dict[str, Any]:
     src = sources(request.app.state, session, runtime)
     return wb.state(actor, src, level, run_key(session, src.framework))
 
 
-@api.post("/api/workbench/preview", summary="Scores and ranks with changed weights or methods")
+@api.post("/api/workbench/preview", summary="Scores and ranks with changed weights or methods",
+          response_model=WorkbenchPreviewOut,
+         responses=NOTHING_YET)
 def workbench_preview(request: Request, actor: UserDep, runtime: RuntimeDep,
                       session: SessionDep, changes: WorkbenchChanges) -> dict[str, Any]:
     src = sources(request.app.state, session, runtime)
@@ -246,7 +272,9 @@ RemedyOpt = Annotated[Literal["shift", "rescale"] | None,
                       Query(description="A remedy for zeros in every simulation")]
 
 
-@api.get("/api/workbench/analysis", summary="Audit flags and rank uncertainty of the index")
+@api.get("/api/workbench/analysis", summary="Audit flags and rank uncertainty of the index",
+         response_model=WorkbenchAnalysisOut,
+         responses=NOTHING_YET)
 def workbench_analysis(request: Request, actor: UserDep, runtime: RuntimeDep,
                        session: SessionDep, level: Level = "street",
                        remedy: RemedyOpt = None) -> dict[str, Any]:
@@ -254,7 +282,8 @@ def workbench_analysis(request: Request, actor: UserDep, runtime: RuntimeDep,
     return wb.analysis(actor, src, level, run_key(session, src.framework), remedy)
 
 
-@api.post("/api/workbench/export", summary="The changed framework as a new version (YAML)")
+@api.post("/api/workbench/export", summary="The changed framework as a new version (YAML)",
+          response_class=Response, responses={**media("application/yaml"), **NOTHING_YET})
 def workbench_export(request: Request, actor: UserDep, runtime: RuntimeDep,
                      session: SessionDep, changes: WorkbenchChanges,
                      version: Annotated[str, Query(pattern=r"^[0-9A-Za-z.\-]{1,20}$")]
@@ -265,7 +294,9 @@ def workbench_export(request: Request, actor: UserDep, runtime: RuntimeDep,
         "Content-Disposition": f'attachment; filename="{src.framework.code}-{version}.yaml"'})
 
 
-@api.post("/api/workbench/publish", summary="Publish the changes as the district's framework")
+@api.post("/api/workbench/publish", summary="Publish the changes as the district's framework",
+          response_model=PublishedFrameworkOut,
+         responses=NOTHING_YET)
 def workbench_publish(request: Request, actor: UserDep, runtime: RuntimeDep,
                       session: SessionDep, changes: WorkbenchChanges,
                       version: Annotated[str, Query(pattern=r"^[0-9A-Za-z.\-]{1,20}$")]
@@ -283,7 +314,8 @@ def workbench_publish(request: Request, actor: UserDep, runtime: RuntimeDep,
                                                                   version=fw.version)}
 
 
-@api.get("/api/profile/{code}/rank-interval", summary="An area's rank with its uncertainty")
+@api.get("/api/profile/{code}/rank-interval", summary="An area's rank with its uncertainty",
+         response_model=RankIntervalOut)
 def profile_rank_interval(request: Request, actor: UserDep, runtime: RuntimeDep,
                           session: SessionDep,
                           code: Annotated[str, Path(pattern=r"^\d{6}(\d{3}){0,3}$")]
@@ -293,7 +325,9 @@ def profile_rank_interval(request: Request, actor: UserDep, runtime: RuntimeDep,
     return rank_interval(session, actor, sources(request.app.state, session, runtime), code)
 
 
-@api.get("/api/workbench/sensitivity", summary="Sobol sensitivity of the index's ranks")
+@api.get("/api/workbench/sensitivity", summary="Sobol sensitivity of the index's ranks",
+         response_model=SensitivityOut,
+         responses=NOTHING_YET)
 def workbench_sensitivity(request: Request, actor: UserDep, runtime: RuntimeDep,
                           session: SessionDep, level: Level = "street",
                           remedy: RemedyOpt = None) -> dict[str, Any]:

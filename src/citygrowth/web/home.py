@@ -7,14 +7,16 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import Area
 from citygrowth.i18n import _, bilingual, get_locale
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep
+from citygrowth.web.openapi import CSV
 from citygrowth.web.render import columns, csv_response
+from citygrowth.web.schemas import StreetsOut
 from citygrowth.web.templating import render_page
 
 router = APIRouter(tags=["web"])
@@ -82,7 +84,7 @@ def home_data(session: Session, district: str) -> dict[str, Any]:
     }
 
 
-@router.get("/", summary="Home page", response_class=Response)
+@router.get("/", summary="Home page", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, actor: ActorDep,
          settings: SettingsDep) -> Response:
     """The district's streets on a map and in a table."""
@@ -90,7 +92,8 @@ def home(request: Request, session: SessionDep, actor: ActorDep,
     return render_page(request, "web/home.html", actor, {"data": data})
 
 
-@router.get("/api/web/streets", summary="Streets of the district (JSON twin of the home page)")
+@router.get("/api/web/streets", summary="Streets of the district (JSON twin of the home page)",
+            response_model=StreetsOut)
 def streets_json(session: SessionDep, settings: SettingsDep,
                  district: DistrictQuery = None) -> dict[str, Any]:
     """The streets with names in the current language, population, GeoJSON and the map option."""
@@ -98,7 +101,7 @@ def streets_json(session: SessionDep, settings: SettingsDep,
 
 
 @router.get("/api/web/streets.csv", summary="Streets of the district (CSV)",
-            response_class=Response)
+            response_class=Response, responses=CSV)
 def streets_csv(session: SessionDep, settings: SettingsDep,
                 district: DistrictQuery = None) -> Response:
     """The home page's table as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""

@@ -23,6 +23,7 @@ from citygrowth.i18n import N_, get_locale
 from citygrowth.settings import Settings
 from citygrowth.storage import StorageUnavailable, storage_failure
 from citygrowth.web.deps import RuntimeDep, SessionDep
+from citygrowth.web.schemas import HealthOut
 
 router = APIRouter(tags=["system"])
 FAVICON = Path(__file__).parent / "static" / "favicon.ico"
@@ -76,7 +77,9 @@ def _problems(store: dict[str, Any], folder: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-@router.get("/healthz", summary="Health check")
+@router.get("/healthz", summary="Health check", response_model=HealthOut,
+            responses={503: {"description": "Not healthy: the database or the data folder "
+                                            "cannot be written (``errors`` names which)."}})
 def healthz(session: SessionDep, runtime: RuntimeDep) -> Response:
     """``{"ok": true, …}`` when the app runs, its database answers and can be written, and
     its data folder can be written with room to spare; else 503 naming what is wrong (so a

@@ -172,7 +172,9 @@ def _register_structure(resource: str) -> None:
         router.add_api_route(
             base + suffix, fn, methods=["GET"], summary=summary, response_class=Response,
             name=f"sdmx_{resource}{suffix.count('/')}",
-            responses={200: {"content": {STRUCTURE: {}}}, 404: {"content": {
+            responses={200: {"description": "An SDMX-ML 2.1 structure message.",
+                             "content": {STRUCTURE: {"schema": {"type": "string"}}}},
+                       404: {"content": {
                 ERROR_MEDIA_TYPE: {}}}},
             openapi_extra=SDMX_FORMAT,
         )
@@ -242,7 +244,10 @@ class DataParams:
 
 
 DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {GENERIC: {}, STRUCTURE_SPECIFIC: {}, SDMX_CSV: {}}},
+    200: {"description": "SDMX data: generic or structure-specific SDMX-ML 2.1, or SDMX-CSV "
+                         "2.0, as the Accept header or format asks.",
+          "content": {t: {"schema": {"type": "string"}}
+                      for t in (GENERIC, STRUCTURE_SPECIFIC, SDMX_CSV)}},
     400: {"content": {ERROR_MEDIA_TYPE: {}}}, 401: {"content": {ERROR_MEDIA_TYPE: {}}},
     404: {"content": {ERROR_MEDIA_TYPE: {}}}, 406: {"content": {ERROR_MEDIA_TYPE: {}}},
 }

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
 from sqlalchemy.orm import Session
 
@@ -24,10 +24,19 @@ from citygrowth.governance.display import local_text, root_path
 from citygrowth.governance.forms import errors_by_field
 from citygrowth.governance.lifecycle import STATUSES, TABLE
 from citygrowth.governance.models import Case
+from citygrowth.governance.schemas import (
+    ChannelAnswer,
+    ChannelPage,
+    DeliveryAnswer,
+    DeliveryPage,
+    InboxPage,
+)
 from citygrowth.governance.service import case_dict
 from citygrowth.i18n import N_, get_locale, translate
 from citygrowth.inputs import InputModel, Line
 from citygrowth.web.deps import ActorDep, SessionDep, SettingsDep, UserDep, runtime_of
+from citygrowth.web.openapi import CSV, REDIRECT, OkOut
+from citygrowth.web.paging import PageRequest, paging
 from citygrowth.web.render import columns, csv_response
 from citygrowth.web.templating import render_page
 
@@ -86,7 +95,8 @@ def _inbox_rows(session: Session, actor: Actor, tz: ZoneInfo,
     return rows
 
 
-@router.get("/command/inbox", summary="The department's inbox of dispatched cases")
+@router.get("/command/inbox", summary="The department's inbox of dispatched cases",
+            response_class=HTMLResponse)
 def inbox_page(request: Request, session: SessionDep, actor: UserDep, settings: SettingsDep,
                unread: Annotated[bool, Query()] = False) -> Response:
     rows = _inbox_rows(session, actor, ZoneInfo(settings.timezone), unread)
@@ -95,12 +105,15 @@ def inbox_page(request: Request, session: SessionDep, actor: UserDep, settings: 
         "unread_count": inbox.note_unread(request, session, actor)})
 
 
-@router.get("/api/cases/inbox", summary="The department's inbox (JSON twin of /command/inbox)")
+@router.get("/api/cases/inbox", summary="The department's inbox (JSON twin of /command/inbox)",
+            response_model=InboxPage)
 def api_inbox(session: SessionDep, actor: UserDep, settings: SettingsDep,
+              page: Annotated[PageRequest, paging(200, 1000)],
               unread: Annotated[bool, Query()] = False) -> dict[str, Any]:
+    """Unread first, newest first."""
     rows = _inbox_rows(session, actor, ZoneInfo(settings.timezone), unread)
-    return {"ok": True, "unread": inbox.unread_count(session, actor),
-            "items": [{k: v for k, v in r.items() if not k.endswith("_local")} for r in rows]}
+    return page.slice([{k: v for k, v in r.items() if not k.endswith("_local")} for r in rows],
+                      unread=inbox.unread_count(session, actor))
 
 
 # --- send records ----------------------------------------------------------------------------
@@ -111,7 +124,8 @@ def _records(session: Session, actor: Actor, tz: ZoneInfo, state: str | None, pr
         session, actor, state=state, problems=problems, case_id=case_id)]
 
 
-@router.get("/command/deliveries", summary="Deliveries to departments and their failures")
+@router.get("/command/deliveries", summary="Deliveries to departments and their failures",
+            response_class=HTMLResponse)
 def deliveries_page(request: Request, session: SessionDep, actor: UserDep,
                     settings: SettingsDep, state: StateQ = None,
                     problems: Annotated[bool, Query()] = False) -> Response:
@@ -123,21 +137,23 @@ def deliveries_page(request: Request, session: SessionDep, actor: UserDep,
         "can_retry": can(actor, "case.dispatch")})
 
 
-@router.get("/api/cases/deliveries", summary="Deliveries to departments (JSON)")
+@router.get("/api/cases/deliveries", summary="Deliveries to departments (JSON), newest first",
+            response_model=DeliveryPage)
 def api_deliveries(session: SessionDep, actor: UserDep, settings: SettingsDep,
+                   page: Annotated[PageRequest, paging(200, 1000)],
                    state: StateQ = None, problems: Annotated[bool, Query()] = False,
                    case: Annotated[int | None, Query(ge=1, le=2**31)] = None) -> dict[str, Any]:
     rows = _records(session, actor, ZoneInfo(settings.timezone), state, problems, case)
-    return {"ok": True, "counts": service.problem_counts(session, actor),
-            "deliveries": [{k: v for k, v in r.items() if not k.endswith("_local")}
-                           for r in rows]}
+    return page.slice([{k: v for k, v in r.items() if not k.endswith("_local")}
+                       for r in rows], counts=service.problem_counts(session, actor))
 
 
 CSV_COLUMNS = ["id", "case_id", "action", "department_code", "channel", "state", "attempts",
                "last_error", "created_at", "last_attempt_at", "next_attempt_at", "sent_at"]
 
 
-@router.get("/api/cases/deliveries.csv", summary="Deliveries to departments (CSV)")
+@router.get("/api/cases/deliveries.csv", summary="Deliveries to departments (CSV)",
+            response_class=Response, responses=CSV)
 def api_deliveries_csv(session: SessionDep, actor: UserDep, settings: SettingsDep,
                        state: StateQ = None,
                        problems: Annotated[bool, Query()] = False) -> Response:
@@ -145,7 +161,8 @@ def api_deliveries_csv(session: SessionDep, actor: UserDep, settings: SettingsDe
     return csv_response(columns(*CSV_COLUMNS), rows, "deliveries", get_locale())
 
 
-@router.post("/command/deliveries/{delivery_id}/retry", summary="Send a delivery again")
+@router.post("/command/deliveries/{delivery_id}/retry", summary="Send a delivery again",
+             response_class=HTMLResponse, status_code=303, responses=REDIRECT)
 def retry_delivery(request: Request, session: SessionDep, actor: UserDep,
                    delivery_id: DeliveryId,
                    back: Annotated[str, Form(pattern=r"^(case|list)?$")] = "") -> Response:
@@ -154,7 +171,8 @@ def retry_delivery(request: Request, session: SessionDep, actor: UserDep,
     return RedirectResponse(root_path(request) + target, status_code=303)
 
 
-@router.post("/api/cases/deliveries/{delivery_id}/retry", summary="Send a delivery again")
+@router.post("/api/cases/deliveries/{delivery_id}/retry", summary="Send a delivery again",
+             response_model=DeliveryAnswer)
 def api_retry(session: SessionDep, actor: UserDep, settings: SettingsDep,
               delivery_id: DeliveryId) -> dict[str, Any]:
     d = service.retry(session, actor, delivery_id)
@@ -178,14 +196,17 @@ def channel_dict(c: Any) -> dict[str, Any]:
             "active": c.active, "signed": bool(c.secret)}
 
 
-@router.get("/api/admin/cases/channels", summary="Departments' delivery channels")
-def api_channels(request: Request, session: SessionDep, actor: UserDep) -> dict[str, Any]:
-    return {"ok": True, "installed": _installed(request),
-            "channels": [channel_dict(c) for c in admin.list_channels(session, actor)]}
+@router.get("/api/admin/cases/channels", summary="Departments' delivery channels",
+            response_model=ChannelPage)
+def api_channels(request: Request, session: SessionDep, actor: UserDep,
+                 page: Annotated[PageRequest, paging(200, 1000)]) -> dict[str, Any]:
+    return page.slice([channel_dict(c) for c in admin.list_channels(session, actor)],
+                      installed=_installed(request))
 
 
 @router.put("/api/admin/cases/channels/{department}/{channel}",
-            summary="Add or change a department's channel (a webhook's secret is shown once)")
+            summary="Add or change a department's channel (a webhook's secret is shown once)",
+            response_model=ChannelAnswer)
 def api_channel_set(request: Request, session: SessionDep, actor: UserDep, department: Dept,
                     channel: ChannelName, body: ChannelIn) -> dict[str, Any]:
     out = admin.set_channel(session, actor, department, channel, body.target,
@@ -194,7 +215,7 @@ def api_channel_set(request: Request, session: SessionDep, actor: UserDep, depar
 
 
 @router.delete("/api/admin/cases/channels/{department}/{channel}",
-               summary="Remove a department's channel")
+               summary="Remove a department's channel", response_model=OkOut)
 def api_channel_remove(session: SessionDep, actor: UserDep, department: Dept,
                        channel: ChannelName) -> dict[str, Any]:
     admin.remove_channel(session, actor, department, channel)
@@ -212,14 +233,16 @@ def _channels_page(request: Request, session: Session, actor: Actor, *,
         status_code=422 if err else 200)
 
 
-@router.get("/admin/cases/channels", summary="Departments' delivery channels (administration)")
+@router.get("/admin/cases/channels", summary="Departments' delivery channels (administration)",
+            response_class=HTMLResponse, responses=REDIRECT)
 def channels_page(request: Request, session: SessionDep, actor: ActorDep) -> Response:
     if (gate := _gate(request, actor)) is not None:
         return gate
     return _channels_page(request, session, actor)
 
 
-@router.post("/admin/cases/channels", summary="Add or change a department's channel (form)")
+@router.post("/admin/cases/channels", summary="Add or change a department's channel (form)",
+             response_class=HTMLResponse)
 def channels_set(request: Request, session: SessionDep, actor: UserDep,
                  department_code: Annotated[str, Form(max_length=40)] = "",
                  channel: Annotated[str, Form(max_length=40)] = "",
@@ -239,7 +262,8 @@ def channels_set(request: Request, session: SessionDep, actor: UserDep,
 
 
 @router.post("/admin/cases/channels/{department}/{channel}/remove",
-             summary="Remove a department's channel (form)")
+             summary="Remove a department's channel (form)", response_class=HTMLResponse,
+             status_code=303, responses=REDIRECT)
 def channels_remove(request: Request, session: SessionDep, actor: UserDep, department: Dept,
                     channel: ChannelName) -> Response:
     admin.remove_channel(session, actor, department, channel)

@@ -33,6 +33,16 @@ from citygrowth.governance.intake import locate, submit_report
 from citygrowth.governance.lifecycle import OPEN
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent
 from citygrowth.governance.open311 import formats
+from citygrowth.governance.open311.schemas import (
+    Open311Definition,
+    Open311Discovery,
+    Open311PostedList,
+    Open311Requests,
+    Open311Services,
+    Open311Tokens,
+    Open311Updates,
+    answers,
+)
 from citygrowth.governance.open311.service import (
     DEFAULT_LIMIT,
     MAX_DAYS,
@@ -49,12 +59,23 @@ from citygrowth.governance.service import scoped_query
 from citygrowth.i18n import translate
 from citygrowth.settings import Settings
 from citygrowth.web.deps import SessionDep, api_key_from_headers, runtime_of
+from citygrowth.web.openapi import TEXT
 
 PRODUCTION, TEST = "/open311/v2", "/open311/test/v2"
 CHANGESET = "2026-12-04T00:00:00+08:00"
 # Errors here are in the GeoReport format (a list of {code, description}), which clients parse.
-SPEC_ERRORS = {"x-error-format": "open311"}
+SPEC_ERRORS = {"x-error-format": "open311",
+               "security": [{"ApiKey": []}, {"Bearer": []}, {"Open311Key": []}, {}]}
 Q = str | None
+# The POST body: form fields as GeoReport v2 names them (attribute[code] for attributes).
+POST_BODY = {"requestBody": {"required": True, "content": {
+    "application/x-www-form-urlencoded": {"schema": {
+        "type": "object", "additionalProperties": {"type": "string"},
+        "required": ["service_code"],
+        "properties": {n: {"type": "string"} for n in (
+            "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string",
+            "address_id", "email", "device_id", "account_id", "first_name", "last_name",
+            "phone", "description", "media_url")}}}}}}
 
 
 def _fmt(fmt: str) -> str:
@@ -197,10 +218,11 @@ def _render_requests(request: Request, session: Session, fmt: str, cases: list[C
 
 def make_router(prefix: str, test: bool) -> APIRouter:
     """The GeoReport endpoints under ``prefix``; ``test``: the test endpoint."""
-    router = APIRouter(prefix=prefix, tags=["open311"], include_in_schema=not test)
+    router = APIRouter(prefix=prefix, tags=["open311"], include_in_schema=not test,
+                       default_response_class=Response)
 
     @router.get("/discovery.{fmt}", summary="Open311 service discovery",
-                openapi_extra=SPEC_ERRORS)
+                openapi_extra=SPEC_ERRORS, responses=answers(Open311Discovery))
     async def discovery(request: Request, session: SessionDep, fmt: str,
                         api_key: Q = None) -> Response:
         async def make() -> Response:
@@ -218,7 +240,8 @@ def make_router(prefix: str, test: bool) -> APIRouter:
             return formats.render(fmt, "discovery", None, data)
         return await _guard(fmt, make)
 
-    @router.get("/services.{fmt}", summary="Open311 service list", openapi_extra=SPEC_ERRORS)
+    @router.get("/services.{fmt}", summary="Open311 service list", openapi_extra=SPEC_ERRORS,
+                responses=answers(Open311Services))
     async def service_list(request: Request, session: SessionDep, fmt: str,
                            jurisdiction_id: Q = None, api_key: Q = None) -> Response:
         async def make() -> Response:
@@ -228,7 +251,7 @@ def make_router(prefix: str, test: bool) -> APIRouter:
         return await _guard(fmt, make)
 
     @router.get("/services/{service_code}.{fmt}", summary="Open311 service definition",
-                openapi_extra=SPEC_ERRORS)
+                openapi_extra=SPEC_ERRORS, responses=answers(Open311Definition))
     async def service_definition(request: Request, session: SessionDep, service_code: str,
                                  fmt: str, jurisdiction_id: Q = None,
                                  api_key: Q = None) -> Response:
@@ -240,7 +263,10 @@ def make_router(prefix: str, test: bool) -> APIRouter:
         return await _guard(fmt, make)
 
     @router.post("/requests.{fmt}", summary="Open311 POST service request",
-                 openapi_extra=SPEC_ERRORS)
+                 openapi_extra={**SPEC_ERRORS, **POST_BODY},
+                 responses={**answers(Open311PostedList, 201, "Taken in"), 200: {
+                     "model": Open311PostedList, "content": {"text/xml": {"schema": TEXT}},
+                     "description": "Taken in before (the same Idempotency-Key)"}})
     async def post_request(
         request: Request, session: SessionDep, fmt: str,
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -272,7 +298,7 @@ def make_router(prefix: str, test: bool) -> APIRouter:
         return await _guard(fmt, make)
 
     @router.get("/requests.{fmt}", summary="Open311 GET service requests",
-                openapi_extra=SPEC_ERRORS)
+                openapi_extra=SPEC_ERRORS, responses=answers(Open311Requests))
     async def get_requests(request: Request, session: SessionDep, fmt: str,
                            jurisdiction_id: Q = None, service_request_id: Q = None,
                            service_code: Q = None, start_date: Q = None, end_date: Q = None,
@@ -289,7 +315,8 @@ def make_router(prefix: str, test: bool) -> APIRouter:
         return await _guard(fmt, make)
 
     @router.get("/requests/{service_request_id}.{fmt}",
-                summary="Open311 GET one service request", openapi_extra=SPEC_ERRORS)
+                summary="Open311 GET one service request", openapi_extra=SPEC_ERRORS,
+                responses=answers(Open311Requests))
     async def get_request(request: Request, session: SessionDep, service_request_id: str,
                           fmt: str, jurisdiction_id: Q = None, extensions: Q = None,
                           api_key: Q = None) -> Response:
@@ -306,7 +333,7 @@ def make_router(prefix: str, test: bool) -> APIRouter:
         return await _guard(fmt, make)
 
     @router.get("/tokens/{token}.{fmt}", summary="Open311 service_request_id from a token",
-                openapi_extra=SPEC_ERRORS)
+                openapi_extra=SPEC_ERRORS, responses=answers(Open311Tokens))
     async def get_token(request: Request, session: SessionDep, token: str, fmt: str,
                         jurisdiction_id: Q = None, api_key: Q = None) -> Response:
         async def make() -> Response:
@@ -322,7 +349,8 @@ def make_router(prefix: str, test: bool) -> APIRouter:
         return await _guard(fmt, make)
 
     @router.get("/servicerequestupdates.{fmt}",
-                summary="Open311 updates (FixMyStreet extension)", openapi_extra=SPEC_ERRORS)
+                summary="Open311 updates (FixMyStreet extension)", openapi_extra=SPEC_ERRORS,
+                responses=answers(Open311Updates))
     async def get_updates(request: Request, session: SessionDep, fmt: str,
                           jurisdiction_id: Q = None, start_date: Q = None, end_date: Q = None,
                           api_key: Q = None) -> Response:

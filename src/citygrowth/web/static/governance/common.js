@@ -24,10 +24,10 @@ window.cgIntake = (function () {
       .then(function (r) { return r.json(); })
       .then(function (d) {
         box.textContent = "";
-        if (!d.cases || !d.cases.length) { return; }
+        if (!d.items || !d.items.length) { return; }
         var p = document.createElement("p"); p.textContent = box.dataset.title; box.appendChild(p);
         var ul = document.createElement("ul");
-        d.cases.forEach(function (c) {
+        d.items.forEach(function (c) {
           var li = document.createElement("li");
           li.textContent = "#" + c.id + " · " + c.status_label + " · " + c.distance_m + " m";
           ul.appendChild(li);

@@ -153,13 +153,13 @@
     if (!input || !lat || !lon) { box.hidden = true; return; }
     fetch(ROOT + "/api/cases/nearby?lat=" + encodeURIComponent(lat) + "&lon=" +
           encodeURIComponent(lon) + "&category=" + encodeURIComponent(input.value))
-      .then(function (r) { return r.ok ? r.json() : { cases: [] }; })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
       .then(function (d) {
         box.textContent = "";
-        if (!d.cases || !d.cases.length) { box.hidden = true; return; }
+        if (!d.items || !d.items.length) { box.hidden = true; return; }
         var p = document.createElement("p"); p.textContent = box.dataset.title; box.appendChild(p);
         var ul = document.createElement("ul");
-        d.cases.forEach(function (c) {
+        d.items.forEach(function (c) {
           var li = document.createElement("li");
           li.textContent = "#" + c.id + " · " + c.status_label + " · " +
             box.dataset.metres.replace("{n}", Math.round(c.distance_m));

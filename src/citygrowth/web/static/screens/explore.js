@@ -67,9 +67,9 @@
   function choose(code) { current = code; loadSeries(); loadMap(); }
   function search() {
     var q = document.getElementById("q").value;
-    fetch(base + "/api/catalog/indicators?q=" + encodeURIComponent(q)).then(function (r) { return r.json(); })
+    fetch(base + "/api/catalog/indicators?limit=30&q=" + encodeURIComponent(q)).then(function (r) { return r.json(); })
       .then(function (d) {
-        var list = d.indicators || d.results || d.items || [];
+        var list = d.items || [];
         var ul = document.getElementById("hits");
         ul.innerHTML = "";
         list.slice(0, 30).forEach(function (i) {
