@@ -32,6 +32,7 @@ import httpx
 
 from bench import citygen
 from bench.child import measure
+from bench.live import percentile, wait_ready
 
 PORT = 8769
 PG = "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"
@@ -58,10 +59,6 @@ def endpoints(street: str) -> dict[str, tuple[str, str]]:
     }
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
 
 def serve(settings_env: dict[str, str]) -> subprocess.Popen[bytes]:
     env = {**os.environ, **settings_env, "CITYGROWTH_ENV": "test",
@@ -80,15 +77,7 @@ def latencies(env: dict[str, str], keys: dict[str, str], street: str, calls: int
     out: list[tuple[str, float, float]] = []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=300) as client:
-            deadline = time.monotonic() + 300
-            while True:
-                try:
-                    client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.5)
+            wait_ready(client, 300, 0.5)
             print(f"-- {label}: p50 / p95 of up to {calls} calls after a warm-up (at least 5, "
                   f"at most {budget:.0f} s per endpoint)", flush=True)
             base = 0.0

@@ -36,6 +36,7 @@ from typing import Any
 
 import httpx
 
+from bench.live import wait_ready
 from bench.screens import demo_key
 
 PORT = 8767
@@ -110,15 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     try:
         with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
+            wait_ready(client, 60)
             summary = client.get("/api/screen/summary").json()
             period = summary["period"]
             t = time.perf_counter()

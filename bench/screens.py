@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.live import percentile, wait_ready
+
 
 def build(root: Path) -> tuple[str, str]:
     """Migrate, load the world and return (street code, API key of the district admin)."""
@@ -69,10 +71,6 @@ def demo_key(data: Path) -> tuple[str, str]:
     return street, key
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
@@ -107,15 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key},
                           timeout=60) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
+            wait_ready(client, 30)
             base_p95 = 0.0
             for label, path in endpoints.items():
                 client.get(path).raise_for_status()  # warm-up: caches and first reads
