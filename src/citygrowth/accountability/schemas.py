@@ -590,6 +590,9 @@ class ApprovalOut(_Out):
     limit_days: int
     status: str
     steps: int
+    calendar_gaps: list[int] = Field(
+        default_factory=list, description="Years the working days reach whose holidays are "
+        "not loaded (counted Monday–Friday there)")
 
 
 class MonthStatOut(_Out):
@@ -617,6 +620,9 @@ class ApprovalStatsOut(_Out):
     pending: int
     overdue: list[OverdueApprovalOut]
     chart: Chart
+    calendar_gaps: list[int] = Field(
+        default_factory=list, description="Years the statistics reach whose holidays are not "
+        "loaded")
 
 
 class ApprovalRecordedOut(_Out):

@@ -135,6 +135,9 @@ class CaseOut(BaseModel):
     overdue: bool
     warning: bool
     illustrative: bool
+    calendar_gaps: list[int] = Field(
+        default_factory=list, description="Years the deadline reaches whose holidays are not "
+        "loaded (the deadline counts Monday–Friday there; see /admin/calendar)")
 
 
 class CaseWithActionsOut(CaseOut):
