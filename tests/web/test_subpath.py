@@ -133,6 +133,19 @@ def test_login_gate_and_static_files_under_the_prefix(district: Settings) -> Non
         assert r.status_code == 404 and r.json()["ok"] is False
 
 
+def test_every_page_behind_a_login_sends_a_browser_to_log_in(district: Settings) -> None:
+    """Not a bare 401: a page that needs a login takes the browser to the login page and back;
+    an API client and an htmx request still get the 401 answer."""
+    with TestClient(create_app(district), root_path=PREFIX) as c:
+        for page in ("/command", "/command/inbox", "/m/tasks", "/targets", "/data/upload"):
+            r = c.get(PREFIX + page, follow_redirects=False, headers={"accept": "text/html"})
+            assert r.status_code == 303, page
+            assert r.headers["location"] == f"{PREFIX}/login?next={page}", page
+        assert c.get(PREFIX + "/command").status_code == 401  # no browser: the answer itself
+        assert c.get(PREFIX + "/command", headers={"accept": "text/html",
+                                                    "hx-request": "true"}).status_code == 401
+
+
 def test_served_at_the_root_too(district: Settings) -> None:
     with TestClient(create_app(district)) as c:
         html = c.get("/login").text

@@ -8,11 +8,10 @@ twin under ``/api/screen``, ``/api/explore``, ``/api/profile``, ``/api/workbench
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.permissions import can, require
@@ -45,7 +44,7 @@ from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.openapi import CSV_TYPE, NOTHING_YET, XLSX_TYPE, media
 from citygrowth.web.render import Format, frame_table
 from citygrowth.web.templating import export_time, render_page
-from citygrowth.web.urls import redirect, route_path
+from citygrowth.web.urls import login_redirect
 
 TABLE_FILES = media(CSV_TYPE, XLSX_TYPE, description="With format=csv or xlsx: the table "
                                                      "behind the chart")
@@ -64,10 +63,6 @@ IndicatorOpt = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_]{1,60}$")]
 Fmt = Annotated[Format, Query()]
 
 
-def login_redirect(request: Request) -> RedirectResponse:
-    target = quote(route_path(request.scope)
-                   + (f"?{request.url.query}" if request.url.query else ""))
-    return redirect(request, f"/login?next={target}")
 
 
 def table_response(df: pd.DataFrame, fmt: Format, name: str) -> Response:

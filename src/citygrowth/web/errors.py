@@ -24,7 +24,7 @@ from citygrowth.inputs import input_message
 from citygrowth.logging_setup import get_logger
 from citygrowth.web.body import BodyTooLarge
 from citygrowth.web.deps import session_actor
-from citygrowth.web.urls import route_path
+from citygrowth.web.urls import login_redirect, route_path
 
 log = get_logger(__name__)
 
@@ -78,6 +78,9 @@ def render_error(request: Request, error: CityGrowthError) -> Response:
     body = error.to_dict(locale)
     headers = _retry_after(error)
     if wants_html(request):
+        if error.status == 401 and request.method == "GET" \
+                and not request.headers.get("hx-request"):
+            return login_redirect(request)  # a page that needs a login: log in, come back
         templates = request.app.state.templates
         name = "errors/partial.html" if request.headers.get("hx-request") else "errors/page.html"
         page: Response = templates.TemplateResponse(

@@ -8,6 +8,8 @@ Templates write ``{{ root }}/path``, scripts ``(document.documentElement.dataset
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse
 from starlette.types import Scope
@@ -36,3 +38,10 @@ def site_path(conn: HTTPConnection, path: str) -> str:
 def redirect(conn: HTTPConnection, path: str, status_code: int = 303) -> RedirectResponse:
     """A redirect to a route path of this application, under its mount prefix."""
     return RedirectResponse(site_path(conn, path), status_code=status_code)
+
+
+def login_redirect(request: HTTPConnection) -> RedirectResponse:
+    """To the login page, coming back to this page (query included) afterwards."""
+    target = quote(route_path(request.scope)
+                   + (f"?{request.url.query}" if request.url.query else ""))
+    return redirect(request, f"/login?next={target}")
