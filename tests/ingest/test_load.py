@@ -17,6 +17,7 @@ from citygrowth.observatory.batches import pending_dir, visible_batches
 from citygrowth.observatory.models import ObservationLoad
 from citygrowth.observatory.store import ObservationStore
 from citygrowth.runtime import Runtime
+from citygrowth.screens.health import failed_loads
 from tests.factories import make_user
 from tests.ingest.conftest import DATA
 
@@ -217,6 +218,20 @@ def test_rejection_is_kept_in_the_history(env: tuple[Session, Runtime]) -> None:
     load = session.scalar(select(ObservationLoad))
     assert load is not None and load.status == "rejected" and load.problem_count == 11
     assert load.problems[0]["row"] == 3 and load.file_name == "bad.csv"
+
+
+def test_a_refused_file_is_its_departments(env: tuple[Session, Runtime]) -> None:
+    """So that the department's officers find it on data health (被退回的批次)."""
+    session, runtime = env
+    _user, officer = make_user(session, "urban3", ("department_officer", "370203", "urban"))
+    with pytest.raises(LoadRejected) as err:  # no dataset named: the uploader's department
+        load_file(session, runtime, officer, DATA / "bad.csv", source="test")
+    session.rollback()
+    record_rejection(session, officer, err.value)
+    session.commit()
+    assert session.scalar(select(ObservationLoad.department_code)) == "urban"
+    assert [f["file_name"] for f in failed_loads(session, {"urban"})] == ["bad.csv"]
+    assert failed_loads(session, {"stats"}) == []
 
 
 def test_gb18030_csv_from_excel_is_read(env_sqlite: tuple[Session, Runtime],

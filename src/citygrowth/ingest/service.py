@@ -220,6 +220,7 @@ def _load(job: Job) -> LoadResult:
         raise LoadRejected(
             checked.problems, checked.total, job.file, dataset=job.dataset.code
             if job.dataset else None, sha256=job.sha256, source=job.source, rows=checked.rows,
+            department=job.dataset.department if job.dataset else None,
         )
     depts = _check_scope(job, checked, fw)
     tell("validate", 1.0)
@@ -294,6 +295,10 @@ def _check_scope(job: Job, checked: CheckedUpload, fw: Framework) -> list[str]:
 def record_rejection(session: Session, actor: Actor, error: LoadRejected) -> ObservationLoad:
     """Keep a rejected upload in the load history (call after rolling the load back)."""
     require(actor, "data.load", None)
+    # the refused file's department, so that its officers see it on data health: the
+    # dataset's, else the uploader's own department when there is one
+    own = sorted(actor.department_codes)
+    department = error.meta.get("department") or (own[0] if len(own) == 1 else None)
     vintage = next_vintage()
     problems = [
         {"message": p.message, "params": {k: _plain(v) for k, v in p.params.items()},
@@ -302,7 +307,7 @@ def record_rejection(session: Session, actor: Actor, error: LoadRejected) -> Obs
     ]
     load = ObservationLoad(
         load_id=new_load_id(vintage), dataset=error.meta.get("dataset"),
-        department_code=None, source=str(error.meta.get("source") or ""),
+        department_code=department, source=str(error.meta.get("source") or ""),
         file_name=str(error.params.get("file") or ""), actor=actor.username,
         user_id=actor.user_id, created_at=vintage, vintage=vintage,
         sha256=str(error.meta.get("sha256") or ""), row_count=int(error.meta.get("rows") or 0),
