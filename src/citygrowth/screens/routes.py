@@ -41,8 +41,8 @@ from citygrowth.screens.summary import NEXT_LEVEL, screen_home, screen_summary
 from citygrowth.screens.workbench import WorkbenchChanges
 from citygrowth.web import render
 from citygrowth.web.deps import ActorDep, RuntimeDep, SessionDep, UserDep
-from citygrowth.web.openapi import CSV_TYPE, NOTHING_YET, XLSX_TYPE, media
-from citygrowth.web.render import Format, frame_table
+from citygrowth.web.openapi import CSV_TYPE, NOTHING_YET, media
+from citygrowth.web.render import XLSX_TYPE, Format, frame_table
 from citygrowth.web.templating import export_time, render_page
 from citygrowth.web.urls import login_redirect
 

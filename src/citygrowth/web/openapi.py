@@ -34,6 +34,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from citygrowth.web.deps import get_actor, get_user
+from citygrowth.web.render import XLSX_TYPE
 
 REF = "#/components/schemas/"
 SESSION_COOKIE = "citygrowth_session"
@@ -103,7 +104,6 @@ WRITE_METHODS = {"post", "put", "patch", "delete"}
 TEXT = {"type": "string"}
 BINARY = {"type": "string", "format": "binary"}
 CSV_TYPE = "text/csv"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PARQUET_TYPE = "application/vnd.apache.parquet"
 
