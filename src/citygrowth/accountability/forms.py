@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from citygrowth.accountability.common import problems_from
 from citygrowth.errors import CityGrowthError, Conflict, ValidationFailed
+from citygrowth.web.urls import site_path
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -71,7 +72,7 @@ def is_htmx(request: Request) -> bool:
 
 def back_to(request: Request, path: str, saved: str) -> Response:
     """Success: back to the page (``path`` without the mount prefix), saying what was saved."""
-    url = f"{request.scope.get('root_path', '')}{path}?saved={saved}"
+    url = site_path(request, f"{path}?saved={saved}")
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from citygrowth.accountability import (
     changes,
@@ -29,6 +29,7 @@ from citygrowth.i18n import _, bilingual
 from citygrowth.inputs import Date, Number, Text
 from citygrowth.web.deps import BusDep, RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
+from citygrowth.web.urls import redirect, site_path
 
 router = APIRouter(tags=["accountability pages"], default_response_class=HTMLResponse)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -81,7 +82,7 @@ def targets_page(request: Request, session: SessionDep, actor: UserDep, runtime:
     return _render(request, "targets.html", actor, targets=rows, status_rules=_(STATUS_RULES),
                    departments=department_choices(session),
                    counts=targets.status_counts(rows), department=department, status=status,
-                   json_url=request.scope.get("root_path", "") + "/api/accountability/targets"
+                   json_url=site_path(request, "/api/accountability/targets")
                    + (f"?{query}" if query else ""))
 
 
@@ -107,8 +108,7 @@ def progress_form(request: Request, session: SessionDep, actor: UserDep, bus: Bu
     """The progress form of the target page; back to the page on success."""
     targets.report_progress(session, actor, target_id,
                             ProgressIn(reported_on=reported_on, value=value, note=note), bus)
-    return RedirectResponse(f"{request.scope.get('root_path', '')}/targets/{target_id}",
-                            status_code=303)
+    return redirect(request, f"/targets/{target_id}")
 
 
 @router.post("/targets/{target_id}/evidence", response_class=HTMLResponse)
@@ -119,8 +119,7 @@ async def evidence_form(request: Request, session: SessionDep, actor: UserDep,
     data = await _read_limited(file, runtime.settings.max_upload_mb)
     evidence.add_evidence(session, runtime.settings, actor, target_id,
                           file.filename or "upload", data)
-    return RedirectResponse(f"{request.scope.get('root_path', '')}/targets/{target_id}",
-                            status_code=303)
+    return redirect(request, f"/targets/{target_id}")
 
 
 @router.get("/projects", response_class=HTMLResponse)

@@ -36,6 +36,7 @@ from citygrowth.periods import Period, period_text
 from citygrowth.runtime import Runtime
 from citygrowth.web.deps import RuntimeDep, SessionDep, UserDep
 from citygrowth.web.templating import render_page
+from citygrowth.web.urls import root_of
 
 router = APIRouter(tags=["analysis pages"], default_response_class=HTMLResponse)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -47,7 +48,7 @@ MONTHS_OFFERED = 12
 
 
 def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", ""))
+    return root_of(request.scope)
 
 
 def _local(when: dt.datetime | None, tz: ZoneInfo) -> str:
