@@ -46,6 +46,7 @@ from citygrowth.auth.actor import system_actor
 from citygrowth.auth.identity import new_api_key
 from citygrowth.auth.models import Department, RoleGrant, User
 from citygrowth.db import make_engine, upgrade
+from citygrowth.governance import counts
 from citygrowth.governance.lifecycle import OPEN
 from citygrowth.governance.models import CaseCategory
 from citygrowth.governance.taxonomy import ensure_taxonomy
@@ -322,9 +323,11 @@ def _arrow(c: dict[str, np.ndarray]) -> pa.Table:
 
 
 def _indexes_sqlite(con: sqlite3.Connection) -> list[str]:
+    """The indexes and triggers of ``cases`` and ``case_events`` (dropped for the bulk write,
+    made again after it; the case counts are then recounted once)."""
     return [r[0] for r in con.execute(
-        "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name IN ('cases', "
-        "'case_events') AND sql IS NOT NULL")]
+        "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name IN "
+        "('cases', 'case_events') AND sql IS NOT NULL ORDER BY type")]
 
 
 def _indexes_pg(engine: Engine) -> list[tuple[str, str]]:
@@ -348,7 +351,11 @@ def write_cases(settings: Settings, n: int, cells: pd.DataFrame, seed: int = 11)
         con.execute("PRAGMA cache_size=-1000000")
         ddl = _indexes_sqlite(con)
         for stmt in ddl:
-            con.execute("DROP INDEX " + stmt.split(" ON ")[0].split()[-1])
+            words = stmt.split()
+            if words[1].upper() == "TRIGGER":
+                con.execute(f"DROP TRIGGER {words[2]}")
+            else:
+                con.execute("DROP INDEX " + stmt.split(" ON ")[0].split()[-1])
         sql = (f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES "
                f"({', '.join('?' * len(CASE_COLUMNS))})")
         for chunk in case_chunks(n, cells, cats, seed):
@@ -362,9 +369,9 @@ def write_cases(settings: Settings, n: int, cells: pd.DataFrame, seed: int = 11)
             con.commit()
         for stmt in ddl:
             con.execute(stmt)
-        con.execute("ANALYZE")
         con.commit()
         con.close()
+        recount(settings)
         return events
     ddl_pg = _indexes_pg(engine)
     raw = engine.raw_connection()
@@ -372,6 +379,7 @@ def write_cases(settings: Settings, n: int, cells: pd.DataFrame, seed: int = 11)
         cur = raw.cursor()
         for name, _ in ddl_pg:
             cur.execute(f"DROP INDEX {name}")
+        cur.execute("ALTER TABLE cases DISABLE TRIGGER USER")
         cols = ", ".join(CASE_COLUMNS)
         for chunk in case_chunks(n, cells, cats, seed):
             buf = io.BytesIO()
@@ -393,20 +401,36 @@ def write_cases(settings: Settings, n: int, cells: pd.DataFrame, seed: int = 11)
             raw.commit()
         for _, ddl in ddl_pg:
             cur.execute(ddl)
+        cur.execute("ALTER TABLE cases ENABLE TRIGGER USER")
         cur.execute("SELECT setval(pg_get_serial_sequence('cases', 'id'), "
                     "(SELECT max(id) FROM cases))")
         raw.commit()
     finally:
         raw.close()
         engine.dispose()
+    recount(settings)
+    return events
+
+
+def recount(settings: Settings) -> None:
+    """The case counts recounted once after the bulk write (its triggers were off), then the
+    planner's statistics."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with engine.begin() as c:
+            counts.rebuild(c)
+    finally:
+        engine.dispose()
     auto = make_engine(settings.resolved_database_url, isolation_level="AUTOCOMMIT")
     try:
         with auto.connect() as c:
-            c.execute(text("VACUUM ANALYZE cases"))
-            c.execute(text("VACUUM ANALYZE case_events"))
+            if auto.dialect.name == "sqlite":
+                c.execute(text("ANALYZE"))
+            else:
+                for table in ("cases", "case_events", *counts.TABLES):
+                    c.execute(text(f"VACUUM ANALYZE {table}"))
     finally:
         auto.dispose()
-    return events
 
 
 def _open_events(c: dict[str, np.ndarray]) -> list[tuple[int, str]]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import and_, false, or_
+
 from citygrowth.areas.models import CODE_LENGTH, LEVELS, level_of, parent_code
 from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.i18n import N_
@@ -80,5 +82,24 @@ def code_at_level(code: str, level: str) -> str | None:
 
 __all__ = [
     "CODE_LENGTH", "LEVELS", "ancestor_codes", "check_code", "check_level", "code_at_level",
-    "code_problem", "level_of", "level_problem", "parent_code",
+    "code_problem", "level_of", "level_problem", "parent_code", "within", "within_any",
 ]
+
+
+def within(column: Any, prefix: str) -> Any:
+    """``column`` starts with ``prefix``, written as a range (``column >= prefix AND column <
+    next``) that a B-tree index serves on SQLite and PostgreSQL alike; ``LIKE prefix || '%'``
+    is served by neither (SQLite's LIKE ignores case; PostgreSQL needs a C collation or a
+    pattern index). Exact for digit codes in any collation; other text falls back to the
+    ``LIKE``."""
+    if not prefix:
+        return column.is_not(None)
+    if not (prefix.isdigit() and prefix.isascii()):
+        return column.startswith(prefix, autoescape=True)
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper)
+
+
+def within_any(column: Any, prefixes: list[str]) -> Any:
+    """``column`` starts with one of ``prefixes`` (see :func:`within`)."""
+    return or_(*[within(column, p) for p in prefixes]) if prefixes else false()

@@ -28,8 +28,8 @@ from citygrowth.auth.actor import Actor, Grant
 from citygrowth.auth.permissions import require
 from citygrowth.errors import Problem, ValidationFailed
 from citygrowth.governance import media
-from citygrowth.governance.lifecycle import OPEN, case_changed, report_event
-from citygrowth.governance.models import Case, CaseCategory, CaseEvent
+from citygrowth.governance.lifecycle import case_changed, report_event
+from citygrowth.governance.models import Case, CaseCategory, CaseEvent, open_term
 from citygrowth.inputs import text_problem
 from citygrowth.runtime import Runtime
 
@@ -263,7 +263,7 @@ def nearby(session: Session, lat: float, lon: float, category_code: str | None,
     """Open cases (of the category, if given) within ``radius`` metres, nearest first."""
     dlat = radius / 111_000
     dlon = radius / (111_000 * max(math.cos(math.radians(lat)), 0.01))
-    q = select(Case).where(Case.status.in_(OPEN), Case.lat.between(lat - dlat, lat + dlat),
+    q = select(Case).where(open_term(), Case.lat.between(lat - dlat, lat + dlat),
                            Case.lon.between(lon - dlon, lon + dlon))
     if category_code:
         q = q.where(Case.category_code == category_code)

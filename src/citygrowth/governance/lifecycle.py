@@ -28,7 +28,7 @@ from citygrowth.errors import Conflict, Problem, ValidationFailed
 from citygrowth.governance import media
 from citygrowth.governance.delivery.outbox import enqueue
 from citygrowth.governance.dispatch import route
-from citygrowth.governance.models import Case, CaseCategory, CaseEvent
+from citygrowth.governance.models import OPEN_STATUSES, Case, CaseCategory, CaseEvent
 from citygrowth.governance.sla import WorkCalendar
 from citygrowth.i18n import N_
 from citygrowth.runtime import Runtime
@@ -44,8 +44,7 @@ STATUSES: dict[str, str] = {
     "postponed": N_("Postponed"),
     "closed": N_("Closed"),
 }
-OPEN = frozenset({"reported", "registered", "dispatched", "handling", "handled", "verified",
-                  "postponed"})
+OPEN = frozenset(OPEN_STATUSES)  # reported … verified, postponed: not closed or cancelled
 RUNNING = frozenset({"dispatched", "handling"})  # the handling clock runs in these
 FINAL = frozenset({"cancelled", "closed"})
 NO_DEPARTMENT = "(none)"

@@ -15,16 +15,30 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    bindparam,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citygrowth.db import Base, UTCDateTime, utcnow
 
 KINDS = ("component", "event")
+# the statuses of a case still in the loop (``lifecycle.OPEN``), as SQL for the partial index
+OPEN_STATUSES = ("dispatched", "handled", "handling", "postponed", "registered", "reported",
+                 "verified")
+OPEN_SQL = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+
+
+def open_term() -> Any:
+    """``cases.status IN (<open statuses>)`` with the values written into the SQL, so that
+    SQLite and PostgreSQL match it to the partial index ``ix_cases_open``."""
+    return Case.status.in_(bindparam("open_statuses", list(OPEN_STATUSES), expanding=True,
+                                     literal_execute=True))
 
 
 class CaseCategory(Base):
@@ -79,6 +93,16 @@ class Case(Base):
     """A grid case (one report through its whole closed loop)."""
 
     __tablename__ = "cases"
+    # Open cases are a small share of all (tens of thousands in ten million): a partial
+    # index holds them newest first with what the queues, their counts, escalation and
+    # duplicate checks filter on. A query uses it when it carries the same term, written
+    # with literal values (:func:`open_term`); without a plain status index no planner
+    # prefers a scan of every open case by status.
+    __table_args__ = (Index("ix_cases_open", "reported_at", "id", "status", "area_code",
+                            "department_code", "due_at", "warn_at", "supervised",
+                            "category_code", "lat", "lon",
+                            sqlite_where=text(f"status IN ({OPEN_SQL})"),
+                            postgresql_where=text(f"status IN ({OPEN_SQL})")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)
@@ -91,7 +115,7 @@ class Case(Base):
     department_code: Mapped[str | None] = mapped_column(
         ForeignKey("departments.code"), index=True
     )
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))
     pending: Mapped[str | None] = mapped_column(String(20))
     pending_hours: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(20))
@@ -117,6 +141,28 @@ class Case(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseCount(Base):
+    """How many cases of an area are in a status or a flag queue (``bucket``: a status,
+    ``+supervised`` or ``+pending``), kept by database triggers (``governance.counts``)."""
+
+    __tablename__ = "case_counts"
+
+    area_code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseDepartmentCount(Base):
+    """As :class:`CaseCount`, per assigned department (what a department officer sees)."""
+
+    __tablename__ = "case_department_counts"
+
+    department_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CaseEvent(Base):

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from citygrowth.areas.codes import within, within_any
 from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor, Grant
 from citygrowth.auth.models import Department, User
@@ -19,6 +20,7 @@ from citygrowth.auth.permissions import can, departments_for, require, scope_pre
 from citygrowth.db import utcnow
 from citygrowth.errors import NotFound, ValidationFailed
 from citygrowth.governance import media
+from citygrowth.governance.counts import PENDING, SUPERVISED, bucket_counts
 from citygrowth.governance.lifecycle import (
     OPEN,
     PUBLIC_ACTIONS,
@@ -29,7 +31,7 @@ from citygrowth.governance.lifecycle import (
     case_resource,
     transition,
 )
-from citygrowth.governance.models import Case, CaseCategory, CaseEvent, CaseMedia
+from citygrowth.governance.models import Case, CaseCategory, CaseEvent, CaseMedia, open_term
 from citygrowth.governance.sla import WorkCalendar
 from citygrowth.i18n import N_, bilingual, translate
 from citygrowth.keyset import keyset
@@ -60,7 +62,7 @@ def scoped_query(actor: Actor, permission: str = "case.view") -> Select[Case]:
     if prefixes is not None:
         if not prefixes:
             return q.where(Case.id.is_(None))
-        q = q.where(or_(*[Case.area_code.startswith(p, autoescape=True) for p in prefixes]))
+        q = q.where(within_any(Case.area_code, prefixes))
     depts = departments_for(actor, permission)
     if depts is not None:
         q = q.where(Case.department_code.in_(sorted(depts)))
@@ -71,11 +73,13 @@ def _filtered(actor: Actor, f: CaseFilter, now: dt.datetime) -> Select[Case]:
     q = scoped_query(actor)
     if f.status:
         q = q.where(Case.status.in_(f.status))
+        if set(f.status) <= OPEN:
+            q = q.where(open_term())
     if f.category_code:
         q = q.where(or_(Case.category_code == f.category_code,
                         Case.category_code.startswith(f.category_code, autoescape=True)))
     if f.area_prefix:
-        q = q.where(Case.area_code.startswith(f.area_prefix, autoescape=True))
+        q = q.where(within(Case.area_code, f.area_prefix))
     if f.department_code:
         q = q.where(Case.department_code == f.department_code)
     if f.ids:
@@ -84,14 +88,16 @@ def _filtered(actor: Actor, f: CaseFilter, now: dt.datetime) -> Select[Case]:
         q = q.where(Case.reported_at >= f.since)
     if f.until:
         q = q.where(Case.reported_at < f.until)
+    # the open queues carry open_term(): it lets them read the partial index of open cases
     if f.queue == "open":
-        q = q.where(Case.status.in_(OPEN))
+        q = q.where(open_term())
     elif f.queue == "overdue":
-        q = q.where(Case.status.in_(RUNNING), Case.due_at < now)
+        q = q.where(open_term(), Case.status.in_(RUNNING), Case.due_at < now)
     elif f.queue == "warning":
-        q = q.where(Case.status.in_(RUNNING), Case.warn_at <= now, Case.due_at >= now)
+        q = q.where(open_term(), Case.status.in_(RUNNING), Case.warn_at <= now,
+                    Case.due_at >= now)
     elif f.queue == "supervised":
-        q = q.where(Case.status.in_(OPEN), Case.supervised.is_(True))
+        q = q.where(open_term(), Case.supervised.is_(True))
     elif f.queue == "pending":
         q = q.where(Case.pending.is_not(None))
     elif f.queue is not None:
@@ -152,16 +158,20 @@ def iter_case_batches(session: Session, actor: Actor, f: CaseFilter, batch: int 
 
 def queue_counts(session: Session, actor: Actor, area_prefix: str | None = None,
                  now: dt.datetime | None = None) -> dict[str, int]:
-    """Counts per status and per queue (overdue, warning, supervised, pending)."""
+    """Counts per status and per queue (overdue, warning, supervised, pending): the statuses
+    and flag queues from the kept counts (:mod:`governance.counts`), the two that move with
+    the clock counted from the queue index."""
     require(actor, "case.view", None)
     now = now or utcnow()
-    base = _filtered(actor, CaseFilter(area_prefix=area_prefix), now).subquery()
-    out = {s: 0 for s in STATUSES}
-    for status, n in session.execute(select(base.c.status, func.count()).group_by(base.c.status)):
-        out[status] = int(n)
-    for queue in ("overdue", "warning", "supervised", "pending"):
+    prefixes = scope_prefixes(actor, "case.view")
+    kept = bucket_counts(session, prefixes, departments_for(actor, "case.view"), area_prefix) \
+        if prefixes is None or prefixes else {}
+    out = {s: kept.get(s, 0) for s in STATUSES}
+    out["supervised"] = kept.get(SUPERVISED, 0)
+    out["pending"] = kept.get(PENDING, 0)
+    for queue in ("overdue", "warning"):
         q = _filtered(actor, CaseFilter(area_prefix=area_prefix, queue=queue), now)
-        out[queue] = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+        out[queue] = int(session.scalar(q.with_only_columns(func.count())) or 0)
     return out
 
 
@@ -234,7 +244,8 @@ def escalate_overdue(session: Session, actor: Actor, runtime: Runtime,
     now = now or runtime.now()
     cal = runtime.calendar
     n = 0
-    q = scoped_query(actor, "case.escalate").where(Case.status.in_(RUNNING), Case.due_at < now)
+    q = scoped_query(actor, "case.escalate").where(open_term(), Case.status.in_(RUNNING),
+                                                   Case.due_at < now)
     for case in list(session.scalars(q)):
         assert case.due_at is not None
         over = cal.working_hours_between(case.due_at, now)

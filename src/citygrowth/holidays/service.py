@@ -20,7 +20,7 @@ from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import require
 from citygrowth.errors import Conflict, NotFound
 from citygrowth.governance.lifecycle import RUNNING, refresh_clock
-from citygrowth.governance.models import Case
+from citygrowth.governance.models import Case, open_term
 from citygrowth.holidays.models import HolidayDay, HolidayNotice
 from citygrowth.holidays.notice import NoticeInput, default_title
 from citygrowth.holidays.store import read_calendar
@@ -48,7 +48,8 @@ def _recompute_deadlines(session: Session, runtime: Runtime, year: int) -> int:
     notices as this transaction sees them."""
     start = dt.datetime(year, 1, 1, tzinfo=dt.UTC) - dt.timedelta(days=1)
     cases = list(session.scalars(select(Case).where(
-        Case.status.in_(RUNNING), Case.due_at.is_not(None), Case.due_at >= start)))
+        open_term(), Case.status.in_(RUNNING), Case.due_at.is_not(None),
+        Case.due_at >= start)))
     calendar = runtime.calendar.with_days(read_calendar(session))
     for case in cases:
         refresh_clock(session, case, calendar, runtime.cases.warn_fraction)
@@ -165,7 +166,7 @@ def overview(session: Session, actor: Actor, today: dt.date) -> list[dict[str, A
 def calendar_status(session: Session, runtime: Runtime) -> dict[str, Any]:
     """:func:`calendar_health` of the store: this year and every running case's deadline."""
     dues = session.scalars(select(Case.due_at).where(
-        Case.status.in_(RUNNING), Case.due_at.is_not(None)))
+        open_term(), Case.status.in_(RUNNING), Case.due_at.is_not(None)))
     return calendar_health(read_calendar(session), runtime.today(),
                            [runtime.local(d).date() for d in dues if d is not None])
 

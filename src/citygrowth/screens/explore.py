@@ -92,10 +92,9 @@ def map_values(
     if parent not in tree:
         raise NotFound("No area with code {area}.", area=parent)
     codes = tree.descendants(parent, level)
-    df = store.query(indicators=[indicator], area_codes=codes or [parent], level=level)
-    if period is None and not df.empty:
-        period = str(df["period"].max())
-    cur = df[df["period"] == period] if period else df.iloc[0:0]
+    cur = store.one_period([indicator], codes or [parent], level, period)
+    if period is None and not cur.empty:
+        period = str(cur["period"].iloc[0])
     by_code = dict(zip(cur["area_code"], cur["value"], strict=True))
     items = [{"code": c, "name": area_name(tree, c),
               "value": None if pd.isna(by_code.get(c)) else float(by_code[c])}

@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session
 
 from citygrowth.accountability.models import Target
 from citygrowth.accountability.status import target_status
+from citygrowth.areas.codes import within, within_any
 from citygrowth.auth.actor import Actor, system_actor
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.catalog.framework import Framework
+from citygrowth.db import utcnow
 from citygrowth.errors import CityGrowthError, NotFound
-from citygrowth.governance.lifecycle import OPEN, STATUSES
-from citygrowth.governance.models import Case
+from citygrowth.governance.counts import bucket_counts
+from citygrowth.governance.lifecycle import OPEN, RUNNING, STATUSES
+from citygrowth.governance.models import Case, open_term
 from citygrowth.i18n import _, bilingual, get_locale
 from citygrowth.index.service import (
     explain_for,
@@ -145,14 +148,14 @@ def cases_of(session: Session, actor: Actor, code: str) -> dict[str, Any]:
     if prefixes is not None and not any(code.startswith(p) or p.startswith(code)
                                         for p in prefixes):
         return {"visible": False, "by_status": [], "open": 0, "overdue": 0}
-    conds = [Case.area_code.startswith(code), Case.status.in_(OPEN)]
+    kept = bucket_counts(session, prefixes, None, code)
+    rows = [(s, kept.get(s, 0)) for s in OPEN if kept.get(s, 0)]
+    # overdue as the command center counts it: the handling clock has run out
+    conds = [within(Case.area_code, code), open_term(), Case.status.in_(RUNNING),
+             Case.due_at < utcnow()]
     if prefixes is not None:
-        conds.append(or_(*[Case.area_code.startswith(p) for p in prefixes]))
-    rows = session.execute(select(Case.status, func.count()).where(*conds)
-                           .group_by(Case.status)).all()
-    now = dt.datetime.now(dt.UTC)
-    overdue = session.scalar(select(func.count()).select_from(Case).where(
-        *conds, Case.due_at.is_not(None), Case.due_at < now)) or 0
+        conds.append(within_any(Case.area_code, prefixes))
+    overdue = session.scalar(select(func.count()).select_from(Case).where(*conds)) or 0
     by_status = [{"status": s, "name": _(STATUSES.get(s, s)), "count": int(n)}
                  for s, n in sorted(rows)]
     return {"visible": True, "by_status": by_status, "open": sum(b["count"] for b in by_status),

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from citygrowth.areas.models import Area
@@ -31,7 +32,7 @@ from citygrowth.db import utcnow
 from citygrowth.errors import CityGrowthError
 from citygrowth.governance.intake import locate, submit_report
 from citygrowth.governance.lifecycle import OPEN
-from citygrowth.governance.models import Case, CaseCategory, CaseEvent
+from citygrowth.governance.models import Case, CaseCategory, CaseEvent, open_term
 from citygrowth.governance.open311 import formats
 from citygrowth.governance.open311.schemas import (
     Open311Definition,
@@ -46,6 +47,7 @@ from citygrowth.governance.open311.schemas import (
 from citygrowth.governance.open311.service import (
     DEFAULT_LIMIT,
     MAX_DAYS,
+    REQUEST_COLUMNS,
     SPEC,
     SpecError,
     definition,
@@ -114,10 +116,12 @@ def _reader(request: Request, session: Session, field: str | None) -> Actor | No
     return actor if actor is not None and can(actor, "case.view") else None
 
 
-async def _guard(fmt: str, make: Callable[[], Awaitable[Response]]) -> Response:
+async def _guard(fmt: str, make: Callable[[], Response]) -> Response:
+    """``make``'s answer, worked out in the thread pool (it reads and writes the store), or
+    the spec's error list for a refusal."""
     try:
         _fmt(fmt)
-        return await make()
+        return await run_in_threadpool(make)
     except SpecError as exc:
         return formats.errors(fmt, exc.status, [(exc.code, exc.description)])
     except CityGrowthError as exc:
@@ -165,8 +169,10 @@ def _requests_of(reader: Actor | None) -> Select[Case]:
 
 
 def _request_query(session: Session, reader: Actor | None,
-                   p: dict[str, str | None]) -> list[Case]:
-    q = _requests_of(reader)
+                   p: dict[str, str | None]) -> list[Any]:
+    """The requests asked for, as rows of the columns a ``request`` shows (a thousand
+    of them load several times faster than as ORM objects)."""
+    q = _requests_of(reader).with_only_columns(*REQUEST_COLUMNS)
     if p.get("service_request_id"):
         q = q.where(Case.id.in_(_ids(p["service_request_id"] or "")))
     else:
@@ -189,16 +195,16 @@ def _request_query(session: Session, reader: Actor | None,
             if not wanted <= {"open", "closed"}:
                 raise SpecError(400, translate("status must be open or closed."))
             if wanted == {"open"}:
-                q = q.where(Case.status.in_(OPEN))
+                q = q.where(open_term())
             elif wanted == {"closed"}:
                 q = q.where(Case.status.not_in(OPEN))
     size = _page(p.get("page_size"), "page_size", DEFAULT_LIMIT, DEFAULT_LIMIT)
     page = _page(p.get("page"), "page", 1, 100000)
     q = q.order_by(Case.reported_at.desc(), Case.id.desc()).limit(size).offset((page - 1) * size)
-    return list(session.scalars(q))
+    return list(session.execute(q))
 
 
-def _render_requests(request: Request, session: Session, fmt: str, cases: list[Case],
+def _render_requests(request: Request, session: Session, fmt: str, cases: list[Any],
                      extensions: str | None, reader: Actor | None) -> Response:
     ext = (extensions or "").lower() == "true"
     full = reader is not None or _settings(request).open311_publication == "full"
@@ -206,9 +212,10 @@ def _render_requests(request: Request, session: Session, fmt: str, cases: list[C
     depts = {d.code: d for d in session.scalars(select(Department))}
     centres: dict[str, tuple[float, float]] = {}
     if not full:
-        centres = {a.code: (a.centroid_lon, a.centroid_lat) for a in session.scalars(
-            select(Area).where(Area.code.in_({c.area_code for c in cases})))
-            if a.centroid_lon is not None and a.centroid_lat is not None}
+        centres = {code: (lon, lat) for code, lon, lat in session.execute(
+            select(Area.code, Area.centroid_lon, Area.centroid_lat).where(
+                Area.code.in_({c.area_code for c in cases})))
+            if lon is not None and lat is not None}
     base = str(request.base_url)
     tz = runtime_of(request).tz
     items = [request_item(session, c, base, ext, cats, depts, tz, full,
@@ -225,7 +232,7 @@ def make_router(prefix: str, test: bool) -> APIRouter:
                 openapi_extra=SPEC_ERRORS, responses=answers(Open311Discovery))
     async def discovery(request: Request, session: SessionDep, fmt: str,
                         api_key: Q = None) -> Response:
-        async def make() -> Response:
+        def make() -> Response:
             _key_actor(request, session, api_key)
             root = str(request.base_url).rstrip("/")
             test_url = _settings(request).open311_test_url.strip().rstrip("/") or root + TEST
@@ -244,7 +251,7 @@ def make_router(prefix: str, test: bool) -> APIRouter:
                 responses=answers(Open311Services))
     async def service_list(request: Request, session: SessionDep, fmt: str,
                            jurisdiction_id: Q = None, api_key: Q = None) -> Response:
-        async def make() -> Response:
+        def make() -> Response:
             _jurisdiction(request, jurisdiction_id)
             _key_actor(request, session, api_key)
             return formats.render(fmt, "services", "service", services(session))
@@ -255,7 +262,7 @@ def make_router(prefix: str, test: bool) -> APIRouter:
     async def service_definition(request: Request, session: SessionDep, service_code: str,
                                  fmt: str, jurisdiction_id: Q = None,
                                  api_key: Q = None) -> Response:
-        async def make() -> Response:
+        def make() -> Response:
             _jurisdiction(request, jurisdiction_id)
             _key_actor(request, session, api_key)
             return formats.render(fmt, "service_definition", None,
@@ -271,11 +278,14 @@ def make_router(prefix: str, test: bool) -> APIRouter:
         request: Request, session: SessionDep, fmt: str,
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     ) -> Response:
-        async def make() -> Response:
-            try:
-                form = _form_lists(await request.form())
-            except Exception:  # a body that is not a form
-                raise SpecError(400, translate("The body must be form-encoded.")) from None
+        try:
+            form: dict[str, list[str]] | None = _form_lists(await request.form())
+        except Exception:  # a body that is not a form
+            form = None
+
+        def make() -> Response:
+            if form is None:
+                raise SpecError(400, translate("The body must be form-encoded."))
             _jurisdiction(request, (form.get("jurisdiction_id") or [""])[0])
             actor = _key_actor(request, session, (form.get("api_key") or [""])[0])
             if actor is None:
@@ -304,7 +314,7 @@ def make_router(prefix: str, test: bool) -> APIRouter:
                            service_code: Q = None, start_date: Q = None, end_date: Q = None,
                            status: Q = None, page: Q = None, page_size: Q = None,
                            extensions: Q = None, api_key: Q = None) -> Response:
-        async def make() -> Response:
+        def make() -> Response:
             _jurisdiction(request, jurisdiction_id)
             reader = _reader(request, session, api_key)
             cases = _request_query(session, reader, {
@@ -320,7 +330,7 @@ def make_router(prefix: str, test: bool) -> APIRouter:
     async def get_request(request: Request, session: SessionDep, service_request_id: str,
                           fmt: str, jurisdiction_id: Q = None, extensions: Q = None,
                           api_key: Q = None) -> Response:
-        async def make() -> Response:
+        def make() -> Response:
             _jurisdiction(request, jurisdiction_id)
             reader = _reader(request, session, api_key)
             rid = service_request_id
@@ -336,7 +346,7 @@ def make_router(prefix: str, test: bool) -> APIRouter:
                 openapi_extra=SPEC_ERRORS, responses=answers(Open311Tokens))
     async def get_token(request: Request, session: SessionDep, token: str, fmt: str,
                         jurisdiction_id: Q = None, api_key: Q = None) -> Response:
-        async def make() -> Response:
+        def make() -> Response:
             _jurisdiction(request, jurisdiction_id)
             _key_actor(request, session, api_key)
             case = session.scalar(select(Case).where(Case.token == token)) \
@@ -354,7 +364,7 @@ def make_router(prefix: str, test: bool) -> APIRouter:
     async def get_updates(request: Request, session: SessionDep, fmt: str,
                           jurisdiction_id: Q = None, start_date: Q = None, end_date: Q = None,
                           api_key: Q = None) -> Response:
-        async def make() -> Response:
+        def make() -> Response:
             _jurisdiction(request, jurisdiction_id)
             actor = _reader(request, session, api_key)
             if actor is None:

@@ -140,15 +140,23 @@ def report_from_form(session: Session, form: Mapping[str, list[str]]) -> Posted:
     return Posted(inp, missing)
 
 
-def open_or_closed(case: Case) -> str:
+def open_or_closed(case: Any) -> str:
     return "open" if case.status in OPEN else "closed"
 
 
-def request_item(session: Session, case: Case, base_url: str, extensions: bool,
+# what request_item reads of a case (lists select only these)
+REQUEST_COLUMNS = (Case.id, Case.status, Case.category_code, Case.department_code,
+                   Case.description, Case.photos, Case.reported_at, Case.updated_at,
+                   Case.closed_at, Case.due_at, Case.address, Case.lat, Case.lon, Case.source,
+                   Case.area_code)
+
+
+def request_item(session: Session, case: Any, base_url: str, extensions: bool,
                  cats: dict[str, CaseCategory], depts: dict[str, Department],
                  tz: ZoneInfo, full: bool = True,
                  centre: tuple[float, float] | None = None) -> dict[str, Any]:
-    """One ``request``. Not ``full`` (the public list under ``open311_publication=minimal``):
+    """One ``request`` of ``case`` (a :class:`Case`, or a row of :data:`REQUEST_COLUMNS`).
+    Not ``full`` (the public list under ``open311_publication=minimal``):
     category, status, times and, as the position, ``centre`` (the grid cell's centre) only."""
     cat = cats.get(case.category_code)
     dept = depts.get(case.department_code or "")
