@@ -9,10 +9,12 @@ import datetime as dt
 
 from sqlalchemy import func, select, text, update
 
+from citygrowth.auth.actor import Actor, Grant
 from citygrowth.governance import counts
 from citygrowth.governance.lifecycle import transition
 from citygrowth.governance.models import Case
 from citygrowth.governance.service import CaseFilter, _filtered, queue_counts
+from tests.factories import DISTRICT
 from tests.governance.conftest import GRID_B, POS_B, STREET_A, World
 from tests.governance.test_lifecycle import PATHS
 
@@ -38,8 +40,11 @@ def _counted(world: World, who: str, area: str | None, now: dt.datetime) -> dict
 
 
 def _agree(world: World, now: dt.datetime) -> None:
-    for who in READERS:
-        for area in (None, STREET_A):
+    # nested grants count each case once; a prefix that is no area code sums own rows
+    world.actors["nested"] = Actor(user_id=1, username="nested", grants=(
+        Grant("district_admin", DISTRICT), Grant("street_commander", STREET_A)))
+    for who in (*READERS, "nested"):
+        for area in (None, DISTRICT, STREET_A, STREET_A[:7], GRID_B):
             kept = queue_counts(world.session, world.actors[who], area, now)
             counted = _counted(world, who, area, now)
             assert {k: v for k, v in kept.items() if v} == {k: v for k, v in counted.items()
@@ -70,11 +75,10 @@ def test_counts_follow_every_path(world: World) -> None:
     _agree(world, now)
 
     # a recount gives what the triggers kept
-    before = world.session.execute(text(
-        "SELECT area_code, bucket, n FROM case_counts WHERE n <> 0 ORDER BY 1, 2")).all()
+    kept = "SELECT area_code, own, bucket, n FROM case_counts WHERE n <> 0 ORDER BY 1, 2, 3"
+    before = world.session.execute(text(kept)).all()
     counts.rebuild(world.session.connection())
-    after = world.session.execute(text(
-        "SELECT area_code, bucket, n FROM case_counts WHERE n <> 0 ORDER BY 1, 2")).all()
+    after = world.session.execute(text(kept)).all()
     assert before == after and after
     if world.session.get_bind().dialect.name == "postgresql":
         world.session.execute(text("TRUNCATE cases CASCADE"))

@@ -4,15 +4,18 @@ The command centers, ``/api/cases/queues`` and the area profile show, for the re
 how many cases are in each status and in the queues. Counted from ``cases`` on each request
 this costs a scan of every case in scope: seconds at ten million cases. Instead two small
 tables hold the counts per area (and per assigned department, for department officers):
-``case_counts`` and ``case_department_counts``, one row per area and *bucket* — a status,
+``case_counts`` and ``case_department_counts``, per area and *bucket* — a status,
 ``+supervised`` (open and supervised) or ``+pending`` (an extension or postponement awaiting
-approval).
+approval) — two rows: the area's own cases (``own`` = 1) and those of every area below it
+(``own`` = 0). A reader whose scope is an area (a grant, a street picked on a page) reads
+two rows per bucket, whatever the number of cases or of grid cells below; any other prefix
+sums the own rows of the areas it begins.
 
 Database triggers keep them, in the same transaction as every insert, update and delete of a
 case, whoever writes it (the lifecycle, intake, an import, or SQL typed by hand), on SQLite
-and PostgreSQL. A reader sums at most a few rows per area in scope. The two queues that move
-with the clock rather than with a write — overdue and due soon — are counted live from the
-index ``ix_cases_queue`` (status, area, deadlines), which holds only what they need.
+and PostgreSQL (where a ``TRUNCATE`` empties them too). The two queues that move with the
+clock rather than with a write — overdue and due soon — are counted live, in one pass over
+the running cases of the partial index of open cases (``ix_cases_open``).
 
 :func:`rebuild` recounts from ``cases`` (after a bulk load with the triggers off), and
 :func:`drift` compares both (``citygrowth cases recount --check``).
@@ -22,16 +25,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from citygrowth.areas.codes import within, within_any
+from citygrowth.areas.codes import CODE_LENGTH, level_of, within
 from citygrowth.governance.models import OPEN_SQL, CaseCount, CaseDepartmentCount
 
 SUPERVISED = "+supervised"
 PENDING = "+pending"
 TABLES = ("case_counts", "case_department_counts")
 WATCHED = "status, area_code, department_code, supervised, pending"
+# the code lengths of the areas that enclose another (district, street, community)
+ANCESTOR_LENGTHS = tuple(n for n in sorted(CODE_LENGTH.values()) if n < max(CODE_LENGTH.values()))
 
 
 def _buckets(row: str) -> list[tuple[str, str]]:
@@ -41,28 +46,37 @@ def _buckets(row: str) -> list[tuple[str, str]]:
             (f"'{PENDING}'", f"{row}.pending IS NOT NULL")]
 
 
+def _places(row: str) -> list[tuple[str, int, str]]:
+    """(area expression, own, condition): the case's own area, then each enclosing area."""
+    return [(f"{row}.area_code", 1, "1 = 1")] + [
+        (f"substr({row}.area_code, 1, {n})", 0, f"length({row}.area_code) > {n}")
+        for n in ANCESTOR_LENGTHS]
+
+
 def _decrement(row: str = "OLD") -> list[str]:
     out = []
     for bucket, cond in _buckets(row):
-        out.append(f"UPDATE case_counts SET n = n - 1 WHERE area_code = {row}.area_code "
-                   f"AND bucket = {bucket} AND {cond};")
-        out.append(f"UPDATE case_department_counts SET n = n - 1 WHERE department_code = "
-                   f"{row}.department_code AND area_code = {row}.area_code AND bucket = "
-                   f"{bucket} AND {cond};")
+        for area, own, where in _places(row):
+            test = f"area_code = {area} AND own = {own} AND bucket = {bucket} AND {where} " \
+                   f"AND {cond}"
+            out.append(f"UPDATE case_counts SET n = n - 1 WHERE {test};")
+            out.append(f"UPDATE case_department_counts SET n = n - 1 WHERE department_code = "
+                       f"{row}.department_code AND {test};")
     return out
 
 
 def _increment(row: str = "NEW") -> list[str]:
     out = []
     for bucket, cond in _buckets(row):
-        out.append(f"INSERT INTO case_counts (area_code, bucket, n) SELECT {row}.area_code, "
-                   f"{bucket}, 1 WHERE {cond} ON CONFLICT (area_code, bucket) DO UPDATE SET "
-                   "n = case_counts.n + 1;")
-        out.append(f"INSERT INTO case_department_counts (department_code, area_code, bucket, "
-                   f"n) SELECT {row}.department_code, {row}.area_code, {bucket}, 1 WHERE "
-                   f"{row}.department_code IS NOT NULL AND {cond} ON CONFLICT "
-                   "(department_code, area_code, bucket) DO UPDATE SET "
-                   "n = case_department_counts.n + 1;")
+        for area, own, where in _places(row):
+            out.append(f"INSERT INTO case_counts (area_code, own, bucket, n) SELECT {area}, "
+                       f"{own}, {bucket}, 1 WHERE {where} AND {cond} ON CONFLICT (area_code, "
+                       "own, bucket) DO UPDATE SET n = case_counts.n + 1;")
+            out.append(f"INSERT INTO case_department_counts (department_code, area_code, own, "
+                       f"bucket, n) SELECT {row}.department_code, {area}, {own}, {bucket}, 1 "
+                       f"WHERE {row}.department_code IS NOT NULL AND {where} AND {cond} ON "
+                       "CONFLICT (department_code, area_code, own, bucket) DO UPDATE SET "
+                       "n = case_department_counts.n + 1;")
     return out
 
 
@@ -104,29 +118,32 @@ def install(conn: Connection) -> None:
         conn.execute(text(stmt))
 
 
-def _live(group: str) -> str:
-    """The counts from ``cases``, grouped by ``group`` (and the bucket)."""
-    return (f"SELECT {group}, status AS bucket, count(*) AS n FROM cases {{where}} GROUP BY "
-            f"{group}, status UNION ALL SELECT {group}, '{SUPERVISED}', count(*) FROM cases "
-            f"WHERE supervised AND status IN ({OPEN_SQL}) {{and_}} GROUP BY {group} "
-            f"UNION ALL SELECT {group}, '{PENDING}', count(*) FROM cases WHERE pending IS NOT "
-            f"NULL {{and_}} GROUP BY {group}")
-
-
-def _live_sql(dept: bool) -> str:
-    if dept:
-        return _live("department_code, area_code").format(
-            where="WHERE department_code IS NOT NULL", and_="AND department_code IS NOT NULL")
-    return _live("area_code").format(where="", and_="")
+def _own_sql(dept: bool) -> str:
+    """The counts of each area's own cases, from ``cases``."""
+    key, where = ("department_code, area_code", "department_code IS NOT NULL AND ") if dept \
+        else ("area_code", "")
+    return (f"SELECT {key}, status AS bucket, count(*) AS n FROM cases "
+            f"{'WHERE ' + where[:-5] if where else ''} GROUP BY {key}, status UNION ALL "
+            f"SELECT {key}, '{SUPERVISED}', count(*) FROM cases WHERE {where}supervised AND "
+            f"status IN ({OPEN_SQL}) GROUP BY {key} UNION ALL SELECT {key}, '{PENDING}', "
+            f"count(*) FROM cases WHERE {where}pending IS NOT NULL GROUP BY {key}")
 
 
 def rebuild(conn: Connection) -> int:
-    """Recount both tables from ``cases`` (in ``conn``'s transaction); rows written."""
+    """Recount both tables from ``cases`` (in ``conn``'s transaction): each area's own
+    cases, then the enclosing areas' sums of them. Returns the rows written."""
     n = 0
     for table, dept in zip(TABLES, (False, True), strict=True):
-        cols = "department_code, area_code, bucket, n" if dept else "area_code, bucket, n"
+        d = "department_code, " if dept else ""
         conn.execute(text(f"DELETE FROM {table}"))
-        n += conn.execute(text(f"INSERT INTO {table} ({cols}) {_live_sql(dept)}")).rowcount
+        n += conn.execute(text(f"INSERT INTO {table} ({d}area_code, own, bucket, n) SELECT "
+                               f"{d}area_code, 1, bucket, n FROM ({_own_sql(dept)}) c")).rowcount
+        for length in ANCESTOR_LENGTHS:
+            n += conn.execute(text(
+                f"INSERT INTO {table} ({d}area_code, own, bucket, n) SELECT {d}"
+                f"substr(area_code, 1, {length}), 0, bucket, sum(n) FROM {table} WHERE own = 1 "
+                f"AND length(area_code) > {length} GROUP BY {d}substr(area_code, 1, {length}), "
+                "bucket")).rowcount
     return n
 
 
@@ -134,10 +151,17 @@ def drift(conn: Connection) -> list[dict[str, Any]]:
     """Rows where a kept count differs from a count of ``cases`` (empty when all agree)."""
     out: list[dict[str, Any]] = []
     for table, dept in zip(TABLES, (False, True), strict=True):
-        keys = ("department_code", "area_code", "bucket") if dept else ("area_code", "bucket")
+        keys = ("department_code", "area_code", "own", "bucket") if dept else \
+            ("area_code", "own", "bucket")
         kept = {tuple(r[:-1]): int(r[-1]) for r in conn.execute(
             text(f"SELECT {', '.join(keys)}, n FROM {table}"))}
-        live = {tuple(r[:-1]): int(r[-1]) for r in conn.execute(text(_live_sql(dept)))}
+        live: dict[tuple[Any, ...], int] = {}
+        for *head, area, bucket, n in conn.execute(text(_own_sql(dept))):
+            live[(*head, area, 1, bucket)] = live.get((*head, area, 1, bucket), 0) + int(n)
+            for length in ANCESTOR_LENGTHS:
+                if len(area) > length:
+                    k = (*head, area[:length], 0, bucket)
+                    live[k] = live.get(k, 0) + int(n)
         for key in sorted(set(kept) | set(live)):
             if kept.get(key, 0) != live.get(key, 0):
                 out.append({"table": table, **dict(zip(keys, key, strict=True)),
@@ -145,18 +169,40 @@ def drift(conn: Connection) -> list[dict[str, Any]]:
     return out
 
 
+def effective_prefixes(prefixes: list[str] | None, area_prefix: str | None
+                       ) -> list[str] | None:
+    """The area prefixes a reader with ``prefixes`` (None: everywhere) sees under
+    ``area_prefix``, none inside another (so that no case is counted twice)."""
+    if prefixes is None:
+        return [area_prefix] if area_prefix else None
+    out = set()
+    for p in prefixes:
+        if not area_prefix or area_prefix.startswith(p):
+            out.add(area_prefix or p)
+        elif p.startswith(area_prefix):
+            out.add(p)
+    return sorted(p for p in out if not any(p != q and p.startswith(q) for q in out))
+
+
 def bucket_counts(session: Session, prefixes: list[str] | None, departments: set[str] | None,
                   area_prefix: str | None = None) -> dict[str, int]:
     """Cases per bucket within ``prefixes`` (None: everywhere) and, when ``departments`` is
-    not None, assigned to one of them — the same scope as ``service.scoped_query``."""
+    not None, assigned to one of them — the same scope as ``service.scoped_query``. An area
+    code reads its two rows (own cases, cases below); another prefix sums the own rows of
+    the areas it begins."""
     if departments is None:
         t: Any = CaseCount
         q = select(t.bucket, func.sum(t.n))
     else:
         t = CaseDepartmentCount
         q = select(t.bucket, func.sum(t.n)).where(t.department_code.in_(sorted(departments)))
-    if prefixes is not None:
-        q = q.where(within_any(t.area_code, prefixes))
-    if area_prefix:
-        q = q.where(within(t.area_code, area_prefix))
+    wanted = effective_prefixes(prefixes, area_prefix)
+    if wanted is None:
+        q = q.where(t.own == 1)
+    else:
+        if not wanted:
+            return {}
+        q = q.where(or_(*[t.area_code == p if level_of(p) else and_(t.own == 1,
+                                                                     within(t.area_code, p))
+                          for p in wanted]))
     return {str(b): int(n or 0) for b, n in session.execute(q.group_by(t.bucket))}

@@ -145,11 +145,13 @@ class Case(Base):
 
 class CaseCount(Base):
     """How many cases of an area are in a status or a flag queue (``bucket``: a status,
-    ``+supervised`` or ``+pending``), kept by database triggers (``governance.counts``)."""
+    ``+supervised`` or ``+pending``): its own cases (``own`` 1) and those of the areas below
+    it (``own`` 0), kept by database triggers (``governance.counts``)."""
 
     __tablename__ = "case_counts"
 
     area_code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    own: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -161,6 +163,7 @@ class CaseDepartmentCount(Base):
 
     department_code: Mapped[str] = mapped_column(String(40), primary_key=True)
     area_code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    own: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 

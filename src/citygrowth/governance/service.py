@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.codes import within, within_any
@@ -169,9 +170,13 @@ def queue_counts(session: Session, actor: Actor, area_prefix: str | None = None,
     out = {s: kept.get(s, 0) for s in STATUSES}
     out["supervised"] = kept.get(SUPERVISED, 0)
     out["pending"] = kept.get(PENDING, 0)
-    for queue in ("overdue", "warning"):
-        q = _filtered(actor, CaseFilter(area_prefix=area_prefix, queue=queue), now)
-        out[queue] = int(session.scalar(q.with_only_columns(func.count())) or 0)
+    # overdue and due soon in one pass over the running cases of the open-case index
+    q = _filtered(actor, CaseFilter(area_prefix=area_prefix), now).where(
+        open_term(), Case.status.in_(RUNNING))
+    overdue, warning = session.execute(q.with_only_columns(
+        func.count(when((Case.due_at < now, 1))),
+        func.count(when((and_(Case.warn_at <= now, Case.due_at >= now), 1))))).one()
+    out["overdue"], out["warning"] = int(overdue or 0), int(warning or 0)
     return out
 
 
@@ -320,11 +325,15 @@ def case_dict(session: Session, case: Case, now: dt.datetime | None = None,
 
 def case_dicts(session: Session, cases: Sequence[Case], now: dt.datetime | None = None,
                tz: ZoneInfo = UTC) -> list[dict[str, Any]]:
-    """:func:`case_dict` of many cases, their categories and areas read in two queries (and
-    held while the dicts are made: the session keeps only weak references)."""
+    """:func:`case_dict` of many cases, their categories, areas (with streets and
+    communities) and departments read in three queries (and held while the dicts are made:
+    the session keeps only weak references)."""
+    areas = {code for c in cases for code in (c.area_code, c.area_code[:9], c.area_code[:12])}
     held = [*session.scalars(select(CaseCategory).where(
         CaseCategory.code.in_({c.category_code for c in cases}))),
-        *session.scalars(select(Area).where(Area.code.in_({c.area_code for c in cases})))]
+        *session.scalars(select(Area).where(Area.code.in_(areas))),
+        *session.scalars(select(Department).where(
+            Department.code.in_({c.department_code for c in cases if c.department_code})))]
     now = now or utcnow()
     out = [case_dict(session, c, now, tz=tz) for c in cases]
     del held

@@ -26,17 +26,19 @@ def upgrade() -> None:
     op.create_table(
         "case_counts",
         sa.Column("area_code", sa.String(15), nullable=False),
+        sa.Column("own", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("bucket", sa.String(20), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("area_code", "bucket", name="pk_case_counts"),
+        sa.PrimaryKeyConstraint("area_code", "own", "bucket", name="pk_case_counts"),
     )
     op.create_table(
         "case_department_counts",
         sa.Column("department_code", sa.String(40), nullable=False),
         sa.Column("area_code", sa.String(15), nullable=False),
+        sa.Column("own", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("bucket", sa.String(20), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("department_code", "area_code", "bucket",
+        sa.PrimaryKeyConstraint("department_code", "area_code", "own", "bucket",
                                 name="pk_case_department_counts"),
     )
     op.drop_index("ix_cases_status", table_name="cases")
