@@ -27,13 +27,14 @@ target area) so callers can see partial coverage.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.models import CODE_LENGTH, LEVEL_OF_LENGTH, LEVELS, Area
@@ -63,6 +64,7 @@ class AreaTree:
     name_zh: dict[str, str] = field(default_factory=dict)
     name_en: dict[str, str] = field(default_factory=dict)
     children: dict[str, list[str]] = field(default_factory=dict)
+    centroid: dict[str, tuple[float, float]] = field(default_factory=dict)  # (lon, lat)
 
     @classmethod
     def from_areas(cls, areas: Iterable[Area]) -> AreaTree:
@@ -74,6 +76,8 @@ class AreaTree:
             tree.name_zh[a.code] = a.name_zh
             tree.name_en[a.code] = a.name_en
             tree.children.setdefault(a.code, [])
+            if a.centroid_lon is not None and a.centroid_lat is not None:
+                tree.centroid[a.code] = (a.centroid_lon, a.centroid_lat)
             if a.parent_code:
                 tree.children.setdefault(a.parent_code, []).append(a.code)
         return tree
@@ -220,3 +224,25 @@ def rollup_all(frame: pd.DataFrame, rule: Rule | str, tree: AreaTree | None = No
             part.insert(0, "level", level)
             parts.append(part)
     return pd.concat(parts, ignore_index=True)
+
+
+# --- one tree per app -------------------------------------------------------------------------
+
+_lock = threading.Lock()
+
+
+def cached_tree(state: Any, session: Session) -> AreaTree:
+    """The app's area tree (kept on ``state``, the app's state), reloaded only when the
+    areas table changes (its row count or newest ``updated_at``): a dashboard or a list
+    costs one small query instead of reading every area."""
+    stamp = session.execute(select(func.count(Area.code), func.max(Area.updated_at))).one()
+    key = (stamp[0], str(stamp[1]))
+    with _lock:
+        cached = getattr(state, "area_tree", None)
+        if cached is not None and cached[0] == key:
+            tree: AreaTree = cached[1]
+            return tree
+    tree = AreaTree.load(session)
+    with _lock:
+        state.area_tree = (key, tree)
+    return tree

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citygrowth.auth.actor import Actor
@@ -164,11 +164,14 @@ def overview(session: Session, actor: Actor, today: dt.date) -> list[dict[str, A
 
 
 def calendar_status(session: Session, runtime: Runtime) -> dict[str, Any]:
-    """:func:`calendar_health` of the store: this year and every running case's deadline."""
-    dues = session.scalars(select(Case.due_at).where(
-        open_term(), Case.status.in_(RUNNING), Case.due_at.is_not(None)))
-    return calendar_health(read_calendar(session), runtime.today(),
-                           [runtime.local(d).date() for d in dues if d is not None])
+    """:func:`calendar_health` of the store: this year and the years from the earliest to
+    the latest deadline of a running case (the clock runs through every year between)."""
+    first, last = session.execute(select(func.min(Case.due_at), func.max(Case.due_at)).where(
+        open_term(), Case.status.in_(RUNNING), Case.due_at.is_not(None))).one()
+    reached = [] if first is None or last is None else [
+        dt.date(y, 1, 1) for y in range(runtime.local(first).year,
+                                        runtime.local(last).year + 1)]
+    return calendar_health(read_calendar(session), runtime.today(), reached)
 
 
 def calendar_health(calendar: HolidayCalendar, today: dt.date,

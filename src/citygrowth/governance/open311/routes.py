@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from citygrowth.areas.models import Area
+from citygrowth.areas.tree import cached_tree
 from citygrowth.auth.actor import Actor
 from citygrowth.auth.identity import actor_for_api_key
 from citygrowth.auth.models import Department
@@ -210,12 +210,8 @@ def _render_requests(request: Request, session: Session, fmt: str, cases: list[A
     full = reader is not None or _settings(request).open311_publication == "full"
     cats = {c.code: c for c in session.scalars(select(CaseCategory))}
     depts = {d.code: d for d in session.scalars(select(Department))}
-    centres: dict[str, tuple[float, float]] = {}
-    if not full:
-        centres = {code: (lon, lat) for code, lon, lat in session.execute(
-            select(Area.code, Area.centroid_lon, Area.centroid_lat).where(
-                Area.code.in_({c.area_code for c in cases})))
-            if lon is not None and lat is not None}
+    # grid cells' centres from the app's cached area tree (a list names up to 1,000 cells)
+    centres = {} if full else cached_tree(request.app.state, session).centroid
     base = str(request.base_url)
     tz = runtime_of(request).tz
     items = [request_item(session, c, base, ext, cats, depts, tz, full,
