@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, text
+from sqlalchemy import Connection, and_, func, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from citygrowth.areas.codes import CODE_LENGTH, level_of, within
@@ -34,16 +34,16 @@ from citygrowth.governance.models import OPEN_SQL, CaseCount, CaseDepartmentCoun
 SUPERVISED = "+supervised"
 PENDING = "+pending"
 TABLES = ("case_counts", "case_department_counts")
-WATCHED = "status, area_code, department_code, supervised, pending"
 # the code lengths of the areas that enclose another (district, street, community)
 ANCESTOR_LENGTHS = tuple(n for n in sorted(CODE_LENGTH.values()) if n < max(CODE_LENGTH.values()))
 
 
-def _buckets(row: str) -> list[tuple[str, str]]:
-    """(bucket, condition) of a case ``row`` (``OLD`` or ``NEW`` in a trigger)."""
-    return [(f"{row}.status", "1 = 1"),
-            (f"'{SUPERVISED}'", f"{row}.supervised AND {row}.status IN ({OPEN_SQL})"),
-            (f"'{PENDING}'", f"{row}.pending IS NOT NULL")]
+def _buckets(row: str) -> list[tuple[str, str, str]]:
+    """(name, bucket, condition) of a case ``row`` (``OLD`` or ``NEW`` in a trigger)."""
+    return [("status", f"{row}.status", "1 = 1"),
+            ("supervised", f"'{SUPERVISED}'",
+             f"{row}.supervised AND {row}.status IN ({OPEN_SQL})"),
+            ("pending", f"'{PENDING}'", f"{row}.pending IS NOT NULL")]
 
 
 def _places(row: str) -> list[tuple[str, int, str]]:
@@ -53,50 +53,78 @@ def _places(row: str) -> list[tuple[str, int, str]]:
         for n in ANCESTOR_LENGTHS]
 
 
-def _decrement(row: str = "OLD") -> list[str]:
+def _decrement(bucket: str, cond: str, row: str = "OLD") -> list[str]:
     out = []
-    for bucket, cond in _buckets(row):
-        for area, own, where in _places(row):
-            test = f"area_code = {area} AND own = {own} AND bucket = {bucket} AND {where} " \
-                   f"AND {cond}"
-            out.append(f"UPDATE case_counts SET n = n - 1 WHERE {test};")
-            out.append(f"UPDATE case_department_counts SET n = n - 1 WHERE department_code = "
-                       f"{row}.department_code AND {test};")
+    for area, own, where in _places(row):
+        out.append(f"UPDATE case_counts SET n = n - 1 WHERE area_code = {area} AND own = {own} "
+                   f"AND bucket = {bucket} AND {where} AND {cond};")
+    out.append(f"UPDATE case_department_counts SET n = n - 1 WHERE department_code = "
+               f"{row}.department_code AND area_code = {row}.area_code AND bucket = {bucket} "
+               f"AND {cond};")
     return out
 
 
-def _increment(row: str = "NEW") -> list[str]:
+def _increment(bucket: str, cond: str, row: str = "NEW") -> list[str]:
     out = []
-    for bucket, cond in _buckets(row):
-        for area, own, where in _places(row):
-            out.append(f"INSERT INTO case_counts (area_code, own, bucket, n) SELECT {area}, "
-                       f"{own}, {bucket}, 1 WHERE {where} AND {cond} ON CONFLICT (area_code, "
-                       "own, bucket) DO UPDATE SET n = case_counts.n + 1;")
-            out.append(f"INSERT INTO case_department_counts (department_code, area_code, own, "
-                       f"bucket, n) SELECT {row}.department_code, {area}, {own}, {bucket}, 1 "
-                       f"WHERE {row}.department_code IS NOT NULL AND {where} AND {cond} ON "
-                       "CONFLICT (department_code, area_code, own, bucket) DO UPDATE SET "
-                       "n = case_department_counts.n + 1;")
+    for area, own, where in _places(row):
+        out.append(f"INSERT INTO case_counts (area_code, own, bucket, n) SELECT {area}, {own}, "
+                   f"{bucket}, 1 WHERE {where} AND {cond} ON CONFLICT (area_code, own, bucket) "
+                   "DO UPDATE SET n = case_counts.n + 1;")
+    out.append(f"INSERT INTO case_department_counts (department_code, area_code, bucket, n) "
+               f"SELECT {row}.department_code, {row}.area_code, {bucket}, 1 WHERE "
+               f"{row}.department_code IS NOT NULL AND {cond} ON CONFLICT (department_code, "
+               "area_code, bucket) DO UPDATE SET n = case_department_counts.n + 1;")
     return out
+
+
+_KEYS = ("status", "area_code", "department_code")
+
+
+def _changed(columns: tuple[str, ...], pg: bool) -> str:
+    op = "IS DISTINCT FROM" if pg else "IS NOT"
+    return " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in columns)
 
 
 def trigger_ddl(dialect: str) -> list[str]:
-    """The statements that install the triggers on ``dialect`` (sqlite or postgresql)."""
-    dec, inc = " ".join(_decrement()), " ".join(_increment())
+    """The statements that install the triggers on ``dialect`` (sqlite or postgresql).
+
+    Most writes touch only the status bucket: a new case, a step of the loop. The flag
+    buckets (supervised, pending) are kept by statements that run only when a flag is set
+    before or after the write, and an update that changes none of the columns counted runs
+    nothing."""
     if dialect == "sqlite":
-        return [f"CREATE TRIGGER case_counts_insert AFTER INSERT ON cases BEGIN {inc} END",
-                f"CREATE TRIGGER case_counts_delete AFTER DELETE ON cases BEGIN {dec} END",
-                f"CREATE TRIGGER case_counts_update AFTER UPDATE OF {WATCHED} ON cases "
-                f"BEGIN {dec} {inc} END"]
+        out = []
+        for (name, b_old, old), (_, b_new, new) in zip(_buckets("OLD"), _buckets("NEW"),
+                                                       strict=True):
+            dec = " ".join(_decrement(b_old, old))
+            inc = " ".join(_increment(b_new, new))
+            cols = _KEYS if name == "status" else (*_KEYS, name)
+            flag = name != "status"
+            out += [
+                f"CREATE TRIGGER case_counts_{name}_insert AFTER INSERT ON cases"
+                f"{f' WHEN {new}' if flag else ''} BEGIN {inc} END",
+                f"CREATE TRIGGER case_counts_{name}_delete AFTER DELETE ON cases"
+                f"{f' WHEN {old}' if flag else ''} BEGIN {dec} END",
+                f"CREATE TRIGGER case_counts_{name}_update AFTER UPDATE OF {', '.join(cols)} "
+                f"ON cases WHEN ({_changed(cols, False)})"
+                f"{f' AND (({old}) OR ({new}))' if flag else ''} BEGIN {dec} {inc} END"]
+        return out
+    body_old = " ".join(f"IF {cond} THEN {' '.join(_decrement(bucket, cond, 'OLD'))} END IF;"
+                        for _, bucket, cond in _buckets("OLD"))
+    body_new = " ".join(f"IF {cond} THEN {' '.join(_increment(bucket, cond, 'NEW'))} END IF;"
+                        for _, bucket, cond in _buckets("NEW"))
+    watched = (*_KEYS, "supervised", "pending")
     return [
         "CREATE OR REPLACE FUNCTION case_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN IF TG_OP <> 'INSERT' THEN {dec} END IF; "
-        f"IF TG_OP <> 'DELETE' THEN {inc} END IF; RETURN NULL; END $$",
+        f"BEGIN IF TG_OP <> 'INSERT' THEN {body_old} END IF; "
+        f"IF TG_OP <> 'DELETE' THEN {body_new} END IF; RETURN NULL; END $$",
         "CREATE OR REPLACE FUNCTION case_counts_clear() RETURNS trigger LANGUAGE plpgsql AS $$ "
         "BEGIN DELETE FROM case_counts; DELETE FROM case_department_counts; RETURN NULL; "
         "END $$",
-        f"CREATE TRIGGER case_counts_keep AFTER INSERT OR DELETE OR UPDATE OF {WATCHED} "
-        "ON cases FOR EACH ROW EXECUTE FUNCTION case_counts_keep()",
+        "CREATE TRIGGER case_counts_keep AFTER INSERT OR DELETE ON cases FOR EACH ROW "
+        "EXECUTE FUNCTION case_counts_keep()",
+        f"CREATE TRIGGER case_counts_change AFTER UPDATE OF {', '.join(watched)} ON cases "
+        f"FOR EACH ROW WHEN ({_changed(watched, True)}) EXECUTE FUNCTION case_counts_keep()",
         "CREATE TRIGGER case_counts_clear AFTER TRUNCATE ON cases FOR EACH STATEMENT "
         "EXECUTE FUNCTION case_counts_clear()",
     ]
@@ -104,9 +132,11 @@ def trigger_ddl(dialect: str) -> list[str]:
 
 def drop_ddl(dialect: str) -> list[str]:
     if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS case_counts_{w}" for w in ("insert", "delete",
-                                                                     "update")]
+        return [f"DROP TRIGGER IF EXISTS case_counts_{b}_{w}" for b in ("status", "supervised",
+                                                                       "pending")
+                for w in ("insert", "delete", "update")]
     return ["DROP TRIGGER IF EXISTS case_counts_keep ON cases",
+            "DROP TRIGGER IF EXISTS case_counts_change ON cases",
             "DROP TRIGGER IF EXISTS case_counts_clear ON cases",
             "DROP FUNCTION IF EXISTS case_counts_keep()",
             "DROP FUNCTION IF EXISTS case_counts_clear()"]
@@ -134,16 +164,18 @@ def rebuild(conn: Connection) -> int:
     cases, then the enclosing areas' sums of them. Returns the rows written."""
     n = 0
     for table, dept in zip(TABLES, (False, True), strict=True):
-        d = "department_code, " if dept else ""
         conn.execute(text(f"DELETE FROM {table}"))
-        n += conn.execute(text(f"INSERT INTO {table} ({d}area_code, own, bucket, n) SELECT "
-                               f"{d}area_code, 1, bucket, n FROM ({_own_sql(dept)}) c")).rowcount
+        if dept:
+            n += conn.execute(text(f"INSERT INTO {table} (department_code, area_code, bucket, "
+                                   f"n) {_own_sql(dept)}")).rowcount
+            continue
+        n += conn.execute(text(f"INSERT INTO {table} (area_code, own, bucket, n) SELECT "
+                               f"area_code, 1, bucket, n FROM ({_own_sql(dept)}) c")).rowcount
         for length in ANCESTOR_LENGTHS:
             n += conn.execute(text(
-                f"INSERT INTO {table} ({d}area_code, own, bucket, n) SELECT {d}"
-                f"substr(area_code, 1, {length}), 0, bucket, sum(n) FROM {table} WHERE own = 1 "
-                f"AND length(area_code) > {length} GROUP BY {d}substr(area_code, 1, {length}), "
-                "bucket")).rowcount
+                f"INSERT INTO {table} (area_code, own, bucket, n) SELECT substr(area_code, 1, "
+                f"{length}), 0, bucket, sum(n) FROM {table} WHERE own = 1 AND length(area_code) "
+                f"> {length} GROUP BY substr(area_code, 1, {length}), bucket")).rowcount
     return n
 
 
@@ -151,16 +183,19 @@ def drift(conn: Connection) -> list[dict[str, Any]]:
     """Rows where a kept count differs from a count of ``cases`` (empty when all agree)."""
     out: list[dict[str, Any]] = []
     for table, dept in zip(TABLES, (False, True), strict=True):
-        keys = ("department_code", "area_code", "own", "bucket") if dept else \
+        keys = ("department_code", "area_code", "bucket") if dept else \
             ("area_code", "own", "bucket")
         kept = {tuple(r[:-1]): int(r[-1]) for r in conn.execute(
             text(f"SELECT {', '.join(keys)}, n FROM {table}"))}
         live: dict[tuple[Any, ...], int] = {}
         for *head, area, bucket, n in conn.execute(text(_own_sql(dept))):
-            live[(*head, area, 1, bucket)] = live.get((*head, area, 1, bucket), 0) + int(n)
+            if dept:  # a department's counts: own rows only
+                live[(*head, area, bucket)] = int(n)
+                continue
+            live[(area, 1, bucket)] = live.get((area, 1, bucket), 0) + int(n)
             for length in ANCESTOR_LENGTHS:
                 if len(area) > length:
-                    k = (*head, area[:length], 0, bucket)
+                    k = (area[:length], 0, bucket)
                     live[k] = live.get(k, 0) + int(n)
         for key in sorted(set(kept) | set(live)):
             if kept.get(key, 0) != live.get(key, 0):
@@ -188,8 +223,9 @@ def bucket_counts(session: Session, prefixes: list[str] | None, departments: set
                   area_prefix: str | None = None) -> dict[str, int]:
     """Cases per bucket within ``prefixes`` (None: everywhere) and, when ``departments`` is
     not None, assigned to one of them — the same scope as ``service.scoped_query``. An area
-    code reads its two rows (own cases, cases below); another prefix sums the own rows of
-    the areas it begins."""
+    code reads its two rows (own cases, cases below); another prefix, and a department's
+    counts (kept for each area's own cases only: officers see a district or less), sum the
+    own rows of the areas it begins."""
     if departments is None:
         t: Any = CaseCount
         q = select(t.bucket, func.sum(t.n))
@@ -197,12 +233,12 @@ def bucket_counts(session: Session, prefixes: list[str] | None, departments: set
         t = CaseDepartmentCount
         q = select(t.bucket, func.sum(t.n)).where(t.department_code.in_(sorted(departments)))
     wanted = effective_prefixes(prefixes, area_prefix)
+    own = t.own == 1 if departments is None else true()
     if wanted is None:
-        q = q.where(t.own == 1)
+        q = q.where(own)
     else:
         if not wanted:
             return {}
-        q = q.where(or_(*[t.area_code == p if level_of(p) else and_(t.own == 1,
-                                                                     within(t.area_code, p))
-                          for p in wanted]))
+        q = q.where(or_(*[t.area_code == p if level_of(p) and departments is None
+                          else and_(own, within(t.area_code, p)) for p in wanted]))
     return {str(b): int(n or 0) for b, n in session.execute(q.group_by(t.bucket))}

@@ -157,13 +157,13 @@ class CaseCount(Base):
 
 
 class CaseDepartmentCount(Base):
-    """As :class:`CaseCount`, per assigned department (what a department officer sees)."""
+    """As :class:`CaseCount`, per assigned department (what a department officer sees), for
+    each area's own cases only."""
 
     __tablename__ = "case_department_counts"
 
     department_code: Mapped[str] = mapped_column(String(40), primary_key=True)
     area_code: Mapped[str] = mapped_column(String(15), primary_key=True)
-    own: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
 

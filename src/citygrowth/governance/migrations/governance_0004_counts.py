@@ -35,10 +35,9 @@ def upgrade() -> None:
         "case_department_counts",
         sa.Column("department_code", sa.String(40), nullable=False),
         sa.Column("area_code", sa.String(15), nullable=False),
-        sa.Column("own", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("bucket", sa.String(20), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("department_code", "area_code", "own", "bucket",
+        sa.PrimaryKeyConstraint("department_code", "area_code", "bucket",
                                 name="pk_case_department_counts"),
     )
     op.drop_index("ix_cases_status", table_name="cases")
