@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from citygrowth.auth.actor import system_actor
 from citygrowth.auth.models import AuditEntry
@@ -126,3 +126,20 @@ def test_rules_from_the_command_line(env: dict[str, str]) -> None:
         assert dispatch.route(s, "E0101", GRID_A) == before
         actions = [e.action for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == ["dispatch_rule.create", "dispatch_rule.update", "dispatch_rule.delete"]
+
+
+def test_recount_finds_and_mends_drift(env: dict[str, str]) -> None:
+    with _session(env) as s:
+        submit_report(s, system_actor("test"), ReportInput(category_code="E0101", lon=POS_A[0],
+                                                          lat=POS_A[1], description="垃圾"),
+                      runtime=RUNTIME)
+        s.commit()
+    assert run(env, "recount", "--check").exit_code == 0
+    with _session(env) as s:
+        s.execute(text("UPDATE case_counts SET n = n + 2"))
+        s.commit()
+    r = run(env, "recount", "--check", lang="zh_CN")
+    assert r.exit_code == 1 and "项数量与案件不一致" in r.output and "kept=" in r.output
+    r = run(env, "recount")
+    assert r.exit_code == 0 and "rows written" in r.output
+    assert run(env, "recount", "--check").exit_code == 0
