@@ -96,8 +96,9 @@ class Case(Base):
     # Open cases are a small share of all (tens of thousands in ten million): a partial
     # index holds them newest first with what the queues, their counts, escalation and
     # duplicate checks filter on. A query uses it when it carries the same term, written
-    # with literal values (:func:`open_term`); without a plain status index no planner
-    # prefers a scan of every open case by status.
+    # with literal values (:func:`open_term`); without a plain status or deadline index no
+    # planner prefers a scan of every case by status, or of every deadline from the oldest
+    # (PostgreSQL's generic plan for min(due_at) of the running cases did: seconds at 10M).
     __table_args__ = (Index("ix_cases_open", "reported_at", "id", "status", "area_code",
                             "department_code", "due_at", "warn_at", "supervised",
                             "category_code", "lat", "lon",
@@ -131,7 +132,7 @@ class Case(Base):
     account_id: Mapped[str] = mapped_column(String(100), default="")
     reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # in ix_cases_open
     warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     limit_hours: Mapped[float | None] = mapped_column(Float)

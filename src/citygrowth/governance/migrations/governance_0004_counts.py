@@ -41,6 +41,7 @@ def upgrade() -> None:
                                 name="pk_case_department_counts"),
     )
     op.drop_index("ix_cases_status", table_name="cases")
+    op.drop_index("ix_cases_due_at", table_name="cases")
     where = sa.text(f"status IN ({OPEN_SQL})")
     op.create_index("ix_cases_open", "cases", OPEN_COLUMNS, sqlite_where=where,
                     postgresql_where=where)
@@ -55,5 +56,6 @@ def downgrade() -> None:
         op.execute(stmt)
     op.drop_index("ix_cases_open", table_name="cases")
     op.create_index("ix_cases_status", "cases", ["status"])
+    op.create_index("ix_cases_due_at", "cases", ["due_at"])
     op.drop_table("case_department_counts")
     op.drop_table("case_counts")
