@@ -12,10 +12,11 @@ Speed: cases are generated as numpy columns, 250,000 at a time, and written with
 ``executemany`` per chunk on SQLite (a dedicated connection with ``synchronous=OFF`` and a
 1 GB page cache) or ``COPY … FROM STDIN`` (CSV through pyarrow) on PostgreSQL; the secondary
 indexes of ``cases`` are dropped before and rebuilt after, and its triggers (the kept case
-counts) switched off, the counts then recounted once (``governance.counts.rebuild``). Observations go through the real
-load path (``ingest.service.load_observations``: validation, Parquet batch, ledger), one load
-per department and revision. Reference data (areas, departments, the case taxonomy, users and
-API keys) are small and made through the services.
+counts) switched off, the counts then recounted once (``governance.counts.rebuild``).
+Observations go through the real load path (``ingest.service.load_observations``:
+validation, Parquet batch, ledger), one load per department and revision. Reference data
+(areas, departments, the case taxonomy, users and API keys) are small and made through the
+services.
 
     python -m bench.citygen DIR [--cases N] [--observations N] [--quick] [--postgres URL]
 """

@@ -12,8 +12,9 @@ count in the last complete year, changed each round), and times
 * **commit → index.computed**: the recompute alone.
 
 Goal: commit → screen ≤ 2 s. A warm-up load comes first: the first recompute in a process
-after it starts pays once for its code paths (printed, left out of the figures). The baseline printed beside it is one ``/api/screen/summary``
-call (what redrawing the screen costs). Without ``--demo DIR`` the demo is built in a
+after it starts pays once for its code paths (printed, left out of the figures). The
+baseline printed beside it is one ``/api/screen/summary`` call (what redrawing the screen
+costs). Without ``--demo DIR`` the demo is built in a
 temporary folder first (``citygrowth demo``: about a minute and a half).
 
     python -m bench.refresh [--rounds 5] [--demo DIR] [--quick]
