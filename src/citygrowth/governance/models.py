@@ -23,7 +23,9 @@ from sqlalchemy import (
     bindparam,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from citygrowth.db import Base, UTCDateTime, utcnow
 
@@ -34,11 +36,38 @@ OPEN_STATUSES = ("dispatched", "handled", "handling", "postponed", "registered",
 OPEN_SQL = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
 
 
-def open_term() -> Any:
+def open_term(implied: bool = False) -> Any:
     """``cases.status IN (<open statuses>)`` with the values written into the SQL, so that
-    SQLite and PostgreSQL match it to the partial index ``ix_cases_open``."""
+    SQLite and PostgreSQL match it to the partial index ``ix_cases_open``.
+
+    ``implied=True`` where another term already keeps to open statuses (``status IN
+    (<running>)``): the term then matters to SQLite only, which uses a partial index only when
+    the query repeats its ``IN`` term, and is left out on PostgreSQL, which proves the index's
+    condition from the narrower term itself and whose planner would count the repeated
+    condition twice (at 10M cases it then estimated 43 overdue cases for 10,492, sorted them
+    all and took 27 ms where reading the index backwards takes 0.2 ms)."""
+    if implied:
+        return _OpenIndexTerm()
     return Case.status.in_(bindparam("open_statuses", list(OPEN_STATUSES), expanding=True,
                                      literal_execute=True))
+
+
+class _OpenIndexTerm(ColumnElement[bool]):
+    """:func:`open_term` for SQLite's partial-index matching only (see there)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition already: no "= 1" where booleans are integers
+
+
+@compiles(_OpenIndexTerm)
+def _open_index_term(element: _OpenIndexTerm, compiler: Any, **kw: Any) -> str:
+    return "1 = 1"
+
+
+@compiles(_OpenIndexTerm, "sqlite")
+def _open_index_term_sqlite(element: _OpenIndexTerm, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(open_term(), **kw))
 
 
 class CaseCategory(Base):

@@ -75,7 +75,7 @@ def _filtered(actor: Actor, f: CaseFilter, now: dt.datetime) -> Select[Case]:
     if f.status:
         q = q.where(Case.status.in_(f.status))
         if set(f.status) <= OPEN:
-            q = q.where(open_term())
+            q = q.where(open_term(implied=True))
     if f.category_code:
         q = q.where(or_(Case.category_code == f.category_code,
                         Case.category_code.startswith(f.category_code, autoescape=True)))
@@ -93,9 +93,9 @@ def _filtered(actor: Actor, f: CaseFilter, now: dt.datetime) -> Select[Case]:
     if f.queue == "open":
         q = q.where(open_term())
     elif f.queue == "overdue":
-        q = q.where(open_term(), Case.status.in_(RUNNING), Case.due_at < now)
+        q = q.where(open_term(implied=True), Case.status.in_(RUNNING), Case.due_at < now)
     elif f.queue == "warning":
-        q = q.where(open_term(), Case.status.in_(RUNNING), Case.warn_at <= now,
+        q = q.where(open_term(implied=True), Case.status.in_(RUNNING), Case.warn_at <= now,
                     Case.due_at >= now)
     elif f.queue == "supervised":
         q = q.where(open_term(), Case.supervised.is_(True))
@@ -172,7 +172,7 @@ def queue_counts(session: Session, actor: Actor, area_prefix: str | None = None,
     out["pending"] = kept.get(PENDING, 0)
     # overdue and due soon in one pass over the running cases of the open-case index
     q = _filtered(actor, CaseFilter(area_prefix=area_prefix), now).where(
-        open_term(), Case.status.in_(RUNNING))
+        open_term(implied=True), Case.status.in_(RUNNING))
     overdue, warning = session.execute(q.with_only_columns(
         func.count(when((Case.due_at < now, 1))),
         func.count(when((and_(Case.warn_at <= now, Case.due_at >= now), 1))))).one()
@@ -249,8 +249,8 @@ def escalate_overdue(session: Session, actor: Actor, runtime: Runtime,
     now = now or runtime.now()
     cal = runtime.calendar
     n = 0
-    q = scoped_query(actor, "case.escalate").where(open_term(), Case.status.in_(RUNNING),
-                                                   Case.due_at < now)
+    q = scoped_query(actor, "case.escalate").where(
+        open_term(implied=True), Case.status.in_(RUNNING), Case.due_at < now)
     for case in list(session.scalars(q)):
         assert case.due_at is not None
         over = cal.working_hours_between(case.due_at, now)

@@ -48,7 +48,7 @@ def _recompute_deadlines(session: Session, runtime: Runtime, year: int) -> int:
     notices as this transaction sees them."""
     start = dt.datetime(year, 1, 1, tzinfo=dt.UTC) - dt.timedelta(days=1)
     cases = list(session.scalars(select(Case).where(
-        open_term(), Case.status.in_(RUNNING), Case.due_at.is_not(None),
+        open_term(implied=True), Case.status.in_(RUNNING), Case.due_at.is_not(None),
         Case.due_at >= start)))
     calendar = runtime.calendar.with_days(read_calendar(session))
     for case in cases:
@@ -167,7 +167,7 @@ def calendar_status(session: Session, runtime: Runtime) -> dict[str, Any]:
     """:func:`calendar_health` of the store: this year and the years from the earliest to
     the latest deadline of a running case (the clock runs through every year between)."""
     first, last = session.execute(select(func.min(Case.due_at), func.max(Case.due_at)).where(
-        open_term(), Case.status.in_(RUNNING), Case.due_at.is_not(None))).one()
+        open_term(implied=True), Case.status.in_(RUNNING), Case.due_at.is_not(None))).one()
     reached = [] if first is None or last is None else [
         dt.date(y, 1, 1) for y in range(runtime.local(first).year,
                                         runtime.local(last).year + 1)]

@@ -151,7 +151,7 @@ def cases_of(session: Session, actor: Actor, code: str) -> dict[str, Any]:
     kept = bucket_counts(session, prefixes, None, code)
     rows = [(s, kept.get(s, 0)) for s in OPEN if kept.get(s, 0)]
     # overdue as the command center counts it: the handling clock has run out
-    conds = [within(Case.area_code, code), open_term(), Case.status.in_(RUNNING),
+    conds = [within(Case.area_code, code), open_term(implied=True), Case.status.in_(RUNNING),
              Case.due_at < utcnow()]
     if prefixes is not None:
         conds.append(within_any(Case.area_code, prefixes))
