@@ -49,6 +49,7 @@ from citygrowth.governance.open311.service import (
     MAX_DAYS,
     REQUEST_COLUMNS,
     SPEC,
+    RequestNames,
     SpecError,
     definition,
     parse_w3,
@@ -208,13 +209,13 @@ def _render_requests(request: Request, session: Session, fmt: str, cases: list[A
                      extensions: str | None, reader: Actor | None) -> Response:
     ext = (extensions or "").lower() == "true"
     full = reader is not None or _settings(request).open311_publication == "full"
-    cats = {c.code: c for c in session.scalars(select(CaseCategory))}
-    depts = {d.code: d for d in session.scalars(select(Department))}
+    names = RequestNames({c.code: c for c in session.scalars(select(CaseCategory))},
+                         {d.code: d for d in session.scalars(select(Department))})
     # grid cells' centres from the app's cached area tree (a list names up to 1,000 cells)
     centres = {} if full else cached_tree(request.app.state, session).centroid
     base = str(request.base_url)
     tz = runtime_of(request).tz
-    items = [request_item(session, c, base, ext, cats, depts, tz, full,
+    items = [request_item(session, c, base, ext, names, tz, full,
                           centres.get(c.area_code)) for c in cases]
     return formats.render(fmt, "service_requests", "request", items)
 

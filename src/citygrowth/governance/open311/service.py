@@ -140,10 +140,6 @@ def report_from_form(session: Session, form: Mapping[str, list[str]]) -> Posted:
     return Posted(inp, missing)
 
 
-def open_or_closed(case: Any) -> str:
-    return "open" if case.status in OPEN else "closed"
-
-
 # what request_item reads of a case (lists select only these)
 REQUEST_COLUMNS = (Case.id, Case.status, Case.category_code, Case.department_code,
                    Case.description, Case.photos, Case.reported_at, Case.updated_at,
@@ -151,38 +147,49 @@ REQUEST_COLUMNS = (Case.id, Case.status, Case.category_code, Case.department_cod
                    Case.area_code)
 
 
+class RequestNames:
+    """What a list of requests repeats from row to row — the service, agency and status
+    names in the current language — looked up once per list rather than per request."""
+
+    def __init__(self, cats: Mapping[str, CaseCategory],
+                 depts: Mapping[str, Department]) -> None:
+        self.service = {code: bilingual(c.name_zh, c.name_en) for code, c in cats.items()}
+        self.agency = {code: bilingual(d.name_zh, d.name_en) for code, d in depts.items()}
+        self.status = {code: translate(label) for code, label in STATUSES.items()}
+
+
 def request_item(session: Session, case: Any, base_url: str, extensions: bool,
-                 cats: dict[str, CaseCategory], depts: dict[str, Department],
-                 tz: ZoneInfo, full: bool = True,
+                 names: RequestNames, tz: ZoneInfo, full: bool = True,
                  centre: tuple[float, float] | None = None) -> dict[str, Any]:
     """One ``request`` of ``case`` (a :class:`Case`, or a row of :data:`REQUEST_COLUMNS`).
     Not ``full`` (the public list under ``open311_publication=minimal``):
     category, status, times and, as the position, ``centre`` (the grid cell's centre) only."""
-    cat = cats.get(case.category_code)
-    dept = depts.get(case.department_code or "")
-    media = case.photos[0] if case.photos else None
-    if media and media.startswith("/"):
-        media = base_url.rstrip("/") + media
+    code, status = case.category_code, case.status
     item: dict[str, Any] = {
-        "service_request_id": str(case.id), "status": open_or_closed(case),
-        "status_notes": translate(STATUSES[case.status]),
-        "service_name": bilingual(cat.name_zh, cat.name_en) if cat else case.category_code,
-        "service_code": case.category_code, "description": case.description,
-        "agency_responsible": bilingual(dept.name_zh, dept.name_en) if dept else "",
+        "service_request_id": str(case.id),
+        "status": "open" if status in OPEN else "closed",
+        "status_notes": names.status[status],
+        "service_name": names.service.get(code, code), "service_code": code,
+        "description": case.description,
+        "agency_responsible": names.agency.get(case.department_code or "", ""),
         "service_notice": "", "requested_datetime": w3(case.reported_at, tz),
         "updated_datetime": w3(case.closed_at or case.updated_at, tz),
         "expected_datetime": w3(case.due_at, tz), "address": case.address,
-        "address_id": "", "zipcode": "", "lat": case.lat, "long": case.lon, "media_url": media,
+        "address_id": "", "zipcode": "", "lat": case.lat, "long": case.lon, "media_url": None,
     }
-    if not full:
-        item.update(description="", agency_responsible="", address="", media_url=None,
+    if full:
+        if media := (case.photos[0] if case.photos else None):
+            item["media_url"] = base_url.rstrip("/") + media if media.startswith("/") \
+                else media
+    else:
+        item.update(description="", agency_responsible="", address="",
                     lat=round(centre[1], 6) if centre else None,
                     long=round(centre[0], 6) if centre else None)
     if extensions:
         events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                  .order_by(CaseEvent.seq))
         item["extended_attributes"] = {"channel": case.source, "area_code": case.area_code,
-                                       "status_detail": case.status,
+                                       "status_detail": status,
                                        "photos": list(case.photos) if full else []}
         item["notes"] = [{"datetime": w3(e.at, tz), "type": e.action,
                           "description": translate(TABLE[e.action].label)
