@@ -225,7 +225,36 @@ def generate(session: Session, runtime: Runtime, now: dt.datetime | None = None,
         st = _simulate(sim, cat, grid.code[:9], dept_of[(grid.code[:9], cat)])
         rows.append(_case_row(sim, rng, grid, cat, cats[cat].kind, reported, st))
         events.append(sim.events)
+    _leave_to_accept(rows, events, Sim(rng, cal, now, {}, limits), grids)
     return rows, events
+
+
+def _leave_to_accept(rows: list[dict[str, Any]], events: list[list[dict[str, Any]]],
+                     sim: Sim, grids: list[Area]) -> None:
+    """Leave every department one case to accept: where the simulated history left none
+    dispatched and waiting (after a weekend, say, every case dispatched before it was
+    accepted in time), its newest dispatched case stops at the dispatch, so that an
+    officer trying the demo has the first step of their job to take."""
+    waiting = {r["department_code"] for r in rows if r["status"] == "dispatched"}
+    cells = {g.code: g for g in grids}
+    for i in sorted(range(len(rows)), key=lambda i: rows[i]["reported_at"], reverse=True):
+        row, evs = rows[i], events[i]
+        dept = row["department_code"]
+        if dept is None or dept in waiting or row["status"] in ("closed", "cancelled"):
+            continue
+        cut = next((k for k, e in enumerate(evs) if e["action"] == "dispatch"), None)
+        if cut is None:
+            continue
+        waiting.add(dept)
+        kept = evs[:cut + 1]
+        again = Sim(sim.rng, sim.cal, sim.now, {}, sim.limits, events=kept, t=kept[-1]["at"],
+                    status="dispatched")
+        st = {"department_code": dept, "rework_count": 0, "supervised": False,
+              "escalation_level": 0, "satisfaction": None, "closed_at": None}
+        fresh = _case_row(again, sim.rng, cells[row["area_code"]], row["category_code"],
+                          row["kind"], row["reported_at"], st)
+        rows[i] = {**fresh, **{k: row[k] for k in ("token", "source", "lon", "lat")}}
+        events[i] = kept
 
 
 def _insert(session: Session, rows: list[dict[str, Any]],
