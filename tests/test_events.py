@@ -7,7 +7,10 @@ from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from citygrowth.events import EventBus
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from citygrowth.events import EventBus, publish_on_commit
 
 
 def run(coro: Coroutine[Any, Any, str]) -> str:
@@ -41,3 +44,22 @@ def test_publish_from_another_thread_reaches_the_loop() -> None:
         return str(event.payload["id"])
 
     assert run(scenario()) == "7"
+
+
+def test_an_announced_change_is_published_when_committed(session: Session) -> None:
+    """publish_on_commit: nothing before the commit (a reader woken early would read the old
+    state), the events after it, none after a rollback, none for a savepoint alone."""
+    bus = EventBus()
+    publish_on_commit(session, bus, "index.computed", {"run_id": 1})
+    session.execute(text("SELECT 1"))
+    with session.begin_nested():
+        publish_on_commit(session, bus, "case.changed", {"id": 2})
+    assert bus.recent == []
+    session.commit()
+    assert [(e.topic, e.payload) for e in bus.recent] == [
+        ("index.computed", {"run_id": 1}), ("case.changed", {"id": 2})]
+    publish_on_commit(session, bus, "case.changed", {"id": 3})
+    session.execute(text("SELECT 1"))
+    session.rollback()
+    session.commit()
+    assert len(bus.recent) == 2

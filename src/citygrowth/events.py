@@ -28,6 +28,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
 from citygrowth.auth.actor import Actor, Grant
 from citygrowth.auth.permissions import table_of
 from citygrowth.db import utcnow
@@ -184,3 +187,36 @@ def _cut(payload: dict[str, Any], prefixes: tuple[str, ...]) -> dict[str, Any]:
                      or v["area_code"].startswith(prefixes)]
         out[key] = value
     return out
+
+
+# --- events that announce a change: published when it is committed ---------------------------
+
+_ON_COMMIT = "citygrowth_events_on_commit"
+_COMMITTED = "citygrowth_events_committed"
+
+
+def publish_on_commit(session: Session, bus: EventBus, topic: str,
+                      payload: dict[str, Any]) -> None:
+    """Publish ``topic`` when ``session`` commits, and never if it rolls back: a screen or a
+    stream woken by the event then reads what the event announces (published at once, a fast
+    reader could fetch before the commit and redraw the old figures until the next event)."""
+    session.info.setdefault(_ON_COMMIT, []).append((bus, topic, payload))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    session.info.setdefault(_COMMITTED, []).extend(session.info.pop(_ON_COMMIT, []))
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _publish_committed(session: Session, transaction: Any) -> None:
+    # published here, not in after_commit: a subscriber may import a module that listens
+    # for after_commit, which SQLAlchemy refuses while it walks that event's listeners
+    if transaction.parent is None:
+        for bus, topic, payload in session.info.pop(_COMMITTED, []):
+            bus.publish(topic, payload)

@@ -65,6 +65,9 @@ def test_walk_path(world: World, path: str) -> None:
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     for prev, e in zip(events, events[1:], strict=False):
         assert e.from_status == prev.to_status
+    # announced when committed (a reader woken by the event then finds the change)
+    assert bus.recent == []
+    world.session.commit()
     assert [ev.payload["action"] for ev in bus.recent] == [a for a, _, _ in PATHS[path]]
 
 

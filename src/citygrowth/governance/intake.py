@@ -27,6 +27,7 @@ from citygrowth.areas.models import Area
 from citygrowth.auth.actor import Actor, Grant
 from citygrowth.auth.permissions import require
 from citygrowth.errors import Problem, ValidationFailed
+from citygrowth.events import publish_on_commit
 from citygrowth.governance import media
 from citygrowth.governance.lifecycle import case_changed, report_event
 from citygrowth.governance.models import Case, CaseCategory, CaseEvent, open_term
@@ -243,7 +244,7 @@ def submit_report(session: Session, actor: Actor, inp: ReportInput, *, runtime: 
         if again is None:
             raise
         return IntakeResult(again, False)
-    runtime.bus.publish("case.changed", reported(case.id, area_code))
+    publish_on_commit(session, runtime.bus, "case.changed", reported(case.id, area_code))
     return IntakeResult(case, True)
 
 

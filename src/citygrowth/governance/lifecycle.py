@@ -25,6 +25,7 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.models import Department
 from citygrowth.auth.permissions import can, require
 from citygrowth.errors import Conflict, Problem, ValidationFailed
+from citygrowth.events import publish_on_commit
 from citygrowth.governance import media
 from citygrowth.governance.delivery.outbox import enqueue
 from citygrowth.governance.dispatch import route
@@ -170,7 +171,7 @@ def transition(session: Session, actor: Actor, case: Case, action: str, *, runti
     session.flush()
     enqueue(session, case, event, when)  # to the department's inbox and channels
     if publish:
-        runtime.bus.publish("case.changed", case_changed(
+        publish_on_commit(session, runtime.bus, "case.changed", case_changed(
             case.id, action, from_status, case.status, case.area_code, case.department_code))
     return event
 

@@ -19,6 +19,7 @@ from citygrowth.auth.actor import Actor
 from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import require
 from citygrowth.errors import Conflict, NotFound
+from citygrowth.events import publish_on_commit
 from citygrowth.governance.lifecycle import RUNNING, refresh_clock
 from citygrowth.governance.models import Case, open_term
 from citygrowth.holidays.models import HolidayDay, HolidayNotice
@@ -83,7 +84,8 @@ def load_notice(session: Session, actor: Actor, notice: NoticeInput, *, runtime:
             "replaced": existing is not None, "source": notice.source[:100],
             "recomputed_cases": recomputed})
     runtime.holidays.forget()  # read again from the next use (other processes within seconds)
-    runtime.bus.publish("calendar.changed", {"year": notice.year, "recomputed": recomputed})
+    publish_on_commit(session, runtime.bus, "calendar.changed",
+                      {"year": notice.year, "recomputed": recomputed})
     return LoadResult(notice.year, len(notice.holidays), len(notice.workdays),
                       existing is not None, recomputed)
 
@@ -101,7 +103,8 @@ def remove_notice(session: Session, actor: Actor, year: int, *, runtime: Runtime
     record(session, actor, "calendar.remove", f"calendar:{year}",
            {"recomputed_cases": recomputed})
     runtime.holidays.forget()
-    runtime.bus.publish("calendar.changed", {"year": year, "recomputed": recomputed})
+    publish_on_commit(session, runtime.bus, "calendar.changed",
+                      {"year": year, "recomputed": recomputed})
     return recomputed
 
 

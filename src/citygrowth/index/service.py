@@ -31,6 +31,7 @@ from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import require, scope_prefixes
 from citygrowth.catalog.framework import Framework
 from citygrowth.errors import NotFound, ValidationFailed
+from citygrowth.events import publish_on_commit
 from citygrowth.index import ibis_ops, zeros
 from citygrowth.index.audit import audit
 from citygrowth.index.coin import Coin, jsonable
@@ -334,9 +335,9 @@ def compute_index(session: Session, runtime: Runtime, actor: Actor,
     record(session, actor, "index.compute", f"{spec.code}@{vintage}",
            {"levels": done, "rows": rows})
     session.flush()
-    runtime.bus.publish("index.computed", {"framework": spec.code, "version": spec.version,
-                                           "vintage": vintage, "levels": done,
-                                           "run_id": run.id})
+    publish_on_commit(session, runtime.bus, "index.computed", {
+        "framework": spec.code, "version": spec.version, "vintage": vintage, "levels": done,
+        "run_id": run.id})
     return run
 
 
