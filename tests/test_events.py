@@ -60,6 +60,8 @@ def test_an_announced_change_is_published_when_committed(session: Session) -> No
         ("index.computed", {"run_id": 1}), ("case.changed", {"id": 2})]
     publish_on_commit(session, bus, "case.changed", {"id": 3})
     session.execute(text("SELECT 1"))
+    with session.begin_nested():  # released, then rolled back with its transaction
+        publish_on_commit(session, bus, "case.changed", {"id": 4})
     session.rollback()
     session.commit()
     assert len(bus.recent) == 2

@@ -12,6 +12,11 @@ bound to areas and to departments), and the payload names its ``area_code`` (or
 ``area_codes``) and ``department_code``. A topic nobody declared is not streamed at all;
 plugins declare theirs with ``runtime.bus.declare(topic, TopicScope(...))``.
 
+**After the commit.** An event that announces a change in the store is published once the
+change is committed — :func:`publish_on_commit` from a service's session, the accepted load's
+batch promotion, the intake writer after its own commit — so whoever it wakes reads what it
+names; a rolled-back change announces nothing.
+
 One bus lives on each runtime (``runtime.bus``); services are given it, never reach a global.
 Each process has its own bus; the runtime's is a ``citygrowth.ops.relay.RelayBus``, which also
 writes every event to an outbox table that every web process reads, so an event stream sees
@@ -205,18 +210,17 @@ def publish_on_commit(session: Session, bus: EventBus, topic: str,
 
 @sa_event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    session.info.setdefault(_COMMITTED, []).extend(session.info.pop(_ON_COMMIT, []))
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    session.info.pop(_ON_COMMIT, None)
+    if not session.in_nested_transaction():  # a savepoint released commits nothing yet
+        session.info[_COMMITTED] = session.info.pop(_ON_COMMIT, [])
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
 def _publish_committed(session: Session, transaction: Any) -> None:
-    # published here, not in after_commit: a subscriber may import a module that listens
-    # for after_commit, which SQLAlchemy refuses while it walks that event's listeners
+    """At the end of the outermost transaction: publish what it committed; what it did not
+    commit (a rollback, a close) is dropped. Published here, not in after_commit: a
+    subscriber may import a module that listens for after_commit, which SQLAlchemy refuses
+    while it walks that event's listeners."""
     if transaction.parent is None:
+        session.info.pop(_ON_COMMIT, None)
         for bus, topic, payload in session.info.pop(_COMMITTED, []):
             bus.publish(topic, payload)

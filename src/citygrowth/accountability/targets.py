@@ -30,7 +30,7 @@ from citygrowth.auth.audit import record
 from citygrowth.auth.permissions import can, require, scope_prefixes
 from citygrowth.db import utcnow
 from citygrowth.errors import CityGrowthError, Conflict, Problem, ValidationFailed
-from citygrowth.events import EventBus
+from citygrowth.events import EventBus, publish_on_commit
 from citygrowth.i18n import N_, _, bilingual
 
 REMINDER_DAYS = 14
@@ -101,7 +101,7 @@ def create_target(session: Session, actor: Actor, data: TargetIn,
         raise Conflict("A target with code {code} already exists.", code=data.code)
     target = apply_target(session, data)
     record(session, actor, "target.create", f"target:{target.code}")
-    _publish(bus, target, "created")
+    _publish(session, bus, target, "created")
     return target
 
 
@@ -134,7 +134,7 @@ def report_progress(session: Session, actor: Actor, target_id: int, data: Progre
     note(session, actor, "target.progress", "target", target, target.department_code,
          (target.name_zh, target.name_en),
          value=value_text(data.value), unit_zh=target.unit_zh, unit_en=target.unit_en)
-    _publish(bus, target, "progress")
+    _publish(session, bus, target, "progress")
     return report
 
 
@@ -146,11 +146,13 @@ def _acting_department(actor: Actor, target: Target) -> str | None:
     return None
 
 
-def _publish(bus: EventBus | None, target: Target, kind: str, **extra: Any) -> None:
+def _publish(session: Session, bus: EventBus | None, target: Target, kind: str,
+             **extra: Any) -> None:
     if bus is not None:
-        bus.publish("target.changed", {"kind": kind, "target_id": target.id,
-                                       "code": target.code, "area_code": target.area_code,
-                                       "department_code": target.department_code, **extra})
+        publish_on_commit(session, bus, "target.changed", {
+            "kind": kind, "target_id": target.id, "code": target.code,
+            "area_code": target.area_code, "department_code": target.department_code,
+            **extra})
 
 
 def visible_targets(session: Session, actor: Actor, department: str | None = None) -> list[Target]:
@@ -275,7 +277,7 @@ def send_reminders(session: Session, actor: Actor, today: dt.date, bus: EventBus
         for code in (m["department_code"], *m["co_owners"]):
             by_dept.setdefault(code, []).append(m)
         if bus is not None:
-            bus.publish("target.changed", {
+            publish_on_commit(session, bus, "target.changed", {
                 "kind": "milestone.reminder", "target_id": m["target_id"],
                 "code": m["target_code"], "milestone_id": m["milestone_id"],
                 "area_code": m["area_code"], "department_code": m["department_code"],

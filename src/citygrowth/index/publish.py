@@ -30,6 +30,7 @@ from citygrowth.catalog.framework import (
     parse_framework,
 )
 from citygrowth.errors import CityGrowthError, Problem, ValidationFailed
+from citygrowth.events import publish_on_commit
 from citygrowth.index.spec import spec_for_framework
 from citygrowth.runtime import Runtime
 
@@ -101,8 +102,8 @@ def publish_framework(session: Session, runtime: Runtime, actor: Actor, text: st
     record(session, actor, "framework.publish", f"{fw.code}@{fw.version}",
            {"previous": current.version, "file": kept.name})
     session.flush()
-    runtime.bus.publish("framework.published", {"framework": fw.code, "version": fw.version,
-                                                "previous": current.version})
+    publish_on_commit(session, runtime.bus, "framework.published", {
+        "framework": fw.code, "version": fw.version, "previous": current.version})
     return published
 
 
@@ -117,9 +118,9 @@ def reset_framework(session: Session, runtime: Runtime, actor: Actor) -> Framewo
            {"previous": current.version})
     session.flush()
     if current.version != builtin.version:
-        runtime.bus.publish("framework.published", {"framework": builtin.code,
-                                            "version": builtin.version,
-                                            "previous": current.version})
+        publish_on_commit(session, runtime.bus, "framework.published", {
+            "framework": builtin.code, "version": builtin.version,
+            "previous": current.version})
     return builtin
 
 
